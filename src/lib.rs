@@ -1,0 +1,1 @@
+//! ringcast: a thread-per-core io_uring Socket.IO v4 gateway.

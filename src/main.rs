@@ -1,0 +1,3 @@
+fn main() {
+    println!("ringcast {}", env!("CARGO_PKG_VERSION"));
+}
