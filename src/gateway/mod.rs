@@ -19,3 +19,15 @@ pub use publish::{
     parse_publish,
 };
 pub use room::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, parse_room};
+
+/// Longest piece of caller text quoted back in an error message: a bounded echo keeps error
+/// frames and 400 bodies small whatever the input.
+const MAX_QUOTED: usize = 64;
+
+/// `"text"` with Rust-style escapes, cut at [`MAX_QUOTED`] characters (then `…`).
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED) {
+        Some((cut, _)) => format!("{:?}…", &text[..cut]),
+        None => format!("{text:?}"),
+    }
+}
