@@ -1,0 +1,283 @@
+//! Starting the workers: one thread per core, each with its own monoio runtime (io_uring, or
+//! epoll where io_uring is unavailable), its own SO_REUSEPORT listener, and its own state.
+
+use std::future::poll_fn;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::task::Poll;
+use std::time::Duration;
+
+use monoio::io::AsyncReadRent;
+use socket2::{Domain, Protocol, Socket as RawSocket, Type};
+
+use crate::conn;
+use crate::engine::worker::{PendingCount, Worker, install, with_worker};
+use crate::engine::{EngineConfig, Handler, Msg};
+use crate::mesh::{Doorbell, Mesh};
+use crate::sid::ShardId;
+
+/// A running engine: its address and the threads serving it.
+#[derive(Debug)]
+pub struct Running {
+    /// The address the workers accept on (the real port when configured with port 0).
+    pub local_addr: SocketAddr,
+    /// Which io driver the workers run (`io_uring` or `epoll`).
+    pub driver: &'static str,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    mesh: Arc<Mesh<Msg>>,
+}
+
+impl Running {
+    /// Waits for every worker thread to end.
+    pub fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+
+    /// Asks every worker to stop accepting, close its sessions and exit.
+    pub fn shutdown(&self) {
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(ShardId(i as u16), Msg::Shutdown);
+        }
+    }
+}
+
+/// Starts `config.workers` workers serving `handler`; returns once every worker accepts.
+pub fn start(config: EngineConfig, handler: Arc<dyn Handler>) -> std::io::Result<Running> {
+    let workers = config.workers.clamp(1, ShardId::MAX_SHARDS);
+    let listeners = bind_all(config.listen, workers)?;
+    let local_addr = listeners[0].local_addr()?;
+    let (mesh, bells) = Mesh::<Msg>::new(workers)?;
+    let config = Arc::new(EngineConfig { workers, ..config });
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<&'static str>>();
+    let mut threads = Vec::with_capacity(workers);
+    for (i, (listener, bell)) in listeners.into_iter().zip(bells).enumerate() {
+        let (config, handler, mesh, ready) = (config.clone(), handler.clone(), mesh.clone(), ready_tx.clone());
+        let thread = std::thread::Builder::new().name(format!("ringcast-w{i}")).spawn(move || {
+            if config.pin_cores {
+                pin_to_core(i % cores);
+            }
+            worker_thread(ShardId(i as u16), config, handler, mesh, listener, bell, ready);
+        })?;
+        threads.push(thread);
+    }
+    drop(ready_tx);
+    let mut driver = "io_uring";
+    for _ in 0..workers {
+        match ready_rx.recv() {
+            Ok(Ok(d)) => driver = d,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(std::io::Error::other("a worker exited during start-up")),
+        }
+    }
+    Ok(Running { local_addr, driver, threads, mesh })
+}
+
+/// Binds one SO_REUSEPORT listener per worker on the same address (port 0 resolved once).
+fn bind_all(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::with_capacity(workers);
+    let mut addr = addr;
+    for _ in 0..workers {
+        let socket = RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.set_nodelay(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(4096)?;
+        let listener: TcpListener = socket.into();
+        if addr.port() == 0 {
+            addr = listener.local_addr()?;
+        }
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+fn pin_to_core(core: usize) {
+    // SAFETY: `set` is a plain bit array on the stack; CPU_ZERO/CPU_SET only write inside it,
+    // and sched_setaffinity(0, …) reads it for the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(core, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            tracing::warn!(core, "could not pin worker to its core");
+        }
+    }
+}
+
+fn worker_thread(
+    shard: ShardId,
+    config: Arc<EngineConfig>,
+    handler: Arc<dyn Handler>,
+    mesh: Arc<Mesh<Msg>>,
+    listener: TcpListener,
+    bell: Doorbell,
+    ready: mpsc::Sender<std::io::Result<&'static str>>,
+) {
+    let built = monoio::RuntimeBuilder::<monoio::FusionDriver>::new().with_entries(1024).enable_timer().build();
+    let mut runtime = match built {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let driver = match &runtime {
+        monoio::FusionRuntime::Uring(_) => "io_uring",
+        monoio::FusionRuntime::Legacy(_) => "epoll",
+    };
+    tracing::info!(worker = shard.0, driver, "worker starting");
+    install(Worker::new(shard, config.clone(), handler, mesh));
+    runtime.block_on(async move {
+        let listener = match monoio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let bell = match monoio::net::UnixStream::from_std(bell.0) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        monoio::spawn(mesh_loop(bell));
+        monoio::spawn(timer_loop(config.clone()));
+        let _ = ready.send(Ok(driver));
+        accept_loop(listener).await;
+        drain().await;
+    });
+}
+
+async fn accept_loop(listener: monoio::net::TcpListener) {
+    loop {
+        if with_worker(|w| w.shutting_down) {
+            return;
+        }
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                if with_worker(|w| w.shutting_down) {
+                    return;
+                }
+                let _ = stream.set_nodelay(true);
+                monoio::spawn(conn::serve(stream, peer, Vec::new()));
+            }
+            Err(e) => {
+                // EMFILE/ENFILE: back off instead of spinning on a full descriptor table.
+                tracing::warn!(error = %e, "accept failed");
+                monoio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// After shutdown: wait for sessions to close (clients were told), at most the drain timeout.
+async fn drain() {
+    for _ in 0..200 {
+        if with_worker(|w| w.conns.is_empty()) {
+            return;
+        }
+        monoio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn timer_loop(config: Arc<EngineConfig>) {
+    let s = &config.session;
+    let shortest = s.ping_interval.min(s.ping_timeout).min(config.connect_timeout_ms);
+    // A tenth of the shortest deadline, between 5 ms and 200 ms: 5 wakeups per second at the
+    // defaults (25 s / 30 s), fine enough for the protocol suites' 300 ms / 200 ms.
+    let tick = Duration::from_millis((shortest / 10).clamp(5, 200));
+    loop {
+        monoio::time::sleep(tick).await;
+        with_worker(|w| w.run_timers());
+    }
+}
+
+async fn mesh_loop(mut bell: monoio::net::UnixStream) {
+    let mut bell_buf = vec![0u8; 64];
+    loop {
+        let (taken, backlog) = with_worker(drain_mesh);
+        if taken > 0 {
+            yield_now().await;
+            continue;
+        }
+        if backlog > 0 {
+            monoio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        }
+        let (mesh, me) = with_worker(|w| (w.mesh.clone(), w.shard));
+        mesh.going_to_sleep(me);
+        let (taken, _) = with_worker(drain_mesh);
+        if taken > 0 {
+            mesh.awake(me);
+            continue;
+        }
+        let (res, b) = bell.read(bell_buf).await;
+        bell_buf = b;
+        mesh.awake(me);
+        if res.is_err() {
+            tracing::error!("mesh doorbell failed; this worker no longer hears other cores");
+            return;
+        }
+    }
+}
+
+fn drain_mesh(w: &mut Worker) -> (usize, usize) {
+    let mesh = w.mesh.clone();
+    let taken = mesh.drain(w.shard, |msg| handle_msg(w, msg));
+    (taken, w.flush_backlog())
+}
+
+fn handle_msg(w: &mut Worker, msg: Msg) {
+    match msg {
+        Msg::Broadcast { op, reply } => {
+            let count = w.fan_out(&op);
+            if let Some((origin, token)) = reply {
+                w.send(origin, Msg::Delivered { token, count });
+            }
+        }
+        Msg::Delivered { token, count } => {
+            let (key, index) = ((token >> 16) as usize, (token & 0xffff) as usize);
+            if let Some(PendingCount { remaining, counts, waker }) = w.pending.get_mut(key) {
+                if let Some(c) = counts.get_mut(index) {
+                    *c += count;
+                }
+                *remaining = remaining.saturating_sub(1);
+                if *remaining == 0 {
+                    if let Some(waker) = waker.take() {
+                        waker.wake();
+                    }
+                }
+            }
+        }
+        Msg::Handoff { fd, peer, preread } => conn::adopt(fd, peer, preread),
+        Msg::Shutdown => {
+            w.shutting_down = true;
+            let keys: Vec<usize> = w.conns.iter().map(|(k, _)| k).collect();
+            for key in keys {
+                w.close_session(key);
+            }
+        }
+    }
+}
+
+/// Lets the runtime run other tasks (and submit IO) before this one continues.
+async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
