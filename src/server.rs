@@ -26,6 +26,7 @@ pub struct Running {
     pub driver: &'static str,
     threads: Vec<std::thread::JoinHandle<()>>,
     mesh: Arc<Mesh<Msg>>,
+    drained: mpsc::Receiver<ShardId>,
 }
 
 impl Running {
@@ -36,11 +37,24 @@ impl Running {
         }
     }
 
-    /// Asks every worker to stop accepting, close its sessions and exit.
-    pub fn shutdown(&self) {
-        for i in 0..self.mesh.workers() {
+    /// Asks every worker to stop accepting and to close every session (clients are told, so
+    /// they reconnect elsewhere), then waits until all sessions are gone or `timeout` passes.
+    /// Returns whether every worker drained in time.
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        let workers = self.mesh.workers();
+        for i in 0..workers {
             self.mesh.inject(ShardId(i as u16), Msg::Shutdown);
         }
+        let deadline = std::time::Instant::now() + timeout;
+        let mut drained = 0;
+        while drained < workers {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.drained.recv_timeout(left) {
+                Ok(_) => drained += 1,
+                Err(_) => return false,
+            }
+        }
+        true
     }
 }
 
@@ -53,14 +67,16 @@ pub fn start(config: EngineConfig, handler: Arc<dyn Handler>) -> std::io::Result
     let config = Arc::new(EngineConfig { workers, ..config });
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<&'static str>>();
+    let (drained_tx, drained) = mpsc::channel::<ShardId>();
     let mut threads = Vec::with_capacity(workers);
     for (i, (listener, bell)) in listeners.into_iter().zip(bells).enumerate() {
         let (config, handler, mesh, ready) = (config.clone(), handler.clone(), mesh.clone(), ready_tx.clone());
+        let drained = drained_tx.clone();
         let thread = std::thread::Builder::new().name(format!("ringcast-w{i}")).spawn(move || {
             if config.pin_cores {
                 pin_to_core(i % cores);
             }
-            worker_thread(ShardId(i as u16), config, handler, mesh, listener, bell, ready);
+            worker_thread(ShardId(i as u16), config, handler, mesh, listener, bell, ready, drained);
         })?;
         threads.push(thread);
     }
@@ -73,7 +89,7 @@ pub fn start(config: EngineConfig, handler: Arc<dyn Handler>) -> std::io::Result
             Err(_) => return Err(std::io::Error::other("a worker exited during start-up")),
         }
     }
-    Ok(Running { local_addr, driver, threads, mesh })
+    Ok(Running { local_addr, driver, threads, mesh, drained })
 }
 
 /// Binds one SO_REUSEPORT listener per worker on the same address (port 0 resolved once).
@@ -109,6 +125,7 @@ fn pin_to_core(core: usize) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn worker_thread(
     shard: ShardId,
     config: Arc<EngineConfig>,
@@ -117,6 +134,7 @@ fn worker_thread(
     listener: TcpListener,
     bell: Doorbell,
     ready: mpsc::Sender<std::io::Result<&'static str>>,
+    drained: mpsc::Sender<ShardId>,
 ) {
     let built = monoio::RuntimeBuilder::<monoio::FusionDriver>::new().with_entries(1024).enable_timer().build();
     let mut runtime = match built {
@@ -152,15 +170,19 @@ fn worker_thread(
         let _ = ready.send(Ok(driver));
         accept_loop(listener).await;
         drain().await;
+        let _ = drained.send(shard);
     });
 }
 
 async fn accept_loop(listener: monoio::net::TcpListener) {
+    let canceller = monoio::io::Canceller::new();
+    let handle = canceller.handle();
+    with_worker(|w| w.stop_accepting = Some(canceller));
     loop {
         if with_worker(|w| w.shutting_down) {
             return;
         }
-        match listener.accept().await {
+        match listener.cancelable_accept(handle.clone()).await {
             Ok((stream, peer)) => {
                 if with_worker(|w| w.shutting_down) {
                     return;
@@ -168,6 +190,7 @@ async fn accept_loop(listener: monoio::net::TcpListener) {
                 let _ = stream.set_nodelay(true);
                 monoio::spawn(conn::serve(stream, peer, Vec::new()));
             }
+            Err(_) if with_worker(|w| w.shutting_down) => return,
             Err(e) => {
                 // EMFILE/ENFILE: back off instead of spinning on a full descriptor table.
                 tracing::warn!(error = %e, "accept failed");
@@ -177,13 +200,10 @@ async fn accept_loop(listener: monoio::net::TcpListener) {
     }
 }
 
-/// After shutdown: wait for sessions to close (clients were told), at most the drain timeout.
+/// After shutdown: wait until every session is gone (clients were told to go).
 async fn drain() {
-    for _ in 0..200 {
-        if with_worker(|w| w.conns.is_empty()) {
-            return;
-        }
-        monoio::time::sleep(Duration::from_millis(50)).await;
+    while !with_worker(|w| w.conns.is_empty()) {
+        monoio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -259,8 +279,17 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
         Msg::Handoff { fd, peer, preread } => conn::adopt(fd, peer, preread),
         Msg::Shutdown => {
             w.shutting_down = true;
+            if let Some(c) = w.stop_accepting.take() {
+                drop(c.cancel());
+            }
             let keys: Vec<usize> = w.conns.iter().map(|(k, _)| k).collect();
             for key in keys {
+                // Socket.IO DISCONNECT for each namespace, then the Engine.IO close, so stock
+                // clients see "io server disconnect" and may reconnect elsewhere.
+                let nsps: Vec<crate::Room> = w.conns.get(key).map(|c| c.sockets.iter().flatten().map(|s| s.nsp.clone()).collect()).unwrap_or_default();
+                for nsp in nsps {
+                    w.send_frame(key, |out| ringcast_codec::sio::write_disconnect(out, nsp.as_str()));
+                }
                 w.close_session(key);
             }
         }

@@ -156,6 +156,8 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
     loop {
         let step = poll_fn(|cx| {
             with_worker(|w| {
+                // RFC 6455 §7.4.1: 1001 "going away" when the server is shutting down.
+                let bye = if w.shutting_down { CloseCode::GOING_AWAY } else { CloseCode::NORMAL };
                 let Some(c) = w.conn(r) else { return Poll::Ready(Step::Finish(None)) };
                 for f in c.ws_control.drain(..) {
                     out.extend_from_slice(f.bytes());
@@ -175,7 +177,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     return Poll::Ready(Step::Finish(Some(code)));
                 }
                 if c.closed {
-                    return Poll::Ready(Step::Finish(Some(CloseCode::NORMAL)));
+                    return Poll::Ready(Step::Finish(Some(bye)));
                 }
                 if !c.ws_attached {
                     return Poll::Ready(Step::Finish(None));

@@ -118,6 +118,8 @@ pub(crate) struct Worker {
     /// Messages a full mesh queue handed back, per destination.
     pub backlog: Vec<VecDeque<Msg>>,
     pub shutting_down: bool,
+    /// Cancels the pending accept at shutdown.
+    pub stop_accepting: Option<monoio::io::Canceller>,
 }
 
 /// Delivery counting for a broadcast that crossed cores.
@@ -145,6 +147,7 @@ impl Worker {
             pending: Slab::new(),
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
             shutting_down: false,
+            stop_accepting: None,
         }
     }
 
