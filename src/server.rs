@@ -284,12 +284,9 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
             }
             let keys: Vec<usize> = w.conns.iter().map(|(k, _)| k).collect();
             for key in keys {
-                // Socket.IO DISCONNECT for each namespace, then the Engine.IO close, so stock
-                // clients see "io server disconnect" and may reconnect elsewhere.
-                let nsps: Vec<crate::Room> = w.conns.get(key).map(|c| c.sockets.iter().flatten().map(|s| s.nsp.clone()).collect()).unwrap_or_default();
-                for nsp in nsps {
-                    w.send_frame(key, |out| ringcast_codec::sio::write_disconnect(out, nsp.as_str()));
-                }
+                // An Engine.IO close (then WebSocket 1001), deliberately without a Socket.IO
+                // DISCONNECT: stock clients treat DISCONNECT as "io server disconnect" and stay
+                // down, while a closed transport makes them reconnect (to another node).
                 w.close_session(key);
             }
         }
