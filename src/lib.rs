@@ -3,6 +3,7 @@
 //! The engine ([`engine`], [`server`]) serves Engine.IO v4 / Socket.IO v5 on thread-per-core
 //! monoio workers and calls an application [`engine::Handler`]; the gateway is one such handler.
 
+pub mod cluster;
 pub(crate) mod conn;
 pub mod engine;
 pub mod mesh;
