@@ -1,23 +1,21 @@
 //! ringcast: a thread-per-core io_uring Socket.IO v4 gateway.
+//!
+//! The engine ([`engine`], [`server`]) serves Engine.IO v4 / Socket.IO v5 on thread-per-core
+//! monoio workers and calls an application [`engine::Handler`]; the gateway ([`app`], with its
+//! rules in [`gateway`], [`auth`] and [`config`]) is one such handler.
 
+pub mod app;
 pub mod auth;
+pub mod cluster;
 pub mod config;
+pub(crate) mod conn;
+pub mod engine;
 pub mod gateway;
+pub mod mesh;
 pub mod room;
+pub mod server;
+pub mod sid;
 
+pub use app::run;
 pub use room::Room;
-
-/// Runs the server.
-///
-/// TEMPORARY STUB on the `app` branch so `main` compiles: the lead's runtime replaces it. It
-/// only shows what dev mode prints, then reports that the runtime is missing.
-pub fn run(mut config: config::Config) -> std::io::Result<()> {
-    if let Some(dev) = auth::dev_mode_material(&mut config) {
-        eprintln!("ringcast: DEV MODE: no JWT secret or public key configured; generated:");
-        eprintln!("  token (sub \"dev\", 24h): {}", dev.token);
-        eprintln!("  API key: {}", dev.api_key);
-    }
-    Err(std::io::Error::other(
-        "the server runtime is not in this branch yet",
-    ))
-}
+pub use sid::{ShardId, Sid};
