@@ -10,7 +10,8 @@ use bytes::Bytes;
 use crate::auth::{ApiKeys, Claims, Verifier};
 use crate::config::{Config, LogFormat};
 use crate::engine::{
-    self, BroadcastOp, BroadcastOutcome, ConnectInfo, CorsConfig, EngineConfig, Handler, HttpReply, HttpRequest, HttpResponse, Socket,
+    self, BroadcastOp, BroadcastOutcome, ConnectInfo, CorsConfig, EngineConfig, Handler, HttpReply,
+    HttpRequest, HttpResponse, Socket,
 };
 use crate::gateway::{self as client, ClientAction};
 use crate::room::Room;
@@ -25,7 +26,9 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway").field("max_rooms", &self.max_rooms).finish_non_exhaustive()
+        f.debug_struct("Gateway")
+            .field("max_rooms", &self.max_rooms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +67,10 @@ impl Gateway {
                 frames: engine::encode_event("/", None, p.event, &p.data_json, &[]),
             })
             .collect();
-        HttpReply::Broadcast { ops, respond: Box::new(publish_response) }
+        HttpReply::Broadcast {
+            ops,
+            respond: Box::new(publish_response),
+        }
     }
 }
 
@@ -72,18 +78,31 @@ impl Gateway {
 /// counts; 503 when the events could not be published to the other nodes.
 fn publish_response(outcome: &BroadcastOutcome) -> HttpResponse {
     let total: usize = outcome.delivered.iter().sum();
-    let per_event = outcome.delivered.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+    let per_event = outcome
+        .delivered
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     if outcome.cluster_failures > 0 {
         return HttpResponse::json(
             503,
-            format!(r#"{{"error":"cluster unavailable: delivered on this node only","delivered":{total},"events":[{per_event}]}}"#),
+            format!(
+                r#"{{"error":"cluster unavailable: delivered on this node only","delivered":{total},"events":[{per_event}]}}"#
+            ),
         );
     }
-    HttpResponse::json(200, format!(r#"{{"delivered":{total},"events":[{per_event}]}}"#))
+    HttpResponse::json(
+        200,
+        format!(r#"{{"delivered":{total},"events":[{per_event}]}}"#),
+    )
 }
 
 fn epoch_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl Handler for Gateway {
@@ -101,7 +120,14 @@ impl Handler for Gateway {
         }
     }
 
-    fn on_event(&self, socket: &mut Socket<'_>, event: &str, args: &str, ack: Option<u64>, _attachments: &[Bytes]) {
+    fn on_event(
+        &self,
+        socket: &mut Socket<'_>,
+        event: &str,
+        args: &str,
+        ack: Option<u64>,
+        _attachments: &[Bytes],
+    ) {
         let (reply_event, reply) = match client::handle_client_event(event, args, epoch_ms()) {
             ClientAction::Subscribe(room) => {
                 if !socket.in_room(room.as_str()) && socket.rooms().len() >= self.max_rooms {
@@ -125,7 +151,11 @@ impl Handler for Gateway {
         }
     }
 
-    fn on_http(&self, req: &HttpRequest<'_>, _server: &mut engine::Emitter<'_>) -> Option<HttpReply> {
+    fn on_http(
+        &self,
+        req: &HttpRequest<'_>,
+        _server: &mut engine::Emitter<'_>,
+    ) -> Option<HttpReply> {
         let reply = match req.head.path {
             "/api/v1/emit" => self.publish(req),
             "/healthz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ok"}"#)),
@@ -154,8 +184,14 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         },
         connect_timeout_ms: config.connect_timeout_ms,
         handshake_timeout_ms: config.handshake_timeout_ms,
-        http_limits: ringcast_codec::http::Limits { max_head: config.max_http_head, ..Default::default() },
-        cors: CorsConfig { origins: config.cors_origins.clone(), credentials: config.cors_credentials },
+        http_limits: ringcast_codec::http::Limits {
+            max_head: config.max_http_head,
+            ..Default::default()
+        },
+        cors: CorsConfig {
+            origins: config.cors_origins.clone(),
+            credentials: config.cors_credentials,
+        },
         max_json_depth: config.max_json_depth,
         max_connections_per_worker: config.max_connections.div_ceil(config.workers.max(1)),
     }
@@ -171,12 +207,17 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
     println!("ringcast listening on http://{}", running.local_addr);
     if let Some(dev) = dev {
-        tracing::warn!("DEV MODE: no JWT secret or public key configured; a random secret was generated. Not for production.");
+        tracing::warn!(
+            "DEV MODE: no JWT secret or public key configured; a random secret was generated. Not for production."
+        );
         println!("dev token (sub \"dev\", 24h): {}", dev.token);
         println!("dev API key: {}", dev.api_key);
     }
     let signal = wait_signal(&signals);
-    tracing::info!(signal, "draining: closing every session; a second signal exits at once");
+    tracing::info!(
+        signal,
+        "draining: closing every session; a second signal exits at once"
+    );
     std::thread::spawn(move || {
         let again = wait_signal(&signals);
         tracing::warn!(signal = again, "second signal: exiting now");
@@ -184,14 +225,22 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     });
     let drained = running.shutdown(Duration::from_millis(config.drain_timeout_ms));
     if !drained {
-        tracing::warn!(timeout_ms = config.drain_timeout_ms, "drain timeout: exiting with sessions still open");
+        tracing::warn!(
+            timeout_ms = config.drain_timeout_ms,
+            "drain timeout: exiting with sessions still open"
+        );
     }
     Ok(())
 }
 
 fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_env_filter(filter);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -201,16 +250,18 @@ fn init_logging(config: &Config) {
 /// Blocks SIGINT and SIGTERM in this thread before the workers start (they inherit the mask),
 /// so only [`wait_signal`] ever sees them.
 fn block_signals() -> libc::sigset_t {
-    // SAFETY: `set` is a plain value initialised by sigemptyset before use; pthread_sigmask only
-    // reads it and changes the calling thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
+    // SAFETY: sigset_t is a plain bit array; all-zero is a valid (empty) value.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid, initialised sigset_t owned by this frame.
+    unsafe { libc::sigemptyset(&mut set) };
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: as above; SIGINT and SIGTERM are valid signal numbers.
+        unsafe { libc::sigaddset(&mut set, signal) };
     }
+    // SAFETY: `set` is initialised; a null old-mask pointer is allowed; this only changes the
+    // calling thread's mask.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    set
 }
 
 fn wait_signal(set: &libc::sigset_t) -> i32 {

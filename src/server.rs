@@ -148,15 +148,13 @@ fn bind_all(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<TcpListener
 }
 
 fn pin_to_core(core: usize) {
-    // SAFETY: `set` is a plain bit array on the stack; CPU_ZERO/CPU_SET only write inside it,
-    // and sched_setaffinity(0, …) reads it for the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        libc::CPU_SET(core, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            tracing::warn!(core, "could not pin worker to its core");
-        }
+    // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes one bit inside `set`, which it bounds-checks against its size.
+    unsafe { libc::CPU_SET(core, &mut set) };
+    // SAFETY: `set` is initialised and its size is passed; pid 0 means the calling thread.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        tracing::warn!(core, "could not pin worker to its core");
     }
 }
 
@@ -313,10 +311,10 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
                     *c += count;
                 }
                 *remaining = remaining.saturating_sub(1);
-                if *remaining == 0 {
-                    if let Some(waker) = waker.take() {
-                        waker.wake();
-                    }
+                if *remaining == 0
+                    && let Some(waker) = waker.take()
+                {
+                    waker.wake();
                 }
             }
         }

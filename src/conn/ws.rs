@@ -143,10 +143,10 @@ fn on_message(w: &mut Worker, r: ConnRef, msg: Message<'_>) -> bool {
 }
 
 fn close_with(w: &mut Worker, r: ConnRef, code: CloseCode) {
-    if let Some(c) = w.conn(r) {
-        if c.ws_close.is_none() {
-            c.ws_close = Some(code);
-        }
+    if let Some(c) = w.conn(r)
+        && c.ws_close.is_none()
+    {
+        c.ws_close = Some(code);
     }
     w.wake(r.key);
 }

@@ -326,10 +326,10 @@ impl Worker {
             handler.on_disconnect(&mut s, reason);
         }
         self.sockets.remove(&sid);
-        if let Some(conn) = self.conns.get_mut(key) {
-            if let Some(entry) = conn.sockets.get_mut(slot) {
-                *entry = None;
-            }
+        if let Some(conn) = self.conns.get_mut(key)
+            && let Some(entry) = conn.sockets.get_mut(slot)
+        {
+            *entry = None;
         }
     }
 
@@ -369,14 +369,13 @@ impl Worker {
         self.stamp += 1;
         let stamp = self.stamp;
         for sid in &op.except {
-            if let Some(&(key, slot)) = self.sockets.get(sid) {
-                if let Some(Some(s)) = self
+            if let Some(&(key, slot)) = self.sockets.get(sid)
+                && let Some(Some(s)) = self
                     .conns
                     .get_mut(key)
                     .and_then(|c| c.sockets.get_mut(slot))
-                {
-                    s.stamp = stamp;
-                }
+            {
+                s.stamp = stamp;
             }
         }
         let targets = self.targets(&op.nsp, &op.rooms);
