@@ -22,6 +22,7 @@ pub struct Gateway {
     api_keys: ApiKeys,
     max_rooms: usize,
     metrics: bool,
+    stats: Arc<crate::metrics::GatewayStats>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -40,25 +41,30 @@ impl Gateway {
             api_keys: ApiKeys::new(config),
             max_rooms: config.max_rooms_per_socket,
             metrics: config.metrics,
+            stats: Default::default(),
         })
     }
 
     fn publish(&self, req: &HttpRequest<'_>) -> HttpReply {
+        let reply = |status: u16, body: String| {
+            self.stats.publish_request(status);
+            HttpResponse::json(status, body)
+        };
         if req.head.method != ringcast_codec::http::Method::Post {
-            let mut r = HttpResponse::json(405, r#"{"error":"use POST"}"#);
+            let mut r = reply(405, r#"{"error":"use POST"}"#.to_owned());
             r.headers.push(("Allow", "POST".to_owned()));
             return HttpReply::Now(r);
         }
         if !self.api_keys.check_bearer(req.head.authorization) {
-            let mut r = HttpResponse::json(401, r#"{"error":"missing or invalid API key"}"#);
+            let mut r = reply(401, r#"{"error":"missing or invalid API key"}"#.to_owned());
             r.headers.push(("WWW-Authenticate", "Bearer".to_owned()));
             return HttpReply::Now(r);
         }
         let publishes = match client::parse_publish(req.body, SystemTime::now()) {
             Ok(p) => p,
-            Err(e) => return HttpReply::Now(HttpResponse::json(400, e.to_json())),
+            Err(e) => return HttpReply::Now(reply(400, e.to_json())),
         };
-        let ops = publishes
+        let ops: Vec<BroadcastOp> = publishes
             .into_iter()
             .map(|p| BroadcastOp {
                 nsp: Room::from("/"),
@@ -67,9 +73,22 @@ impl Gateway {
                 frames: engine::encode_event("/", None, p.event, &p.data_json, &[]),
             })
             .collect();
+        let stats = self.stats.clone();
         HttpReply::Broadcast {
             ops,
-            respond: Box::new(publish_response),
+            respond: Box::new(move |outcome| {
+                let response = publish_response(outcome);
+                stats.publish_request(response.status);
+                stats.published_events.fetch_add(
+                    outcome.delivered.len() as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                stats.cluster_publish_failures.fetch_add(
+                    outcome.cluster_failures as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                response
+            }),
         }
     }
 }
@@ -109,7 +128,10 @@ impl Handler for Gateway {
     fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn Any>, String> {
         match self.verifier.verify_connect(info.auth) {
             Ok(claims) => Ok(Box::new(claims)),
-            Err(e) => Err(e.message().to_owned()),
+            Err(e) => {
+                self.stats.auth_failure(e.message());
+                Err(e.message().to_owned())
+            }
         }
     }
 
@@ -143,7 +165,12 @@ impl Handler for Gateway {
                 (client::EV_UNSUBSCRIBED, client::reply_unsubscribed(&room))
             }
             ClientAction::Heartbeat { reply_json } => (client::EV_HEARTBEAT_ACK, reply_json),
-            ClientAction::Error { message } => (client::EV_ERROR, client::reply_error(&message)),
+            ClientAction::Error { message } => {
+                self.stats
+                    .client_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (client::EV_ERROR, client::reply_error(&message))
+            }
         };
         socket.emit(reply_event, &reply);
         if let Some(id) = ack {
@@ -154,13 +181,18 @@ impl Handler for Gateway {
     fn on_http(
         &self,
         req: &HttpRequest<'_>,
-        _server: &mut engine::Emitter<'_>,
+        server: &mut engine::Emitter<'_>,
     ) -> Option<HttpReply> {
         let reply = match req.head.path {
             "/api/v1/emit" => self.publish(req),
             "/healthz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ok"}"#)),
             "/readyz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ready"}"#)),
-            "/metrics" if !self.metrics => return None,
+            "/metrics" if self.metrics => {
+                let body = crate::metrics::render(server.stats(), server.directory(), &self.stats);
+                let mut r = HttpResponse::json(200, body);
+                r.content_type = crate::metrics::CONTENT_TYPE;
+                HttpReply::Now(r)
+            }
             _ => return None,
         };
         Some(reply)

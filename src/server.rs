@@ -14,6 +14,7 @@ use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 use crate::cluster::{LocalNode, Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::conn;
 use crate::engine::directory::{Collector, Directory};
+use crate::engine::stats::WorkerStats;
 use crate::engine::worker::{PendingCount, Shared, Worker, install, with_worker};
 use crate::engine::{EngineConfig, Handler, Msg};
 use crate::mesh::{Doorbell, Mesh};
@@ -78,6 +79,7 @@ pub fn start_clustered(
     let local_addr = listeners[0].local_addr()?;
     let (mesh, bells) = Mesh::<Msg>::new(workers)?;
     let directory = Arc::new(Directory::default());
+    let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
     let node: Arc<dyn LocalNode> = Arc::new(Node {
         mesh: mesh.clone(),
         directory: directory.clone(),
@@ -97,6 +99,7 @@ pub fn start_clustered(
             mesh: mesh.clone(),
             directory: directory.clone(),
             publisher: publisher.clone(),
+            stats: stats.clone(),
         };
         let (ready, drained) = (ready_tx.clone(), drained_tx.clone());
         let thread = std::thread::Builder::new()

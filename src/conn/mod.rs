@@ -227,7 +227,10 @@ async fn read_more(stream: &mut TcpStream, mut buf: Vec<u8>, timeout: Duration) 
     // which is harmless here because the connection is closed right after.
     let read = stream.read(buf.slice_mut(len..));
     match monoio::time::timeout(timeout, read).await {
-        Ok((Ok(n), slice)) if n > 0 => Some(slice.into_inner()),
+        Ok((Ok(n), slice)) if n > 0 => {
+            with_worker(|w| w.stats().bytes_in.add(n as u64));
+            Some(slice.into_inner())
+        }
         _ => None,
     }
 }
@@ -552,7 +555,8 @@ fn preflight(out: &mut Vec<u8>, head: &Head) {
 
 async fn write(mut stream: TcpStream, buf: Vec<u8>, out: Vec<u8>) -> Option<Next> {
     let (res, out) = stream.write_all(out).await;
-    res.ok()?;
+    let n = res.ok()?;
+    with_worker(|w| w.stats().bytes_out.add(n as u64));
     Some((stream, buf, out))
 }
 
@@ -563,6 +567,7 @@ fn hand_over(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, owner: ShardId) 
     // operation is in flight on it), so the OwnedFd becomes its sole owner.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     with_worker(|w| {
+        w.stats().handoffs.add(1);
         w.send(
             owner,
             Msg::Handoff {
@@ -609,6 +614,7 @@ async fn other_request(
         };
         let body = &buf[head.head_len..head.head_len + head.content_length];
         with_worker(|w| {
+            w.stats().http_requests.add(1);
             let handler = w.handler.clone();
             let mut emitter = Emitter { worker: w };
             handler.on_http(

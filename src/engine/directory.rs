@@ -80,6 +80,15 @@ impl Directory {
             .unwrap_or(0)
     }
 
+    /// How many (namespace, room) pairs have members on this node.
+    pub fn room_count(&self) -> usize {
+        self.shards
+            .iter()
+            .filter_map(|s| s.read().ok())
+            .map(|m| m.values().map(|r| r.len()).sum::<usize>())
+            .sum()
+    }
+
     /// Every room of `nsp` with members somewhere on this node.
     pub fn rooms(&self, nsp: &str) -> Vec<Room> {
         let mut out = Vec::new();

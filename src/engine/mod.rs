@@ -17,6 +17,7 @@ use crate::sid::Sid;
 
 pub mod directory;
 mod socket;
+pub mod stats;
 pub(crate) mod worker;
 
 pub use socket::{Emitter, Socket, encode_event};

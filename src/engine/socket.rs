@@ -195,6 +195,16 @@ impl<'w> Emitter<'w> {
         self.worker.broadcast(op, None).0
     }
 
+    /// Every worker's counters (for metrics).
+    pub fn stats(&self) -> &[super::stats::WorkerStats] {
+        &self.worker.all_stats
+    }
+
+    /// The node's room directory (for metrics).
+    pub fn directory(&self) -> &super::directory::Directory {
+        &self.worker.directory
+    }
+
     /// Encodes `event` once and broadcasts it to `rooms` of namespace `/`.
     pub fn to<'e>(&'e mut self, rooms: Vec<Room>) -> Broadcast<'e, 'w> {
         Broadcast {

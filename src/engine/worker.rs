@@ -21,6 +21,7 @@ use slab::Slab;
 use smallvec::SmallVec;
 
 use super::directory::Directory;
+use super::stats::WorkerStats;
 use super::{BroadcastOp, ConnectInfo, DisconnectReason, EngineConfig, Handler, Msg, Socket};
 use crate::cluster::{Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::mesh::Mesh;
@@ -100,6 +101,8 @@ pub(crate) struct Conn {
     pub closed: bool,
     /// Echo Engine.IO messages instead of running Socket.IO (see `EngineConfig::echo_paths`).
     pub echo: bool,
+    /// The transport this session is counted under in the gauges.
+    pub counted: Transport,
 }
 
 /// Per-core state.
@@ -110,6 +113,7 @@ pub(crate) struct Worker {
     pub mesh: Arc<Mesh<Msg>>,
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
+    pub all_stats: Arc<[WorkerStats]>,
     pub conns: Slab<Conn>,
     pub by_sid: HashMap<Sid, usize>,
     /// Socket id → (session key, socket slot).
@@ -136,6 +140,7 @@ pub(crate) struct Shared {
     pub mesh: Arc<Mesh<Msg>>,
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
+    pub stats: Arc<[WorkerStats]>,
 }
 
 /// Delivery counting for a broadcast that crossed cores.
@@ -153,6 +158,7 @@ impl Worker {
             mesh,
             directory,
             publisher,
+            stats,
         } = shared;
         let workers = mesh.workers();
         Worker {
@@ -162,6 +168,7 @@ impl Worker {
             mesh,
             directory,
             publisher,
+            all_stats: stats,
             conns: Slab::new(),
             by_sid: HashMap::new(),
             sockets: HashMap::new(),
@@ -174,6 +181,12 @@ impl Worker {
             shutting_down: false,
             stop_accepting: None,
         }
+    }
+
+    /// This worker's counters.
+    #[inline]
+    pub fn stats(&self) -> &WorkerStats {
+        &self.all_stats[self.shard.index()]
     }
 
     /// Milliseconds on this worker's monotonic clock (the codec's `now`).
@@ -213,7 +226,19 @@ impl Worker {
             },
             closed: false,
             echo,
+            counted: transport,
         });
+        let stats = self.stats();
+        match transport {
+            Transport::Polling => {
+                stats.handshakes_polling.add(1);
+                stats.sessions_polling.add(1);
+            }
+            Transport::WebSocket => {
+                stats.handshakes_websocket.add(1);
+                stats.sessions_websocket.add(1);
+            }
+        }
         self.by_sid.insert(sid, key);
         self.rearm(key);
         Ok(ConnRef { key, sid })
@@ -253,6 +278,15 @@ impl Worker {
                 }
                 CloseReason::SlowConsumer => DisconnectReason::SlowConsumer,
             };
+            match reason {
+                DisconnectReason::SlowConsumer => self.all_stats[self.shard.index()]
+                    .slow_consumer_disconnects
+                    .add(1),
+                DisconnectReason::ParseError => {
+                    self.all_stats[self.shard.index()].protocol_errors.add(1)
+                }
+                _ => {}
+            }
             if reason == DisconnectReason::SlowConsumer {
                 tracing::warn!(sid = %conn.sid, peer = %conn.peer, "disconnecting slow consumer: outbound queue over its bound");
             } else {
@@ -262,6 +296,16 @@ impl Worker {
             self.drop_sockets(key, reason);
         }
         let _ = now;
+        if let Some(conn) = self.conns.get_mut(key)
+            && !conn.closed
+            && conn.eio.transport() != conn.counted
+        {
+            conn.counted = conn.eio.transport();
+            let stats = &self.all_stats[self.shard.index()];
+            stats.sessions_polling.sub(1);
+            stats.sessions_websocket.add(1);
+            stats.upgrades.add(1);
+        }
         self.wake(key);
         self.rearm(key);
         self.reap(key);
@@ -285,6 +329,10 @@ impl Worker {
         if remove {
             let conn = self.conns.remove(key);
             self.by_sid.remove(&conn.sid);
+            match conn.counted {
+                Transport::Polling => self.stats().sessions_polling.sub(1),
+                Transport::WebSocket => self.stats().sessions_websocket.sub(1),
+            }
         }
     }
 
@@ -326,6 +374,7 @@ impl Worker {
             handler.on_disconnect(&mut s, reason);
         }
         self.sockets.remove(&sid);
+        self.stats().sockets.sub(1);
         if let Some(conn) = self.conns.get_mut(key)
             && let Some(entry) = conn.sockets.get_mut(slot)
         {
@@ -346,6 +395,7 @@ impl Worker {
             self.directory.add(nsp, room, self.shard.index());
         }
         members.push((key as u32, slot as u8));
+        self.all_stats[self.shard.index()].memberships.add(1);
     }
 
     pub fn index_leave(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
@@ -357,6 +407,7 @@ impl Worker {
         };
         if let Some(pos) = members.iter().position(|&m| m == (key as u32, slot as u8)) {
             members.swap_remove(pos);
+            self.all_stats[self.shard.index()].memberships.sub(1);
         }
         if members.is_empty() {
             index.remove(room.as_str());
@@ -412,6 +463,10 @@ impl Worker {
         for key in full {
             self.after(key);
         }
+        let stats = self.stats();
+        stats.broadcasts.add(1);
+        stats.broadcast_recipients.add(reached as u64);
+        stats.frames_out.add((reached * op.frames.len()) as u64);
         reached
     }
 
@@ -747,6 +802,7 @@ impl Worker {
             return;
         };
         let handler = self.handler.clone();
+        self.stats().events_in.add(1);
         match kind {
             PacketType::Event | PacketType::BinaryEvent => {
                 let limits = sio::DecodeLimits {
@@ -801,6 +857,7 @@ impl Worker {
         let data = match handler.authorize(&info) {
             Ok(data) => data,
             Err(message) => {
+                self.stats().connects_refused.add(1);
                 tracing::debug!(peer = %peer, message, "CONNECT refused");
                 self.send_frame(key, |out| sio::write_connect_error(out, nsp, &message));
                 return;
@@ -840,6 +897,7 @@ impl Worker {
         };
         conn.connect_deadline = None;
         self.sockets.insert(sid, (key, slot));
+        self.stats().sockets.add(1);
         // Register the namespace so whole-namespace broadcasts find it even without rooms.
         self.rooms.entry(nsp_room).or_default();
         self.send_frame(key, |out| sio::write_connect(out, nsp, sid.as_str()));
@@ -873,6 +931,7 @@ impl Worker {
             self.after(key);
             return;
         }
+        self.all_stats[self.shard.index()].frames_out.add(1);
         if let Some(w) = conn.ws_waker.take() {
             w.wake();
         } else if let Some(w) = conn.poll_waker.take() {
