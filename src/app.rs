@@ -225,7 +225,8 @@ pub fn engine_config(config: &Config) -> EngineConfig {
             credentials: config.cors_credentials,
         },
         max_json_depth: config.max_json_depth,
-        max_connections_per_worker: config.max_connections.div_ceil(config.workers.max(1)),
+        max_connections: config.max_connections,
+        max_connections_per_ip: config.max_connections_per_ip,
     }
 }
 

@@ -202,6 +202,12 @@ pub fn render(workers: &[WorkerStats], directory: &Directory, gateway: &GatewayS
         "Connections handed to the core owning their session",
         sum(|w| w.handoffs.get()),
     );
+    counter(
+        &mut r,
+        "connections_refused",
+        "Connections refused at accept (node or per-IP cap)",
+        sum(|w| w.connections_refused.get()),
+    );
 
     let publish: Family<Labels, Counter> = Family::default();
     if let Ok(m) = gateway.publish_requests.lock() {
