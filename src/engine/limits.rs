@@ -2,7 +2,7 @@
 //! TCP connection (never per message), released when the connection's task ends.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,9 +48,7 @@ impl Admission {
     }
 
     fn shard(&self, ip: &IpAddr) -> &Mutex<HashMap<IpAddr, usize>> {
-        let mut h = self.hasher.build_hasher();
-        ip.hash(&mut h);
-        &self.per_ip[(h.finish() as usize) % SHARDS]
+        &self.per_ip[(self.hasher.hash_one(ip) as usize) % SHARDS]
     }
 
     /// Admits a connection from `ip`, or says why not.
