@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -22,6 +22,7 @@ pub struct Gateway {
     api_keys: ApiKeys,
     max_rooms: usize,
     metrics: bool,
+    rate: RateLimit,
     stats: Arc<crate::metrics::GatewayStats>,
 }
 
@@ -41,6 +42,10 @@ impl Gateway {
             api_keys: ApiKeys::new(config),
             max_rooms: config.max_rooms_per_socket,
             metrics: config.metrics,
+            rate: RateLimit {
+                per_sec: f64::from(config.event_rate_per_sec),
+                burst: f64::from(config.event_rate_burst),
+            },
             stats: Default::default(),
         })
     }
@@ -93,6 +98,51 @@ impl Gateway {
     }
 }
 
+/// Client events per socket: a token bucket (`per_sec` refill, `burst` capacity).
+#[derive(Debug, Clone, Copy)]
+struct RateLimit {
+    per_sec: f64,
+    burst: f64,
+}
+
+/// What the gateway keeps per socket: the verified claims and the event token bucket.
+#[derive(Debug)]
+pub struct SocketState {
+    /// The claims of the token the socket authenticated with (or refreshed to).
+    pub claims: Claims,
+    tokens: f64,
+    refilled: Instant,
+    /// Events refused in a row; past the burst size the socket is disconnected.
+    strikes: u32,
+}
+
+impl SocketState {
+    fn new(claims: Claims, rate: RateLimit) -> Self {
+        SocketState {
+            claims,
+            tokens: rate.burst,
+            refilled: Instant::now(),
+            strikes: 0,
+        }
+    }
+
+    /// Takes one token; `false` when the socket is over its rate.
+    fn take(&mut self, rate: RateLimit) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        self.tokens = (self.tokens + elapsed * rate.per_sec).min(rate.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.strikes = 0;
+            true
+        } else {
+            self.strikes += 1;
+            false
+        }
+    }
+}
+
 /// `{"delivered": N}` (sockets reached on this node, summed over the events), plus per-event
 /// counts; 503 when the events could not be published to the other nodes.
 fn publish_response(outcome: &BroadcastOutcome) -> HttpResponse {
@@ -127,7 +177,7 @@ fn epoch_ms() -> u64 {
 impl Handler for Gateway {
     fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn Any>, String> {
         match self.verifier.verify_connect(info.auth) {
-            Ok(claims) => Ok(Box::new(claims)),
+            Ok(claims) => Ok(Box::new(SocketState::new(claims, self.rate))),
             Err(e) => {
                 self.stats.auth_failure(e.message());
                 Err(e.message().to_owned())
@@ -137,7 +187,10 @@ impl Handler for Gateway {
 
     fn on_connect(&self, socket: &mut Socket<'_>, _info: &ConnectInfo<'_>) {
         socket.join(Room::from(client::DASHBOARD));
-        if let Some(sub) = socket.data::<Claims>().and_then(|c| c.sub.clone()) {
+        if let Some(sub) = socket
+            .data::<SocketState>()
+            .and_then(|s| s.claims.sub.clone())
+        {
             tracing::debug!(sid = ?socket.id(), sub, "socket connected");
         }
     }
@@ -150,6 +203,31 @@ impl Handler for Gateway {
         ack: Option<u64>,
         _attachments: &[Bytes],
     ) {
+        let rate = self.rate;
+        let (allowed, strikes) = match socket.data_mut::<SocketState>() {
+            Some(state) => (state.take(rate), state.strikes),
+            None => (true, 0),
+        };
+        if !allowed {
+            self.stats
+                .rate_limited
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if f64::from(strikes) > rate.burst {
+                // Sustained abuse: a whole burst's worth of refused events in a row.
+                tracing::warn!(sid = ?socket.id(), "disconnecting a socket that keeps exceeding its event rate");
+                socket.emit(
+                    client::EV_ERROR,
+                    &client::reply_error("rate limit exceeded: disconnecting"),
+                );
+                socket.disconnect();
+            } else {
+                socket.emit(
+                    client::EV_ERROR,
+                    &client::reply_error("rate limit exceeded"),
+                );
+            }
+            return;
+        }
         let (reply_event, reply) = match client::handle_client_event(event, args, epoch_ms()) {
             ClientAction::Subscribe(room) => {
                 if !socket.in_room(room.as_str()) && socket.rooms().len() >= self.max_rooms {

@@ -32,6 +32,8 @@ pub struct GatewayStats {
     pub cluster_publish_failures: AtomicU64,
     /// Client events answered with `error`.
     pub client_errors: AtomicU64,
+    /// Client events refused by the per-socket rate limit.
+    pub rate_limited: AtomicU64,
 }
 
 impl GatewayStats {
@@ -153,6 +155,12 @@ pub fn render(workers: &[WorkerStats], directory: &Directory, gateway: &GatewayS
         "client_errors",
         "Client events answered with an error event",
         gateway.client_errors.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut r,
+        "rate_limited",
+        "Client events refused by the per-socket rate limit",
+        gateway.rate_limited.load(Ordering::Relaxed),
     );
     counter(
         &mut r,
