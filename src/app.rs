@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use crate::auth::{ApiKeys, Claims, Verifier};
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat, RoomPolicy};
 use crate::engine::{
     self, BroadcastOp, BroadcastOutcome, ConnectInfo, CorsConfig, EngineConfig, Handler, HttpReply,
     HttpRequest, HttpResponse, Socket,
@@ -23,6 +23,8 @@ pub struct Gateway {
     max_rooms: usize,
     metrics: bool,
     rate: RateLimit,
+    room_policy: RoomPolicy,
+    expiry_grace_ms: u64,
     stats: Arc<crate::metrics::GatewayStats>,
 }
 
@@ -46,8 +48,68 @@ impl Gateway {
                 per_sec: f64::from(config.event_rate_per_sec),
                 burst: f64::from(config.event_rate_burst),
             },
+            room_policy: config.room_policy,
+            expiry_grace_ms: config.token_expiry_grace_ms,
             stats: Default::default(),
         })
+    }
+
+    /// Whether the room policy lets this socket into `room`.
+    fn may_enter(&self, socket: &Socket<'_>, room: &str) -> bool {
+        match self.room_policy {
+            RoomPolicy::Open => true,
+            RoomPolicy::Claims => socket
+                .data::<SocketState>()
+                .and_then(|s| s.claims.rooms.as_deref())
+                .is_some_and(|patterns| client::room_granted(patterns, room)),
+        }
+    }
+
+    /// Disconnects the socket once its token's `exp` (plus the grace) has passed.
+    fn schedule_expiry(&self, socket: &mut Socket<'_>) {
+        let Some(expires) = socket.data::<SocketState>().and_then(|s| s.claims.exp) else {
+            return;
+        };
+        let due = expires
+            .saturating_mul(1000)
+            .saturating_add(self.expiry_grace_ms);
+        socket.set_deadline(Some(Duration::from_millis(due.saturating_sub(epoch_ms()))));
+    }
+
+    /// `auth:refresh {token}`: verifies the new token like a CONNECT token; it must name the same
+    /// subject. On success the socket's claims (rooms, `exp`) are replaced.
+    fn refresh(&self, socket: &mut Socket<'_>, args: &str) -> (&'static str, String) {
+        let token = match client::parse_refresh(args) {
+            Ok(t) => t,
+            Err(message) => return (client::EV_ERROR, client::reply_error(&message)),
+        };
+        let now_secs = epoch_ms() / 1000;
+        let claims = match self.verifier.verify_token_at(&token, now_secs) {
+            Ok(c) => c,
+            Err(e) => {
+                self.stats.auth_failure(e.message());
+                return (
+                    client::EV_ERROR,
+                    client::reply_error(&format!("auth:refresh: {}", e.message())),
+                );
+            }
+        };
+        let Some(state) = socket.data_mut::<SocketState>() else {
+            return (
+                client::EV_ERROR,
+                client::reply_error("auth:refresh: not authenticated"),
+            );
+        };
+        if state.claims.sub != claims.sub {
+            return (
+                client::EV_ERROR,
+                client::reply_error("auth:refresh: the token names another subject"),
+            );
+        }
+        let exp = claims.exp.unwrap_or(0);
+        state.claims = claims;
+        self.schedule_expiry(socket);
+        (EV_AUTH_REFRESHED, format!(r#"{{"exp":{exp}}}"#))
     }
 
     fn publish(&self, req: &HttpRequest<'_>) -> HttpReply {
@@ -97,6 +159,9 @@ impl Gateway {
         }
     }
 }
+
+/// The reply to a successful `auth:refresh`: `{"exp": <the new token's exp>}`.
+pub const EV_AUTH_REFRESHED: &str = "auth:refreshed";
 
 /// Client events per socket: a token bucket (`per_sec` refill, `burst` capacity).
 #[derive(Debug, Clone, Copy)]
@@ -186,7 +251,11 @@ impl Handler for Gateway {
     }
 
     fn on_connect(&self, socket: &mut Socket<'_>, _info: &ConnectInfo<'_>) {
-        socket.join(Room::from(client::DASHBOARD));
+        // Under the "claims" policy even the auto-joined dashboard must be granted.
+        if self.may_enter(socket, client::DASHBOARD) {
+            socket.join(Room::from(client::DASHBOARD));
+        }
+        self.schedule_expiry(socket);
         if let Some(sub) = socket
             .data::<SocketState>()
             .and_then(|s| s.claims.sub.clone())
@@ -228,7 +297,19 @@ impl Handler for Gateway {
             }
             return;
         }
+        if event == client::EV_AUTH_REFRESH {
+            let (reply_event, reply) = self.refresh(socket, args);
+            socket.emit(reply_event, &reply);
+            if let Some(id) = ack {
+                socket.ack(id, &reply);
+            }
+            return;
+        }
         let (reply_event, reply) = match client::handle_client_event(event, args, epoch_ms()) {
+            ClientAction::Subscribe(room) if !self.may_enter(socket, room.as_str()) => {
+                let message = format!("forbidden: the token does not grant room \"{room}\"");
+                (client::EV_ERROR, client::reply_error(&message))
+            }
             ClientAction::Subscribe(room) => {
                 if !socket.in_room(room.as_str()) && socket.rooms().len() >= self.max_rooms {
                     let message = format!("subscribe: too many rooms (at most {})", self.max_rooms);
@@ -254,6 +335,23 @@ impl Handler for Gateway {
         if let Some(id) = ack {
             socket.ack(id, &reply);
         }
+    }
+
+    fn on_deadline(&self, socket: &mut Socket<'_>) {
+        let Some(expires) = socket.data::<SocketState>().and_then(|s| s.claims.exp) else {
+            return;
+        };
+        let due = expires
+            .saturating_mul(1000)
+            .saturating_add(self.expiry_grace_ms);
+        if due > epoch_ms() {
+            // Refreshed since the deadline was set.
+            self.schedule_expiry(socket);
+            return;
+        }
+        tracing::debug!(sid = ?socket.id(), "token expired: disconnecting");
+        socket.emit(client::EV_ERROR, &client::reply_error("token expired"));
+        socket.disconnect();
     }
 
     fn on_http(
