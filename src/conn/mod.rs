@@ -366,6 +366,8 @@ async fn engine_request(
                 }
                 http::write_switching_protocols(&mut out, &accept);
                 let leftover = buf[head.head_len..].to_vec();
+                // The head's buffer is not needed on a websocket: free it before the long wait.
+                drop(buf);
                 ws::run(stream, r, out, leftover).await;
                 None
             }
@@ -490,6 +492,7 @@ async fn engine_request(
             let open = open_packet(r.sid, false);
             ws::append_text_frame(&mut out, &open);
             let leftover = buf[head.head_len..].to_vec();
+            drop(buf);
             ws::run(stream, r, out, leftover).await;
             None
         }
