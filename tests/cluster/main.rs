@@ -1,0 +1,1 @@
+//! Redis clustering tests (placeholder).
