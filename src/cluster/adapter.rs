@@ -141,28 +141,28 @@ impl<'a> Envelope<'a> {
     /// Parses `[uid, packet, opts]`.
     pub fn parse(payload: &'a [u8]) -> Result<Envelope<'a>, WireError> {
         let mut r = Reader::new(payload);
-        let len = match r.next()? {
+        let len = match r.read()? {
             Item::Array(n) if n >= 3 => n,
             _ => return Err(WireError::NotAnEnvelope),
         };
-        let uid = match r.next()? {
+        let uid = match r.read()? {
             Item::Str(s) => s,
             _ => return Err(WireError::NotAnEnvelope),
         };
         let (mut nsp, mut packet_type, mut id, mut data) = (Cow::Borrowed("/"), None, None, None);
-        let Item::Map(fields) = r.next()? else {
+        let Item::Map(fields) = r.read()? else {
             return Err(WireError::NotAnEnvelope);
         };
         for _ in 0..fields {
-            let key = r.next()?;
+            let key = r.read()?;
             match key {
-                Item::Str(k) if k == "type" => packet_type = Some(uint(r.next()?)?),
-                Item::Str(k) if k == "nsp" => match r.next()? {
+                Item::Str(k) if k == "type" => packet_type = Some(uint(r.read()?)?),
+                Item::Str(k) if k == "nsp" => match r.read()? {
                     Item::Str(s) => nsp = s,
                     Item::Nil | Item::Undefined => {}
                     _ => return Err(WireError::NotAnEnvelope),
                 },
-                Item::Str(k) if k == "id" => match r.next()? {
+                Item::Str(k) if k == "id" => match r.read()? {
                     Item::Nil | Item::Undefined => {}
                     other => id = Some(uint(other)?),
                 },
@@ -175,10 +175,10 @@ impl<'a> Envelope<'a> {
             }
         }
         let (mut rooms, mut except) = (Vec::new(), Vec::new());
-        match r.next()? {
+        match r.read()? {
             Item::Map(fields) => {
                 for _ in 0..fields {
-                    match r.next()? {
+                    match r.read()? {
                         Item::Str(k) if k == "rooms" => rooms = r.str_list()?,
                         Item::Str(k) if k == "except" => except = r.str_list()?,
                         _ => r.skip()?,
@@ -595,11 +595,11 @@ fn split_except(except: &[String]) -> (Vec<Sid>, Vec<Room>) {
 fn event_from_msgpack<'a>(
     r: &mut Reader<'a>,
 ) -> Result<(String, String, Vec<&'a [u8]>), WireError> {
-    let n = match r.next()? {
+    let n = match r.read()? {
         Item::Array(n) if n >= 1 => n,
         _ => return Err(WireError::NotAnEvent),
     };
-    let name = match r.next()? {
+    let name = match r.read()? {
         Item::Str(s) => s.into_owned(),
         _ => return Err(WireError::NotAnEvent),
     };
@@ -709,7 +709,7 @@ fn json_id(value: &Json) -> Option<String> {
 fn uint(item: Item<'_>) -> Result<u64, WireError> {
     match item {
         Item::UInt(n) => Ok(n),
-        Item::Float(f) if f.fract() == 0.0 && f >= 0.0 && f < 9.0e15 => Ok(f as u64),
+        Item::Float(f) if f.fract() == 0.0 && (0.0..9.0e15).contains(&f) => Ok(f as u64),
         _ => Err(WireError::NotAnEnvelope),
     }
 }

@@ -219,10 +219,10 @@ impl Bridge {
         self.inner.stopping.store(true, Ordering::Release);
         self.control(Control::Stop);
         let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
-        if let Some(thread) = thread {
-            if thread.join().is_err() {
-                tracing::error!("the Redis bridge thread panicked");
-            }
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!("the Redis bridge thread panicked");
         }
     }
 
@@ -880,10 +880,8 @@ impl Runner {
             .pending
             .get(request_id)
             .is_some_and(|p| p.local_done && p.responses >= p.expected);
-        if done {
-            if let Some(p) = self.pending.remove(request_id) {
-                p.finish(true);
-            }
+        if done && let Some(p) = self.pending.remove(request_id) {
+            p.finish(true);
         }
     }
 

@@ -115,7 +115,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next token.
-    pub fn next(&mut self) -> Result<Item<'a>, MsgpackError> {
+    pub fn read(&mut self) -> Result<Item<'a>, MsgpackError> {
         let marker = self.u8()?;
         Ok(match marker {
             0x00..=0x7f => Item::UInt(u64::from(marker)),
@@ -226,7 +226,7 @@ impl<'a> Reader<'a> {
                 continue;
             }
             *top -= 1;
-            let children = match self.next()? {
+            let children = match self.read()? {
                 Item::Array(n) => n,
                 Item::Map(n) => n * 2,
                 _ => continue,
@@ -241,7 +241,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a string (anything else is [`MsgpackError::Unexpected`]).
     pub fn str_item(&mut self) -> Result<Cow<'a, str>, MsgpackError> {
-        match self.next()? {
+        match self.read()? {
             Item::Str(s) => Ok(s),
             _ => Err(MsgpackError::Unexpected),
         }
@@ -249,7 +249,7 @@ impl<'a> Reader<'a> {
 
     /// Reads an array of strings; `nil`/`undefined` count as empty (a JS `new Set(undefined)`).
     pub fn str_list(&mut self) -> Result<Vec<String>, MsgpackError> {
-        match self.next()? {
+        match self.read()? {
             Item::Array(n) => (0..n)
                 .map(|_| self.str_item().map(Cow::into_owned))
                 .collect(),
@@ -316,7 +316,7 @@ pub fn to_json<'a>(
     out: &mut Vec<u8>,
     attachments: &mut Vec<&'a [u8]>,
 ) -> Result<(), MsgpackError> {
-    let item = reader.next()?;
+    let item = reader.read()?;
     write_item(reader, item, out, attachments, 0)
 }
 
@@ -360,7 +360,7 @@ fn write_item<'a>(
                 if i > 0 {
                     out.push(b',');
                 }
-                let item = reader.next()?;
+                let item = reader.read()?;
                 write_item(reader, item, out, attachments, depth + 1)?;
             }
             out.push(b']');
@@ -372,8 +372,8 @@ fn write_item<'a>(
             out.push(b'{');
             let mut first = true;
             for _ in 0..n {
-                let key = reader.next()?;
-                let value = reader.next()?;
+                let key = reader.read()?;
+                let value = reader.read()?;
                 // `JSON.stringify` leaves out properties whose value is `undefined`.
                 if value == Item::Undefined {
                     continue;
@@ -734,9 +734,9 @@ mod tests {
     fn skip_steps_over_whole_values() {
         let bytes = hex("92 82 a1 61 91 c4 01 ff a1 62 d4 00 00 07");
         let mut reader = Reader::new(&bytes);
-        assert_eq!(reader.next(), Ok(Item::Array(2)));
+        assert_eq!(reader.read(), Ok(Item::Array(2)));
         reader.skip().unwrap();
-        assert_eq!(reader.next(), Ok(Item::UInt(7)));
+        assert_eq!(reader.read(), Ok(Item::UInt(7)));
         assert_eq!(reader.finish(), Ok(()));
     }
 
@@ -799,13 +799,13 @@ mod tests {
         w.str("k");
         w.nil();
         let mut r = Reader::new(&w.buf);
-        assert_eq!(r.next(), Ok(Item::Array(4)));
-        assert_eq!(r.next(), Ok(Item::Int(-70_000)));
-        assert_eq!(r.next(), Ok(Item::Str(Cow::Borrowed("é"))));
-        assert_eq!(r.next(), Ok(Item::Bin(&[9])));
-        assert_eq!(r.next(), Ok(Item::Map(1)));
-        assert_eq!(r.next(), Ok(Item::Str(Cow::Borrowed("k"))));
-        assert_eq!(r.next(), Ok(Item::Nil));
+        assert_eq!(r.read(), Ok(Item::Array(4)));
+        assert_eq!(r.read(), Ok(Item::Int(-70_000)));
+        assert_eq!(r.read(), Ok(Item::Str(Cow::Borrowed("é"))));
+        assert_eq!(r.read(), Ok(Item::Bin(&[9])));
+        assert_eq!(r.read(), Ok(Item::Map(1)));
+        assert_eq!(r.read(), Ok(Item::Str(Cow::Borrowed("k"))));
+        assert_eq!(r.read(), Ok(Item::Nil));
         assert_eq!(r.finish(), Ok(()));
     }
 }
