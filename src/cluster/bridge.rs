@@ -42,6 +42,9 @@ const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(3);
 const PING_EVERY: Duration = Duration::from_secs(1);
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often pending cluster queries are checked against their deadline (5 s by default, so a
+/// quarter second of lateness at most).
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
 /// Broadcasts per pipelined round trip to Redis.
 const PUBLISH_BATCH: usize = 256;
 
@@ -389,9 +392,12 @@ impl Runner {
                 .min(BACKOFF_CAP);
             attempt = attempt.saturating_add(1);
             let until = tokio::time::Instant::now() + delay;
+            // Gathers begun before the connection broke still end at their deadline.
+            let mut sweep = tokio::time::interval(SWEEP_EVERY);
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep_until(until) => break,
+                    _ = sweep.tick() => self.expire(Instant::now()),
                     c = control.recv() => match c {
                         Some(Control::Stop) | None => return,
                         Some(c) => self.control_offline(c),
@@ -441,7 +447,7 @@ impl Runner {
     ) -> &'static str {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut sweep = tokio::time::interval(Duration::from_millis(250));
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
         // Broadcasts queued in the instant between `Connected` and now.
         if let Err(reason) = self.flush(conn).await {
             return reason;

@@ -11,3 +11,4 @@ mod publish;
 mod python;
 mod reconnect;
 mod support;
+mod throughput;
