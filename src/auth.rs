@@ -515,10 +515,8 @@ fn token_from_auth(auth_json: Option<&str>) -> Result<String, AuthError> {
         return Err(AuthError::MissingToken);
     }
     let data: AuthData<'_> = serde_json::from_str(json).map_err(|_| AuthError::InvalidToken)?;
+    // serde reads `"token": null` as absent too: a client that sent no token.
     let raw = data.token.ok_or(AuthError::MissingToken)?;
-    if raw.get() == "null" {
-        return Err(AuthError::MissingToken);
-    }
     let token: String = serde_json::from_str(raw.get()).map_err(|_| AuthError::InvalidToken)?;
     if token.is_empty() {
         return Err(AuthError::MissingToken);

@@ -16,6 +16,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::quoted;
 use super::room::parse_room;
 use crate::Room;
 
@@ -77,24 +78,27 @@ pub fn reply_error(message: &str) -> String {
 
 // --- helpers ---------------------------------------------------------------------------------
 
-/// Longest piece of client text quoted back in an error message. The message goes back to
-/// the same client, but a bounded echo keeps error frames small.
-const MAX_QUOTED: usize = 64;
-
 fn json_object(key: &str, value: &str) -> String {
     serde_json::json!({ key: value }).to_string()
 }
 
-/// `"text"` with Rust-style escapes, cut at [`MAX_QUOTED`] characters.
-fn quoted(text: &str) -> String {
-    match text.char_indices().nth(MAX_QUOTED) {
-        Some((cut, _)) => format!("{:?}…", &text[..cut]),
-        None => format!("{text:?}"),
+/// An object member as raw JSON: `None` only when absent. (`Option<&RawValue>` would also read
+/// an explicit `null` as `None`, and `{"room": null}` is a wrong type, not a missing field.)
+#[derive(Default)]
+pub(super) struct Member<'a>(pub(super) Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Member<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(deserializer).map(|raw| Member(Some(raw)))
     }
 }
 
 /// The first argument, which must be a JSON object.
-fn first_object<'a>(event: &str, args_json: &'a str, shape: &str) -> Result<&'a RawValue, String> {
+pub(super) fn first_object<'a>(
+    event: &str,
+    args_json: &'a str,
+    shape: &str,
+) -> Result<&'a RawValue, String> {
     let args: Vec<&RawValue> = serde_json::from_str(args_json)
         .map_err(|_| format!("{event}: arguments must be a JSON array"))?;
     let first = args
@@ -110,14 +114,15 @@ fn first_object<'a>(event: &str, args_json: &'a str, shape: &str) -> Result<&'a 
 fn room_arg(event: &str, args_json: &str) -> Result<Room, String> {
     #[derive(Deserialize)]
     struct RoomData<'a> {
-        #[serde(borrow)]
-        room: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        room: Member<'a>,
     }
     let data = first_object(event, args_json, r#"{"room": "<name>"}"#)?;
     let data: RoomData<'_> = serde_json::from_str(data.get())
         .map_err(|_| format!("{event}: data must have a single \"room\""))?;
     let raw = data
         .room
+        .0
         .ok_or_else(|| format!("{event}: missing \"room\""))?;
     let name: String = serde_json::from_str(raw.get())
         .map_err(|_| format!("{event}: \"room\" must be a string"))?;
@@ -127,8 +132,8 @@ fn room_arg(event: &str, args_json: &str) -> Result<Room, String> {
 fn heartbeat(args_json: &str, now_ms: u64) -> Result<ClientAction, String> {
     #[derive(Deserialize)]
     struct HeartbeatData<'a> {
-        #[serde(borrow)]
-        timestamp: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        timestamp: Member<'a>,
     }
     const EVENT: &str = "heartbeat";
     let data = first_object(EVENT, args_json, r#"{"timestamp": <number>}"#)?;
@@ -136,6 +141,7 @@ fn heartbeat(args_json: &str, now_ms: u64) -> Result<ClientAction, String> {
         .map_err(|_| format!("{EVENT}: data must have a single \"timestamp\""))?;
     let raw = data
         .timestamp
+        .0
         .ok_or_else(|| format!("{EVENT}: missing \"timestamp\""))?;
     // A JSON number starts with '-' or a digit; every other JSON type starts otherwise.
     if !raw
