@@ -79,7 +79,8 @@ impl Default for RedisOptions {
 /// Why the bridge could not be started: a configuration error (an unreachable server is not one).
 #[derive(Debug)]
 pub enum StartError {
-    /// The URL does not parse (`redis://[user:pass@]host[:port][/db]`, `rediss://`, `unix://`).
+    /// The URL does not parse (`redis://[user:pass@]host[:port][/db]`, `unix:///path`; `rediss://`
+    /// needs the redis crate's TLS feature, which is not built).
     BadUrl(redis::RedisError),
     /// The bridge thread could not be spawned.
     Thread(std::io::Error),

@@ -91,8 +91,18 @@ fn a_node_without_redis_starts_degraded_and_refuses_publishes() {
 }
 
 #[test]
+fn unix_socket_and_password_urls_are_accepted() {
+    for url in ["unix:///nonexistent/redis.sock?db=2&pass=pw", "redis://:pw@127.0.0.1:1/3"] {
+        let bridge = start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).expect(url);
+        assert_eq!(bridge.status(), ClusterStatus::Degraded);
+        bridge.shutdown();
+    }
+}
+
+#[test]
 fn a_bad_url_is_a_configuration_error() {
-    for url in ["not a url", "http://127.0.0.1:6379/", ""] {
+    // `rediss://` needs the redis crate's TLS feature, which ringcast does not build.
+    for url in ["not a url", "http://127.0.0.1:6379/", "", "rediss://127.0.0.1:6380/"] {
         assert!(
             start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).is_err(),
             "{url:?}"
