@@ -60,7 +60,11 @@ fn publishes_in_the_adapter_format_on_the_right_channel() {
     );
     assert!(node.delivered_texts().is_empty());
     // Counted once Redis acknowledged the pipeline, which may be after the subscriber got it.
-    wait_until("3 broadcasts counted", || bridge.stats().snapshot().published[0] == 3, || stats(&bridge));
+    wait_until(
+        "3 broadcasts counted",
+        || bridge.stats().snapshot().published[0] == 3,
+        || stats(&bridge),
+    );
     // The liveness PING runs every second on the subscriber and records its round trip.
     wait_until(
         "a PING round trip",
@@ -92,8 +96,12 @@ fn a_node_without_redis_starts_degraded_and_refuses_publishes() {
 
 #[test]
 fn unix_socket_and_password_urls_are_accepted() {
-    for url in ["unix:///nonexistent/redis.sock?db=2&pass=pw", "redis://:pw@127.0.0.1:1/3"] {
-        let bridge = start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).expect(url);
+    for url in [
+        "unix:///nonexistent/redis.sock?db=2&pass=pw",
+        "redis://:pw@127.0.0.1:1/3",
+    ] {
+        let bridge =
+            start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).expect(url);
         assert_eq!(bridge.status(), ClusterStatus::Degraded);
         bridge.shutdown();
     }
@@ -102,7 +110,12 @@ fn unix_socket_and_password_urls_are_accepted() {
 #[test]
 fn a_bad_url_is_a_configuration_error() {
     // `rediss://` needs the redis crate's TLS feature, which ringcast does not build.
-    for url in ["not a url", "http://127.0.0.1:6379/", "", "rediss://127.0.0.1:6380/"] {
+    for url in [
+        "not a url",
+        "http://127.0.0.1:6379/",
+        "",
+        "rediss://127.0.0.1:6380/",
+    ] {
         assert!(
             start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).is_err(),
             "{url:?}"
