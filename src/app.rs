@@ -2,12 +2,13 @@
 //! the engine, and [`run`], which starts it from a [`Config`].
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
 use crate::auth::{ApiKeys, Claims, Verifier};
+use crate::cluster::{Bridge, ClusterStatus, Publisher, RedisOptions};
 use crate::config::{Config, LogFormat, RoomPolicy};
 use crate::engine::{
     self, BroadcastOp, BroadcastOutcome, ConnectInfo, CorsConfig, EngineConfig, Handler, HttpReply,
@@ -25,6 +26,8 @@ pub struct Gateway {
     rate: RateLimit,
     room_policy: RoomPolicy,
     expiry_grace_ms: u64,
+    /// The Redis bridge, once started (clustered nodes only).
+    cluster: Arc<OnceLock<Arc<Bridge>>>,
     stats: Arc<crate::metrics::GatewayStats>,
 }
 
@@ -49,9 +52,22 @@ impl Gateway {
                 burst: f64::from(config.event_rate_burst),
             },
             room_policy: config.room_policy,
+            cluster: Arc::default(),
             expiry_grace_ms: config.token_expiry_grace_ms,
             stats: Default::default(),
         })
+    }
+
+    /// `/readyz`: ready while accepting; with Redis configured, `degraded` (still 200: local
+    /// clients are served) while the bridge is disconnected.
+    fn readiness(&self) -> HttpResponse {
+        match self.cluster.get().map(|b| b.status()) {
+            Some(ClusterStatus::Connected) => {
+                HttpResponse::json(200, r#"{"status":"ready","redis":"connected"}"#)
+            }
+            Some(_) => HttpResponse::json(200, r#"{"status":"degraded","redis":"disconnected"}"#),
+            None => HttpResponse::json(200, r#"{"status":"ready"}"#),
+        }
     }
 
     /// Whether the room policy lets this socket into `room`.
@@ -362,9 +378,15 @@ impl Handler for Gateway {
         let reply = match req.head.path {
             "/api/v1/emit" => self.publish(req),
             "/healthz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ok"}"#)),
-            "/readyz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ready"}"#)),
+            "/readyz" => HttpReply::Now(self.readiness()),
             "/metrics" if self.metrics => {
-                let body = crate::metrics::render(server.stats(), server.directory(), &self.stats);
+                let cluster = self.cluster.get().map(|b| b.stats().snapshot());
+                let body = crate::metrics::render(
+                    server.stats(),
+                    server.directory(),
+                    &self.stats,
+                    cluster.as_ref(),
+                );
                 let mut r = HttpResponse::json(200, body);
                 r.content_type = crate::metrics::CONTENT_TYPE;
                 HttpReply::Now(r)
@@ -412,7 +434,25 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     let dev = crate::auth::dev_mode_material(&mut config);
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
-    let running = crate::server::start(engine_config(&config), Arc::new(gateway))?;
+    let cluster = gateway.cluster.clone();
+    let gateway: Arc<Gateway> = Arc::new(gateway);
+    let running = match &config.redis_url {
+        None => crate::server::start(engine_config(&config), gateway)?,
+        Some(url) => {
+            let options = RedisOptions {
+                key_prefix: config.redis_key_prefix.clone(),
+                python_channel: config.redis_python_channel.clone(),
+                request_timeout: Duration::from_millis(config.redis_request_timeout_ms),
+                ..RedisOptions::default()
+            };
+            tracing::info!(url = %url.redacted(), "clustering over Redis");
+            crate::server::start_clustered(engine_config(&config), gateway, |node| {
+                let bridge = crate::cluster::start(url.expose(), options, node)?;
+                let _ = cluster.set(bridge.clone());
+                Ok(Some(bridge as Arc<dyn Publisher>))
+            })?
+        }
+    };
     tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
     println!("ringcast listening on http://{}", running.local_addr);
     if let Some(dev) = dev {

@@ -317,6 +317,9 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
                 w.send(origin, Msg::Delivered { token, count });
             }
         }
+        Msg::BroadcastExceptRooms { op, except_rooms } => {
+            w.fan_out_except(&op, &except_rooms);
+        }
         Msg::Delivered { token, count } => {
             let (key, index) = ((token >> 16) as usize, (token & 0xffff) as usize);
             if let Some(PendingCount {
@@ -336,7 +339,7 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
                 }
             }
         }
-        Msg::Handoff { fd, peer, preread } => conn::adopt(fd, peer, preread),
+        Msg::Handoff { fd, peer, preread } => conn::adopt(w, fd, peer, preread),
         Msg::Remote(command) => w.apply_remote(command),
         Msg::Fetch {
             selector,
@@ -406,6 +409,25 @@ impl LocalNode for Node {
                 );
             }
         }
+    }
+
+    fn deliver_except_rooms(
+        &self,
+        op: crate::engine::BroadcastOp,
+        except_rooms: Vec<Room>,
+    ) -> Result<(), crate::engine::BroadcastOp> {
+        // Every core: an excluded room's members may be anywhere, and targets may be too.
+        let (op, except_rooms): (Arc<_>, Arc<[Room]>) = (Arc::new(op), except_rooms.into());
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(
+                ShardId(i as u16),
+                Msg::BroadcastExceptRooms {
+                    op: op.clone(),
+                    except_rooms: except_rooms.clone(),
+                },
+            );
+        }
+        Ok(())
     }
 
     fn apply(&self, command: RemoteCommand) {

@@ -613,14 +613,21 @@ fn hand_over(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, owner: ShardId) 
 }
 
 /// Serves a connection handed over by another core.
-pub(crate) fn adopt(fd: OwnedFd, peer: SocketAddr, preread: Vec<u8>) {
+/// Called from the mesh loop with this core's worker already borrowed: it must not call
+/// `with_worker` itself.
+pub(crate) fn adopt(
+    w: &mut crate::engine::worker::Worker,
+    fd: OwnedFd,
+    peer: SocketAddr,
+    preread: Vec<u8>,
+) {
     let std_stream = std::net::TcpStream::from(fd);
     if std_stream.set_nonblocking(true).is_err() {
         return;
     }
     match TcpStream::from_std(std_stream) {
         Ok(stream) => {
-            let permit = with_worker(|w| w.admission.admit_again(peer.ip()));
+            let permit = w.admission.admit_again(peer.ip());
             monoio::spawn(serve(stream, peer, preread, permit));
         }
         Err(e) => tracing::warn!(error = %e, "could not adopt a handed-over connection"),

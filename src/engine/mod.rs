@@ -238,6 +238,11 @@ pub enum Msg {
         op: Arc<BroadcastOp>,
         reply: Option<(crate::sid::ShardId, u64)>,
     },
+    /// A broadcast from another node that also excludes the members of some rooms.
+    BroadcastExceptRooms {
+        op: Arc<BroadcastOp>,
+        except_rooms: Arc<[Room]>,
+    },
     /// The number of sockets a core reached for a broadcast with a reply token.
     Delivered { token: u64, count: usize },
     /// A connection accepted by another core whose request names a session this core owns.

@@ -423,8 +423,29 @@ impl Worker {
 
     /// Fans a broadcast out to this core's members. Returns how many sockets it reached.
     pub fn fan_out(&mut self, op: &BroadcastOp) -> usize {
+        self.fan_out_except(op, &[])
+    }
+
+    /// [`Worker::fan_out`], also skipping every member of `except_rooms` (socket.io's
+    /// `except(room)`, which arrives from other nodes).
+    pub fn fan_out_except(&mut self, op: &BroadcastOp, except_rooms: &[Room]) -> usize {
         self.stamp += 1;
         let stamp = self.stamp;
+        // (`targets` with no rooms means the whole namespace: only ask when there are some.)
+        let excluded = if except_rooms.is_empty() {
+            Vec::new()
+        } else {
+            self.targets(&op.nsp, except_rooms)
+        };
+        for (key, slot) in excluded {
+            if let Some(Some(s)) = self
+                .conns
+                .get_mut(key as usize)
+                .and_then(|c| c.sockets.get_mut(slot as usize))
+            {
+                s.stamp = stamp;
+            }
+        }
         for sid in &op.except {
             if let Some(&(key, slot)) = self.sockets.get(sid)
                 && let Some(Some(s)) = self
