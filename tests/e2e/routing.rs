@@ -127,12 +127,16 @@ fn routing_every_server_event_reaches_exactly_its_rooms() {
         }
     }
     // Whatever is left arrived before the end markers: a duplicate or a misrouted event.
-    for (sock, _, _) in &sockets {
-        let extra = client.take_events(sock);
-        if !extra.is_empty() {
-            client.fail(&format!(
-                "{sock} received events not meant for it: {extra:?}"
-            ));
-        }
+    let extra: Vec<String> = sockets
+        .iter()
+        .map(|(sock, _, _)| (sock, client.take_events(sock)))
+        .filter(|(_, events)| !events.is_empty())
+        .map(|(sock, events)| format!("{sock}: {events:?}"))
+        .collect();
+    if !extra.is_empty() {
+        client.fail(&format!(
+            "duplicate or misrouted deliveries:\n{}",
+            extra.join("\n")
+        ));
     }
 }
