@@ -213,29 +213,22 @@ fn default_workers() -> usize {
         .unwrap_or(1)
 }
 
-/// The example binary next to the ringcast binary (`cargo test` builds examples in the same
-/// profile); built with cargo if it is not there (e.g. `cargo test --test e2e`).
+/// The example binary next to the ringcast binary: `cargo test` builds every example in the
+/// same profile (`cargo test --test e2e` alone does not). Not built from here: cargo holds the
+/// build-directory lock while tests run, so a nested `cargo build` would wait forever.
 fn example_binary(name: &str) -> PathBuf {
     let bin = Path::new(env!("CARGO_BIN_EXE_ringcast"));
     let profile_dir = bin.parent().expect("the binary lives in target/<profile>");
     let path = profile_dir.join("examples").join(name);
-    if path.is_file() {
-        return path;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(repo()).args(["build", "--example", name]);
-    if profile_dir.file_name().is_some_and(|p| p == "release") {
-        cmd.arg("--release");
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo to build example {name}: {e}"));
+    let release = if profile_dir.file_name().is_some_and(|p| p == "release") {
+        " --release"
+    } else {
+        ""
+    };
     assert!(
-        out.status.success() && path.is_file(),
-        "building example {name} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+        path.is_file(),
+        "{} is missing: run `cargo build{release} --examples` first (plain `cargo test{release}` builds it)",
+        path.display()
     );
     path
 }
