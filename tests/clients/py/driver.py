@@ -50,6 +50,8 @@ class Driver:
     def __init__(self):
         self.sockets = {}
         self.tasks = set()
+        # emits leave in command order (asyncio.Lock wakes waiters first come, first served)
+        self.emit_lock = asyncio.Lock()
 
     def spawn(self, coro):
         # keep a reference: asyncio only holds tasks weakly
@@ -112,7 +114,11 @@ class Driver:
         if ack is not None:
             def callback(*reply):
                 out({"type": "ack", "sock": name, "ack": ack, "args": from_wire(list(reply))})
-        self.spawn(sio.emit(cmd["event"], data, callback=callback))
+        async def send():
+            async with self.emit_lock:
+                await sio.emit(cmd["event"], data, callback=callback)
+
+        self.spawn(send())
 
     async def run(self):
         loop = asyncio.get_running_loop()
