@@ -64,7 +64,7 @@ pub fn alg_none() -> String {
 
 /// The test RSA public key (PEM), the server's `--jwt-public-key-file`.
 pub fn rsa_public_key_file() -> PathBuf {
-    repo().join("tests/e2e/fixtures/rsa_test_public.pem")
+    repo().join("tests/fixtures/keys/rsa_public.pem")
 }
 
 /// The algorithm-confusion attack (RFC 8725 §2.1): HS256 signed with the server's RSA *public*
@@ -77,7 +77,7 @@ pub fn hs256_with_rsa_public_key() -> String {
 /// A valid RS256 token from the test private key: the control showing the RS256 server accepts
 /// good tokens, so its refusals are about the token.
 pub fn rs256_valid() -> String {
-    let pem = std::fs::read(repo().join("tests/e2e/fixtures/rsa_test_private.pem"))
+    let pem = std::fs::read(repo().join("tests/fixtures/keys/rsa_private.pem"))
         .expect("read the test private key");
     let key = EncodingKey::from_rsa_pem(&pem).expect("the test private key is a valid RSA PEM");
     encode(
