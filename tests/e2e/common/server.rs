@@ -161,6 +161,8 @@ impl Server {
                     .and_then(|p| p.parse().ok())
                     .unwrap_or_else(|| panic!("{}: bad listening line {addr:?}", server.name));
                 server.port = port;
+                // captured by the test harness: shown with a failing test's output
+                eprintln!("e2e: {} listening on port {port}", server.name);
                 server
             }
             Err(e) => {
