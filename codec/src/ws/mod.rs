@@ -125,7 +125,10 @@ pub struct AssemblerConfig {
 
 impl Default for AssemblerConfig {
     fn default() -> Self {
-        AssemblerConfig { max_message: 1_000_000, require_mask: true }
+        AssemblerConfig {
+            max_message: 1_000_000,
+            require_mask: true,
+        }
     }
 }
 
@@ -163,7 +166,10 @@ impl Assembler {
     /// Decodes at most one message from the front of `buf`: `Ok((consumed, message))`.
     /// `(n > 0, None)` means a fragment or partial progress was consumed; call again.
     /// `(0, None)` means more bytes are needed.
-    pub fn decode<'a>(&'a mut self, buf: &'a mut [u8]) -> Result<(usize, Option<Message<'a>>), WsError> {
+    pub fn decode<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> Result<(usize, Option<Message<'a>>), WsError> {
         let _ = buf;
         unimplemented!()
     }
@@ -188,13 +194,21 @@ pub struct OutFrame {
 impl OutFrame {
     /// A final frame with `opcode` carrying `payload` (one allocation, one copy).
     pub fn new(opcode: OpCode, payload: &[u8]) -> OutFrame {
-        let _ = (opcode, payload);
-        unimplemented!()
+        let mut buf = FrameBuf::with_capacity(payload.len());
+        buf.put(payload);
+        buf.finish(opcode)
     }
     /// A close frame with `code` and `reason` (truncated to fit 125 bytes on a char boundary).
     pub fn close(code: CloseCode, reason: &str) -> OutFrame {
-        let _ = (code, reason);
-        unimplemented!()
+        // RFC 6455 §5.5: control payloads are at most 125 bytes, 2 of which are the code.
+        let mut end = reason.len().min(123);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut buf = FrameBuf::with_capacity(2 + end);
+        buf.put(&code.0.to_be_bytes());
+        buf.put(&reason.as_bytes()[..end]);
+        buf.finish(OpCode::Close)
     }
     /// The whole frame, header included.
     pub fn bytes(&self) -> &Bytes {
@@ -240,8 +254,35 @@ impl FrameBuf {
     }
     /// Writes the header for a final frame with `opcode` and returns the shareable frame.
     pub fn finish(self, opcode: OpCode) -> OutFrame {
-        let _ = opcode;
-        unimplemented!()
+        let mut buf = self.buf;
+        let len = buf.len() - MAX_SERVER_HEADER;
+        // RFC 6455 §5.2: 7-bit length up to 125, else 126 + u16, else 127 + u64; no mask bit.
+        let header_len = match len {
+            0..=125 => 2,
+            126..=0xFFFF => 4,
+            _ => 10,
+        };
+        let start = MAX_SERVER_HEADER - header_len;
+        let header = &mut buf[start..MAX_SERVER_HEADER];
+        header[0] = 0x80 | opcode as u8;
+        match header_len {
+            2 => header[1] = len as u8,
+            4 => {
+                header[1] = 126;
+                header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+            }
+            _ => {
+                header[1] = 127;
+                header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        let mut bytes = Bytes::from(buf);
+        bytes::Buf::advance(&mut bytes, start);
+        OutFrame {
+            bytes,
+            header_len: header_len as u8,
+            opcode,
+        }
     }
 }
 
