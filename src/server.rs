@@ -12,7 +12,10 @@ use monoio::io::AsyncReadRent;
 use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 
 use crate::conn;
-use crate::engine::worker::{PendingCount, Worker, install, with_worker};
+use crate::cluster::{LocalNode, Publisher, RemoteCommand, Selector, SocketInfo};
+use crate::engine::directory::{Collector, Directory};
+use crate::engine::worker::{PendingCount, Shared, Worker, install, with_worker};
+use crate::room::Room;
 use crate::engine::{EngineConfig, Handler, Msg};
 use crate::mesh::{Doorbell, Mesh};
 use crate::sid::ShardId;
@@ -60,23 +63,42 @@ impl Running {
 
 /// Starts `config.workers` workers serving `handler`; returns once every worker accepts.
 pub fn start(config: EngineConfig, handler: Arc<dyn Handler>) -> std::io::Result<Running> {
+    start_clustered(config, handler, |_| Ok(None))
+}
+
+/// Like [`start`], with clustering: `cluster` receives this node's [`LocalNode`] handle and
+/// returns the publisher that carries local broadcasts to the other nodes.
+pub fn start_clustered(
+    config: EngineConfig,
+    handler: Arc<dyn Handler>,
+    cluster: impl FnOnce(Arc<dyn LocalNode>) -> std::io::Result<Option<Arc<dyn Publisher>>>,
+) -> std::io::Result<Running> {
     let workers = config.workers.clamp(1, ShardId::MAX_SHARDS);
     let listeners = bind_all(config.listen, workers)?;
     let local_addr = listeners[0].local_addr()?;
     let (mesh, bells) = Mesh::<Msg>::new(workers)?;
+    let directory = Arc::new(Directory::default());
+    let node: Arc<dyn LocalNode> = Arc::new(Node { mesh: mesh.clone(), directory: directory.clone() });
+    let publisher = cluster(node)?;
     let config = Arc::new(EngineConfig { workers, ..config });
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<&'static str>>();
     let (drained_tx, drained) = mpsc::channel::<ShardId>();
     let mut threads = Vec::with_capacity(workers);
     for (i, (listener, bell)) in listeners.into_iter().zip(bells).enumerate() {
-        let (config, handler, mesh, ready) = (config.clone(), handler.clone(), mesh.clone(), ready_tx.clone());
-        let drained = drained_tx.clone();
+        let shared = Shared {
+            config: config.clone(),
+            handler: handler.clone(),
+            mesh: mesh.clone(),
+            directory: directory.clone(),
+            publisher: publisher.clone(),
+        };
+        let (ready, drained) = (ready_tx.clone(), drained_tx.clone());
         let thread = std::thread::Builder::new().name(format!("ringcast-w{i}")).spawn(move || {
-            if config.pin_cores {
+            if shared.config.pin_cores {
                 pin_to_core(i % cores);
             }
-            worker_thread(ShardId(i as u16), config, handler, mesh, listener, bell, ready, drained);
+            worker_thread(ShardId(i as u16), shared, listener, bell, ready, drained);
         })?;
         threads.push(thread);
     }
@@ -125,12 +147,9 @@ fn pin_to_core(core: usize) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn worker_thread(
     shard: ShardId,
-    config: Arc<EngineConfig>,
-    handler: Arc<dyn Handler>,
-    mesh: Arc<Mesh<Msg>>,
+    shared: Shared,
     listener: TcpListener,
     bell: Doorbell,
     ready: mpsc::Sender<std::io::Result<&'static str>>,
@@ -149,7 +168,8 @@ fn worker_thread(
         monoio::FusionRuntime::Legacy(_) => "epoll",
     };
     tracing::info!(worker = shard.0, driver, "worker starting");
-    install(Worker::new(shard, config.clone(), handler, mesh));
+    let config = shared.config.clone();
+    install(Worker::new(shard, shared));
     runtime.block_on(async move {
         let listener = match monoio::net::TcpListener::from_std(listener) {
             Ok(l) => l,
@@ -277,6 +297,8 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
             }
         }
         Msg::Handoff { fd, peer, preread } => conn::adopt(fd, peer, preread),
+        Msg::Remote(command) => w.apply_remote(command),
+        Msg::Fetch { selector, collector } => collector.add(w.fetch(&selector)),
         Msg::Shutdown => {
             w.shutting_down = true;
             if let Some(c) = w.stop_accepting.take() {
@@ -306,4 +328,50 @@ async fn yield_now() {
         }
     })
     .await
+}
+
+/// This node as the Redis bridge sees it: commands become mesh messages to every worker.
+struct Node {
+    mesh: Arc<Mesh<Msg>>,
+    directory: Arc<Directory>,
+}
+
+impl LocalNode for Node {
+    fn has_local_room(&self, nsp: &str, room: &str) -> bool {
+        self.directory.workers_of(nsp, room) != 0
+    }
+
+    fn deliver(&self, op: crate::engine::BroadcastOp) {
+        let mask = if op.rooms.is_empty() {
+            u64::MAX
+        } else {
+            op.rooms.iter().fold(0, |m, r| {
+                let sid_core = crate::sid::Sid::parse(r.as_str()).map_or(0, |s| 1u64 << s.shard().index());
+                m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
+            })
+        };
+        let op = Arc::new(op);
+        for i in 0..self.mesh.workers() {
+            if mask & (1 << i) != 0 {
+                self.mesh.inject(ShardId(i as u16), Msg::Broadcast { op: op.clone(), reply: None });
+            }
+        }
+    }
+
+    fn apply(&self, command: RemoteCommand) {
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(ShardId(i as u16), Msg::Remote(command.clone()));
+        }
+    }
+
+    fn fetch_sockets(&self, selector: Selector, reply: Box<dyn FnOnce(Vec<SocketInfo>) + Send>) {
+        let collector = Arc::new(Collector::new(self.mesh.workers(), reply));
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(ShardId(i as u16), Msg::Fetch { selector: selector.clone(), collector: collector.clone() });
+        }
+    }
+
+    fn all_rooms(&self, nsp: &str, reply: Box<dyn FnOnce(Vec<Room>) + Send>) {
+        reply(self.directory.rooms(nsp));
+    }
 }

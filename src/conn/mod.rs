@@ -492,8 +492,8 @@ async fn other_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head: 
         None => HttpResponse::json(404, "{\"error\":\"not found\"}"),
         Some(HttpReply::Now(r)) => r,
         Some(HttpReply::Broadcast { ops, respond }) => {
-            let counts = broadcast_and_count(ops).await;
-            respond(&counts)
+            let outcome = broadcast_and_count(ops).await;
+            respond(&outcome)
         }
     };
     let mut extra: Vec<(&str, &str)> = cors.clone();
@@ -508,21 +508,23 @@ async fn other_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head: 
 }
 
 /// Runs broadcasts on every core and waits for each core's delivery count.
-async fn broadcast_and_count(ops: Vec<crate::engine::BroadcastOp>) -> Vec<usize> {
+async fn broadcast_and_count(ops: Vec<crate::engine::BroadcastOp>) -> crate::engine::BroadcastOutcome {
     let n = ops.len();
-    let token = with_worker(|w| {
-        let others = w.mesh.workers() - 1;
-        let token = w.pending.insert(crate::engine::worker::PendingCount { remaining: others * n, counts: vec![0; n], waker: None });
+    let (token, cluster_failures) = with_worker(|w| {
+        let token = w.pending.insert(crate::engine::worker::PendingCount { remaining: 0, counts: vec![0; n], waker: None });
+        let mut failures = 0;
         for (i, op) in ops.into_iter().enumerate() {
             let reply = ((token as u64) << 16) | i as u64;
-            let local = w.broadcast(op, Some(reply));
+            let (local, asked, cluster_failed) = w.broadcast(op, Some(reply));
+            failures += usize::from(cluster_failed);
             if let Some(p) = w.pending.get_mut(token) {
                 p.counts[i] += local;
+                p.remaining += asked;
             }
         }
-        token
+        (token, failures)
     });
-    poll_fn(|cx| {
+    let delivered = poll_fn(|cx| {
         with_worker(|w| match w.pending.get_mut(token) {
             Some(p) if p.remaining == 0 => Poll::Ready(w.pending.remove(token).counts),
             Some(p) => {
@@ -532,5 +534,6 @@ async fn broadcast_and_count(ops: Vec<crate::engine::BroadcastOp>) -> Vec<usize>
             None => Poll::Ready(vec![0; n]),
         })
     })
-    .await
+    .await;
+    crate::engine::BroadcastOutcome { delivered, cluster_failures }
 }

@@ -15,6 +15,7 @@ use ringcast_codec::ws::OutFrame;
 use crate::room::Room;
 use crate::sid::Sid;
 
+pub mod directory;
 mod socket;
 pub(crate) mod worker;
 
@@ -175,10 +176,11 @@ impl HttpResponse {
 pub enum HttpReply {
     /// Answer now.
     Now(HttpResponse),
-    /// Run these broadcasts on every core, then answer with the number of sockets each reached.
+    /// Run these broadcasts on every core (and publish them to other nodes when clustered),
+    /// then answer from the outcome.
     Broadcast {
         ops: Vec<BroadcastOp>,
-        respond: Box<dyn FnOnce(&[usize]) -> HttpResponse>,
+        respond: Box<dyn FnOnce(&BroadcastOutcome) -> HttpResponse>,
     },
 }
 
@@ -189,6 +191,15 @@ impl std::fmt::Debug for HttpReply {
             HttpReply::Broadcast { ops, .. } => f.debug_struct("Broadcast").field("ops", ops).finish(),
         }
     }
+}
+
+/// What became of the broadcasts of an [`HttpReply::Broadcast`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BroadcastOutcome {
+    /// Sockets reached on this node, per broadcast.
+    pub delivered: Vec<usize>,
+    /// Broadcasts that could not be published to the other nodes (Redis unavailable).
+    pub cluster_failures: usize,
 }
 
 /// One broadcast: already encoded once; every recipient gets refcounted clones of `frames`.
@@ -213,6 +224,10 @@ pub enum Msg {
     Delivered { token: u64, count: usize },
     /// A connection accepted by another core whose request names a session this core owns.
     Handoff { fd: std::os::fd::OwnedFd, peer: SocketAddr, preread: Vec<u8> },
+    /// Apply a command from another node to the matching local sockets.
+    Remote(crate::cluster::RemoteCommand),
+    /// Report the local sockets matching a selector.
+    Fetch { selector: crate::cluster::Selector, collector: Arc<directory::Collector> },
     /// Stop accepting, tell clients, exit once drained (or at the deadline).
     Shutdown,
 }

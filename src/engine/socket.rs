@@ -163,7 +163,7 @@ impl<'w> Emitter<'w> {
     /// Broadcasts an already-built operation to every core. Returns the sockets reached on this
     /// core (others report through the reply path of `HttpReply::Broadcast`).
     pub fn broadcast(&mut self, op: BroadcastOp) -> usize {
-        self.worker.broadcast(op, None)
+        self.worker.broadcast(op, None).0
     }
 
     /// Encodes `event` once and broadcasts it to `rooms` of namespace `/`.

@@ -20,7 +20,9 @@ use ringcast_codec::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 use slab::Slab;
 use smallvec::SmallVec;
 
+use super::directory::Directory;
 use super::{BroadcastOp, ConnectInfo, DisconnectReason, EngineConfig, Handler, Msg, Socket};
+use crate::cluster::{Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::mesh::Mesh;
 use crate::room::Room;
 use crate::sid::{ShardId, Sid};
@@ -104,6 +106,8 @@ pub(crate) struct Worker {
     pub config: Arc<EngineConfig>,
     pub handler: Arc<dyn Handler>,
     pub mesh: Arc<Mesh<Msg>>,
+    pub directory: Arc<Directory>,
+    pub publisher: Option<Arc<dyn Publisher>>,
     pub conns: Slab<Conn>,
     pub by_sid: HashMap<Sid, usize>,
     /// Socket id → (session key, socket slot).
@@ -122,6 +126,16 @@ pub(crate) struct Worker {
     pub stop_accepting: Option<monoio::io::Canceller>,
 }
 
+/// What every worker of a node shares.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub config: Arc<EngineConfig>,
+    pub handler: Arc<dyn Handler>,
+    pub mesh: Arc<Mesh<Msg>>,
+    pub directory: Arc<Directory>,
+    pub publisher: Option<Arc<dyn Publisher>>,
+}
+
 /// Delivery counting for a broadcast that crossed cores.
 pub(crate) struct PendingCount {
     pub remaining: usize,
@@ -130,13 +144,16 @@ pub(crate) struct PendingCount {
 }
 
 impl Worker {
-    pub fn new(shard: ShardId, config: Arc<EngineConfig>, handler: Arc<dyn Handler>, mesh: Arc<Mesh<Msg>>) -> Self {
+    pub fn new(shard: ShardId, shared: Shared) -> Self {
+        let Shared { config, handler, mesh, directory, publisher } = shared;
         let workers = mesh.workers();
         Worker {
             shard,
             config,
             handler,
             mesh,
+            directory,
+            publisher,
             conns: Slab::new(),
             by_sid: HashMap::new(),
             sockets: HashMap::new(),
@@ -293,6 +310,9 @@ impl Worker {
 
     pub fn index_join(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
         let members = self.rooms.entry(nsp.clone()).or_default().entry(room.clone()).or_default();
+        if members.is_empty() {
+            self.directory.add(nsp, room, self.shard.index());
+        }
         members.push((key as u32, slot as u8));
     }
 
@@ -304,6 +324,7 @@ impl Worker {
         }
         if members.is_empty() {
             index.remove(room.as_str());
+            self.directory.remove(nsp, room, self.shard.index());
         }
     }
 
@@ -318,24 +339,7 @@ impl Worker {
                 }
             }
         }
-        let mut targets: Vec<(u32, u8)> = Vec::new();
-        let Some(index) = self.rooms.get(op.nsp.as_str()) else { return 0 };
-        if op.rooms.is_empty() {
-            // The whole namespace: every socket of it on this core.
-            for (key, conn) in self.conns.iter() {
-                for (slot, s) in conn.sockets.iter().enumerate() {
-                    if matches!(s, Some(s) if s.nsp == op.nsp) {
-                        targets.push((key as u32, slot as u8));
-                    }
-                }
-            }
-        } else {
-            for room in &op.rooms {
-                if let Some(members) = index.get(room.as_str()) {
-                    targets.extend_from_slice(members);
-                }
-            }
-        }
+        let targets = self.targets(&op.nsp, &op.rooms);
         let mut reached = 0;
         let mut full = Vec::new();
         for (key, slot) in targets {
@@ -368,18 +372,131 @@ impl Worker {
         reached
     }
 
-    /// Local fan-out plus a copy to every other core. `reply` asks cores to report counts.
-    pub fn broadcast(&mut self, op: BroadcastOp, reply: Option<u64>) -> usize {
+    /// Session slots that a broadcast to `rooms` of `nsp` reaches on this core (possibly with
+    /// repeats; `fan_out` stamps them). Empty `rooms`: the whole namespace. A room that is a
+    /// local socket's id designates that socket, as in socket.io.
+    fn targets(&self, nsp: &Room, rooms: &[Room]) -> Vec<(u32, u8)> {
+        let mut targets: Vec<(u32, u8)> = Vec::new();
+        if rooms.is_empty() {
+            for (key, conn) in self.conns.iter() {
+                for (slot, s) in conn.sockets.iter().enumerate() {
+                    if matches!(s, Some(s) if s.nsp == *nsp) {
+                        targets.push((key as u32, slot as u8));
+                    }
+                }
+            }
+            return targets;
+        }
+        let index = self.rooms.get(nsp.as_str());
+        for room in rooms {
+            if let Some(members) = index.and_then(|i| i.get(room.as_str())) {
+                targets.extend_from_slice(members);
+            } else if let Some(&(key, slot)) = Sid::parse(room.as_str()).and_then(|sid| self.sockets.get(&sid)) {
+                targets.push((key as u32, slot as u8));
+            }
+        }
+        targets
+    }
+
+    /// The cores (bitmask) that may have recipients of a broadcast to `rooms`.
+    fn cores_for(&self, nsp: &Room, rooms: &[Room]) -> u64 {
+        if rooms.is_empty() {
+            return u64::MAX;
+        }
+        let mut mask = 0u64;
+        for room in rooms {
+            mask |= self.directory.workers_of(nsp.as_str(), room.as_str());
+            if let Some(sid) = Sid::parse(room.as_str()) {
+                mask |= 1 << sid.shard().index();
+            }
+        }
+        mask
+    }
+
+    /// Local fan-out, a copy to every other core that has recipients, and a publish to the
+    /// other nodes. `reply` asks cores to report counts. Returns (sockets reached here, cores
+    /// asked to reply, whether the cluster publish failed).
+    pub fn broadcast(&mut self, op: BroadcastOp, reply: Option<u64>) -> (usize, usize, bool) {
+        let cluster_failed = match &self.publisher {
+            Some(p) => p.publish(&op).is_err(),
+            None => false,
+        };
         let op = Arc::new(op);
+        let mask = self.cores_for(&op.nsp, &op.rooms);
+        let mut asked = 0;
         for to in 0..self.mesh.workers() {
             let to = ShardId(to as u16);
-            if to == self.shard {
+            if to == self.shard || mask & (1 << to.index()) == 0 {
                 continue;
             }
+            asked += 1;
             let msg = Msg::Broadcast { op: op.clone(), reply: reply.map(|t| (self.shard, t)) };
             self.send(to, msg);
         }
-        self.fan_out(&op)
+        (self.fan_out(&op), asked, cluster_failed)
+    }
+
+    /// The local sockets a selector designates: (session key, slot).
+    pub fn select(&self, sel: &Selector) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for (key, slot) in self.targets(&sel.nsp, &sel.rooms) {
+            let (key, slot) = (key as usize, slot as usize);
+            if !out.contains(&(key, slot)) && !self.excluded(sel, key, slot) {
+                out.push((key, slot));
+            }
+        }
+        out
+    }
+
+    fn excluded(&self, sel: &Selector, key: usize, slot: usize) -> bool {
+        let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else { return true };
+        sel.except.iter().any(|r| r.as_str() == socket.sid.as_str() || socket.rooms.contains(r))
+    }
+
+    /// Applies a remote command to the matching local sockets.
+    pub fn apply_remote(&mut self, command: RemoteCommand) {
+        match command {
+            RemoteCommand::Join { selector, rooms } => {
+                for (key, slot) in self.select(&selector) {
+                    let mut s = Socket::new(self, key, slot);
+                    for room in &rooms {
+                        s.join(room.clone());
+                    }
+                }
+            }
+            RemoteCommand::Leave { selector, rooms } => {
+                for (key, slot) in self.select(&selector) {
+                    let mut s = Socket::new(self, key, slot);
+                    for room in &rooms {
+                        s.leave(room.as_str());
+                    }
+                }
+            }
+            RemoteCommand::Disconnect { selector, close } => {
+                for (key, slot) in self.select(&selector) {
+                    if close {
+                        self.close_session(key);
+                    } else {
+                        let mut s = Socket::new(self, key, slot);
+                        s.disconnect();
+                        self.after(key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The local sockets matching `sel`, for `fetchSockets`.
+    pub fn fetch(&self, sel: &Selector) -> Vec<SocketInfo> {
+        self.select(sel)
+            .into_iter()
+            .filter_map(|(key, slot)| {
+                let s = self.conns.get(key)?.sockets.get(slot)?.as_ref()?;
+                let mut rooms = vec![s.sid.as_str().to_owned()];
+                rooms.extend(s.rooms.iter().map(|r| r.as_str().to_owned()));
+                Some(SocketInfo { id: s.sid.as_str().to_owned(), rooms })
+            })
+            .collect()
     }
 
     /// Sends to another core; a full queue keeps the message in the backlog for the mesh task.

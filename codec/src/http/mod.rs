@@ -2,9 +2,22 @@
 //!
 //! CONTRACT (the server codes against these signatures; keep them):
 //! - [`parse_request`] borrows everything from the caller's buffer.
-//! - Response writers append to a caller's `Vec<u8>` and always write `Content-Length`.
+//! - Response writers append to a caller's `Vec<u8>` and write `Content-Length` on every
+//!   response that may carry one (not on 1xx, 204 or 304: RFC 9110 §8.6, "A server MUST NOT
+//!   send a Content-Length header field in any response with a status code of 1xx
+//!   (Informational) or 204 (No Content)").
+//!
+//! Layout: request heads and the upgrade in `request.rs`, response writers and Engine.IO's
+//! error bodies in `response.rs`, re-exported here.
 
-use crate::Status;
+mod request;
+mod response;
+
+pub use request::{Method, Request, parse_request, validate_websocket_upgrade, websocket_accept};
+pub use response::{
+    EioErrorCode, reason_phrase, write_eio_error, write_response, write_response_head,
+    write_switching_protocols,
+};
 
 /// Limits applied while parsing a request head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +48,15 @@ pub enum HttpError {
     Malformed,
     /// A header value that must be a number or token is not (Content-Length, ...) → 400.
     BadHeaderValue,
-    /// `Transfer-Encoding` on a request: not supported → 411? no: 400 (we need Content-Length).
+    /// `Transfer-Encoding` on a request → 400. Only `Content-Length` bodies are supported,
+    /// and a body whose end we cannot find leaves the connection unusable: answer and close.
     ChunkedBody,
-    /// A WebSocket upgrade that is not a GET → 405... Engine.IO answers 400.
+    /// A WebSocket upgrade that is not a GET → 400 (what Engine.IO servers answer; RFC 6455
+    /// §4.2.1 only asks for "an appropriate HTTP error code").
     UpgradeNotGet,
-    /// `Upgrade: websocket` / `Connection: upgrade` missing or wrong → 400.
+    /// `Upgrade: websocket` / `Connection: upgrade` missing or wrong, or not HTTP/1.1 → 400.
     NotAnUpgrade,
-    /// `Sec-WebSocket-Version` is not 13 → 426 with `Sec-WebSocket-Version: 13`.
+    /// `Sec-WebSocket-Version` is not 13 (or is missing) → 426 with `Sec-WebSocket-Version: 13`.
     UnsupportedWsVersion,
     /// `Sec-WebSocket-Key` missing or not 16 bytes of base64 → 400.
     BadWsKey,
@@ -50,168 +65,55 @@ pub enum HttpError {
 impl HttpError {
     /// The HTTP status code this error is answered with.
     pub fn status(self) -> u16 {
-        unimplemented!()
+        match self {
+            // RFC 6585 §5: "431 Request Header Fields Too Large".
+            HttpError::HeadTooLarge | HttpError::TooManyHeaders => 431,
+            // RFC 6455 §4.2.2: "426 Upgrade Required" with the versions the server speaks.
+            HttpError::UnsupportedWsVersion => 426,
+            HttpError::Malformed
+            | HttpError::BadHeaderValue
+            | HttpError::ChunkedBody
+            | HttpError::UpgradeNotGet
+            | HttpError::NotAnUpgrade
+            | HttpError::BadWsKey => 400,
+        }
     }
 }
 
-/// The request method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
-    Options,
-    Head,
-    Put,
-    Delete,
-    Patch,
-    Other,
-}
-
-/// A parsed request head; every field borrows from the input buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Request<'a> {
-    pub method: Method,
-    /// The path without the query string, e.g. `/ws/`.
-    pub path: &'a str,
-    /// The raw query string after `?` (empty when absent).
-    pub query: &'a str,
-    /// HTTP/1.0 (`0`) or HTTP/1.1 (`1`).
-    pub version: u8,
-    /// Whether the connection stays open after the response (HTTP/1.1 default, `Connection: close`,
-    /// HTTP/1.0 without `keep-alive`).
-    pub keep_alive: bool,
-    pub upgrade: Option<&'a [u8]>,
-    pub connection: Option<&'a [u8]>,
-    pub ws_key: Option<&'a [u8]>,
-    pub ws_version: Option<&'a [u8]>,
-    pub ws_protocol: Option<&'a [u8]>,
-    pub ws_extensions: Option<&'a [u8]>,
-    pub origin: Option<&'a [u8]>,
-    pub content_length: Option<u64>,
-    pub content_type: Option<&'a [u8]>,
-    pub authorization: Option<&'a [u8]>,
-    pub x_forwarded_for: Option<&'a [u8]>,
-    /// `Access-Control-Request-Method` / `-Headers` (CORS preflight).
-    pub acr_method: Option<&'a [u8]>,
-    pub acr_headers: Option<&'a [u8]>,
-    /// Length of the head in bytes, including the final CRLF CRLF: the body starts here.
-    pub head_len: usize,
-}
-
-impl<'a> Request<'a> {
-    /// The first value of query parameter `name` (not percent-decoded; Engine.IO's
-    /// `EIO`, `transport`, `sid`, `t` never need it).
-    pub fn query_param(&self, name: &str) -> Option<&'a str> {
-        let _ = name;
-        unimplemented!()
-    }
-    /// `EIO` query parameter.
-    pub fn eio(&self) -> Option<&'a str> {
-        self.query_param("EIO")
-    }
-    /// `transport` query parameter.
-    pub fn transport(&self) -> Option<&'a str> {
-        self.query_param("transport")
-    }
-    /// `sid` query parameter.
-    pub fn sid(&self) -> Option<&'a str> {
-        self.query_param("sid")
-    }
-    /// True when the head asks for a WebSocket upgrade (`Upgrade: websocket`, case-insensitive).
-    pub fn wants_websocket(&self) -> bool {
-        unimplemented!()
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self {
+            HttpError::HeadTooLarge => "request head too large",
+            HttpError::TooManyHeaders => "too many header fields",
+            HttpError::Malformed => "malformed request head",
+            HttpError::BadHeaderValue => "invalid header value",
+            HttpError::ChunkedBody => "Transfer-Encoding is not supported on requests",
+            HttpError::UpgradeNotGet => "WebSocket upgrade must be a GET",
+            HttpError::NotAnUpgrade => "not a WebSocket upgrade",
+            HttpError::UnsupportedWsVersion => "unsupported Sec-WebSocket-Version (13 is)",
+            HttpError::BadWsKey => "invalid Sec-WebSocket-Key",
+        };
+        f.write_str(what)
     }
 }
 
-/// Parses a request head from the start of `buf`.
-///
-/// `Ok(Status::Partial)` means the head is not complete yet (and is still within limits).
-pub fn parse_request<'a>(buf: &'a [u8], limits: &Limits) -> Result<Status<Request<'a>>, HttpError> {
-    let _ = (buf, limits);
-    unimplemented!()
-}
+impl std::error::Error for HttpError {}
 
-/// Checks an upgrade request per RFC 6455 §4.2.1 and returns the `Sec-WebSocket-Accept` value.
-pub fn validate_websocket_upgrade(req: &Request<'_>) -> Result<[u8; 28], HttpError> {
-    let _ = req;
-    unimplemented!()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `base64(sha1(key ++ "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))` (RFC 6455 §4.2.2).
-pub fn websocket_accept(key: &[u8]) -> [u8; 28] {
-    let _ = key;
-    unimplemented!()
-}
-
-/// Appends `HTTP/1.1 101 Switching Protocols` with `Upgrade`, `Connection` and
-/// `Sec-WebSocket-Accept`.
-pub fn write_switching_protocols(out: &mut Vec<u8>, accept: &[u8; 28]) {
-    let _ = (out, accept);
-    unimplemented!()
-}
-
-/// Appends a whole response: status line, `Content-Type`, `Content-Length`, `extra` headers
-/// (written as `name: value`), blank line, body. `keep_alive == false` adds `Connection: close`.
-pub fn write_response(
-    out: &mut Vec<u8>,
-    status: u16,
-    content_type: &str,
-    extra: &[(&str, &str)],
-    keep_alive: bool,
-    body: &[u8],
-) {
-    let _ = (out, status, content_type, extra, keep_alive, body);
-    unimplemented!()
-}
-
-/// Like [`write_response`] without the body: the caller appends exactly `content_length` bytes.
-pub fn write_response_head(
-    out: &mut Vec<u8>,
-    status: u16,
-    content_type: &str,
-    extra: &[(&str, &str)],
-    keep_alive: bool,
-    content_length: usize,
-) {
-    let _ = (out, status, content_type, extra, keep_alive, content_length);
-    unimplemented!()
-}
-
-/// The standard reason phrase for `status` (`"OK"`, `"Bad Request"`, ...).
-pub fn reason_phrase(status: u16) -> &'static str {
-    let _ = status;
-    unimplemented!()
-}
-
-/// Engine.IO's HTTP error codes and their JSON bodies (`{"code":0,"message":"Transport unknown"}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EioErrorCode {
-    TransportUnknown = 0,
-    SessionIdUnknown = 1,
-    BadHandshakeMethod = 2,
-    BadRequest = 3,
-    Forbidden = 4,
-    UnsupportedProtocolVersion = 5,
-}
-
-impl EioErrorCode {
-    /// The message of the JSON body, e.g. `"Transport unknown"`.
-    pub fn message(self) -> &'static str {
-        unimplemented!()
+    #[rustfmt::skip]
+    #[test]
+    fn statuses() {
+        let cases = [
+            (HttpError::HeadTooLarge, 431), (HttpError::TooManyHeaders, 431), (HttpError::Malformed, 400),
+            (HttpError::BadHeaderValue, 400), (HttpError::ChunkedBody, 400), (HttpError::UpgradeNotGet, 400),
+            (HttpError::NotAnUpgrade, 400), (HttpError::UnsupportedWsVersion, 426), (HttpError::BadWsKey, 400),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+            assert_ne!(reason_phrase(status), "", "{status}");
+        }
     }
-    /// 403 for `Forbidden`, 400 otherwise.
-    pub fn status(self) -> u16 {
-        unimplemented!()
-    }
-}
-
-/// Appends the Engine.IO error response: status per [`EioErrorCode::status`], JSON body.
-pub fn write_eio_error(
-    out: &mut Vec<u8>,
-    code: EioErrorCode,
-    extra: &[(&str, &str)],
-    keep_alive: bool,
-) {
-    let _ = (out, code, extra, keep_alive);
-    unimplemented!()
 }
