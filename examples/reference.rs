@@ -33,11 +33,21 @@ impl Handler for Reference {
     }
 
     fn on_connect(&self, socket: &mut Socket<'_>, _info: &ConnectInfo<'_>) {
-        let auth = socket.data::<Auth>().map(|a| a.0.clone()).unwrap_or_else(|| "{}".to_owned());
+        let auth = socket
+            .data::<Auth>()
+            .map(|a| a.0.clone())
+            .unwrap_or_else(|| "{}".to_owned());
         socket.emit("auth", &auth);
     }
 
-    fn on_event(&self, socket: &mut Socket<'_>, event: &str, args: &str, ack: Option<u64>, attachments: &[Bytes]) {
+    fn on_event(
+        &self,
+        socket: &mut Socket<'_>,
+        event: &str,
+        args: &str,
+        ack: Option<u64>,
+        attachments: &[Bytes],
+    ) {
         let items = engine::array_items(args);
         match (event, ack) {
             ("message", _) => socket.emit_binary("message-back", items, attachments),
@@ -48,7 +58,10 @@ impl Handler for Reference {
 }
 
 fn main() {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let mut listen = "127.0.0.1:3000".to_owned();
     let mut workers = 1usize;
     let mut args = std::env::args().skip(1);
@@ -72,9 +85,17 @@ fn main() {
         pin_cores: false,
         paths: vec!["/socket.io/".into()],
         echo_paths: vec!["/engine.io/".into()],
-        session: SessionConfig { ping_interval: 300, ping_timeout: 200, max_payload: 1_000_000, ..SessionConfig::default() },
+        session: SessionConfig {
+            ping_interval: 300,
+            ping_timeout: 200,
+            max_payload: 1_000_000,
+            ..SessionConfig::default()
+        },
         connect_timeout_ms: 1_000,
-        cors: CorsConfig { origins: vec!["*".into()], credentials: false },
+        cors: CorsConfig {
+            origins: vec!["*".into()],
+            credentials: false,
+        },
         ..EngineConfig::default()
     };
     match ringcast::server::start(config, Arc::new(Reference)) {

@@ -26,7 +26,9 @@ fn main() {
             }
         }
     }
-    let runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new().enable_timer().build();
+    let runtime = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+        .enable_timer()
+        .build();
     let mut runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
@@ -64,7 +66,14 @@ async fn serve(mut stream: TcpStream) {
                 match http::validate_websocket_upgrade(&req) {
                     Ok(accept) => http::write_switching_protocols(&mut out, &accept),
                     Err(e) => {
-                        http::write_response(&mut out, e.status(), "text/plain", &[], false, b"websocket only");
+                        http::write_response(
+                            &mut out,
+                            e.status(),
+                            "text/plain",
+                            &[],
+                            false,
+                            b"websocket only",
+                        );
                         let _ = stream.write_all(out).await;
                         return;
                     }
@@ -84,7 +93,10 @@ async fn serve(mut stream: TcpStream) {
     };
     buf.drain(..head_len);
     // ---- echo ----
-    let mut asm = Assembler::new(AssemblerConfig { max_message: MAX_MESSAGE, require_mask: true });
+    let mut asm = Assembler::new(AssemblerConfig {
+        max_message: MAX_MESSAGE,
+        require_mask: true,
+    });
     let mut out: Vec<u8> = Vec::new();
     loop {
         let mut pos = 0;
@@ -94,9 +106,15 @@ async fn serve(mut stream: TcpStream) {
                 Ok((0, None)) => break,
                 Ok((n, msg)) => {
                     match msg {
-                        Some(Message::Text(t)) => out.extend_from_slice(OutFrame::new(OpCode::Text, t.as_bytes()).bytes()),
-                        Some(Message::Binary(b)) => out.extend_from_slice(OutFrame::new(OpCode::Binary, b).bytes()),
-                        Some(Message::Ping(p)) => out.extend_from_slice(OutFrame::new(OpCode::Pong, p).bytes()),
+                        Some(Message::Text(t)) => {
+                            out.extend_from_slice(OutFrame::new(OpCode::Text, t.as_bytes()).bytes())
+                        }
+                        Some(Message::Binary(b)) => {
+                            out.extend_from_slice(OutFrame::new(OpCode::Binary, b).bytes())
+                        }
+                        Some(Message::Ping(p)) => {
+                            out.extend_from_slice(OutFrame::new(OpCode::Pong, p).bytes())
+                        }
                         Some(Message::Pong(_)) | None => {}
                         Some(Message::Close(c)) => {
                             let code = c.map(|(code, _)| code).unwrap_or(CloseCode::NORMAL);

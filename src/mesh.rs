@@ -51,7 +51,9 @@ impl<M> Mesh<M> {
         }
         let mesh = Mesh {
             workers,
-            queues: (0..workers * workers).map(|_| ArrayQueue::new(QUEUE_CAPACITY)).collect(),
+            queues: (0..workers * workers)
+                .map(|_| ArrayQueue::new(QUEUE_CAPACITY))
+                .collect(),
             injectors: (0..workers).map(|_| SegQueue::new()).collect(),
             sleeping: (0..workers).map(|_| AtomicBool::new(false)).collect(),
             doorbells,

@@ -11,13 +11,13 @@ use std::time::Duration;
 use monoio::io::AsyncReadRent;
 use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 
-use crate::conn;
 use crate::cluster::{LocalNode, Publisher, RemoteCommand, Selector, SocketInfo};
+use crate::conn;
 use crate::engine::directory::{Collector, Directory};
 use crate::engine::worker::{PendingCount, Shared, Worker, install, with_worker};
-use crate::room::Room;
 use crate::engine::{EngineConfig, Handler, Msg};
 use crate::mesh::{Doorbell, Mesh};
+use crate::room::Room;
 use crate::sid::ShardId;
 
 /// A running engine: its address and the threads serving it.
@@ -78,10 +78,15 @@ pub fn start_clustered(
     let local_addr = listeners[0].local_addr()?;
     let (mesh, bells) = Mesh::<Msg>::new(workers)?;
     let directory = Arc::new(Directory::default());
-    let node: Arc<dyn LocalNode> = Arc::new(Node { mesh: mesh.clone(), directory: directory.clone() });
+    let node: Arc<dyn LocalNode> = Arc::new(Node {
+        mesh: mesh.clone(),
+        directory: directory.clone(),
+    });
     let publisher = cluster(node)?;
     let config = Arc::new(EngineConfig { workers, ..config });
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<&'static str>>();
     let (drained_tx, drained) = mpsc::channel::<ShardId>();
     let mut threads = Vec::with_capacity(workers);
@@ -94,12 +99,14 @@ pub fn start_clustered(
             publisher: publisher.clone(),
         };
         let (ready, drained) = (ready_tx.clone(), drained_tx.clone());
-        let thread = std::thread::Builder::new().name(format!("ringcast-w{i}")).spawn(move || {
-            if shared.config.pin_cores {
-                pin_to_core(i % cores);
-            }
-            worker_thread(ShardId(i as u16), shared, listener, bell, ready, drained);
-        })?;
+        let thread = std::thread::Builder::new()
+            .name(format!("ringcast-w{i}"))
+            .spawn(move || {
+                if shared.config.pin_cores {
+                    pin_to_core(i % cores);
+                }
+                worker_thread(ShardId(i as u16), shared, listener, bell, ready, drained);
+            })?;
         threads.push(thread);
     }
     drop(ready_tx);
@@ -111,7 +118,13 @@ pub fn start_clustered(
             Err(_) => return Err(std::io::Error::other("a worker exited during start-up")),
         }
     }
-    Ok(Running { local_addr, driver, threads, mesh, drained })
+    Ok(Running {
+        local_addr,
+        driver,
+        threads,
+        mesh,
+        drained,
+    })
 }
 
 /// Binds one SO_REUSEPORT listener per worker on the same address (port 0 resolved once).
@@ -155,7 +168,10 @@ fn worker_thread(
     ready: mpsc::Sender<std::io::Result<&'static str>>,
     drained: mpsc::Sender<ShardId>,
 ) {
-    let built = monoio::RuntimeBuilder::<monoio::FusionDriver>::new().with_entries(1024).enable_timer().build();
+    let built = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+        .with_entries(1024)
+        .enable_timer()
+        .build();
     let mut runtime = match built {
         Ok(rt) => rt,
         Err(e) => {
@@ -229,7 +245,10 @@ async fn drain() {
 
 async fn timer_loop(config: Arc<EngineConfig>) {
     let s = &config.session;
-    let shortest = s.ping_interval.min(s.ping_timeout).min(config.connect_timeout_ms);
+    let shortest = s
+        .ping_interval
+        .min(s.ping_timeout)
+        .min(config.connect_timeout_ms);
     // A tenth of the shortest deadline, between 5 ms and 200 ms: 5 wakeups per second at the
     // defaults (25 s / 30 s), fine enough for the protocol suites' 300 ms / 200 ms.
     let tick = Duration::from_millis((shortest / 10).clamp(5, 200));
@@ -284,7 +303,12 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
         }
         Msg::Delivered { token, count } => {
             let (key, index) = ((token >> 16) as usize, (token & 0xffff) as usize);
-            if let Some(PendingCount { remaining, counts, waker }) = w.pending.get_mut(key) {
+            if let Some(PendingCount {
+                remaining,
+                counts,
+                waker,
+            }) = w.pending.get_mut(key)
+            {
                 if let Some(c) = counts.get_mut(index) {
                     *c += count;
                 }
@@ -298,7 +322,10 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
         }
         Msg::Handoff { fd, peer, preread } => conn::adopt(fd, peer, preread),
         Msg::Remote(command) => w.apply_remote(command),
-        Msg::Fetch { selector, collector } => collector.add(w.fetch(&selector)),
+        Msg::Fetch {
+            selector,
+            collector,
+        } => collector.add(w.fetch(&selector)),
         Msg::Shutdown => {
             w.shutting_down = true;
             if let Some(c) = w.stop_accepting.take() {
@@ -346,28 +373,42 @@ impl LocalNode for Node {
             u64::MAX
         } else {
             op.rooms.iter().fold(0, |m, r| {
-                let sid_core = crate::sid::Sid::parse(r.as_str()).map_or(0, |s| 1u64 << s.shard().index());
+                let sid_core =
+                    crate::sid::Sid::parse(r.as_str()).map_or(0, |s| 1u64 << s.shard().index());
                 m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
             })
         };
         let op = Arc::new(op);
         for i in 0..self.mesh.workers() {
             if mask & (1 << i) != 0 {
-                self.mesh.inject(ShardId(i as u16), Msg::Broadcast { op: op.clone(), reply: None });
+                self.mesh.inject(
+                    ShardId(i as u16),
+                    Msg::Broadcast {
+                        op: op.clone(),
+                        reply: None,
+                    },
+                );
             }
         }
     }
 
     fn apply(&self, command: RemoteCommand) {
         for i in 0..self.mesh.workers() {
-            self.mesh.inject(ShardId(i as u16), Msg::Remote(command.clone()));
+            self.mesh
+                .inject(ShardId(i as u16), Msg::Remote(command.clone()));
         }
     }
 
     fn fetch_sockets(&self, selector: Selector, reply: Box<dyn FnOnce(Vec<SocketInfo>) + Send>) {
         let collector = Arc::new(Collector::new(self.mesh.workers(), reply));
         for i in 0..self.mesh.workers() {
-            self.mesh.inject(ShardId(i as u16), Msg::Fetch { selector: selector.clone(), collector: collector.clone() });
+            self.mesh.inject(
+                ShardId(i as u16),
+                Msg::Fetch {
+                    selector: selector.clone(),
+                    collector: collector.clone(),
+                },
+            );
         }
     }
 

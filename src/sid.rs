@@ -99,7 +99,13 @@ mod tests {
 
     #[test]
     fn parse_rejects_wrong_shapes() {
-        for bad in ["", "short", "AAAAAAAAAAAAAAAAAAA!", "AAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAA\u{e9}"] {
+        for bad in [
+            "",
+            "short",
+            "AAAAAAAAAAAAAAAAAAA!",
+            "AAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAA\u{e9}",
+        ] {
             assert_eq!(Sid::parse(bad), None, "{bad:?}");
         }
     }

@@ -31,9 +31,15 @@ impl Default for Room {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemoteCommand {
     /// `socketsJoin`: matching sockets join `rooms`.
-    Join { selector: Selector, rooms: Vec<Room> },
+    Join {
+        selector: Selector,
+        rooms: Vec<Room>,
+    },
     /// `socketsLeave`: matching sockets leave `rooms`.
-    Leave { selector: Selector, rooms: Vec<Room> },
+    Leave {
+        selector: Selector,
+        rooms: Vec<Room>,
+    },
     /// `disconnectSockets`: matching sockets are disconnected (`close`: also close the transport).
     Disconnect { selector: Selector, close: bool },
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
-use ringcast_codec::eio::{self, Handshake, Transport};
 use ringcast_codec::Status;
+use ringcast_codec::eio::{self, Handshake, Transport};
 use ringcast_codec::http::{self, EioErrorCode, Method};
 
 use crate::engine::worker::{ConnRef, with_worker};
@@ -36,7 +36,13 @@ struct Head {
 }
 
 enum Route {
-    Engine { eio: Option<String>, transport: Option<String>, sid: Option<String>, websocket: bool, echo: bool },
+    Engine {
+        eio: Option<String>,
+        transport: Option<String>,
+        sid: Option<String>,
+        websocket: bool,
+        echo: bool,
+    },
     Other,
 }
 
@@ -45,8 +51,12 @@ enum Route {
 pub(crate) async fn serve(mut stream: TcpStream, peer: SocketAddr, mut buf: Vec<u8>) {
     let (limits, handshake_timeout, idle_timeout, max_payload, paths, cors) = with_worker(|w| {
         let c = &w.config;
-        let paths: Vec<(String, bool)> =
-            c.paths.iter().map(|p| (p.clone(), false)).chain(c.echo_paths.iter().map(|p| (p.clone(), true))).collect();
+        let paths: Vec<(String, bool)> = c
+            .paths
+            .iter()
+            .map(|p| (p.clone(), false))
+            .chain(c.echo_paths.iter().map(|p| (p.clone(), true)))
+            .collect();
         (
             c.http_limits,
             Duration::from_millis(c.handshake_timeout_ms),
@@ -66,12 +76,23 @@ pub(crate) async fn serve(mut stream: TcpStream, peer: SocketAddr, mut buf: Vec<
                 Err(e) => {
                     out.clear();
                     let body = format!("{{\"error\":\"{e:?}\"}}");
-                    http::write_response(&mut out, e.status(), "application/json", &[], false, body.as_bytes());
+                    http::write_response(
+                        &mut out,
+                        e.status(),
+                        "application/json",
+                        &[],
+                        false,
+                        body.as_bytes(),
+                    );
                     let _ = stream.write_all(out).await;
                     return;
                 }
             }
-            let timeout = if buf.is_empty() { idle_timeout } else { handshake_timeout };
+            let timeout = if buf.is_empty() {
+                idle_timeout
+            } else {
+                handshake_timeout
+            };
             match read_more(&mut stream, buf, timeout).await {
                 Some(b) => buf = b,
                 None => return,
@@ -86,7 +107,14 @@ pub(crate) async fn serve(mut stream: TcpStream, peer: SocketAddr, mut buf: Vec<
         if head.content_length > limit {
             out.clear();
             let body = format!("{{\"error\":\"body larger than {limit} bytes\"}}");
-            http::write_response(&mut out, 413, "application/json", &head.cors_refs(), false, body.as_bytes());
+            http::write_response(
+                &mut out,
+                413,
+                "application/json",
+                &head.cors_refs(),
+                false,
+                body.as_bytes(),
+            );
             let _ = stream.write_all(out).await;
             return;
         }
@@ -100,8 +128,20 @@ pub(crate) async fn serve(mut stream: TcpStream, peer: SocketAddr, mut buf: Vec<
 
         out.clear();
         let next = match head.route {
-            Route::Engine { ref eio, ref transport, ref sid, websocket, echo } => {
-                let query = Query { eio: eio.clone(), transport: transport.clone(), sid: sid.clone(), websocket, echo };
+            Route::Engine {
+                ref eio,
+                ref transport,
+                ref sid,
+                websocket,
+                echo,
+            } => {
+                let query = Query {
+                    eio: eio.clone(),
+                    transport: transport.clone(),
+                    sid: sid.clone(),
+                    websocket,
+                    echo,
+                };
                 match engine_request(stream, peer, buf, &head, query, out).await {
                     Some(next) => next,
                     None => return,
@@ -132,9 +172,15 @@ impl Head {
     }
 }
 
-fn summarize(req: &http::Request<'_>, paths: &[(String, bool)], cors: &crate::engine::CorsConfig) -> Head {
+fn summarize(
+    req: &http::Request<'_>,
+    paths: &[(String, bool)],
+    cors: &crate::engine::CorsConfig,
+) -> Head {
     let path = req.path;
-    let engine = paths.iter().find(|(p, _)| path == p || path == p.trim_end_matches('/'));
+    let engine = paths
+        .iter()
+        .find(|(p, _)| path == p || path == p.trim_end_matches('/'));
     let route = if let Some(&(_, echo)) = engine {
         Route::Engine {
             echo,
@@ -197,8 +243,21 @@ struct Query {
     echo: bool,
 }
 
-async fn engine_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head: &Head, query: Query, mut out: Vec<u8>) -> Option<Next> {
-    let Query { eio: eio_version, transport, sid, websocket, echo } = query;
+async fn engine_request(
+    stream: TcpStream,
+    peer: SocketAddr,
+    buf: Vec<u8>,
+    head: &Head,
+    query: Query,
+    mut out: Vec<u8>,
+) -> Option<Next> {
+    let Query {
+        eio: eio_version,
+        transport,
+        sid,
+        websocket,
+        echo,
+    } = query;
     let cors = head.cors_refs();
     let fail = |out: &mut Vec<u8>, code: EioErrorCode| {
         http::write_eio_error(out, code, &cors, head.keep_alive);
@@ -248,7 +307,14 @@ async fn engine_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head:
                 let accept = match accept {
                     Ok(a) => a,
                     Err(e) => {
-                        http::write_response(&mut out, e.status(), "application/json", &cors, false, b"{\"error\":\"bad websocket upgrade\"}");
+                        http::write_response(
+                            &mut out,
+                            e.status(),
+                            "application/json",
+                            &cors,
+                            false,
+                            b"{\"error\":\"bad websocket upgrade\"}",
+                        );
                         return write(stream, buf, out).await;
                     }
                 };
@@ -291,13 +357,22 @@ async fn engine_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head:
                     return write(stream, buf, out).await;
                 }
                 let body = wait_payload(r).await;
-                http::write_response(&mut out, 200, "text/plain; charset=UTF-8", &cors, head.keep_alive, &body);
+                http::write_response(
+                    &mut out,
+                    200,
+                    "text/plain; charset=UTF-8",
+                    &cors,
+                    head.keep_alive,
+                    &body,
+                );
                 write(stream, buf, out).await
             }
             (Transport::Polling, Method::Post) => {
                 let body = &buf[head.head_len..head.head_len + head.content_length];
                 let ok = with_worker(|w| {
-                    if w.conn(r).is_none_or(|c| c.eio.transport() != Transport::Polling || c.closed) {
+                    if w.conn(r)
+                        .is_none_or(|c| c.eio.transport() != Transport::Polling || c.closed)
+                    {
                         return false;
                     }
                     for packet in eio::decode_payload(body) {
@@ -331,11 +406,25 @@ async fn engine_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head:
         (Transport::Polling, Method::Get) => {
             let opened = with_worker(|w| w.open_session(Transport::Polling, peer, echo));
             let Ok(r) = opened else {
-                http::write_response(&mut out, 503, "application/json", &cors, false, b"{\"error\":\"cannot open a session\"}");
+                http::write_response(
+                    &mut out,
+                    503,
+                    "application/json",
+                    &cors,
+                    false,
+                    b"{\"error\":\"cannot open a session\"}",
+                );
                 return write(stream, buf, out).await;
             };
             let body = open_packet(r.sid, true);
-            http::write_response(&mut out, 200, "text/plain; charset=UTF-8", &cors, head.keep_alive, &body);
+            http::write_response(
+                &mut out,
+                200,
+                "text/plain; charset=UTF-8",
+                &cors,
+                head.keep_alive,
+                &body,
+            );
             write(stream, buf, out).await
         }
         (Transport::WebSocket, Method::Get) => {
@@ -350,7 +439,14 @@ async fn engine_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head:
                     if e == http::HttpError::UnsupportedWsVersion {
                         extra.push(("Sec-WebSocket-Version", "13"));
                     }
-                    http::write_response(&mut out, e.status(), "application/json", &extra, false, b"{\"error\":\"bad websocket upgrade\"}");
+                    http::write_response(
+                        &mut out,
+                        e.status(),
+                        "application/json",
+                        &extra,
+                        false,
+                        b"{\"error\":\"bad websocket upgrade\"}",
+                    );
                     return write(stream, buf, out).await;
                 }
             };
@@ -391,7 +487,10 @@ fn open_packet(sid: Sid, polling: bool) -> Vec<u8> {
 }
 
 fn reparse(buf: &[u8], head_len: usize) -> Option<http::Request<'_>> {
-    let limits = http::Limits { max_head: head_len.max(1), max_headers: 256 };
+    let limits = http::Limits {
+        max_head: head_len.max(1),
+        max_headers: 256,
+    };
     match http::parse_request(&buf[..head_len], &limits) {
         Ok(Status::Complete(req)) => Some(req),
         _ => None,
@@ -402,7 +501,9 @@ fn reparse(buf: &[u8], head_len: usize) -> Option<http::Request<'_>> {
 async fn wait_payload(r: ConnRef) -> Vec<u8> {
     let body = poll_fn(|cx| {
         with_worker(|w| {
-            let Some(conn) = w.conn(r) else { return Poll::Ready(None) };
+            let Some(conn) = w.conn(r) else {
+                return Poll::Ready(None);
+            };
             if let Some(body) = conn.eio.poll_payload() {
                 return Poll::Ready(Some(body));
             }
@@ -429,12 +530,22 @@ async fn wait_payload(r: ConnRef) -> Vec<u8> {
 
 fn preflight(out: &mut Vec<u8>, head: &Head) {
     if head.origin_denied || head.cors.is_empty() {
-        http::write_response(out, 403, "application/json", &[], head.keep_alive, b"{\"error\":\"origin not allowed\"}");
+        http::write_response(
+            out,
+            403,
+            "application/json",
+            &[],
+            head.keep_alive,
+            b"{\"error\":\"origin not allowed\"}",
+        );
         return;
     }
     let mut extra = head.cors_refs();
     extra.push(("Access-Control-Allow-Methods", "GET, POST, OPTIONS"));
-    extra.push(("Access-Control-Allow-Headers", "authorization, content-type"));
+    extra.push((
+        "Access-Control-Allow-Headers",
+        "authorization, content-type",
+    ));
     extra.push(("Access-Control-Max-Age", "86400"));
     http::write_response(out, 204, "text/plain", &extra, head.keep_alive, b"");
 }
@@ -451,7 +562,16 @@ fn hand_over(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, owner: ShardId) 
     // SAFETY: `into_raw_fd` gave up the stream's only reference to this open descriptor (no
     // operation is in flight on it), so the OwnedFd becomes its sole owner.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    with_worker(|w| w.send(owner, Msg::Handoff { fd, peer, preread: buf }));
+    with_worker(|w| {
+        w.send(
+            owner,
+            Msg::Handoff {
+                fd,
+                peer,
+                preread: buf,
+            },
+        )
+    });
 }
 
 /// Serves a connection handed over by another core.
@@ -468,7 +588,13 @@ pub(crate) fn adopt(fd: OwnedFd, peer: SocketAddr, preread: Vec<u8>) {
     }
 }
 
-async fn other_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head: &Head, mut out: Vec<u8>) -> (Option<TcpStream>, Vec<u8>, Vec<u8>) {
+async fn other_request(
+    stream: TcpStream,
+    peer: SocketAddr,
+    buf: Vec<u8>,
+    head: &Head,
+    mut out: Vec<u8>,
+) -> (Option<TcpStream>, Vec<u8>, Vec<u8>) {
     let cors = head.cors_refs();
     if head.method == Method::Options {
         preflight(&mut out, head);
@@ -485,7 +611,14 @@ async fn other_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head: 
         with_worker(|w| {
             let handler = w.handler.clone();
             let mut emitter = Emitter { worker: w };
-            handler.on_http(&HttpRequest { head: &req, body, peer }, &mut emitter)
+            handler.on_http(
+                &HttpRequest {
+                    head: &req,
+                    body,
+                    peer,
+                },
+                &mut emitter,
+            )
         })
     };
     let response = match reply {
@@ -500,7 +633,14 @@ async fn other_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head: 
     for (k, v) in &response.headers {
         extra.push((k, v.as_str()));
     }
-    http::write_response(&mut out, response.status, response.content_type, &extra, head.keep_alive, &response.body);
+    http::write_response(
+        &mut out,
+        response.status,
+        response.content_type,
+        &extra,
+        head.keep_alive,
+        &response.body,
+    );
     match write(stream, buf, out).await {
         Some((s, b, o)) => (Some(s), b, o),
         None => (None, Vec::new(), Vec::new()),
@@ -508,10 +648,16 @@ async fn other_request(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, head: 
 }
 
 /// Runs broadcasts on every core and waits for each core's delivery count.
-async fn broadcast_and_count(ops: Vec<crate::engine::BroadcastOp>) -> crate::engine::BroadcastOutcome {
+async fn broadcast_and_count(
+    ops: Vec<crate::engine::BroadcastOp>,
+) -> crate::engine::BroadcastOutcome {
     let n = ops.len();
     let (token, cluster_failures) = with_worker(|w| {
-        let token = w.pending.insert(crate::engine::worker::PendingCount { remaining: 0, counts: vec![0; n], waker: None });
+        let token = w.pending.insert(crate::engine::worker::PendingCount {
+            remaining: 0,
+            counts: vec![0; n],
+            waker: None,
+        });
         let mut failures = 0;
         for (i, op) in ops.into_iter().enumerate() {
             let reply = ((token as u64) << 16) | i as u64;
@@ -535,5 +681,8 @@ async fn broadcast_and_count(ops: Vec<crate::engine::BroadcastOp>) -> crate::eng
         })
     })
     .await;
-    crate::engine::BroadcastOutcome { delivered, cluster_failures }
+    crate::engine::BroadcastOutcome {
+        delivered,
+        cluster_failures,
+    }
 }

@@ -9,7 +9,9 @@ use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt, OwnedWriteHalf, Splitable};
 use monoio::net::TcpStream;
 use ringcast_codec::eio::{self, Transport};
-use ringcast_codec::ws::{Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame};
+use ringcast_codec::ws::{
+    Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame,
+};
 
 use crate::engine::worker::{ConnRef, Worker, with_worker};
 
@@ -21,7 +23,14 @@ const WRITE_BATCH: usize = 256 * 1024;
 /// Appends an unmasked text frame (used for the OPEN packet right after the 101).
 pub(crate) fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
     let mut header = [0u8; ringcast_codec::ws::MAX_HEADER];
-    let n = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Text, mask: None, payload_len: payload.len() as u64 }.encode(&mut header);
+    let n = FrameHeader {
+        fin: true,
+        rsv: 0,
+        opcode: OpCode::Text,
+        mask: None,
+        payload_len: payload.len() as u64,
+    }
+    .encode(&mut header);
     out.extend_from_slice(&header[..n]);
     out.extend_from_slice(payload);
 }
@@ -39,7 +48,10 @@ pub(crate) async fn run(stream: TcpStream, r: ConnRef, first: Vec<u8>, leftover:
     });
     let (mut rd, wr) = stream.into_split();
     let writer = monoio::spawn(writer(wr, r, fd, first));
-    let mut asm = Assembler::new(AssemblerConfig { max_message, require_mask: true });
+    let mut asm = Assembler::new(AssemblerConfig {
+        max_message,
+        require_mask: true,
+    });
     let mut buf = leftover;
     buf.reserve(READ_CHUNK);
     'read: loop {
@@ -110,7 +122,9 @@ fn on_message(w: &mut Worker, r: ConnRef, msg: Message<'_>) -> bool {
                 return false;
             }
         },
-        Message::Binary(data) => w.on_eio_packet(r.key, eio::decode_binary(data), Transport::WebSocket),
+        Message::Binary(data) => {
+            w.on_eio_packet(r.key, eio::decode_binary(data), Transport::WebSocket)
+        }
         Message::Ping(data) => {
             if let Some(c) = w.conn(r) {
                 c.ws_control.push(OutFrame::new(OpCode::Pong, data));
@@ -157,8 +171,14 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         let step = poll_fn(|cx| {
             with_worker(|w| {
                 // RFC 6455 §7.4.1: 1001 "going away" when the server is shutting down.
-                let bye = if w.shutting_down { CloseCode::GOING_AWAY } else { CloseCode::NORMAL };
-                let Some(c) = w.conn(r) else { return Poll::Ready(Step::Finish(None)) };
+                let bye = if w.shutting_down {
+                    CloseCode::GOING_AWAY
+                } else {
+                    CloseCode::NORMAL
+                };
+                let Some(c) = w.conn(r) else {
+                    return Poll::Ready(Step::Finish(None));
+                };
                 for f in c.ws_control.drain(..) {
                     out.extend_from_slice(f.bytes());
                 }

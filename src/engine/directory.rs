@@ -22,7 +22,10 @@ pub struct Directory {
 
 impl Default for Directory {
     fn default() -> Self {
-        Directory { shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(), hasher: Default::default() }
+        Directory {
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            hasher: Default::default(),
+        }
     }
 }
 
@@ -38,7 +41,10 @@ impl Directory {
     pub fn add(&self, nsp: &Room, room: &Room, worker: usize) {
         let shard = &self.shards[self.shard(nsp.as_str(), room.as_str())];
         if let Ok(mut map) = shard.write() {
-            *map.entry(nsp.clone()).or_default().entry(room.clone()).or_insert(0) |= 1 << worker;
+            *map.entry(nsp.clone())
+                .or_default()
+                .entry(room.clone())
+                .or_insert(0) |= 1 << worker;
         }
     }
 
@@ -63,8 +69,13 @@ impl Directory {
     /// The workers with members in `room` (bit i = worker i).
     pub fn workers_of(&self, nsp: &str, room: &str) -> u64 {
         let shard = &self.shards[self.shard(nsp, room)];
-        let Ok(map) = shard.read() else { return u64::MAX };
-        map.get(nsp).and_then(|rooms| rooms.get(room)).copied().unwrap_or(0)
+        let Ok(map) = shard.read() else {
+            return u64::MAX;
+        };
+        map.get(nsp)
+            .and_then(|rooms| rooms.get(room))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every room of `nsp` with members somewhere on this node.
@@ -110,13 +121,18 @@ pub struct Collector {
 
 impl std::fmt::Debug for Collector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Collector").field("remaining", &self.remaining).finish()
+        f.debug_struct("Collector")
+            .field("remaining", &self.remaining)
+            .finish()
     }
 }
 
 impl Collector {
     /// Expects `workers` answers.
-    pub fn new(workers: usize, reply: Box<dyn FnOnce(Vec<crate::cluster::SocketInfo>) + Send>) -> Self {
+    pub fn new(
+        workers: usize,
+        reply: Box<dyn FnOnce(Vec<crate::cluster::SocketInfo>) + Send>,
+    ) -> Self {
         Collector {
             remaining: std::sync::atomic::AtomicUsize::new(workers),
             found: std::sync::Mutex::new(Vec::new()),
@@ -129,8 +145,16 @@ impl Collector {
         if let Ok(mut found) = self.found.lock() {
             found.append(&mut sockets);
         }
-        if self.remaining.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
-            let all = self.found.lock().map(|mut f| std::mem::take(&mut *f)).unwrap_or_default();
+        if self
+            .remaining
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel)
+            == 1
+        {
+            let all = self
+                .found
+                .lock()
+                .map(|mut f| std::mem::take(&mut *f))
+                .unwrap_or_default();
             if let Some(reply) = self.reply.lock().ok().and_then(|mut r| r.take()) {
                 reply(all);
             }

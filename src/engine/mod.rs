@@ -19,7 +19,7 @@ pub mod directory;
 mod socket;
 pub(crate) mod worker;
 
-pub use socket::{Emitter, Socket};
+pub use socket::{Emitter, Socket, encode_event};
 
 /// The arguments inside a JSON array text: `[1,"a"]` → `1,"a"` (what [`Socket::emit`] takes).
 pub fn array_items(args: &str) -> &str {
@@ -64,7 +64,9 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 8000)),
-            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             pin_cores: true,
             paths: vec!["/ws/".into(), "/socket.io/".into()],
             echo_paths: Vec::new(),
@@ -168,7 +170,12 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// A JSON response.
     pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        HttpResponse { status, content_type: "application/json", headers: Vec::new(), body: body.into() }
+        HttpResponse {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 }
 
@@ -188,7 +195,9 @@ impl std::fmt::Debug for HttpReply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HttpReply::Now(r) => f.debug_tuple("Now").field(r).finish(),
-            HttpReply::Broadcast { ops, .. } => f.debug_struct("Broadcast").field("ops", ops).finish(),
+            HttpReply::Broadcast { ops, .. } => {
+                f.debug_struct("Broadcast").field("ops", ops).finish()
+            }
         }
     }
 }
@@ -219,15 +228,25 @@ pub struct BroadcastOp {
 #[derive(Debug)]
 pub enum Msg {
     /// Fan a broadcast out to this core's members; if `reply` is set, answer with `Delivered`.
-    Broadcast { op: Arc<BroadcastOp>, reply: Option<(crate::sid::ShardId, u64)> },
+    Broadcast {
+        op: Arc<BroadcastOp>,
+        reply: Option<(crate::sid::ShardId, u64)>,
+    },
     /// The number of sockets a core reached for a broadcast with a reply token.
     Delivered { token: u64, count: usize },
     /// A connection accepted by another core whose request names a session this core owns.
-    Handoff { fd: std::os::fd::OwnedFd, peer: SocketAddr, preread: Vec<u8> },
+    Handoff {
+        fd: std::os::fd::OwnedFd,
+        peer: SocketAddr,
+        preread: Vec<u8>,
+    },
     /// Apply a command from another node to the matching local sockets.
     Remote(crate::cluster::RemoteCommand),
     /// Report the local sockets matching a selector.
-    Fetch { selector: crate::cluster::Selector, collector: Arc<directory::Collector> },
+    Fetch {
+        selector: crate::cluster::Selector,
+        collector: Arc<directory::Collector>,
+    },
     /// Stop accepting, tell clients, exit once drained (or at the deadline).
     Shutdown,
 }
@@ -250,7 +269,14 @@ pub trait Handler: Send + Sync + 'static {
     /// An event from the client. `args` is the JSON array of its arguments (`[{"room":"x"}]`);
     /// `ack` is set when the client wants an acknowledgement; `attachments` are the binary
     /// attachments its placeholders refer to.
-    fn on_event(&self, socket: &mut Socket<'_>, event: &str, args: &str, ack: Option<u64>, attachments: &[Bytes]);
+    fn on_event(
+        &self,
+        socket: &mut Socket<'_>,
+        event: &str,
+        args: &str,
+        ack: Option<u64>,
+        attachments: &[Bytes],
+    );
 
     /// An acknowledgement from the client for a server emit made with an ack id.
     fn on_ack(&self, socket: &mut Socket<'_>, id: u64, args: &str, attachments: &[Bytes]) {

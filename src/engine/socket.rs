@@ -28,11 +28,21 @@ impl<'w> Socket<'w> {
     }
 
     fn slot(&self) -> Option<&super::worker::SocketSlot> {
-        self.worker.conns.get(self.key)?.sockets.get(self.slot)?.as_ref()
+        self.worker
+            .conns
+            .get(self.key)?
+            .sockets
+            .get(self.slot)?
+            .as_ref()
     }
 
     fn slot_mut(&mut self) -> Option<&mut super::worker::SocketSlot> {
-        self.worker.conns.get_mut(self.key)?.sockets.get_mut(self.slot)?.as_mut()
+        self.worker
+            .conns
+            .get_mut(self.key)?
+            .sockets
+            .get_mut(self.slot)?
+            .as_mut()
     }
 
     /// The socket id (what the client sees as `socket.id`).
@@ -42,7 +52,9 @@ impl<'w> Socket<'w> {
 
     /// The namespace.
     pub fn nsp(&self) -> Room {
-        self.slot().map(|s| s.nsp.clone()).unwrap_or_else(|| Room::from("/"))
+        self.slot()
+            .map(|s| s.nsp.clone())
+            .unwrap_or_else(|| Room::from("/"))
     }
 
     /// The rooms the socket is in.
@@ -52,7 +64,8 @@ impl<'w> Socket<'w> {
 
     /// Whether the socket is in `room`.
     pub fn in_room(&self, room: &str) -> bool {
-        self.slot().is_some_and(|s| s.rooms.iter().any(|r| r.as_str() == room))
+        self.slot()
+            .is_some_and(|s| s.rooms.iter().any(|r| r.as_str() == room))
     }
 
     /// The data the handler's `authorize` returned.
@@ -67,7 +80,9 @@ impl<'w> Socket<'w> {
 
     /// Joins `room`; `false` if already in it.
     pub fn join(&mut self, room: Room) -> bool {
-        let Some(slot) = self.slot_mut() else { return false };
+        let Some(slot) = self.slot_mut() else {
+            return false;
+        };
         if slot.rooms.contains(&room) {
             return false;
         }
@@ -79,8 +94,12 @@ impl<'w> Socket<'w> {
 
     /// Leaves `room`; `false` if not in it.
     pub fn leave(&mut self, room: &str) -> bool {
-        let Some(slot) = self.slot_mut() else { return false };
-        let Some(pos) = slot.rooms.iter().position(|r| r.as_str() == room) else { return false };
+        let Some(slot) = self.slot_mut() else {
+            return false;
+        };
+        let Some(pos) = slot.rooms.iter().position(|r| r.as_str() == room) else {
+            return false;
+        };
         let room = slot.rooms.swap_remove(pos);
         let nsp = slot.nsp.clone();
         self.worker.index_leave(&nsp, &room, self.key, self.slot);
@@ -131,20 +150,28 @@ impl<'w> Socket<'w> {
         sio::write_ack(&mut buf, nsp.as_str(), id, attachments.len(), args);
         self.worker.queue(self.key, buf.finish(OpCode::Text));
         for a in attachments {
-            self.worker.queue(self.key, OutFrame::new(OpCode::Binary, a));
+            self.worker
+                .queue(self.key, OutFrame::new(OpCode::Binary, a));
         }
     }
 
     /// Disconnects this socket (Socket.IO DISCONNECT to the client), keeping other namespaces.
     pub fn disconnect(&mut self) {
         let nsp = self.nsp();
-        self.worker.send_frame(self.key, |out| sio::write_disconnect(out, nsp.as_str()));
-        self.worker.remove_socket(self.key, self.slot, super::DisconnectReason::ServerNamespaceDisconnect);
+        self.worker
+            .send_frame(self.key, |out| sio::write_disconnect(out, nsp.as_str()));
+        self.worker.remove_socket(
+            self.key,
+            self.slot,
+            super::DisconnectReason::ServerNamespaceDisconnect,
+        );
     }
 
     /// The server, for broadcasts.
     pub fn server(&mut self) -> Emitter<'_> {
-        Emitter { worker: self.worker }
+        Emitter {
+            worker: self.worker,
+        }
     }
 }
 
@@ -155,7 +182,9 @@ pub struct Emitter<'w> {
 
 impl std::fmt::Debug for Emitter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emitter").field("shard", &self.worker.shard).finish()
+        f.debug_struct("Emitter")
+            .field("shard", &self.worker.shard)
+            .finish()
     }
 }
 
@@ -168,7 +197,12 @@ impl<'w> Emitter<'w> {
 
     /// Encodes `event` once and broadcasts it to `rooms` of namespace `/`.
     pub fn to<'e>(&'e mut self, rooms: Vec<Room>) -> Broadcast<'e, 'w> {
-        Broadcast { emitter: self, rooms, except: Vec::new(), nsp: Room::from("/") }
+        Broadcast {
+            emitter: self,
+            rooms,
+            except: Vec::new(),
+            nsp: Room::from("/"),
+        }
     }
 }
 
@@ -197,12 +231,23 @@ impl Broadcast<'_, '_> {
     /// Encodes once and sends; returns the sockets reached on this core.
     pub fn emit(self, event: &str, args: &str) -> usize {
         let frames = encode_event(self.nsp.as_str(), None, event, args, &[]);
-        self.emitter.broadcast(BroadcastOp { nsp: self.nsp, rooms: self.rooms, except: self.except, frames })
+        self.emitter.broadcast(BroadcastOp {
+            nsp: self.nsp,
+            rooms: self.rooms,
+            except: self.except,
+            frames,
+        })
     }
 }
 
 /// Encodes an EVENT (or BINARY_EVENT with its attachment frames) once.
-pub fn encode_event(nsp: &str, id: Option<u64>, event: &str, args: &str, attachments: &[Bytes]) -> Vec<OutFrame> {
+pub fn encode_event(
+    nsp: &str,
+    id: Option<u64>,
+    event: &str,
+    args: &str,
+    attachments: &[Bytes],
+) -> Vec<OutFrame> {
     let mut buf = FrameBuf::with_capacity(event.len() + args.len() + 16);
     sio::write_event(&mut buf, nsp, id, attachments.len(), event, args);
     let mut frames = Vec::with_capacity(1 + attachments.len());

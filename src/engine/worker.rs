@@ -43,7 +43,9 @@ pub(crate) fn install(worker: Worker) {
 pub(crate) fn with_worker<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
     WORKER.with(|w| {
         let mut guard = w.borrow_mut();
-        let worker = guard.as_mut().expect("with_worker called outside a ringcast worker thread");
+        let worker = guard
+            .as_mut()
+            .expect("with_worker called outside a ringcast worker thread");
         f(worker)
     })
 }
@@ -145,7 +147,13 @@ pub(crate) struct PendingCount {
 
 impl Worker {
     pub fn new(shard: ShardId, shared: Shared) -> Self {
-        let Shared { config, handler, mesh, directory, publisher } = shared;
+        let Shared {
+            config,
+            handler,
+            mesh,
+            directory,
+            publisher,
+        } = shared;
         let workers = mesh.workers();
         Worker {
             shard,
@@ -176,7 +184,12 @@ impl Worker {
     // ---- sessions ----
 
     /// Creates a session on this core.
-    pub fn open_session(&mut self, transport: Transport, peer: SocketAddr, echo: bool) -> std::io::Result<ConnRef> {
+    pub fn open_session(
+        &mut self,
+        transport: Transport,
+        peer: SocketAddr,
+        echo: bool,
+    ) -> std::io::Result<ConnRef> {
         let sid = Sid::generate(self.shard)?;
         let now = self.now();
         let eio = Session::new(self.config.session, transport, now);
@@ -193,7 +206,11 @@ impl Worker {
             attached: 0,
             ws_attached: false,
             armed: u64::MAX,
-            connect_deadline: if echo { None } else { Some(now + self.config.connect_timeout_ms) },
+            connect_deadline: if echo {
+                None
+            } else {
+                Some(now + self.config.connect_timeout_ms)
+            },
             closed: false,
             echo,
         });
@@ -215,10 +232,14 @@ impl Worker {
     /// After any input to a session: wake its transports, handle closure, re-arm its timer.
     pub fn after(&mut self, key: usize) {
         let now = self.now();
-        let Some(conn) = self.conns.get_mut(key) else { return };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
         if let Some(reason) = conn.eio.poll_close() {
             let reason = match reason {
-                CloseReason::ClientClose | CloseReason::TransportClose => DisconnectReason::TransportClose,
+                CloseReason::ClientClose | CloseReason::TransportClose => {
+                    DisconnectReason::TransportClose
+                }
                 CloseReason::ServerClose => {
                     if self.shutting_down {
                         DisconnectReason::ServerShutdown
@@ -227,7 +248,9 @@ impl Worker {
                     }
                 }
                 CloseReason::PingTimeout => DisconnectReason::PingTimeout,
-                CloseReason::ParseError | CloseReason::ConcurrentPoll => DisconnectReason::ParseError,
+                CloseReason::ParseError | CloseReason::ConcurrentPoll => {
+                    DisconnectReason::ParseError
+                }
                 CloseReason::SlowConsumer => DisconnectReason::SlowConsumer,
             };
             if reason == DisconnectReason::SlowConsumer {
@@ -286,8 +309,12 @@ impl Worker {
 
     /// Removes one socket: leaves its rooms, tells the handler.
     pub fn remove_socket(&mut self, key: usize, slot: usize, reason: DisconnectReason) {
-        let Some(conn) = self.conns.get_mut(key) else { return };
-        let Some(Some(socket)) = conn.sockets.get(slot) else { return };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(Some(socket)) = conn.sockets.get(slot) else {
+            return;
+        };
         let (nsp, sid) = (socket.nsp.clone(), socket.sid);
         let rooms: SmallVec<[Room; 4]> = socket.rooms.clone();
         for room in &rooms {
@@ -309,7 +336,12 @@ impl Worker {
     // ---- rooms ----
 
     pub fn index_join(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
-        let members = self.rooms.entry(nsp.clone()).or_default().entry(room.clone()).or_default();
+        let members = self
+            .rooms
+            .entry(nsp.clone())
+            .or_default()
+            .entry(room.clone())
+            .or_default();
         if members.is_empty() {
             self.directory.add(nsp, room, self.shard.index());
         }
@@ -317,8 +349,12 @@ impl Worker {
     }
 
     pub fn index_leave(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
-        let Some(index) = self.rooms.get_mut(nsp.as_str()) else { return };
-        let Some(members) = index.get_mut(room.as_str()) else { return };
+        let Some(index) = self.rooms.get_mut(nsp.as_str()) else {
+            return;
+        };
+        let Some(members) = index.get_mut(room.as_str()) else {
+            return;
+        };
         if let Some(pos) = members.iter().position(|&m| m == (key as u32, slot as u8)) {
             members.swap_remove(pos);
         }
@@ -334,7 +370,11 @@ impl Worker {
         let stamp = self.stamp;
         for sid in &op.except {
             if let Some(&(key, slot)) = self.sockets.get(sid) {
-                if let Some(Some(s)) = self.conns.get_mut(key).and_then(|c| c.sockets.get_mut(slot)) {
+                if let Some(Some(s)) = self
+                    .conns
+                    .get_mut(key)
+                    .and_then(|c| c.sockets.get_mut(slot))
+                {
                     s.stamp = stamp;
                 }
             }
@@ -344,8 +384,12 @@ impl Worker {
         let mut full = Vec::new();
         for (key, slot) in targets {
             let (key, slot) = (key as usize, slot as usize);
-            let Some(conn) = self.conns.get_mut(key) else { continue };
-            let Some(Some(socket)) = conn.sockets.get_mut(slot) else { continue };
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            let Some(Some(socket)) = conn.sockets.get_mut(slot) else {
+                continue;
+            };
             if socket.stamp == stamp {
                 continue;
             }
@@ -391,7 +435,9 @@ impl Worker {
         for room in rooms {
             if let Some(members) = index.and_then(|i| i.get(room.as_str())) {
                 targets.extend_from_slice(members);
-            } else if let Some(&(key, slot)) = Sid::parse(room.as_str()).and_then(|sid| self.sockets.get(&sid)) {
+            } else if let Some(&(key, slot)) =
+                Sid::parse(room.as_str()).and_then(|sid| self.sockets.get(&sid))
+            {
                 targets.push((key as u32, slot as u8));
             }
         }
@@ -430,7 +476,10 @@ impl Worker {
                 continue;
             }
             asked += 1;
-            let msg = Msg::Broadcast { op: op.clone(), reply: reply.map(|t| (self.shard, t)) };
+            let msg = Msg::Broadcast {
+                op: op.clone(),
+                reply: reply.map(|t| (self.shard, t)),
+            };
             self.send(to, msg);
         }
         (self.fan_out(&op), asked, cluster_failed)
@@ -449,8 +498,12 @@ impl Worker {
     }
 
     fn excluded(&self, sel: &Selector, key: usize, slot: usize) -> bool {
-        let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else { return true };
-        sel.except.iter().any(|r| r.as_str() == socket.sid.as_str() || socket.rooms.contains(r))
+        let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else {
+            return true;
+        };
+        sel.except
+            .iter()
+            .any(|r| r.as_str() == socket.sid.as_str() || socket.rooms.contains(r))
     }
 
     /// Applies a remote command to the matching local sockets.
@@ -494,7 +547,10 @@ impl Worker {
                 let s = self.conns.get(key)?.sockets.get(slot)?.as_ref()?;
                 let mut rooms = vec![s.sid.as_str().to_owned()];
                 rooms.extend(s.rooms.iter().map(|r| r.as_str().to_owned()));
-                Some(SocketInfo { id: s.sid.as_str().to_owned(), rooms })
+                Some(SocketInfo {
+                    id: s.sid.as_str().to_owned(),
+                    rooms,
+                })
             })
             .collect()
     }
@@ -529,7 +585,9 @@ impl Worker {
 
     /// Arms the timer heap with the session's next deadline if it changed.
     pub fn rearm(&mut self, key: usize) {
-        let Some(conn) = self.conns.get_mut(key) else { return };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
         if conn.closed {
             conn.armed = u64::MAX;
             return;
@@ -554,7 +612,9 @@ impl Worker {
                 break;
             }
             self.timers.pop();
-            let Some(conn) = self.conns.get_mut(key) else { continue };
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
             if conn.armed != deadline {
                 continue; // stale entry: the session re-armed since
             }
@@ -575,7 +635,10 @@ impl Worker {
 
     /// An Engine.IO message (text) from the client.
     pub fn on_sio_text(&mut self, key: usize, text: &str) {
-        let limits = sio::DecodeLimits { max_depth: self.config.max_json_depth, ..Default::default() };
+        let limits = sio::DecodeLimits {
+            max_depth: self.config.max_json_depth,
+            ..Default::default()
+        };
         let packet = match sio::Packet::decode(text, &limits) {
             Ok(p) => p,
             Err(e) => {
@@ -584,7 +647,11 @@ impl Worker {
                 return;
             }
         };
-        if self.conns.get(key).is_some_and(|c| c.pending_binary.is_some()) {
+        if self
+            .conns
+            .get(key)
+            .is_some_and(|c| c.pending_binary.is_some())
+        {
             // A text packet while attachments are still expected: the client lied about the count.
             self.parse_error(key);
             return;
@@ -597,11 +664,28 @@ impl Worker {
                 }
             }
             PacketType::Event | PacketType::Ack if packet.attachments == 0 => {
-                self.dispatch(key, packet.kind, packet.nsp, packet.id, packet.data.unwrap_or("[]"), &[]);
+                self.dispatch(
+                    key,
+                    packet.kind,
+                    packet.nsp,
+                    packet.id,
+                    packet.data.unwrap_or("[]"),
+                    &[],
+                );
             }
-            PacketType::Event | PacketType::Ack | PacketType::BinaryEvent | PacketType::BinaryAck => {
+            PacketType::Event
+            | PacketType::Ack
+            | PacketType::BinaryEvent
+            | PacketType::BinaryAck => {
                 if packet.attachments == 0 {
-                    self.dispatch(key, packet.kind, packet.nsp, packet.id, packet.data.unwrap_or("[]"), &[]);
+                    self.dispatch(
+                        key,
+                        packet.kind,
+                        packet.nsp,
+                        packet.id,
+                        packet.data.unwrap_or("[]"),
+                        &[],
+                    );
                 } else if let Some(conn) = self.conns.get_mut(key) {
                     conn.pending_binary = Some(PendingBinary {
                         kind: packet.kind,
@@ -618,7 +702,9 @@ impl Worker {
 
     /// An Engine.IO binary message: an attachment of the pending binary packet.
     pub fn on_sio_binary(&mut self, key: usize, data: Bytes) {
-        let Some(conn) = self.conns.get_mut(key) else { return };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
         let Some(pending) = conn.pending_binary.as_mut() else {
             // Binary data nobody announced.
             self.parse_error(key);
@@ -627,25 +713,54 @@ impl Worker {
         if !pending.assembler.handle_attachment(data) {
             return;
         }
-        let Some(pending) = conn.pending_binary.take() else { return };
+        let Some(pending) = conn.pending_binary.take() else {
+            return;
+        };
         let attachments = pending.assembler.into_attachments();
         if sio::check_placeholders(&pending.data, attachments.len()).is_err() {
             self.parse_error(key);
             return;
         }
-        self.dispatch(key, pending.kind, &pending.nsp, pending.id, &pending.data, &attachments);
+        self.dispatch(
+            key,
+            pending.kind,
+            &pending.nsp,
+            pending.id,
+            &pending.data,
+            &attachments,
+        );
     }
 
-    fn dispatch(&mut self, key: usize, kind: PacketType, nsp: &str, id: Option<u64>, data: &str, attachments: &[Bytes]) {
+    fn dispatch(
+        &mut self,
+        key: usize,
+        kind: PacketType,
+        nsp: &str,
+        id: Option<u64>,
+        data: &str,
+        attachments: &[Bytes],
+    ) {
         let Some(slot) = self.slot_of(key, nsp) else {
-            tracing::debug!(nsp, "packet for a namespace the client has not connected: ignored");
+            tracing::debug!(
+                nsp,
+                "packet for a namespace the client has not connected: ignored"
+            );
             return;
         };
         let handler = self.handler.clone();
         match kind {
             PacketType::Event | PacketType::BinaryEvent => {
-                let limits = sio::DecodeLimits { max_depth: self.config.max_json_depth, ..Default::default() };
-                let packet = sio::Packet { kind, nsp, id, attachments: attachments.len(), data: Some(data) };
+                let limits = sio::DecodeLimits {
+                    max_depth: self.config.max_json_depth,
+                    ..Default::default()
+                };
+                let packet = sio::Packet {
+                    kind,
+                    nsp,
+                    id,
+                    attachments: attachments.len(),
+                    data: Some(data),
+                };
                 let _ = limits;
                 match packet.event() {
                     Ok(event) => {
@@ -668,11 +783,15 @@ impl Worker {
     }
 
     fn on_connect_packet(&mut self, key: usize, nsp: &str, auth: Option<&str>) {
-        let Some(conn) = self.conns.get(key) else { return };
+        let Some(conn) = self.conns.get(key) else {
+            return;
+        };
         let peer = conn.peer;
         let handler = self.handler.clone();
         if !handler.namespace_allowed(nsp) {
-            self.send_frame(key, |out| sio::write_connect_error(out, nsp, "Invalid namespace"));
+            self.send_frame(key, |out| {
+                sio::write_connect_error(out, nsp, "Invalid namespace")
+            });
             return;
         }
         if self.slot_of(key, nsp).is_some() {
@@ -692,13 +811,24 @@ impl Worker {
             Ok(sid) => sid,
             Err(e) => {
                 tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
-                self.send_frame(key, |out| sio::write_connect_error(out, nsp, "internal error"));
+                self.send_frame(key, |out| {
+                    sio::write_connect_error(out, nsp, "internal error")
+                });
                 return;
             }
         };
         let nsp_room = Room::from(nsp);
-        let Some(conn) = self.conns.get_mut(key) else { return };
-        let socket = SocketSlot { nsp: nsp_room.clone(), sid, rooms: SmallVec::new(), stamp: 0, data, next_ack: 0 };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let socket = SocketSlot {
+            nsp: nsp_room.clone(),
+            sid,
+            rooms: SmallVec::new(),
+            stamp: 0,
+            data,
+            next_ack: 0,
+        };
         let slot = match conn.sockets.iter().position(Option::is_none) {
             Some(free) => {
                 conn.sockets[free] = Some(socket);
@@ -722,7 +852,9 @@ impl Worker {
     /// The slot of the socket `key` has in `nsp`.
     pub fn slot_of(&self, key: usize, nsp: &str) -> Option<usize> {
         let conn = self.conns.get(key)?;
-        conn.sockets.iter().position(|s| matches!(s, Some(s) if s.nsp.as_str() == nsp))
+        conn.sockets
+            .iter()
+            .position(|s| matches!(s, Some(s) if s.nsp.as_str() == nsp))
     }
 
     /// Encodes one text frame with `write` and queues it for session `key`.
@@ -735,7 +867,9 @@ impl Worker {
 
     /// Queues an encoded frame for session `key` and wakes its transport.
     pub fn queue(&mut self, key: usize, frame: OutFrame) {
-        let Some(conn) = self.conns.get_mut(key) else { return };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
         if conn.eio.send(frame).is_err() {
             self.after(key);
             return;
@@ -758,7 +892,9 @@ impl Worker {
     /// Feeds one decoded Engine.IO packet from `from` into session `key`.
     pub fn on_eio_packet(&mut self, key: usize, packet: eio::Packet<'_>, from: Transport) {
         let now = self.now();
-        let Some(conn) = self.conns.get_mut(key) else { return };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
         let echo = conn.echo;
         match conn.eio.handle_packet(packet, from, now) {
             Ok(eio::session::Input::None) => {}
@@ -768,9 +904,13 @@ impl Worker {
                     out.put(text.as_bytes());
                 });
             }
-            Ok(eio::session::Input::Binary(data)) if echo => self.queue(key, OutFrame::new(OpCode::Binary, &data)),
+            Ok(eio::session::Input::Binary(data)) if echo => {
+                self.queue(key, OutFrame::new(OpCode::Binary, &data))
+            }
             Ok(eio::session::Input::Message(text)) => self.on_sio_text(key, text),
-            Ok(eio::session::Input::Binary(data)) => self.on_sio_binary(key, Bytes::copy_from_slice(&data)),
+            Ok(eio::session::Input::Binary(data)) => {
+                self.on_sio_binary(key, Bytes::copy_from_slice(&data))
+            }
             Err(e) => tracing::debug!(error = ?e, "Engine.IO packet rejected"),
         }
         self.after(key);
