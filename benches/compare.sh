@@ -89,7 +89,7 @@ server_cmd() {
       # deployment from one client; every benchmark client comes from 127.0.0.1 and the
       # heartbeat loop is the load, so both are lifted (the peers have neither).
       echo "$RINGCAST --listen $listen --workers $workers --path /ws/ --jwt-secret $SECRET --api-key $API_KEY \
-        --max-connections-per-ip 100000 --event-rate-per-sec 1000000000 --event-rate-burst 1000000000 \
+        --max-connections-per-ip 100000 --event-rate-per-sec 1000000 --event-rate-burst 1000000 \
         --log-level warn --metrics false"
       ;;
     socketioxide) echo "$SIOX --listen $listen --path /ws/ --jwt-secret $SECRET --api-key $API_KEY" ;;
