@@ -18,6 +18,8 @@
 #   --workers2         ringcast alone: --workers 2 on CPUs 0-1 (the generator shares them: a
 #                      2-core machine has no core left) against --workers 1 on CPU 0 with the
 #                      generator on CPU 1
+#   --busy-poll        the generator spins instead of sleeping in epoll_wait (no wake-up latency
+#                      on its side; its CPU figure then reads 100 %)
 #   --no-build         use the binaries and peers already built
 #   --no-doc           do not write docs/BENCHMARKS.md
 #   --out DIR          where results go (default: bench-results/<timestamp>)
@@ -28,7 +30,7 @@ root=$(pwd)
 
 scenarios=fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling
 targets=ringcast,socketioxide,node,python
-duration="" clients="" build=1 doc=1 workers2=0 out=""
+duration="" clients="" build=1 doc=1 workers2=0 out="" busy_poll=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scenarios=$2; shift 2 ;;
@@ -37,10 +39,11 @@ while [ $# -gt 0 ]; do
     --clients) clients=$2; shift 2 ;;
     --quick) duration=${duration:-2}; clients=${clients:-200}; doc=0; shift ;;
     --workers2) workers2=1; shift ;;
+    --busy-poll) busy_poll=1; shift ;;
     --no-build) build=0; shift ;;
     --no-doc) doc=0; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -115,7 +118,9 @@ stop_server() {
 trap stop_server EXIT
 
 commands=()
-port=$((20000 + RANDOM % 20000))
+# Below the ephemeral range (32768+): the generator leaves thousands of client ports in
+# TIME_WAIT, and a listener cannot bind a port one of them holds.
+port=$((20000 + RANDOM % 8000))
 for sc in ${scenarios//,/ }; do
   for t in ${targets//,/ }; do
     port=$((port + 1))
@@ -142,6 +147,7 @@ for sc in ${scenarios//,/ }; do
       --target-name "$t" --scenario "$sc" --json "$results")
     [ -n "$duration" ] && gen+=(--duration "$duration")
     [ -n "$clients" ] && gen+=(--clients "$clients")
+    [ "$busy_poll" = 1 ] && gen+=(--busy-poll)
     "${gen[@]}" || echo "compare.sh: the generator reported a failure for $sc / $t" >&2
     commands+=("taskset -c $(server_cpus "$t") ${cmd//$root\//} &" "${gen[*]//$root\//}")
     stop_server

@@ -61,10 +61,10 @@ def load(path):
             if not line.startswith("{"):
                 continue
             r = json.loads(line)
-            wall = r.get("phase_s") if r.get("unit") != "connects" else r.get("connect_s")
-            if r.get("gen_cpu_s") is not None and wall and r.get("gen_cores"):
-                total = (r.get("connect_s") or 0) + (r.get("phase_s") or 0)
-                r["gen_util"] = r["gen_cpu_s"] / max(total, 1e-9) / r["gen_cores"]
+            # The generator's CPU is counted over connect + measured phase, like its wall time.
+            total = (r.get("connect_s") or 0) + (r.get("phase_s") or 0)
+            if r.get("gen_cpu_s") is not None and total > 0 and r.get("gen_cores"):
+                r["gen_util"] = r["gen_cpu_s"] / total / r["gen_cores"]
             # The last run of a (scenario, target) pair wins: reruns replace.
             runs[(r["scenario"], r["target"])] = r
     return runs

@@ -42,6 +42,9 @@ pub struct ClientConfig {
     pub heartbeat: bool,
     /// Handshakes in flight on this worker (TCP connect → Socket.IO CONNECT ack).
     pub handshake_budget: usize,
+    /// Poll without sleeping (`epoll_wait` timeout 0): the thread never idles, so no wake-up
+    /// latency is added on the generator's side (costs its whole core; its CPU then reads 100 %).
+    pub busy_poll: bool,
 }
 
 /// Counters and switches shared between the coordinator and every worker.
@@ -463,9 +466,8 @@ impl WsClient {
 /// One HTTP/1.1 keep-alive connection with at most one request in flight.
 struct Leg {
     conn: Conn,
+    /// Bytes of a partial response carried to the next read.
     pending: Vec<u8>,
-    /// A request is in flight (used for the POST leg: one at a time, the rest are batched).
-    busy: bool,
 }
 
 struct PollClient {
@@ -478,6 +480,8 @@ struct PollClient {
     target: String,
     /// Packets waiting for the POST leg, `0x1e`-separated.
     post_queue: Vec<u8>,
+    /// A POST is in flight: one at a time, the packets queued meanwhile go in the next one.
+    post_busy: bool,
 }
 
 impl PollClient {
@@ -494,15 +498,14 @@ impl PollClient {
             get: Leg {
                 conn: get,
                 pending: Vec::new(),
-                busy: true,
             },
             post: Leg {
                 conn: post,
                 pending: Vec::new(),
-                busy: false,
             },
             target,
             post_queue: Vec::new(),
+            post_busy: false,
         })
     }
 
@@ -579,7 +582,7 @@ impl PollClient {
                 return Err(format!("{method} answered {}: {body}", resp.status));
             }
             if is_post {
-                self.post.busy = false;
+                self.post_busy = false;
                 self.flush_posts(ctx)?;
                 continue;
             }
@@ -629,7 +632,7 @@ impl PollClient {
 
     /// Sends what is queued as one POST payload unless a POST is already in flight.
     fn flush_posts(&mut self, ctx: &mut Ctx<'_>) -> Result<(), String> {
-        if self.post.busy || self.post_queue.is_empty() {
+        if self.post_busy || self.post_queue.is_empty() {
             return Ok(());
         }
         ctx.out.clear();
@@ -646,7 +649,7 @@ impl PollClient {
             .conn
             .send(ctx.out, ctx.poller)
             .map_err(|e| format!("write: {e}"))?;
-        self.post.busy = true;
+        self.post_busy = true;
         Ok(())
     }
 }
@@ -739,7 +742,8 @@ impl Worker {
             }
 
             events.clear();
-            match self.poller.wait(2) {
+            // 2 ms bounds how late a worker notices `stop` and `running` when idle.
+            match self.poller.wait(if self.cfg.busy_poll { 0 } else { 2 }) {
                 Ok(evs) => events.extend(evs),
                 Err(e) => {
                     self.stats.error(format!("epoll_wait: {e}"));

@@ -43,6 +43,8 @@ pub struct PublishConfig {
     pub data_bytes: usize,
     /// Receivers expected per publish (for the delivery window).
     pub receivers: u64,
+    /// Never sleep in `epoll_wait` (see `ClientConfig::busy_poll`).
+    pub busy_poll: bool,
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +158,7 @@ fn publish(cfg: &PublishConfig, shared: &Shared, stats: &mut PublishStats) -> st
             }
             Pace::Saturate { .. } => 1,
         };
+        let timeout_ms = if cfg.busy_poll { 0 } else { timeout_ms };
         let events: Vec<_> = poller.wait(timeout_ms)?.collect();
         for ev in events {
             let Some(c) = conns.get_mut(ev.token as usize) else {

@@ -97,6 +97,7 @@ pub struct RunOptions {
     pub data_bytes: usize,
     /// Longest wait for all clients to connect.
     pub connect_timeout: Duration,
+    pub busy_poll: bool,
 }
 
 /// Everything measured in one scenario run.
@@ -107,6 +108,7 @@ pub struct Outcome {
     pub threads: usize,
     /// Publish connections (most publishes in flight).
     pub in_flight: usize,
+    pub busy_poll: bool,
     pub connected: u64,
     pub failed: u64,
     pub dropped: u64,
@@ -135,6 +137,7 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
         transport: sc.transport,
         heartbeat: sc.kind == Kind::RequestResponse,
         handshake_budget: sc.handshakes.div_ceil(threads).max(1),
+        busy_poll: opts.busy_poll,
     });
     let shared = Arc::new(Shared::default());
     let exp = std::time::SystemTime::now()
@@ -207,6 +210,7 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
                 duration: sc.duration,
                 data_bytes: opts.data_bytes,
                 receivers: connected,
+                busy_poll: opts.busy_poll,
             };
             let pshared = shared.clone();
             let pstats = std::thread::spawn(move || publisher::run_publisher(&pcfg, pshared))
@@ -240,6 +244,7 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
         target: target.name.clone(),
         threads,
         in_flight: opts.in_flight,
+        busy_poll: opts.busy_poll,
         connected,
         failed: shared.failed.load(Ordering::Relaxed),
         dropped: shared.dropped.load(Ordering::Relaxed),
@@ -359,6 +364,7 @@ impl Outcome {
             "gen_threads": self.threads,
             "gen_cpu_s": round3(self.gen_cpu.as_secs_f64()),
             "gen_cores": gen_cores,
+            "gen_busy_poll": self.busy_poll,
             "malformed": self.stats.malformed,
             "errors": self.stats.errors,
         });
