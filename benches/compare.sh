@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --no-doc) doc=0; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
