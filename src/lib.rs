@@ -12,6 +12,7 @@ pub(crate) mod conn;
 pub mod engine;
 pub mod gateway;
 pub mod mesh;
+pub mod metrics;
 pub mod room;
 pub mod server;
 pub mod sid;

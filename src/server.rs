@@ -14,6 +14,8 @@ use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 use crate::cluster::{LocalNode, Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::conn;
 use crate::engine::directory::{Collector, Directory};
+use crate::engine::limits::Admission;
+use crate::engine::stats::WorkerStats;
 use crate::engine::worker::{PendingCount, Shared, Worker, install, with_worker};
 use crate::engine::{EngineConfig, Handler, Msg};
 use crate::mesh::{Doorbell, Mesh};
@@ -78,6 +80,11 @@ pub fn start_clustered(
     let local_addr = listeners[0].local_addr()?;
     let (mesh, bells) = Mesh::<Msg>::new(workers)?;
     let directory = Arc::new(Directory::default());
+    let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
+    let admission = Arc::new(Admission::new(
+        config.max_connections,
+        config.max_connections_per_ip,
+    ));
     let node: Arc<dyn LocalNode> = Arc::new(Node {
         mesh: mesh.clone(),
         directory: directory.clone(),
@@ -97,6 +104,8 @@ pub fn start_clustered(
             mesh: mesh.clone(),
             directory: directory.clone(),
             publisher: publisher.clone(),
+            stats: stats.clone(),
+            admission: admission.clone(),
         };
         let (ready, drained) = (ready_tx.clone(), drained_tx.clone());
         let thread = std::thread::Builder::new()
@@ -148,15 +157,13 @@ fn bind_all(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<TcpListener
 }
 
 fn pin_to_core(core: usize) {
-    // SAFETY: `set` is a plain bit array on the stack; CPU_ZERO/CPU_SET only write inside it,
-    // and sched_setaffinity(0, …) reads it for the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        libc::CPU_SET(core, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            tracing::warn!(core, "could not pin worker to its core");
-        }
+    // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes one bit inside `set`, which it bounds-checks against its size.
+    unsafe { libc::CPU_SET(core, &mut set) };
+    // SAFETY: `set` is initialised and its size is passed; pid 0 means the calling thread.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        tracing::warn!(core, "could not pin worker to its core");
     }
 }
 
@@ -224,7 +231,16 @@ async fn accept_loop(listener: monoio::net::TcpListener) {
                     return;
                 }
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(conn::serve(stream, peer, Vec::new()));
+                match with_worker(|w| w.admission.try_admit(peer.ip())) {
+                    Ok(permit) => {
+                        monoio::spawn(conn::serve(stream, peer, Vec::new(), permit));
+                    }
+                    Err(refusal) => {
+                        with_worker(|w| w.stats().connections_refused.add(1));
+                        tracing::debug!(peer = %peer, ?refusal, "connection refused at accept");
+                        monoio::spawn(conn::refuse(stream, refusal));
+                    }
+                }
             }
             Err(_) if with_worker(|w| w.shutting_down) => return,
             Err(e) => {
@@ -313,10 +329,10 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
                     *c += count;
                 }
                 *remaining = remaining.saturating_sub(1);
-                if *remaining == 0 {
-                    if let Some(waker) = waker.take() {
-                        waker.wake();
-                    }
+                if *remaining == 0
+                    && let Some(waker) = waker.take()
+                {
+                    waker.wake();
                 }
             }
         }

@@ -15,6 +15,7 @@ use ringcast_codec::Status;
 use ringcast_codec::eio::{self, Handshake, Transport};
 use ringcast_codec::http::{self, EioErrorCode, Method};
 
+use crate::engine::limits::{Permit, Refusal};
 use crate::engine::worker::{ConnRef, with_worker};
 use crate::engine::{Emitter, HttpReply, HttpRequest, HttpResponse, Msg};
 use crate::sid::{ShardId, Sid};
@@ -23,6 +24,28 @@ pub(crate) mod ws;
 
 /// Initial read buffer of a connection; grows on demand up to the largest request allowed.
 const READ_CHUNK: usize = 4096;
+
+/// Answers a connection refused at accept and closes it: 503 when the node is full, 429 when
+/// its IP has too many connections. The request is not read (nothing in it could change that).
+pub(crate) async fn refuse(mut stream: TcpStream, refusal: Refusal) {
+    let (status, body): (u16, &[u8]) = match refusal {
+        Refusal::NodeFull => (503, br#"{"error":"too many connections"}"#),
+        Refusal::IpFull => (
+            429,
+            br#"{"error":"too many connections from this address"}"#,
+        ),
+    };
+    let mut out = Vec::with_capacity(160);
+    http::write_response(
+        &mut out,
+        status,
+        "application/json",
+        &[("Retry-After", "1")],
+        false,
+        body,
+    );
+    let _ = stream.write_all(out).await;
+}
 
 /// What the engine learnt from a request head, owned so the buffer can be read into again.
 struct Head {
@@ -48,7 +71,14 @@ enum Route {
 
 /// Serves one TCP connection from its first byte (or from `buf`, bytes already read by another
 /// core before a hand-over).
-pub(crate) async fn serve(mut stream: TcpStream, peer: SocketAddr, mut buf: Vec<u8>) {
+pub(crate) async fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    mut buf: Vec<u8>,
+    permit: Permit,
+) {
+    // Held for the life of this task: the connection counts against the caps until it ends.
+    let _permit = permit;
     let (limits, handshake_timeout, idle_timeout, max_payload, paths, cors) = with_worker(|w| {
         let c = &w.config;
         let paths: Vec<(String, bool)> = c
@@ -227,7 +257,10 @@ async fn read_more(stream: &mut TcpStream, mut buf: Vec<u8>, timeout: Duration) 
     // which is harmless here because the connection is closed right after.
     let read = stream.read(buf.slice_mut(len..));
     match monoio::time::timeout(timeout, read).await {
-        Ok((Ok(n), slice)) if n > 0 => Some(slice.into_inner()),
+        Ok((Ok(n), slice)) if n > 0 => {
+            with_worker(|w| w.stats().bytes_in.add(n as u64));
+            Some(slice.into_inner())
+        }
         _ => None,
     }
 }
@@ -552,7 +585,8 @@ fn preflight(out: &mut Vec<u8>, head: &Head) {
 
 async fn write(mut stream: TcpStream, buf: Vec<u8>, out: Vec<u8>) -> Option<Next> {
     let (res, out) = stream.write_all(out).await;
-    res.ok()?;
+    let n = res.ok()?;
+    with_worker(|w| w.stats().bytes_out.add(n as u64));
     Some((stream, buf, out))
 }
 
@@ -563,6 +597,7 @@ fn hand_over(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, owner: ShardId) 
     // operation is in flight on it), so the OwnedFd becomes its sole owner.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     with_worker(|w| {
+        w.stats().handoffs.add(1);
         w.send(
             owner,
             Msg::Handoff {
@@ -582,7 +617,8 @@ pub(crate) fn adopt(fd: OwnedFd, peer: SocketAddr, preread: Vec<u8>) {
     }
     match TcpStream::from_std(std_stream) {
         Ok(stream) => {
-            monoio::spawn(serve(stream, peer, preread));
+            let permit = with_worker(|w| w.admission.admit_again(peer.ip()));
+            monoio::spawn(serve(stream, peer, preread, permit));
         }
         Err(e) => tracing::warn!(error = %e, "could not adopt a handed-over connection"),
     }
@@ -609,6 +645,7 @@ async fn other_request(
         };
         let body = &buf[head.head_len..head.head_len + head.content_length];
         with_worker(|w| {
+            w.stats().http_requests.add(1);
             let handler = w.handler.clone();
             let mut emitter = Emitter { worker: w };
             handler.on_http(

@@ -87,7 +87,7 @@ pub(crate) async fn run(stream: TcpStream, r: ConnRef, first: Vec<u8>, leftover:
         let (res, slice) = rd.read(buf.slice_mut(len..)).await;
         buf = slice.into_inner();
         match res {
-            Ok(n) if n > 0 => {}
+            Ok(n) if n > 0 => with_worker(|w| w.stats().bytes_in.add(n as u64)),
             _ => break,
         }
     }
@@ -143,10 +143,10 @@ fn on_message(w: &mut Worker, r: ConnRef, msg: Message<'_>) -> bool {
 }
 
 fn close_with(w: &mut Worker, r: ConnRef, code: CloseCode) {
-    if let Some(c) = w.conn(r) {
-        if c.ws_close.is_none() {
-            c.ws_close = Some(code);
-        }
+    if let Some(c) = w.conn(r)
+        && c.ws_close.is_none()
+    {
+        c.ws_close = Some(code);
     }
     w.wake(r.key);
 }
@@ -209,7 +209,11 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         .await;
         match step {
             Step::Write => {
+                let len = out.len() as u64;
                 let (res, b) = wr.write_all(out).await;
+                if res.is_ok() {
+                    with_worker(|w| w.stats().bytes_out.add(len));
+                }
                 out = b;
                 out.clear();
                 if out.capacity() > WRITE_BATCH {

@@ -51,8 +51,10 @@ impl Directory {
     /// Worker `worker` no longer has members in `room`.
     pub fn remove(&self, nsp: &Room, room: &Room, worker: usize) {
         let shard = &self.shards[self.shard(nsp.as_str(), room.as_str())];
-        if let Ok(mut map) = shard.write() {
-            if let Some(rooms) = map.get_mut(nsp.as_str()) {
+        if let Ok(mut map) = shard.write()
+            && let Some(rooms) = map.get_mut(nsp.as_str())
+        {
+            {
                 if let Some(mask) = rooms.get_mut(room.as_str()) {
                     *mask &= !(1 << worker);
                     if *mask == 0 {
@@ -78,45 +80,37 @@ impl Directory {
             .unwrap_or(0)
     }
 
+    /// How many (namespace, room) pairs have members on this node.
+    pub fn room_count(&self) -> usize {
+        self.shards
+            .iter()
+            .filter_map(|s| s.read().ok())
+            .map(|m| m.values().map(|r| r.len()).sum::<usize>())
+            .sum()
+    }
+
     /// Every room of `nsp` with members somewhere on this node.
     pub fn rooms(&self, nsp: &str) -> Vec<Room> {
         let mut out = Vec::new();
         for shard in &self.shards {
-            if let Ok(map) = shard.read() {
-                if let Some(rooms) = map.get(nsp) {
-                    out.extend(rooms.keys().cloned());
-                }
+            if let Ok(map) = shard.read()
+                && let Some(rooms) = map.get(nsp)
+            {
+                out.extend(rooms.keys().cloned());
             }
         }
         out
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tracks_workers_per_room() {
-        let d = Directory::default();
-        let (nsp, room) = (Room::from("/"), Room::from("task:1"));
-        assert_eq!(d.workers_of("/", "task:1"), 0);
-        d.add(&nsp, &room, 0);
-        d.add(&nsp, &room, 3);
-        assert_eq!(d.workers_of("/", "task:1"), 0b1001);
-        d.remove(&nsp, &room, 0);
-        assert_eq!(d.workers_of("/", "task:1"), 0b1000);
-        d.remove(&nsp, &room, 3);
-        assert_eq!(d.workers_of("/", "task:1"), 0);
-        assert!(d.rooms("/").is_empty());
-    }
-}
+/// Where `fetch_sockets` results go.
+pub type FetchReply = Box<dyn FnOnce(Vec<crate::cluster::SocketInfo>) + Send>;
 
 /// Gathers `fetch_sockets` answers from every worker and replies once, from the last one.
 pub struct Collector {
     remaining: std::sync::atomic::AtomicUsize,
     found: std::sync::Mutex<Vec<crate::cluster::SocketInfo>>,
-    reply: std::sync::Mutex<Option<Box<dyn FnOnce(Vec<crate::cluster::SocketInfo>) + Send>>>,
+    reply: std::sync::Mutex<Option<FetchReply>>,
 }
 
 impl std::fmt::Debug for Collector {
@@ -159,5 +153,25 @@ impl Collector {
                 reply(all);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracks_workers_per_room() {
+        let d = Directory::default();
+        let (nsp, room) = (Room::from("/"), Room::from("task:1"));
+        assert_eq!(d.workers_of("/", "task:1"), 0);
+        d.add(&nsp, &room, 0);
+        d.add(&nsp, &room, 3);
+        assert_eq!(d.workers_of("/", "task:1"), 0b1001);
+        d.remove(&nsp, &room, 0);
+        assert_eq!(d.workers_of("/", "task:1"), 0b1000);
+        d.remove(&nsp, &room, 3);
+        assert_eq!(d.workers_of("/", "task:1"), 0);
+        assert!(d.rooms("/").is_empty());
     }
 }

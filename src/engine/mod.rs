@@ -16,7 +16,10 @@ use crate::room::Room;
 use crate::sid::Sid;
 
 pub mod directory;
+pub mod limits;
+
 mod socket;
+pub mod stats;
 pub(crate) mod worker;
 
 pub use socket::{Emitter, Socket, encode_event};
@@ -56,8 +59,10 @@ pub struct EngineConfig {
     pub cors: CorsConfig,
     /// Max JSON nesting depth accepted in Socket.IO packets.
     pub max_json_depth: usize,
-    /// Max simultaneous TCP connections per worker (accepts pause beyond it).
-    pub max_connections_per_worker: usize,
+    /// Max simultaneous TCP connections on the node; beyond it new ones get HTTP 503.
+    pub max_connections: usize,
+    /// Max simultaneous TCP connections from one client IP; beyond it HTTP 429.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for EngineConfig {
@@ -76,7 +81,8 @@ impl Default for EngineConfig {
             http_limits: http::Limits::default(),
             cors: CorsConfig::default(),
             max_json_depth: 32,
-            max_connections_per_worker: 50_000,
+            max_connections: 100_000,
+            max_connections_per_ip: 1_000,
         }
     }
 }
@@ -281,6 +287,11 @@ pub trait Handler: Send + Sync + 'static {
     /// An acknowledgement from the client for a server emit made with an ack id.
     fn on_ack(&self, socket: &mut Socket<'_>, id: u64, args: &str, attachments: &[Bytes]) {
         let _ = (socket, id, args, attachments);
+    }
+
+    /// The deadline set with [`Socket::set_deadline`] passed.
+    fn on_deadline(&self, socket: &mut Socket<'_>) {
+        let _ = socket;
     }
 
     /// The socket is gone; it has already left its rooms' indexes.

@@ -167,6 +167,16 @@ impl<'w> Socket<'w> {
         );
     }
 
+    /// Asks for [`super::Handler::on_deadline`] after `after` (replacing any earlier request);
+    /// `None` cancels it. One timer heap per core serves every socket's deadline.
+    pub fn set_deadline(&mut self, after: Option<std::time::Duration>) {
+        let now = self.worker.now();
+        if let Some(slot) = self.slot_mut() {
+            slot.deadline = after.map(|d| now.saturating_add(d.as_millis() as u64));
+        }
+        self.worker.rearm(self.key);
+    }
+
     /// The server, for broadcasts.
     pub fn server(&mut self) -> Emitter<'_> {
         Emitter {
@@ -193,6 +203,16 @@ impl<'w> Emitter<'w> {
     /// core (others report through the reply path of `HttpReply::Broadcast`).
     pub fn broadcast(&mut self, op: BroadcastOp) -> usize {
         self.worker.broadcast(op, None).0
+    }
+
+    /// Every worker's counters (for metrics).
+    pub fn stats(&self) -> &[super::stats::WorkerStats] {
+        &self.worker.all_stats
+    }
+
+    /// The node's room directory (for metrics).
+    pub fn directory(&self) -> &super::directory::Directory {
+        &self.worker.directory
     }
 
     /// Encodes `event` once and broadcasts it to `rooms` of namespace `/`.

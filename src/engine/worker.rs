@@ -21,6 +21,7 @@ use slab::Slab;
 use smallvec::SmallVec;
 
 use super::directory::Directory;
+use super::stats::WorkerStats;
 use super::{BroadcastOp, ConnectInfo, DisconnectReason, EngineConfig, Handler, Msg, Socket};
 use crate::cluster::{Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::mesh::Mesh;
@@ -67,6 +68,8 @@ pub(crate) struct SocketSlot {
     pub stamp: u64,
     pub data: Box<dyn Any>,
     pub next_ack: u64,
+    /// When [`Handler::on_deadline`] is due for this socket (worker clock, ms).
+    pub deadline: Option<u64>,
 }
 
 /// A BINARY_EVENT/BINARY_ACK waiting for its attachments.
@@ -100,6 +103,8 @@ pub(crate) struct Conn {
     pub closed: bool,
     /// Echo Engine.IO messages instead of running Socket.IO (see `EngineConfig::echo_paths`).
     pub echo: bool,
+    /// The transport this session is counted under in the gauges.
+    pub counted: Transport,
 }
 
 /// Per-core state.
@@ -110,6 +115,8 @@ pub(crate) struct Worker {
     pub mesh: Arc<Mesh<Msg>>,
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
+    pub all_stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
     pub conns: Slab<Conn>,
     pub by_sid: HashMap<Sid, usize>,
     /// Socket id → (session key, socket slot).
@@ -136,6 +143,8 @@ pub(crate) struct Shared {
     pub mesh: Arc<Mesh<Msg>>,
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
+    pub stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
 }
 
 /// Delivery counting for a broadcast that crossed cores.
@@ -153,6 +162,8 @@ impl Worker {
             mesh,
             directory,
             publisher,
+            stats,
+            admission,
         } = shared;
         let workers = mesh.workers();
         Worker {
@@ -162,6 +173,8 @@ impl Worker {
             mesh,
             directory,
             publisher,
+            all_stats: stats,
+            admission,
             conns: Slab::new(),
             by_sid: HashMap::new(),
             sockets: HashMap::new(),
@@ -174,6 +187,12 @@ impl Worker {
             shutting_down: false,
             stop_accepting: None,
         }
+    }
+
+    /// This worker's counters.
+    #[inline]
+    pub fn stats(&self) -> &WorkerStats {
+        &self.all_stats[self.shard.index()]
     }
 
     /// Milliseconds on this worker's monotonic clock (the codec's `now`).
@@ -213,7 +232,19 @@ impl Worker {
             },
             closed: false,
             echo,
+            counted: transport,
         });
+        let stats = self.stats();
+        match transport {
+            Transport::Polling => {
+                stats.handshakes_polling.add(1);
+                stats.sessions_polling.add(1);
+            }
+            Transport::WebSocket => {
+                stats.handshakes_websocket.add(1);
+                stats.sessions_websocket.add(1);
+            }
+        }
         self.by_sid.insert(sid, key);
         self.rearm(key);
         Ok(ConnRef { key, sid })
@@ -253,6 +284,15 @@ impl Worker {
                 }
                 CloseReason::SlowConsumer => DisconnectReason::SlowConsumer,
             };
+            match reason {
+                DisconnectReason::SlowConsumer => self.all_stats[self.shard.index()]
+                    .slow_consumer_disconnects
+                    .add(1),
+                DisconnectReason::ParseError => {
+                    self.all_stats[self.shard.index()].protocol_errors.add(1)
+                }
+                _ => {}
+            }
             if reason == DisconnectReason::SlowConsumer {
                 tracing::warn!(sid = %conn.sid, peer = %conn.peer, "disconnecting slow consumer: outbound queue over its bound");
             } else {
@@ -262,6 +302,16 @@ impl Worker {
             self.drop_sockets(key, reason);
         }
         let _ = now;
+        if let Some(conn) = self.conns.get_mut(key)
+            && !conn.closed
+            && conn.eio.transport() != conn.counted
+        {
+            conn.counted = conn.eio.transport();
+            let stats = &self.all_stats[self.shard.index()];
+            stats.sessions_polling.sub(1);
+            stats.sessions_websocket.add(1);
+            stats.upgrades.add(1);
+        }
         self.wake(key);
         self.rearm(key);
         self.reap(key);
@@ -285,6 +335,10 @@ impl Worker {
         if remove {
             let conn = self.conns.remove(key);
             self.by_sid.remove(&conn.sid);
+            match conn.counted {
+                Transport::Polling => self.stats().sessions_polling.sub(1),
+                Transport::WebSocket => self.stats().sessions_websocket.sub(1),
+            }
         }
     }
 
@@ -326,10 +380,11 @@ impl Worker {
             handler.on_disconnect(&mut s, reason);
         }
         self.sockets.remove(&sid);
-        if let Some(conn) = self.conns.get_mut(key) {
-            if let Some(entry) = conn.sockets.get_mut(slot) {
-                *entry = None;
-            }
+        self.stats().sockets.sub(1);
+        if let Some(conn) = self.conns.get_mut(key)
+            && let Some(entry) = conn.sockets.get_mut(slot)
+        {
+            *entry = None;
         }
     }
 
@@ -346,6 +401,7 @@ impl Worker {
             self.directory.add(nsp, room, self.shard.index());
         }
         members.push((key as u32, slot as u8));
+        self.all_stats[self.shard.index()].memberships.add(1);
     }
 
     pub fn index_leave(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
@@ -357,6 +413,7 @@ impl Worker {
         };
         if let Some(pos) = members.iter().position(|&m| m == (key as u32, slot as u8)) {
             members.swap_remove(pos);
+            self.all_stats[self.shard.index()].memberships.sub(1);
         }
         if members.is_empty() {
             index.remove(room.as_str());
@@ -369,14 +426,13 @@ impl Worker {
         self.stamp += 1;
         let stamp = self.stamp;
         for sid in &op.except {
-            if let Some(&(key, slot)) = self.sockets.get(sid) {
-                if let Some(Some(s)) = self
+            if let Some(&(key, slot)) = self.sockets.get(sid)
+                && let Some(Some(s)) = self
                     .conns
                     .get_mut(key)
                     .and_then(|c| c.sockets.get_mut(slot))
-                {
-                    s.stamp = stamp;
-                }
+            {
+                s.stamp = stamp;
             }
         }
         let targets = self.targets(&op.nsp, &op.rooms);
@@ -413,6 +469,10 @@ impl Worker {
         for key in full {
             self.after(key);
         }
+        let stats = self.stats();
+        stats.broadcasts.add(1);
+        stats.broadcast_recipients.add(reached as u64);
+        stats.frames_out.add((reached * op.frames.len()) as u64);
         reached
     }
 
@@ -592,10 +652,13 @@ impl Worker {
             conn.armed = u64::MAX;
             return;
         }
-        let next = match (conn.eio.poll_timeout(), conn.connect_deadline) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).unwrap_or(u64::MAX),
-        };
+        let sockets = conn.sockets.iter().flatten().filter_map(|s| s.deadline);
+        let next = [conn.eio.poll_timeout(), conn.connect_deadline]
+            .into_iter()
+            .flatten()
+            .chain(sockets)
+            .min()
+            .unwrap_or(u64::MAX);
         if next != conn.armed {
             conn.armed = next;
             if next != u64::MAX {
@@ -626,6 +689,23 @@ impl Worker {
                     tracing::debug!(sid = %conn.sid, "no Socket.IO CONNECT within the connect timeout");
                     conn.eio.close(now);
                 }
+            }
+            let due: SmallVec<[usize; 1]> = conn
+                .sockets
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(slot, s)| match s {
+                    Some(s) if s.deadline.is_some_and(|d| d <= now) => {
+                        s.deadline = None;
+                        Some(slot)
+                    }
+                    _ => None,
+                })
+                .collect();
+            let handler = self.handler.clone();
+            for slot in due {
+                let mut s = Socket::new(self, key, slot);
+                handler.on_deadline(&mut s);
             }
             self.after(key);
         }
@@ -748,6 +828,7 @@ impl Worker {
             return;
         };
         let handler = self.handler.clone();
+        self.stats().events_in.add(1);
         match kind {
             PacketType::Event | PacketType::BinaryEvent => {
                 let limits = sio::DecodeLimits {
@@ -802,6 +883,7 @@ impl Worker {
         let data = match handler.authorize(&info) {
             Ok(data) => data,
             Err(message) => {
+                self.stats().connects_refused.add(1);
                 tracing::debug!(peer = %peer, message, "CONNECT refused");
                 self.send_frame(key, |out| sio::write_connect_error(out, nsp, &message));
                 return;
@@ -828,6 +910,7 @@ impl Worker {
             stamp: 0,
             data,
             next_ack: 0,
+            deadline: None,
         };
         let slot = match conn.sockets.iter().position(Option::is_none) {
             Some(free) => {
@@ -841,6 +924,7 @@ impl Worker {
         };
         conn.connect_deadline = None;
         self.sockets.insert(sid, (key, slot));
+        self.stats().sockets.add(1);
         // Register the namespace so whole-namespace broadcasts find it even without rooms.
         self.rooms.entry(nsp_room).or_default();
         self.send_frame(key, |out| sio::write_connect(out, nsp, sid.as_str()));
@@ -874,6 +958,7 @@ impl Worker {
             self.after(key);
             return;
         }
+        self.all_stats[self.shard.index()].frames_out.add(1);
         if let Some(w) = conn.ws_waker.take() {
             w.wake();
         } else if let Some(w) = conn.poll_waker.take() {
