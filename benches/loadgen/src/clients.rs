@@ -102,7 +102,7 @@ impl WorkerStats {
     }
 }
 
-/// Runs clients `tokens.len()` clients (one per JWT) until [`Shared::stop`]; returns the stats.
+/// Runs `tokens.len()` clients (one per JWT) until [`Shared::stop`]; returns their stats.
 pub fn run_worker(cfg: Arc<ClientConfig>, shared: Arc<Shared>, tokens: Vec<String>) -> WorkerStats {
     let mut worker = match Worker::new(cfg, shared, tokens) {
         Ok(w) => w,

@@ -152,17 +152,17 @@ impl Conn {
         })
     }
 
-    /// Call on the first writable event: `Ok(true)` once the connect has completed.
-    pub fn finish_connect(&mut self, poller: &Poller) -> io::Result<bool> {
+    /// Call on every writable event: the first one completes a non-blocking connect (or
+    /// reports why it failed, from SO_ERROR).
+    pub fn finish_connect(&mut self, poller: &Poller) -> io::Result<()> {
         if self.connected {
-            return Ok(true);
+            return Ok(());
         }
         if let Some(err) = self.stream.take_error()? {
             return Err(err);
         }
         self.connected = true;
-        self.update_interest(poller)?;
-        Ok(true)
+        self.update_interest(poller)
     }
 
     pub fn is_connected(&self) -> bool {
@@ -264,7 +264,8 @@ mod tests {
             }
         }
         assert!(writable, "no writable event for the connecting socket");
-        assert!(conn.finish_connect(&poller).expect("connected"));
+        conn.finish_connect(&poller).expect("connected");
+        assert!(conn.is_connected());
         conn.flush(&poller).expect("flush");
         let mut got = [0u8; 5];
         server.read_exact(&mut got).expect("server reads");
