@@ -2,7 +2,7 @@
 //! (asyncio), one module per behaviour. Needs `bash scripts/install-test-deps` first.
 //!
 //! `RINGCAST_E2E_TARGET=node cargo test --test e2e` runs the same tests against the Node peers
-//! (bench/peers/node/server.js and tests/clients/js/peers/) to test the tests.
+//! (tests/clients/js/peers/gateway.js and tests/clients/js/peers/) to test the tests.
 
 mod common;
 

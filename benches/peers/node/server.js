@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The ringcast gateway's behaviour on stock socket.io 4.8: the Node peer of the benchmarks
-// (benches/compare.sh). A copy of the e2e suite's peer (tests branch, bench/peers/node/server.js)
+// (benches/compare.sh). A copy of the e2e suite's peer (tests branch, tests/clients/js/peers/gateway.js)
 // that loads socket.io from this directory's pinned package-lock.json instead.
 //
 //   npm ci --prefix benches/peers/node

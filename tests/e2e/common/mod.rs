@@ -5,7 +5,7 @@
 //! client printed, the server's stderr): a test that hangs is a bug. Deadlines are generous
 //! because five people share two cores here; they are not timing assertions.
 //!
-//! `RINGCAST_E2E_TARGET=node` runs the gateway tests against `bench/peers/node/server.js` (and the
+//! `RINGCAST_E2E_TARGET=node` runs the gateway tests against `tests/clients/js/peers/gateway.js` (and the
 //! protocol-suite examples against their Node twins in `tests/clients/js/peers/`), to prove the
 //! tests pass against a known-correct implementation.
 

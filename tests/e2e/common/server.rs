@@ -68,7 +68,7 @@ impl Server {
             Target::Node => {
                 args.push(
                     repo()
-                        .join("bench/peers/node/server.js")
+                        .join("tests/clients/js/peers/gateway.js")
                         .display()
                         .to_string(),
                 );

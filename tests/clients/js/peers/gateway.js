@@ -2,7 +2,7 @@
 // The ringcast gateway's behaviour on stock socket.io 4.8: the Node peer for benchmarks, and the
 // known-correct server the e2e suite runs against (RINGCAST_E2E_TARGET=node) to test the tests.
 //
-//   node bench/peers/node/server.js [--host 127.0.0.1] [--port 0] [--path /ws/ --path /socket.io/]
+//   node tests/clients/js/peers/gateway.js [--host 127.0.0.1] [--port 0] [--path /ws/ --path /socket.io/]
 //       --jwt-secret SECRET --api-key KEY [--jwt-public-key-file F] [--jwt-algorithms HS256,RS256]
 //       [--ping-interval-ms 25000] [--ping-timeout-ms 20000] [--connect-timeout-ms 45000]
 //
@@ -16,7 +16,7 @@ const http = require('node:http');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 
-const requireClients = createRequire(path.resolve(__dirname, '../../../tests/clients/js/package.json'));
+const requireClients = createRequire(path.resolve(__dirname, '../package.json'));
 let Server;
 try {
   ({ Server } = requireClients('socket.io'));
