@@ -44,7 +44,15 @@ pub(crate) fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
 
 /// Runs a websocket for session `r`. `first` holds bytes to send before anything else (the 101
 /// response, and for a new session the OPEN frame); `leftover` holds bytes read past the head.
-pub(crate) async fn run(stream: TcpStream, r: ConnRef, first: Vec<u8>, leftover: Vec<u8>) {
+pub(crate) async fn run(
+    stream: TcpStream,
+    r: ConnRef,
+    first: Vec<u8>,
+    leftover: Vec<u8>,
+    permit: Option<crate::engine::limits::Permit>,
+) {
+    // Counts against the connection caps until the websocket ends.
+    let _permit = permit;
     let fd = stream.as_raw_fd();
     let max_message = with_worker(|w| {
         if let Some(c) = w.conn(r) {
