@@ -7,8 +7,15 @@ use ringcast_codec::eio;
 
 fuzz_target!(|data: &[u8]| {
     let items: Vec<_> = eio::decode_payload(data).collect();
-    let ok: Vec<_> = items.iter().take_while(|i| i.is_ok()).filter_map(|i| i.clone().ok()).collect();
-    assert!(items.len() - ok.len() <= 1, "the iterator stops after an error");
+    let ok: Vec<_> = items
+        .iter()
+        .take_while(|i| i.is_ok())
+        .filter_map(|i| i.clone().ok())
+        .collect();
+    assert!(
+        items.len() - ok.len() <= 1,
+        "the iterator stops after an error"
+    );
     if ok.is_empty() {
         return;
     }

@@ -16,13 +16,24 @@ use ringcast_codec::ws::{OpCode, OutFrame};
 #[derive(Debug, Arbitrary)]
 enum Op {
     /// A client packet: `kind` picks the type, `probe` makes a ping `2probe`.
-    Packet { ws: bool, kind: u8, probe: bool },
-    Invalid { ws: bool },
+    Packet {
+        ws: bool,
+        kind: u8,
+        probe: bool,
+    },
+    Invalid {
+        ws: bool,
+    },
     Get,
     Upgrade,
-    TransportClosed { ws: bool },
+    TransportClosed {
+        ws: bool,
+    },
     Advance(u16),
-    Send { len: u8, binary: bool },
+    Send {
+        len: u8,
+        binary: bool,
+    },
     Close,
     DrainWs,
     DrainPoll,
@@ -45,7 +56,11 @@ fuzz_target!(|input: Input| {
         max_payload: usize::from(input.max_payload),
         max_queued_bytes: usize::from(input.max_queued_bytes),
     };
-    let transport = if input.websocket { Transport::WebSocket } else { Transport::Polling };
+    let transport = if input.websocket {
+        Transport::WebSocket
+    } else {
+        Transport::Polling
+    };
     let mut s = Session::new(config, transport, 0);
     let mut now = 0u64;
     let mut close_reports = 0;
@@ -58,7 +73,11 @@ fuzz_target!(|input: Input| {
         let before = s.queued_bytes();
         match op {
             Op::Packet { ws, kind, probe } => {
-                let from = if ws { Transport::WebSocket } else { Transport::Polling };
+                let from = if ws {
+                    Transport::WebSocket
+                } else {
+                    Transport::Polling
+                };
                 let packet = match kind % 8 {
                     0 => Packet::Open("{}"),
                     1 => Packet::Close,
@@ -74,7 +93,14 @@ fuzz_target!(|input: Input| {
                     assert!(result.is_err(), "packets after close are refused");
                 }
             }
-            Op::Invalid { ws } => s.handle_invalid_packet(if ws { Transport::WebSocket } else { Transport::Polling }, now),
+            Op::Invalid { ws } => s.handle_invalid_packet(
+                if ws {
+                    Transport::WebSocket
+                } else {
+                    Transport::Polling
+                },
+                now,
+            ),
             Op::Get => {
                 let _ = s.handle_poll_request(now);
             }
@@ -84,9 +110,14 @@ fuzz_target!(|input: Input| {
                     assert!(result.is_err());
                 }
             }
-            Op::TransportClosed { ws } => {
-                s.handle_transport_closed(if ws { Transport::WebSocket } else { Transport::Polling }, now)
-            }
+            Op::TransportClosed { ws } => s.handle_transport_closed(
+                if ws {
+                    Transport::WebSocket
+                } else {
+                    Transport::Polling
+                },
+                now,
+            ),
             Op::Advance(ms) => {
                 now += u64::from(ms);
                 // Fire what is due, as a timer wheel would; each call must make progress.
@@ -94,7 +125,10 @@ fuzz_target!(|input: Input| {
                 while let Some(deadline) = s.poll_timeout().filter(|&d| d <= now) {
                     s.handle_timeout(now);
                     rounds += 1;
-                    assert!(rounds <= 3, "handle_timeout({now}) left deadline {deadline} due");
+                    assert!(
+                        rounds <= 3,
+                        "handle_timeout({now}) left deadline {deadline} due"
+                    );
                 }
             }
             Op::Send { len, binary } => {
@@ -122,7 +156,12 @@ fuzz_target!(|input: Input| {
             }
         }
 
-        assert!(s.queued_bytes() <= config.max_queued_bytes, "{} > {}", s.queued_bytes(), config.max_queued_bytes);
+        assert!(
+            s.queued_bytes() <= config.max_queued_bytes,
+            "{} > {}",
+            s.queued_bytes(),
+            config.max_queued_bytes
+        );
         if let Some(deadline) = s.poll_timeout() {
             assert!(deadline > now, "deadline {deadline} not after now {now}");
         }
@@ -132,7 +171,10 @@ fuzz_target!(|input: Input| {
             assert!(s.queued_bytes() <= before, "nothing is queued after close");
         }
         if let Some(queued) = at_close {
-            assert!(ws_after_close <= queued, "websocket output after close beyond what close queued");
+            assert!(
+                ws_after_close <= queued,
+                "websocket output after close beyond what close queued"
+            );
             assert!(noops_after_close <= 1);
             assert_eq!(s.poll_timeout(), None);
         }

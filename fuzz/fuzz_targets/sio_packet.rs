@@ -7,9 +7,13 @@ use libfuzzer_sys::fuzz_target;
 use ringcast_codec::sio::{self, DecodeLimits, Packet, PacketType};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let limits = DecodeLimits::default();
-    let Ok(packet) = Packet::decode(text, &limits) else { return };
+    let Ok(packet) = Packet::decode(text, &limits) else {
+        return;
+    };
 
     let mut wire = Vec::new();
     sio::write_packet(&mut wire, &packet);
@@ -24,12 +28,25 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(event) = packet.event() {
-        assert!(matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent));
+        assert!(matches!(
+            packet.kind,
+            PacketType::Event | PacketType::BinaryEvent
+        ));
         let mut wire = Vec::new();
-        sio::write_event(&mut wire, packet.nsp, packet.id, packet.attachments, &event.name, event.args);
+        sio::write_event(
+            &mut wire,
+            packet.nsp,
+            packet.id,
+            packet.attachments,
+            &event.name,
+            event.args,
+        );
         let text = std::str::from_utf8(&wire[1..]).expect("UTF-8");
         let re = Packet::decode(text, &limits).expect("written events decode");
-        assert_eq!((re.nsp, re.id, re.attachments), (packet.nsp, packet.id, packet.attachments));
+        assert_eq!(
+            (re.nsp, re.id, re.attachments),
+            (packet.nsp, packet.id, packet.attachments)
+        );
         let re_event = re.event().expect("written events have a name");
         assert_eq!(re_event.name, event.name);
         assert_eq!(re_event.args, event.args);
