@@ -368,7 +368,9 @@ impl Session {
                 self.pending_poll = false;
                 self.shut(CloseReason::TransportClose);
             }
-            _ => {}
+            // The websocket of an abandoned upgrade: its close frame has nowhere to go.
+            Transport::WebSocket => self.probe_out = None,
+            Transport::Polling => {}
         }
     }
     /// Closes the session from the server side: a `1` packet is queued so the client learns it.

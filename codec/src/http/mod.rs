@@ -17,10 +17,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_head: 16 * 1024,
-            max_headers: 64,
-        }
+        Limits { max_head: 16 * 1024, max_headers: 64 }
     }
 }
 
@@ -206,12 +203,7 @@ impl EioErrorCode {
 }
 
 /// Appends the Engine.IO error response: status per [`EioErrorCode::status`], JSON body.
-pub fn write_eio_error(
-    out: &mut Vec<u8>,
-    code: EioErrorCode,
-    extra: &[(&str, &str)],
-    keep_alive: bool,
-) {
+pub fn write_eio_error(out: &mut Vec<u8>, code: EioErrorCode, extra: &[(&str, &str)], keep_alive: bool) {
     let _ = (out, code, extra, keep_alive);
     unimplemented!()
 }

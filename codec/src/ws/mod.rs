@@ -125,10 +125,7 @@ pub struct AssemblerConfig {
 
 impl Default for AssemblerConfig {
     fn default() -> Self {
-        AssemblerConfig {
-            max_message: 1_000_000,
-            require_mask: true,
-        }
+        AssemblerConfig { max_message: 1_000_000, require_mask: true }
     }
 }
 
@@ -166,10 +163,7 @@ impl Assembler {
     /// Decodes at most one message from the front of `buf`: `Ok((consumed, message))`.
     /// `(n > 0, None)` means a fragment or partial progress was consumed; call again.
     /// `(0, None)` means more bytes are needed.
-    pub fn decode<'a>(
-        &'a mut self,
-        buf: &'a mut [u8],
-    ) -> Result<(usize, Option<Message<'a>>), WsError> {
+    pub fn decode<'a>(&'a mut self, buf: &'a mut [u8]) -> Result<(usize, Option<Message<'a>>), WsError> {
         let _ = buf;
         unimplemented!()
     }
