@@ -176,23 +176,25 @@ impl<'a> Packet<'a> {
             _ => return Err(SioError::InvalidJson),
         }
         let name = match tokens.next_token() {
-            Ok(Some(Token::Str { start, end, .. })) => {
-                data.get(start..end).ok_or(SioError::InvalidJson)?
+            Ok(Some(Token::Str {
+                start,
+                end,
+                escaped,
+            })) => {
+                let raw = data.get(start..end).ok_or(SioError::InvalidJson)?;
+                if escaped {
+                    json::unescape(raw).ok_or(SioError::InvalidJson)?
+                } else {
+                    Cow::Borrowed(raw)
+                }
             }
             Ok(Some(Token::EndArray)) => return Err(SioError::NotAnArray),
             Ok(Some(_)) | Err(ScanError::TooDeep) => return Err(SioError::EventNameNotString),
             _ => return Err(SioError::InvalidJson),
         };
-        let name = json::unescape(name).ok_or(SioError::InvalidJson)?;
-        let rest = data
-            .get(tokens.pos()..)
-            .unwrap_or_default()
-            .trim_matches(JSON_WS);
+        let rest = trim_json_ws(data.get(tokens.pos()..).unwrap_or_default());
         let args = match rest.strip_prefix(',') {
-            Some(args) => args
-                .strip_suffix(']')
-                .ok_or(SioError::InvalidJson)?
-                .trim_matches(JSON_WS),
+            Some(args) => trim_json_ws(args.strip_suffix(']').ok_or(SioError::InvalidJson)?),
             None if rest == "]" => "",
             None => return Err(SioError::InvalidJson),
         };
@@ -409,8 +411,18 @@ pub fn write_packet(out: &mut impl Sink, packet: &Packet<'_>) {
     }
 }
 
-/// JSON insignificant whitespace (RFC 8259 §2).
-const JSON_WS: &[char] = &[' ', '\t', '\n', '\r'];
+/// `s` without leading and trailing JSON insignificant whitespace (RFC 8259 §2: space, tab,
+/// LF, CR; all ASCII, so the cut is on char boundaries).
+fn trim_json_ws(s: &str) -> &str {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|b| !is_ws(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_ws(b))
+        .map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or_default()
+}
 
 fn put_header(
     out: &mut impl Sink,
