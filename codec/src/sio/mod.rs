@@ -340,7 +340,7 @@ pub fn check_placeholders(json: &str, attachments: usize) -> Result<(), SioError
 
 // ---- encoders: each writes a whole Engine.IO message packet (`4` + Socket.IO packet) ----
 
-/// `4` `2`|`5<n>-` [nsp,] [id] `["<event>",<args>]`, where `args` is raw JSON of the arguments
+/// `4` `2`|`5<n>-` \[nsp,\] \[id\] `["<event>",<args>]`, where `args` is raw JSON of the arguments
 /// separated by commas (`{"a":1}` or `1,"x"` or empty). `event` is JSON-escaped here.
 ///
 /// `nsp` must start with `/` and contain no `,`; `/` (and empty) is omitted on the wire.
@@ -367,7 +367,7 @@ pub fn write_event(
     out.put_u8(b']');
 }
 
-/// `4` `3`|`6<n>-` [nsp,] id `[<args>]`.
+/// `4` `3`|`6<n>-` \[nsp,\] id `[<args>]`.
 pub fn write_ack(out: &mut impl Sink, nsp: &str, id: u64, attachments: usize, args: &str) {
     let kind = if attachments > 0 {
         PacketType::BinaryAck
@@ -380,7 +380,7 @@ pub fn write_ack(out: &mut impl Sink, nsp: &str, id: u64, attachments: usize, ar
     out.put_u8(b']');
 }
 
-/// `40` [nsp,] `{"sid":"<sid>"}`.
+/// `40` \[nsp,\] `{"sid":"<sid>"}`.
 pub fn write_connect(out: &mut impl Sink, nsp: &str, sid: &str) {
     put_header(out, PacketType::Connect, 0, nsp, None);
     out.put(b"{\"sid\":");
@@ -388,7 +388,7 @@ pub fn write_connect(out: &mut impl Sink, nsp: &str, sid: &str) {
     out.put_u8(b'}');
 }
 
-/// `44` [nsp,] `{"message":"<message>"}` (message JSON-escaped).
+/// `44` \[nsp,\] `{"message":"<message>"}` (message JSON-escaped).
 pub fn write_connect_error(out: &mut impl Sink, nsp: &str, message: &str) {
     put_header(out, PacketType::ConnectError, 0, nsp, None);
     out.put(b"{\"message\":");
@@ -396,7 +396,7 @@ pub fn write_connect_error(out: &mut impl Sink, nsp: &str, message: &str) {
     out.put_u8(b'}');
 }
 
-/// `41` [nsp,].
+/// `41` \[nsp,\].
 pub fn write_disconnect(out: &mut impl Sink, nsp: &str) {
     put_header(out, PacketType::Disconnect, 0, nsp, None);
 }
