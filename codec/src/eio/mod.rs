@@ -217,8 +217,9 @@ mod tests {
         Packet::Binary(Cow::Owned(b.to_vec()))
     }
 
-    // Golden vectors: the Engine.IO v4 protocol README (packet encoding, "4hello", "2probe",
-    // "3probe", binary "bAQIDBA==" for <01 02 03 04>) and engine.io-parser's changelog for v4.
+    // Golden vectors: the Engine.IO v4 protocol document (handshake, heartbeat, upgrade and
+    // packet-encoding examples: "4hey", "4hello", "2probe", "3probe", "5", binary "bAQIDBA==" for
+    // <01 02 03 04>) and engine.io-parser's changelog for v4.
     macro_rules! text_cases {
         ($($name:ident: $wire:expr => $packet:expr;)*) => {
             $(
@@ -241,6 +242,7 @@ mod tests {
         golden_pong: "3" => Packet::Pong("");
         golden_pong_probe: "3probe" => Packet::Pong("probe");
         golden_message: "4hello" => Packet::Message("hello");
+        golden_message_hey: "4hey" => Packet::Message("hey");
         golden_message_hello_world: "4HelloWorld" => Packet::Message("HelloWorld");
         golden_message_empty: "4" => Packet::Message("");
         golden_message_unicode: "4€€€" => Packet::Message("€€€");
@@ -297,6 +299,24 @@ mod tests {
 
     #[test]
     fn golden_payloads() {
+        // Engine.IO v4 protocol document, "Packet encoding / HTTP long-polling".
+        assert_eq!(
+            payload(b"4hello\x1e2\x1e4world"),
+            vec![
+                Ok(Packet::Message("hello")),
+                Ok(Packet::Ping("")),
+                Ok(Packet::Message("world"))
+            ]
+        );
+        assert_eq!(
+            payload(b"4hello\x1ebAQIDBA=="),
+            vec![Ok(Packet::Message("hello")), Ok(bin(&[1, 2, 3, 4]))]
+        );
+        // Same document, "Sending data": socket.send('hello'); socket.send('world').
+        assert_eq!(
+            payload(b"4hello\x1e4world"),
+            vec![Ok(Packet::Message("hello")), Ok(Packet::Message("world"))]
+        );
         // engine.io-parser v4 changelog: [message "hello", message "€€€"] => "4hello\x1e4€€€"
         assert_eq!(
             payload("4hello\x1e4€€€".as_bytes()),

@@ -11,7 +11,8 @@
 //!    (saying which transport it came on), [`Session::handle_poll_request`] when a polling GET
 //!    arrives, [`Session::handle_upgrade_request`] when a WebSocket with this sid arrives,
 //!    [`Session::handle_timeout`] when [`Session::poll_timeout`]'s deadline passes,
-//!    [`Session::handle_transport_closed`] when a transport's connection ends.
+//!    [`Session::handle_transport_closed`] when a transport's connection ends,
+//!    [`Session::handle_invalid_packet`] when a client message does not decode.
 //! 3. Queue application messages with [`Session::send`] (already-encoded, shareable frames).
 //! 4. After any input, drain outputs: [`Session::poll_ws_frame`] for the WebSocket writer (the
 //!    probe reply during an upgrade, then the queue once upgraded), [`Session::poll_payload`]
@@ -38,7 +39,8 @@
 //!   clients working. `2probe` on the *probing* websocket is the upgrade probe.
 //! - Upgrade: one attempt per session. Anything other than `2probe`/`5` on the probing
 //!   websocket, the websocket closing, or no `5` within [`UPGRADE_TIMEOUT`] abandons it: the
-//!   session goes on over polling. After `5`, a GET that was still pending gets `6`, and any
+//!   session goes on over polling. `5` before `2probe` (or `5`/`0` on the active transport) is
+//!   [`SessionError::UnexpectedPacket`]: a parse error that closes the session. After `5`, a GET that was still pending gets `6`, and any
 //!   later polling request is [`SessionError::WrongTransport`] (HTTP 400, session untouched:
 //!   socket.io answers "transport mismatch" with a 400 the same way).
 //! - Closing. A client `1` on polling answers a pending GET with `6` (engine.io's polling
@@ -368,7 +370,9 @@ impl Session {
                 self.pending_poll = false;
                 self.shut(CloseReason::TransportClose);
             }
-            _ => {}
+            // The websocket of an abandoned upgrade: its close frame has nowhere to go.
+            Transport::WebSocket => self.probe_out = None,
+            Transport::Polling => {}
         }
     }
     /// Closes the session from the server side: a `1` packet is queued so the client learns it.

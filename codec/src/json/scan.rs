@@ -264,12 +264,14 @@ impl<'a> Tokenizer<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            // Plain bytes are the common case: skip them 8 at a time (SWAR), stopping at the
-            // first chunk holding a quote, a backslash or a control byte.
+            // Plain bytes are the common case: skip them 8 at a time (SWAR), jumping straight
+            // to the first quote, backslash or control byte of a chunk that holds one.
             while let Some(chunk) = self.src.get(i..i + 8) {
                 let mut word = [0u8; 8];
                 word.copy_from_slice(chunk);
-                if has_special(u64::from_le_bytes(word)) {
+                let special = special_mask(u64::from_le_bytes(word));
+                if special != 0 {
+                    i += (special.trailing_zeros() / 8) as usize;
                     break;
                 }
                 i += 8;
@@ -339,9 +341,11 @@ impl<'a> Tokenizer<'a> {
     }
 }
 
-/// Whether any byte of `w` is `"`, `\` or below 0x20 (classic "has zero byte" bit tricks).
+/// The high bit of each byte of `w` that is `"`, `\` or below 0x20 (the classic "has zero
+/// byte" bit tricks); 0 if there is none. A borrow can flag a byte *above* a real match, never
+/// below one, so the lowest set bit (`trailing_zeros() / 8`) is exactly the first match.
 #[inline]
-fn has_special(w: u64) -> bool {
+fn special_mask(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
@@ -349,7 +353,7 @@ fn has_special(w: u64) -> bool {
     let backslash = zero_in(w ^ (ONES * u64::from(b'\\')));
     // A byte below 0x20 borrows when 0x20 is subtracted; bytes >= 0x80 are excluded by `!w`.
     let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-    quote | backslash | control != 0
+    quote | backslash | control
 }
 
 /// Unescapes the content of a JSON string (between its quotes, already validated by the
@@ -503,18 +507,28 @@ mod tests {
     }
 
     #[test]
-    fn has_special_finds_each_byte_position() {
+    fn special_mask_finds_the_first_special_byte() {
+        let first = |w: [u8; 8]| special_mask(u64::from_le_bytes(w)).trailing_zeros() / 8;
         for pos in 0..8 {
             for special in [b'"', b'\\', 0x00, 0x1f] {
                 let mut w = *b"abcdefgh";
                 w[pos] = special;
-                assert!(has_special(u64::from_le_bytes(w)), "{special:#x} at {pos}");
+                assert_eq!(first(w), pos as u32, "{special:#x} at {pos}");
+                // Further special bytes (and their borrows) must not move the answer.
+                w[(pos + 1).min(7)] = 0x00;
+                assert_eq!(first(w), pos as u32, "{special:#x} at {pos}, NUL after");
             }
         }
-        assert!(!has_special(u64::from_le_bytes(*b"abc \x7f\xe2\x82\xac")));
-        assert!(!has_special(u64::from_le_bytes([
-            0x20, 0x21, 0x23, 0x5b, 0x5d, 0xff, 0x80, 0x9f
-        ])));
+        assert_eq!(
+            special_mask(u64::from_le_bytes(*b"abc \x7f\xe2\x82\xac")),
+            0
+        );
+        assert_eq!(
+            special_mask(u64::from_le_bytes([
+                0x20, 0x21, 0x23, 0x5b, 0x5d, 0xff, 0x80, 0x9f
+            ])),
+            0
+        );
     }
 
     macro_rules! unescape_cases {

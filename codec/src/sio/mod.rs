@@ -176,23 +176,25 @@ impl<'a> Packet<'a> {
             _ => return Err(SioError::InvalidJson),
         }
         let name = match tokens.next_token() {
-            Ok(Some(Token::Str { start, end, .. })) => {
-                data.get(start..end).ok_or(SioError::InvalidJson)?
+            Ok(Some(Token::Str {
+                start,
+                end,
+                escaped,
+            })) => {
+                let raw = data.get(start..end).ok_or(SioError::InvalidJson)?;
+                if escaped {
+                    json::unescape(raw).ok_or(SioError::InvalidJson)?
+                } else {
+                    Cow::Borrowed(raw)
+                }
             }
             Ok(Some(Token::EndArray)) => return Err(SioError::NotAnArray),
             Ok(Some(_)) | Err(ScanError::TooDeep) => return Err(SioError::EventNameNotString),
             _ => return Err(SioError::InvalidJson),
         };
-        let name = json::unescape(name).ok_or(SioError::InvalidJson)?;
-        let rest = data
-            .get(tokens.pos()..)
-            .unwrap_or_default()
-            .trim_matches(JSON_WS);
+        let rest = trim_json_ws(data.get(tokens.pos()..).unwrap_or_default());
         let args = match rest.strip_prefix(',') {
-            Some(args) => args
-                .strip_suffix(']')
-                .ok_or(SioError::InvalidJson)?
-                .trim_matches(JSON_WS),
+            Some(args) => trim_json_ws(args.strip_suffix(']').ok_or(SioError::InvalidJson)?),
             None if rest == "]" => "",
             None => return Err(SioError::InvalidJson),
         };
@@ -338,7 +340,7 @@ pub fn check_placeholders(json: &str, attachments: usize) -> Result<(), SioError
 
 // ---- encoders: each writes a whole Engine.IO message packet (`4` + Socket.IO packet) ----
 
-/// `4` `2`|`5<n>-` [nsp,] [id] `["<event>",<args>]`, where `args` is raw JSON of the arguments
+/// `4` `2`|`5<n>-` \[nsp,\] \[id\] `["<event>",<args>]`, where `args` is raw JSON of the arguments
 /// separated by commas (`{"a":1}` or `1,"x"` or empty). `event` is JSON-escaped here.
 ///
 /// `nsp` must start with `/` and contain no `,`; `/` (and empty) is omitted on the wire.
@@ -365,7 +367,7 @@ pub fn write_event(
     out.put_u8(b']');
 }
 
-/// `4` `3`|`6<n>-` [nsp,] id `[<args>]`.
+/// `4` `3`|`6<n>-` \[nsp,\] id `[<args>]`.
 pub fn write_ack(out: &mut impl Sink, nsp: &str, id: u64, attachments: usize, args: &str) {
     let kind = if attachments > 0 {
         PacketType::BinaryAck
@@ -378,7 +380,7 @@ pub fn write_ack(out: &mut impl Sink, nsp: &str, id: u64, attachments: usize, ar
     out.put_u8(b']');
 }
 
-/// `40` [nsp,] `{"sid":"<sid>"}`.
+/// `40` \[nsp,\] `{"sid":"<sid>"}`.
 pub fn write_connect(out: &mut impl Sink, nsp: &str, sid: &str) {
     put_header(out, PacketType::Connect, 0, nsp, None);
     out.put(b"{\"sid\":");
@@ -386,7 +388,7 @@ pub fn write_connect(out: &mut impl Sink, nsp: &str, sid: &str) {
     out.put_u8(b'}');
 }
 
-/// `44` [nsp,] `{"message":"<message>"}` (message JSON-escaped).
+/// `44` \[nsp,\] `{"message":"<message>"}` (message JSON-escaped).
 pub fn write_connect_error(out: &mut impl Sink, nsp: &str, message: &str) {
     put_header(out, PacketType::ConnectError, 0, nsp, None);
     out.put(b"{\"message\":");
@@ -394,7 +396,7 @@ pub fn write_connect_error(out: &mut impl Sink, nsp: &str, message: &str) {
     out.put_u8(b'}');
 }
 
-/// `41` [nsp,].
+/// `41` \[nsp,\].
 pub fn write_disconnect(out: &mut impl Sink, nsp: &str) {
     put_header(out, PacketType::Disconnect, 0, nsp, None);
 }
@@ -409,8 +411,18 @@ pub fn write_packet(out: &mut impl Sink, packet: &Packet<'_>) {
     }
 }
 
-/// JSON insignificant whitespace (RFC 8259 §2).
-const JSON_WS: &[char] = &[' ', '\t', '\n', '\r'];
+/// `s` without leading and trailing JSON insignificant whitespace (RFC 8259 §2: space, tab,
+/// LF, CR; all ASCII, so the cut is on char boundaries).
+fn trim_json_ws(s: &str) -> &str {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|b| !is_ws(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_ws(b))
+        .map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or_default()
+}
 
 fn put_header(
     out: &mut impl Sink,
