@@ -106,7 +106,7 @@ pub(crate) async fn serve(
                 Ok(Status::Partial) => {}
                 Err(e) => {
                     out.clear();
-                    let body = format!("{{\"error\":\"{e:?}\"}}");
+                    let body = format!("{{\"error\":\"{e}\"}}");
                     http::write_response(
                         &mut out,
                         e.status(),
@@ -119,14 +119,17 @@ pub(crate) async fn serve(
                     return;
                 }
             }
-            let timeout = if buf.is_empty() {
+            let idle = buf.is_empty();
+            let timeout = if idle {
                 idle_timeout
             } else {
                 handshake_timeout
             };
             match read_more(&mut stream, buf, timeout).await {
-                Some(b) => buf = b,
-                None => return,
+                Ok(b) => buf = b,
+                // An idle keep-alive connection just closes; a head cut short gets a 408.
+                Err(ReadEnd::TimedOut) if !idle => return request_timeout(stream, out).await,
+                Err(_) => return,
             }
         };
 
@@ -152,8 +155,9 @@ pub(crate) async fn serve(
         let total = head.head_len + head.content_length;
         while buf.len() < total {
             match read_more(&mut stream, buf, handshake_timeout).await {
-                Some(b) => buf = b,
-                None => return,
+                Ok(b) => buf = b,
+                Err(ReadEnd::TimedOut) => return request_timeout(stream, out).await,
+                Err(ReadEnd::Closed) => return,
             }
         }
 
@@ -248,8 +252,34 @@ fn summarize(
     }
 }
 
-/// Reads more bytes into `buf`; `None` on EOF, error or timeout (the connection is done).
-async fn read_more(stream: &mut TcpStream, mut buf: Vec<u8>, timeout: Duration) -> Option<Vec<u8>> {
+/// Why a connection stopped delivering bytes.
+enum ReadEnd {
+    /// EOF or an error: nothing to answer.
+    Closed,
+    /// Nothing arrived within the timeout.
+    TimedOut,
+}
+
+/// Answers a request that stopped arriving half-way (slowloris): 408 with a JSON body.
+async fn request_timeout(mut stream: TcpStream, mut out: Vec<u8>) {
+    out.clear();
+    http::write_response(
+        &mut out,
+        408,
+        "application/json",
+        &[],
+        false,
+        br#"{"error":"request not received in time"}"#,
+    );
+    let _ = stream.write_all(out).await;
+}
+
+/// Reads more bytes into `buf`; `Err` on EOF, error or timeout (the connection is done).
+async fn read_more(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    timeout: Duration,
+) -> Result<Vec<u8>, ReadEnd> {
     if buf.capacity() - buf.len() < READ_CHUNK / 2 {
         buf.reserve(READ_CHUNK.max(buf.len()));
     }
@@ -260,9 +290,10 @@ async fn read_more(stream: &mut TcpStream, mut buf: Vec<u8>, timeout: Duration) 
     match monoio::time::timeout(timeout, read).await {
         Ok((Ok(n), slice)) if n > 0 => {
             with_worker(|w| w.stats().bytes_in.add(n as u64));
-            Some(slice.into_inner())
+            Ok(slice.into_inner())
         }
-        _ => None,
+        Ok(_) => Err(ReadEnd::Closed),
+        Err(_) => Err(ReadEnd::TimedOut),
     }
 }
 

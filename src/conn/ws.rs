@@ -58,6 +58,7 @@ pub(crate) async fn run(
         if let Some(c) = w.conn(r) {
             c.attached += 1;
             c.ws_attached = true;
+            c.ws_fd = Some(fd);
         }
         w.config.session.max_payload
     });
@@ -126,6 +127,12 @@ pub(crate) async fn run(
         w.after(r.key);
     });
     let _ = writer.await;
+    with_worker(|w| {
+        if let Some(c) = w.conn(r) {
+            // Before the descriptor closes with `rd` below.
+            c.ws_fd = None;
+        }
+    });
     drop(rd);
     with_worker(|w| {
         if let Some(c) = w.conn(r) {

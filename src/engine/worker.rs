@@ -105,6 +105,8 @@ pub(crate) struct Conn {
     pub echo: bool,
     /// The transport this session is counted under in the gauges.
     pub counted: Transport,
+    /// The websocket's descriptor while its task runs (to cut off a peer that stopped reading).
+    pub ws_fd: Option<std::os::fd::RawFd>,
 }
 
 /// Per-core state.
@@ -233,6 +235,7 @@ impl Worker {
             closed: false,
             echo,
             counted: transport,
+            ws_fd: None,
         });
         let stats = self.stats();
         match transport {
@@ -292,6 +295,20 @@ impl Worker {
                     self.all_stats[self.shard.index()].protocol_errors.add(1)
                 }
                 _ => {}
+            }
+            if matches!(
+                reason,
+                DisconnectReason::SlowConsumer | DisconnectReason::PingTimeout
+            ) && let Some(fd) = conn.ws_fd
+            {
+                // The peer is not reading: its writer may be parked in a send that will never
+                // finish. Shutting the socket down fails that send, so the task, the descriptor
+                // and the admission slot are released now rather than when the peer wakes up.
+                // SAFETY: `ws_fd` is set only while the websocket task holds the stream open
+                // (cleared before it drops it); shutdown does not close the descriptor.
+                unsafe {
+                    libc::shutdown(fd, libc::SHUT_RDWR);
+                }
             }
             if reason == DisconnectReason::SlowConsumer {
                 tracing::warn!(sid = %conn.sid, peer = %conn.peer, "disconnecting slow consumer: outbound queue over its bound");
