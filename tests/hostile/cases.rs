@@ -367,10 +367,11 @@ fn event_flood(addr: SocketAddr) -> Result<(), String> {
         };
         match harness::event_of(&packet) {
             Some((name, _)) if name == "heartbeat_ack" => acks += 1,
-            Some((name, data)) if name == "error" => {
-                if data["message"].as_str().is_some_and(|m| m.contains("rate")) {
-                    limited += 1;
-                }
+            Some((name, data))
+                if name == "error"
+                    && data["message"].as_str().is_some_and(|m| m.contains("rate")) =>
+            {
+                limited += 1
             }
             _ => {}
         }
