@@ -67,7 +67,10 @@ fn main() {
     let server = Server::start(&o.bin, &args, None, true);
     let addr = server.addr;
     let cold = (server.rss_kib(), server.fds());
-    println!("soak: ringcast pid {} on {addr}; cold RSS {} KiB, {} fds", server.pid, cold.0, cold.1);
+    println!(
+        "soak: ringcast pid {} on {addr}; cold RSS {} KiB, {} fds",
+        server.pid, cold.0, cold.1
+    );
 
     let stop_broadcast = Arc::new(AtomicBool::new(false));
     let broadcaster = {
@@ -80,7 +83,10 @@ fn main() {
     let baseline = settle(&server);
     println!("soak: baseline RSS {} KiB, {} fds", baseline.0, baseline.1);
 
-    println!("soak: churn {} s, {} threads, target {}/s", o.seconds, o.threads, o.rate);
+    println!(
+        "soak: churn {} s, {} threads, target {}/s",
+        o.seconds, o.threads, o.rate
+    );
     let counters = churn(addr, &o, Duration::from_secs(o.seconds), &server);
     let after = settle(&server);
     stop_broadcast.store(true, Ordering::Relaxed);
@@ -196,7 +202,9 @@ fn churn(addr: SocketAddr, o: &Options, length: Duration, server: &Server) -> Ar
         .collect();
     let start = Instant::now();
     while Instant::now() < end {
-        std::thread::sleep(Duration::from_secs(10).min(end.saturating_duration_since(Instant::now())));
+        std::thread::sleep(
+            Duration::from_secs(10).min(end.saturating_duration_since(Instant::now())),
+        );
         println!(
             "soak: t={:>4}s RSS {} KiB, {} fds, {} cycles, {} errors",
             start.elapsed().as_secs(),
@@ -219,7 +227,8 @@ fn websocket_cycle(addr: SocketAddr, token: &str, n: u64, c: &Counters) -> Resul
     eio.ws
         .send_text(&format!(r#"42["subscribe",{{"room":"{room}"}}]"#))?;
     let deadline = Instant::now() + Duration::from_secs(10);
-    eio.ws.wait_text(deadline, |t| t.starts_with(r#"42["subscribed""#))?;
+    eio.ws
+        .wait_text(deadline, |t| t.starts_with(r#"42["subscribed""#))?;
     eio.ws.wait_text(deadline, |t| {
         t.starts_with(r#"42["system:alert""#) || t.starts_with(r#"42["agent:status_changed""#)
     })?;
@@ -255,7 +264,11 @@ fn wait_end(ws: &mut harness::Ws, deadline: Instant) -> Result<(), String> {
 fn polling_cycle(addr: SocketAddr, token: &str, c: &Counters) -> Result<(), String> {
     let sid = harness::polling_open(addr)?;
     let target = format!("{}?EIO=4&transport=polling&sid={sid}", harness::PATH);
-    let r = harness::post(addr, &target, format!(r#"40{{"token":"{token}"}}"#).as_bytes())?;
+    let r = harness::post(
+        addr,
+        &target,
+        format!(r#"40{{"token":"{token}"}}"#).as_bytes(),
+    )?;
     if r.status != 200 {
         return Err(format!("polling CONNECT: {} {}", r.status, r.body_str()));
     }

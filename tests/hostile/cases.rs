@@ -220,6 +220,7 @@ hostile! {
     connect_flood_bad_tokens: Hs, Custom(bad_token_flood) => Done;
     no_connect_within_timeout: Hs, Custom(no_connect_is_closed) => Done;
     event_flood_over_burst: Hs, Custom(event_flood) => Done;
+    connections_over_per_ip_limit: Tight, Custom(per_ip_limit) => Done;
 
     // JWT attacks on CONNECT (`auth: {token}`), HS256 server.
     jwt_missing_auth: Hs, Eio(text("40")) => ConnectError("missing token");
@@ -383,6 +384,36 @@ fn event_flood(addr: SocketAddr) -> Result<(), String> {
         return Err(format!(
             "{acks} of 301 heartbeats served, {limited} refused for the rate (burst is 200)"
         ));
+    }
+    Ok(())
+}
+
+/// `--max-connections-per-ip 8`: with the canary and 8 idle connections open, the next
+/// connection from 127.0.0.1 is answered 429 with a JSON body; once they close, it is served.
+fn per_ip_limit(addr: SocketAddr) -> Result<(), String> {
+    let idle: Vec<_> = (0..8).map(|_| harness::connect(addr)).collect();
+    // The server counts a connection once it has accepted it: give the accepts a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    let refused = harness::get(addr, "/healthz")?;
+    let body = refused.body_str();
+    let json = serde_json::from_str::<serde_json::Value>(&body).is_ok();
+    drop(idle);
+    let deadline = Instant::now() + SOON;
+    let served = loop {
+        match harness::get(addr, "/healthz") {
+            Ok(r) if r.status == 200 => break true,
+            _ if Instant::now() > deadline => break false,
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    if refused.status != 429 || !json {
+        return Err(format!(
+            "connection 10 from one IP: {} {body:?}",
+            refused.status
+        ));
+    }
+    if !served {
+        return Err("not served again after the connections closed".into());
     }
     Ok(())
 }

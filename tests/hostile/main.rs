@@ -30,6 +30,8 @@ pub enum Srv {
     Hs,
     /// Only an RSA public key (`tests/fixtures/keys/rsa_public.pem`): RS256 allowed, no HMAC key.
     Rsa,
+    /// HS256 with `--max-connections-per-ip 8`.
+    Tight,
 }
 
 /// A shared server and its canary.
@@ -58,6 +60,12 @@ fn server_args(srv: Srv) -> Vec<String> {
     .collect();
     match srv {
         Srv::Hs => args.extend(["--jwt-secret".into(), harness::SECRET.into()]),
+        Srv::Tight => args.extend([
+            "--jwt-secret".into(),
+            harness::SECRET.into(),
+            "--max-connections-per-ip".into(),
+            "8".into(),
+        ]),
         Srv::Rsa => args.extend([
             "--jwt-public-key-file".into(),
             harness::fixture("keys/rsa_public.pem")
@@ -73,9 +81,11 @@ fn server_args(srv: Srv) -> Vec<String> {
 fn env(srv: Srv) -> &'static Env {
     static HS: OnceLock<Env> = OnceLock::new();
     static RSA: OnceLock<Env> = OnceLock::new();
+    static TIGHT: OnceLock<Env> = OnceLock::new();
     let cell = match srv {
         Srv::Hs => &HS,
         Srv::Rsa => &RSA,
+        Srv::Tight => &TIGHT,
     };
     cell.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -96,7 +106,7 @@ fn env(srv: Srv) -> &'static Env {
         let server = rx.recv().expect("server started");
         let addr = server.addr;
         let token = match srv {
-            Srv::Hs => harness::good_token(),
+            Srv::Hs | Srv::Tight => harness::good_token(),
             Srv::Rsa => harness::rs256(
                 &std::fs::read(harness::fixture("keys/rsa_private.pem")).unwrap(),
                 &harness::claims(3600, None),
