@@ -7,8 +7,6 @@
 //! configuration is shared by all cases (HS256 secret; RSA public key); the slow-consumer test
 //! starts its own.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
 mod cases;
 mod harness;
 mod slow_consumer;
@@ -98,7 +96,8 @@ fn env(srv: Srv) -> &'static Env {
                 Some(&log),
                 true,
             );
-            tx.send(server).unwrap();
+            tx.send(server)
+                .expect("the test thread waits for the server");
             loop {
                 std::thread::park();
             }
@@ -108,7 +107,7 @@ fn env(srv: Srv) -> &'static Env {
         let token = match srv {
             Srv::Hs | Srv::Tight => harness::good_token(),
             Srv::Rsa => harness::rs256(
-                &std::fs::read(harness::fixture("keys/rsa_private.pem")).unwrap(),
+                &std::fs::read(harness::fixture("keys/rsa_private.pem")).expect("fixture key"),
                 &harness::claims(3600, None),
             ),
         };
@@ -152,13 +151,14 @@ impl Canary {
                             && name == "system:alert"
                         {
                             let marker = data["message"].as_str().unwrap_or("").to_owned();
-                            me.state.lock().unwrap().seen.push(marker);
+                            me.state.lock().expect("canary lock").seen.push(marker);
                             me.changed.notify_all();
                         }
                     }
                     Err(Next::Ended(Ended::Timeout)) => {}
                     Err(other) => {
-                        me.state.lock().unwrap().lost = Some(harness::describe(&other));
+                        me.state.lock().expect("canary lock").lost =
+                            Some(harness::describe(&other));
                         me.changed.notify_all();
                         return;
                     }
@@ -170,7 +170,7 @@ impl Canary {
 
     /// Waits until `marker` was received; its position in the canary's log.
     fn wait_for(&self, marker: &str, deadline: Instant) -> Result<usize, String> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock().expect("canary lock");
         loop {
             if let Some(i) = state.seen.iter().position(|m| m == marker) {
                 return Ok(i);
@@ -182,7 +182,11 @@ impl Canary {
             if left.is_zero() {
                 return Err(format!("canary did not receive {marker:?} in time"));
             }
-            state = self.changed.wait_timeout(state, left).unwrap().0;
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .expect("canary lock")
+                .0;
         }
     }
 }
@@ -248,7 +252,7 @@ fn run(name: &str, srv: Srv, attack: Attack, expect: Expect) {
         mark(env, name, "before").unwrap_or_else(|e| panic!("{name}: before the case: {e}"));
     let outcome = execute(env.addr, attack, expect);
     let after = mark(env, name, "after");
-    let alive = env.server.lock().unwrap().alive();
+    let alive = env.server.lock().expect("server lock").alive();
     let mut failures = Vec::new();
     if let Err(e) = outcome {
         failures.push(format!("expected {expect:?}: {e}"));
@@ -348,7 +352,7 @@ pub fn check_ws(ws: &mut Ws, expect: Expect, deadline: Instant) -> Result<(), St
             let packet = ws.wait_text(deadline, |t| {
                 harness::event_of(t).is_some_and(|(n, _)| n == "error")
             })?;
-            let (_, data) = harness::event_of(&packet).unwrap();
+            let (_, data) = harness::event_of(&packet).expect("matched as an event above");
             if !data["message"].as_str().is_some_and(|m| m.contains(needle)) {
                 return Err(format!("error event {packet:?}"));
             }
