@@ -2,13 +2,14 @@
 //! the engine, and [`run`], which starts it from a [`Config`].
 
 use std::any::Any;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
 use crate::auth::{ApiKeys, Claims, Verifier};
-use crate::config::{Config, LogFormat};
+use crate::cluster::{Bridge, ClusterStatus, Publisher, RedisOptions};
+use crate::config::{Config, LogFormat, RoomPolicy};
 use crate::engine::{
     self, BroadcastOp, BroadcastOutcome, ConnectInfo, CorsConfig, EngineConfig, Handler, HttpReply,
     HttpRequest, HttpResponse, Socket,
@@ -22,6 +23,11 @@ pub struct Gateway {
     api_keys: ApiKeys,
     max_rooms: usize,
     metrics: bool,
+    rate: RateLimit,
+    room_policy: RoomPolicy,
+    expiry_grace_ms: u64,
+    /// The Redis bridge, once started (clustered nodes only).
+    cluster: Arc<OnceLock<Arc<Bridge>>>,
     stats: Arc<crate::metrics::GatewayStats>,
 }
 
@@ -41,8 +47,85 @@ impl Gateway {
             api_keys: ApiKeys::new(config),
             max_rooms: config.max_rooms_per_socket,
             metrics: config.metrics,
+            rate: RateLimit {
+                per_sec: f64::from(config.event_rate_per_sec),
+                burst: f64::from(config.event_rate_burst),
+            },
+            room_policy: config.room_policy,
+            cluster: Arc::default(),
+            expiry_grace_ms: config.token_expiry_grace_ms,
             stats: Default::default(),
         })
+    }
+
+    /// `/readyz`: ready while accepting; with Redis configured, `degraded` (still 200: local
+    /// clients are served) while the bridge is disconnected.
+    fn readiness(&self) -> HttpResponse {
+        match self.cluster.get().map(|b| b.status()) {
+            Some(ClusterStatus::Connected) => {
+                HttpResponse::json(200, r#"{"status":"ready","redis":"connected"}"#)
+            }
+            Some(_) => HttpResponse::json(200, r#"{"status":"degraded","redis":"disconnected"}"#),
+            None => HttpResponse::json(200, r#"{"status":"ready"}"#),
+        }
+    }
+
+    /// Whether the room policy lets this socket into `room`.
+    fn may_enter(&self, socket: &Socket<'_>, room: &str) -> bool {
+        match self.room_policy {
+            RoomPolicy::Open => true,
+            RoomPolicy::Claims => socket
+                .data::<SocketState>()
+                .and_then(|s| s.claims.rooms.as_deref())
+                .is_some_and(|patterns| client::room_granted(patterns, room)),
+        }
+    }
+
+    /// Disconnects the socket once its token's `exp` (plus the grace) has passed.
+    fn schedule_expiry(&self, socket: &mut Socket<'_>) {
+        let Some(expires) = socket.data::<SocketState>().and_then(|s| s.claims.exp) else {
+            return;
+        };
+        let due = expires
+            .saturating_mul(1000)
+            .saturating_add(self.expiry_grace_ms);
+        socket.set_deadline(Some(Duration::from_millis(due.saturating_sub(epoch_ms()))));
+    }
+
+    /// `auth:refresh {token}`: verifies the new token like a CONNECT token; it must name the same
+    /// subject. On success the socket's claims (rooms, `exp`) are replaced.
+    fn refresh(&self, socket: &mut Socket<'_>, args: &str) -> (&'static str, String) {
+        let token = match client::parse_refresh(args) {
+            Ok(t) => t,
+            Err(message) => return (client::EV_ERROR, client::reply_error(&message)),
+        };
+        let now_secs = epoch_ms() / 1000;
+        let claims = match self.verifier.verify_token_at(&token, now_secs) {
+            Ok(c) => c,
+            Err(e) => {
+                self.stats.auth_failure(e.message());
+                return (
+                    client::EV_ERROR,
+                    client::reply_error(&format!("auth:refresh: {}", e.message())),
+                );
+            }
+        };
+        let Some(state) = socket.data_mut::<SocketState>() else {
+            return (
+                client::EV_ERROR,
+                client::reply_error("auth:refresh: not authenticated"),
+            );
+        };
+        if state.claims.sub != claims.sub {
+            return (
+                client::EV_ERROR,
+                client::reply_error("auth:refresh: the token names another subject"),
+            );
+        }
+        let exp = claims.exp.unwrap_or(0);
+        state.claims = claims;
+        self.schedule_expiry(socket);
+        (EV_AUTH_REFRESHED, format!(r#"{{"exp":{exp}}}"#))
     }
 
     fn publish(&self, req: &HttpRequest<'_>) -> HttpReply {
@@ -93,6 +176,54 @@ impl Gateway {
     }
 }
 
+/// The reply to a successful `auth:refresh`: `{"exp": <the new token's exp>}`.
+pub const EV_AUTH_REFRESHED: &str = "auth:refreshed";
+
+/// Client events per socket: a token bucket (`per_sec` refill, `burst` capacity).
+#[derive(Debug, Clone, Copy)]
+struct RateLimit {
+    per_sec: f64,
+    burst: f64,
+}
+
+/// What the gateway keeps per socket: the verified claims and the event token bucket.
+#[derive(Debug)]
+pub struct SocketState {
+    /// The claims of the token the socket authenticated with (or refreshed to).
+    pub claims: Claims,
+    tokens: f64,
+    refilled: Instant,
+    /// Events refused in a row; past the burst size the socket is disconnected.
+    strikes: u32,
+}
+
+impl SocketState {
+    fn new(claims: Claims, rate: RateLimit) -> Self {
+        SocketState {
+            claims,
+            tokens: rate.burst,
+            refilled: Instant::now(),
+            strikes: 0,
+        }
+    }
+
+    /// Takes one token; `false` when the socket is over its rate.
+    fn take(&mut self, rate: RateLimit) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        self.tokens = (self.tokens + elapsed * rate.per_sec).min(rate.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.strikes = 0;
+            true
+        } else {
+            self.strikes += 1;
+            false
+        }
+    }
+}
+
 /// `{"delivered": N}` (sockets reached on this node, summed over the events), plus per-event
 /// counts; 503 when the events could not be published to the other nodes.
 fn publish_response(outcome: &BroadcastOutcome) -> HttpResponse {
@@ -127,7 +258,7 @@ fn epoch_ms() -> u64 {
 impl Handler for Gateway {
     fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn Any>, String> {
         match self.verifier.verify_connect(info.auth) {
-            Ok(claims) => Ok(Box::new(claims)),
+            Ok(claims) => Ok(Box::new(SocketState::new(claims, self.rate))),
             Err(e) => {
                 self.stats.auth_failure(e.message());
                 Err(e.message().to_owned())
@@ -136,8 +267,15 @@ impl Handler for Gateway {
     }
 
     fn on_connect(&self, socket: &mut Socket<'_>, _info: &ConnectInfo<'_>) {
-        socket.join(Room::from(client::DASHBOARD));
-        if let Some(sub) = socket.data::<Claims>().and_then(|c| c.sub.clone()) {
+        // Under the "claims" policy even the auto-joined dashboard must be granted.
+        if self.may_enter(socket, client::DASHBOARD) {
+            socket.join(Room::from(client::DASHBOARD));
+        }
+        self.schedule_expiry(socket);
+        if let Some(sub) = socket
+            .data::<SocketState>()
+            .and_then(|s| s.claims.sub.clone())
+        {
             tracing::debug!(sid = ?socket.id(), sub, "socket connected");
         }
     }
@@ -150,7 +288,44 @@ impl Handler for Gateway {
         ack: Option<u64>,
         _attachments: &[Bytes],
     ) {
+        let rate = self.rate;
+        let (allowed, strikes) = match socket.data_mut::<SocketState>() {
+            Some(state) => (state.take(rate), state.strikes),
+            None => (true, 0),
+        };
+        if !allowed {
+            self.stats
+                .rate_limited
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if f64::from(strikes) > rate.burst {
+                // Sustained abuse: a whole burst's worth of refused events in a row.
+                tracing::warn!(sid = ?socket.id(), "disconnecting a socket that keeps exceeding its event rate");
+                socket.emit(
+                    client::EV_ERROR,
+                    &client::reply_error("rate limit exceeded: disconnecting"),
+                );
+                socket.disconnect();
+            } else {
+                socket.emit(
+                    client::EV_ERROR,
+                    &client::reply_error("rate limit exceeded"),
+                );
+            }
+            return;
+        }
+        if event == client::EV_AUTH_REFRESH {
+            let (reply_event, reply) = self.refresh(socket, args);
+            socket.emit(reply_event, &reply);
+            if let Some(id) = ack {
+                socket.ack(id, &reply);
+            }
+            return;
+        }
         let (reply_event, reply) = match client::handle_client_event(event, args, epoch_ms()) {
+            ClientAction::Subscribe(room) if !self.may_enter(socket, room.as_str()) => {
+                let message = format!("forbidden: the token does not grant room \"{room}\"");
+                (client::EV_ERROR, client::reply_error(&message))
+            }
             ClientAction::Subscribe(room) => {
                 if !socket.in_room(room.as_str()) && socket.rooms().len() >= self.max_rooms {
                     let message = format!("subscribe: too many rooms (at most {})", self.max_rooms);
@@ -178,6 +353,23 @@ impl Handler for Gateway {
         }
     }
 
+    fn on_deadline(&self, socket: &mut Socket<'_>) {
+        let Some(expires) = socket.data::<SocketState>().and_then(|s| s.claims.exp) else {
+            return;
+        };
+        let due = expires
+            .saturating_mul(1000)
+            .saturating_add(self.expiry_grace_ms);
+        if due > epoch_ms() {
+            // Refreshed since the deadline was set.
+            self.schedule_expiry(socket);
+            return;
+        }
+        tracing::debug!(sid = ?socket.id(), "token expired: disconnecting");
+        socket.emit(client::EV_ERROR, &client::reply_error("token expired"));
+        socket.disconnect();
+    }
+
     fn on_http(
         &self,
         req: &HttpRequest<'_>,
@@ -186,9 +378,15 @@ impl Handler for Gateway {
         let reply = match req.head.path {
             "/api/v1/emit" => self.publish(req),
             "/healthz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ok"}"#)),
-            "/readyz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ready"}"#)),
+            "/readyz" => HttpReply::Now(self.readiness()),
             "/metrics" if self.metrics => {
-                let body = crate::metrics::render(server.stats(), server.directory(), &self.stats);
+                let cluster = self.cluster.get().map(|b| b.stats().snapshot());
+                let body = crate::metrics::render(
+                    server.stats(),
+                    server.directory(),
+                    &self.stats,
+                    cluster.as_ref(),
+                );
                 let mut r = HttpResponse::json(200, body);
                 r.content_type = crate::metrics::CONTENT_TYPE;
                 HttpReply::Now(r)
@@ -225,7 +423,8 @@ pub fn engine_config(config: &Config) -> EngineConfig {
             credentials: config.cors_credentials,
         },
         max_json_depth: config.max_json_depth,
-        max_connections_per_worker: config.max_connections.div_ceil(config.workers.max(1)),
+        max_connections: config.max_connections,
+        max_connections_per_ip: config.max_connections_per_ip,
     }
 }
 
@@ -235,7 +434,25 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     let dev = crate::auth::dev_mode_material(&mut config);
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
-    let running = crate::server::start(engine_config(&config), Arc::new(gateway))?;
+    let cluster = gateway.cluster.clone();
+    let gateway: Arc<Gateway> = Arc::new(gateway);
+    let running = match &config.redis_url {
+        None => crate::server::start(engine_config(&config), gateway)?,
+        Some(url) => {
+            let options = RedisOptions {
+                key_prefix: config.redis_key_prefix.clone(),
+                python_channel: config.redis_python_channel.clone(),
+                request_timeout: Duration::from_millis(config.redis_request_timeout_ms),
+                ..RedisOptions::default()
+            };
+            tracing::info!(url = %url.redacted(), "clustering over Redis");
+            crate::server::start_clustered(engine_config(&config), gateway, |node| {
+                let bridge = crate::cluster::start(url.expose(), options, node)?;
+                let _ = cluster.set(bridge.clone());
+                Ok(Some(bridge as Arc<dyn Publisher>))
+            })?
+        }
+    };
     tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
     println!("ringcast listening on http://{}", running.local_addr);
     if let Some(dev) = dev {

@@ -66,6 +66,11 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Clock skew allowed when checking `exp` and `nbf`.
     pub jwt_leeway_secs: u64,
+    /// Which rooms a client may subscribe to.
+    pub room_policy: RoomPolicy,
+    /// Once a connected socket's token `exp` has passed, the socket is disconnected after this
+    /// long unless it sent a fresh token with `auth:refresh` (0: at once).
+    pub token_expiry_grace_ms: u64,
     /// Keys accepted as `Authorization: Bearer <key>` by the publish API; several at once so a
     /// key can be rotated without downtime.
     pub api_keys: Vec<Secret>,
@@ -92,6 +97,15 @@ pub struct Config {
     pub event_rate_per_sec: u32,
     /// Client events a socket may send at once (token bucket size).
     pub event_rate_burst: u32,
+    /// Redis server for clustering; `None`: a single node, no Redis.
+    pub redis_url: Option<RedisUrl>,
+    /// Channel prefix of the socket.io Redis adapter (its `key` option).
+    pub redis_key_prefix: String,
+    /// The one channel python-socketio's `AsyncRedisManager` publishes on (its `channel`).
+    pub redis_python_channel: String,
+    /// How long a request to the other nodes waits for their answers (the adapter's
+    /// `requestsTimeout`).
+    pub redis_request_timeout_ms: u64,
     /// `tracing` filter: a level (`info`) or directives (`info,ringcast=debug`).
     pub log_level: String,
     /// Log line format.
@@ -135,6 +149,27 @@ pub enum LogFormat {
     /// One JSON object per line.
     Json,
 }
+
+/// Which rooms a client may subscribe to. Either way the room name must be valid
+/// ([`crate::gateway::parse_room`]) and every socket is put in `dashboard` on connect, as the
+/// spec says ("auto-subscribed on connect"). Under `Claims` the check is
+/// [`crate::gateway::room_granted`] over the token's `rooms` claim.
+// The variants' docs are `--help` text: plain words, no links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomPolicy {
+    /// Any valid room.
+    Open,
+    /// Only rooms the token's `rooms` claim grants; a token without the claim grants none.
+    Claims,
+}
+
+/// A Redis URL, validated at load: `redis://[user][:password@]host[:port][/db]`,
+/// `rediss://` (TLS), or `unix:///path/to/redis.sock[?db=N&user=U&pass=P]`. `Debug` and
+/// [`RedisUrl::redacted`] replace the password with `***`; the full text is only reachable
+/// through [`RedisUrl::expose`], as for [`Secret`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
 
 /// The command line: server settings (accepted before or after a subcommand) and an optional
 /// subcommand.
@@ -246,6 +281,16 @@ pub struct Settings {
     /// [env: RINGCAST_JWT_LEEWAY_SECS]
     #[arg(long, global = true, value_name = "SECS")]
     jwt_leeway_secs: Option<u64>,
+    /// Rooms a client may subscribe to: `open` (any valid room) or `claims` (only those the
+    /// token's `rooms` claim grants: exact names like `task:123`, kind wildcards `agent:*`,
+    /// `task:*`, `conversation:*`, or `*`). [default: open] [env: RINGCAST_ROOM_POLICY]
+    #[arg(long, global = true, value_name = "POLICY")]
+    room_policy: Option<RoomPolicy>,
+    /// Time a socket whose token has expired stays connected, waiting for a fresh token sent
+    /// with the `auth:refresh` event; at most a day. [default: 0 (disconnected at `exp`)]
+    /// [env: RINGCAST_TOKEN_EXPIRY_GRACE_MS]
+    #[arg(long, global = true, value_name = "MS")]
+    token_expiry_grace_ms: Option<u64>,
 
     /// Publish API key (`Authorization: Bearer <key>`), repeatable for rotation; 16+ characters
     /// of A-Z a-z 0-9 - . _ ~ + / (RFC 6750 b64token). [env: RINGCAST_API_KEYS (comma list)]
@@ -290,6 +335,25 @@ pub struct Settings {
     /// Client events a socket may burst. [default: 200] [env: RINGCAST_EVENT_RATE_BURST]
     #[arg(long, global = true, value_name = "N")]
     event_rate_burst: Option<u32>,
+
+    /// Redis for clustering: `redis://[user][:password@]host[:port][/db]`, `rediss://…` (TLS)
+    /// or `unix:///path/redis.sock[?db=N&pass=P]`. Prefer the environment or the file when it
+    /// holds a password: flags show up in `ps`. [default: none, a single node]
+    /// [env: RINGCAST_REDIS_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    redis_url: Option<String>,
+    /// Channel prefix of the socket.io Redis adapter (its `key` option).
+    /// [default: socket.io] [env: RINGCAST_REDIS_KEY_PREFIX]
+    #[arg(long, global = true, value_name = "PREFIX")]
+    redis_key_prefix: Option<String>,
+    /// Channel python-socketio's Redis manager publishes on (its `channel` option).
+    /// [default: socketio] [env: RINGCAST_REDIS_PYTHON_CHANNEL]
+    #[arg(long, global = true, value_name = "CHANNEL")]
+    redis_python_channel: Option<String>,
+    /// Time a request to the other nodes waits for their answers. [default: 5000]
+    /// [env: RINGCAST_REDIS_REQUEST_TIMEOUT_MS]
+    #[arg(long, global = true, value_name = "MS")]
+    redis_request_timeout_ms: Option<u64>,
 
     /// Log filter: error, warn, info, debug, trace, off, or directives like
     /// `info,ringcast=debug`. [default: info] [env: RINGCAST_LOG_LEVEL]
@@ -340,6 +404,14 @@ pub const DEFAULT_MAX_JSON_DEPTH: usize = 32;
 pub const DEFAULT_EVENT_RATE_PER_SEC: u32 = 100;
 /// Default event burst.
 pub const DEFAULT_EVENT_RATE_BURST: u32 = 200;
+/// Default grace after a token expires: none, the token's `exp` is the end of the session.
+pub const DEFAULT_TOKEN_EXPIRY_GRACE_MS: u64 = 0;
+/// Default adapter prefix: `@socket.io/redis-adapter`'s `key` default.
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "socket.io";
+/// Default python-socketio channel: `AsyncRedisManager`'s `channel='socketio'`.
+pub const DEFAULT_REDIS_PYTHON_CHANNEL: &str = "socketio";
+/// Default inter-node request timeout: the redis adapter's `requestsTimeout` (5 s).
+pub const DEFAULT_REDIS_REQUEST_TIMEOUT_MS: u64 = 5_000;
 /// Default log filter.
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 /// Default drain timeout.
@@ -461,6 +533,33 @@ impl fmt::Debug for PemFile {
             .field("path", &self.path)
             .field("kind", &self.kind)
             .finish()
+    }
+}
+
+impl RedisUrl {
+    /// Validates a Redis URL (the forms are in [`RedisUrl`]'s description): the scheme, a host
+    /// and a numeric port and database for TCP, an absolute socket path for `unix://`. The
+    /// error says what is wrong and never quotes the URL, which may hold a password.
+    pub fn parse(url: &str) -> Result<RedisUrl, &'static str> {
+        check_redis_url(url)?;
+        Ok(RedisUrl(url.to_owned()))
+    }
+
+    /// The URL as configured, password included: for the Redis client, never for a log.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with the password (user-info or `pass=`/`password=` query value) replaced by
+    /// `***`, safe to log.
+    pub fn redacted(&self) -> String {
+        redact_redis_url(&self.0)
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RedisUrl").field(&self.redacted()).finish()
     }
 }
 
@@ -624,6 +723,8 @@ impl_layers!(
     jwt_issuer,
     jwt_audience,
     jwt_leeway_secs,
+    room_policy,
+    token_expiry_grace_ms,
     api_keys,
     cors_origins,
     cors_credentials,
@@ -636,6 +737,10 @@ impl_layers!(
     max_json_depth,
     event_rate_per_sec,
     event_rate_burst,
+    redis_url,
+    redis_key_prefix,
+    redis_python_channel,
+    redis_request_timeout_ms,
     log_level,
     log_format,
     metrics,
@@ -738,6 +843,12 @@ impl EnvValue for LogFormat {
     }
 }
 
+impl EnvValue for RoomPolicy {
+    fn parse_env(raw: &str) -> Result<Self, String> {
+        RoomPolicy::from_str(raw, true).map_err(|_| format!("{raw:?} is not open or claims"))
+    }
+}
+
 /// Checks `value` against `min..=max`, naming the setting.
 fn ranged<T: PartialOrd + fmt::Display + Copy>(
     setting: &str,
@@ -809,6 +920,19 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
         s.drain_timeout_ms,
         DEFAULT_DRAIN_TIMEOUT_MS,
         0,
+    )?;
+    // 0 is meaningful too: the token's `exp` (plus nothing) ends the session.
+    let token_expiry_grace_ms = ms(
+        "token_expiry_grace_ms",
+        s.token_expiry_grace_ms,
+        DEFAULT_TOKEN_EXPIRY_GRACE_MS,
+        0,
+    )?;
+    let redis_request_timeout_ms = ms(
+        "redis_request_timeout_ms",
+        s.redis_request_timeout_ms,
+        DEFAULT_REDIS_REQUEST_TIMEOUT_MS,
+        1,
     )?;
 
     let max_payload = ranged(
@@ -924,6 +1048,21 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
         ));
     }
 
+    let redis_url = s.redis_url.map(resolve_redis_url).transpose()?;
+    let redis_key_prefix = resolve_channel(
+        "redis_key_prefix",
+        s.redis_key_prefix,
+        DEFAULT_REDIS_KEY_PREFIX,
+        true,
+    )?;
+    let redis_python_channel = resolve_channel(
+        "redis_python_channel",
+        s.redis_python_channel,
+        DEFAULT_REDIS_PYTHON_CHANNEL,
+        false,
+    )?;
+    check_channels_apart(&redis_key_prefix, &redis_python_channel)?;
+
     let log_level = resolve_log_level(s.log_level)?;
     let dev_mode = jwt_secret.is_none() && jwt_public_key.is_none();
 
@@ -942,6 +1081,8 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
         jwt_issuer,
         jwt_audience,
         jwt_leeway_secs,
+        room_policy: s.room_policy.unwrap_or(RoomPolicy::Open),
+        token_expiry_grace_ms,
         api_keys,
         cors_origins,
         cors_credentials,
@@ -954,6 +1095,10 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
         max_json_depth,
         event_rate_per_sec,
         event_rate_burst,
+        redis_url,
+        redis_key_prefix,
+        redis_python_channel,
+        redis_request_timeout_ms,
         log_level,
         log_format: s.log_format.unwrap_or(LogFormat::Text),
         metrics: s.metrics.unwrap_or(true),
@@ -1301,6 +1446,237 @@ fn resolve_log_level(level: Option<String>) -> Result<String, ConfigError> {
             "{trimmed:?} is not one of error, warn, info, debug, trace, off, or a directive list"
         ),
     ))
+}
+
+fn resolve_redis_url(url: String) -> Result<RedisUrl, ConfigError> {
+    // `url` is never part of the message: it may hold a password.
+    RedisUrl::parse(&url).map_err(|why| ConfigError::new("redis_url", why))
+}
+
+/// The URL-ish checks behind [`RedisUrl::parse`]. Components split as RFC 3986 §3 does:
+/// `scheme "://" authority path [ "?" query ] [ "#" fragment ]`, the authority ending at the
+/// first `/`, `?` or `#`. redis-rs reads a TCP URL's database from the path
+/// (`redis://host:6379/2`) and a unix URL's from the query (`unix:///run/redis.sock?db=2`,
+/// with `user=` and `pass=`); its `#insecure` fragment turns off TLS verification.
+fn check_redis_url(url: &str) -> Result<(), &'static str> {
+    if url.is_empty() {
+        return Err("is empty; leave it unset for a single node without Redis");
+    }
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(
+            "may only contain visible ASCII; percent-encode anything else (a space is %20)",
+        );
+    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or("expected redis://host:6379, rediss://host:6379 or unix:///path/redis.sock")?;
+    let (before_fragment, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (hier, query) = before_fragment
+        .split_once('?')
+        .unwrap_or((before_fragment, ""));
+    let (authority, path) = hier.split_at(hier.find('/').unwrap_or(hier.len()));
+    // A password with a raw '/', '?' or '#' ends the authority early: the rest of it would
+    // land in the path or query, where it would be neither used as a password nor redacted.
+    if [path, query, fragment]
+        .iter()
+        .any(|part| part.contains('@'))
+    {
+        return Err(
+            "has an '@' after the host: percent-encode '@', '/', '?' and '#' in a \
+                    password (%40, %2F, %3F, %23)",
+        );
+    }
+    if scheme.eq_ignore_ascii_case("redis") || scheme.eq_ignore_ascii_case("rediss") {
+        check_redis_tcp(authority, path)
+    } else if scheme.eq_ignore_ascii_case("unix") {
+        check_redis_unix(authority, path, query)
+    } else {
+        Err("the scheme must be redis://, rediss:// (TLS) or unix://")
+    }
+}
+
+fn check_redis_tcp(authority: &str, path: &str) -> Result<(), &'static str> {
+    let host_port = authority
+        .rfind('@')
+        .map_or(authority, |at| &authority[at + 1..]);
+    let port = match host_port.strip_prefix('[') {
+        Some(bracketed) => {
+            let (v6, after) = bracketed
+                .split_once(']')
+                .ok_or("an IPv6 host needs its closing ']'")?;
+            v6.parse::<std::net::Ipv6Addr>()
+                .map_err(|_| "the bracketed host is not an IPv6 address")?;
+            match after {
+                "" => None,
+                _ => Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or("expected ':port' after the IPv6 host")?,
+                ),
+            }
+        }
+        None => {
+            let (host, port) = match host_port.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (host_port, None),
+            };
+            if host.is_empty() {
+                return Err("missing host, as in redis://127.0.0.1:6379");
+            }
+            if !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+            {
+                return Err("the host may only contain letters, digits, '.', '-' and '_'");
+            }
+            port
+        }
+    };
+    if let Some(port) = port
+        && !(is_digits(port) && port.parse::<u16>().is_ok_and(|p| p != 0))
+    {
+        return Err("the port must be a number from 1 to 65535");
+    }
+    match path.strip_prefix('/') {
+        None | Some("") => Ok(()),
+        Some(db) if is_digits(db) && db.parse::<u32>().is_ok() => Ok(()),
+        Some(_) => Err("the path after the host must be a database number, as in \
+                        redis://127.0.0.1:6379/0"),
+    }
+}
+
+fn check_redis_unix(authority: &str, path: &str, query: &str) -> Result<(), &'static str> {
+    // redis-rs reads a unix URL's credentials from the query only; a user-info password
+    // would be silently ignored and the first AUTH would fail.
+    if authority.contains('@') {
+        return Err("a unix:// URL takes its password in the query: \
+                    unix:///run/redis.sock?pass=...");
+    }
+    if !authority.is_empty() {
+        return Err("expected unix:// and an absolute path, as in unix:///run/redis.sock");
+    }
+    if path.len() <= 1 {
+        return Err("missing the socket path, as in unix:///run/redis.sock");
+    }
+    for pair in query.split('&') {
+        if let Some(("db", db)) = pair.split_once('=')
+            && !(is_digits(db) && db.parse::<u32>().is_ok())
+        {
+            return Err("db must be a database number, as in unix:///run/redis.sock?db=0");
+        }
+    }
+    Ok(())
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `redis://user:pw@host/0?pass=pw` → `redis://user:***@host/0?pass=***`. Total over any text:
+/// a [`RedisUrl`] is validated, but the redaction must not rely on that.
+fn redact_redis_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "***".to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let mut out = format!("{scheme}://");
+    match authority.rfind('@') {
+        Some(at) => {
+            match authority[..at].split_once(':') {
+                Some((user, _)) => {
+                    out.push_str(user);
+                    out.push_str(":***");
+                }
+                // redis-cli reads a lone user-info (`redis://pw@host`) as the password.
+                None => out.push_str("***"),
+            }
+            out.push_str(&authority[at..]);
+        }
+        None => out.push_str(authority),
+    }
+    let (before_fragment, fragment) = tail.split_at(tail.find('#').unwrap_or(tail.len()));
+    match before_fragment.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _))
+                        if key.eq_ignore_ascii_case("pass")
+                            || key.eq_ignore_ascii_case("password") =>
+                    {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            out.push_str(&pairs.join("&"));
+        }
+        None => out.push_str(before_fragment),
+    }
+    out.push_str(fragment);
+    out
+}
+
+/// A Redis channel name or prefix. Redis itself takes any bytes; these are also logged and
+/// typed into `redis-cli`, so they stay visible ASCII, and 256 bytes is far beyond any real
+/// prefix (the defaults are 8 and 9). `in_pattern`: the name is the start of a PSUBSCRIBE
+/// pattern (the adapter subscribes to `<prefix>#/#*`), where Redis reads `* ? [ ] \` as glob
+/// syntax, so a prefix holding them would match other applications' channels.
+fn resolve_channel(
+    setting: &str,
+    value: Option<String>,
+    default: &str,
+    in_pattern: bool,
+) -> Result<String, ConfigError> {
+    const MAX_CHANNEL_LEN: usize = 256;
+    let name = value.unwrap_or_else(|| default.to_owned());
+    if name.is_empty() {
+        return Err(ConfigError::new(setting, "is empty"));
+    }
+    if name.len() > MAX_CHANNEL_LEN {
+        return Err(ConfigError::new(
+            setting,
+            format!("is {} bytes; at most {MAX_CHANNEL_LEN}", name.len()),
+        ));
+    }
+    if !name.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::new(
+            setting,
+            format!("{name:?} may only contain visible ASCII, without spaces"),
+        ));
+    }
+    if in_pattern && name.contains(['*', '?', '[', ']', '\\']) {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "{name:?} may not contain * ? [ ] or \\: the adapter subscribes to the pattern \
+                 <prefix>#/#* and Redis would read them as wildcards"
+            ),
+        ));
+    }
+    Ok(name)
+}
+
+/// The adapter uses `<prefix>#…` (broadcasts), `<prefix>-request#…` and `<prefix>-response#…`;
+/// a python channel among them would reach the bridge twice, once read in the wrong format.
+fn check_channels_apart(prefix: &str, python: &str) -> Result<(), ConfigError> {
+    let clashes = ["#", "-request#", "-response#"].iter().any(|suffix| {
+        python
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with(suffix))
+    });
+    if clashes {
+        return Err(ConfigError::new(
+            "redis_python_channel",
+            format!(
+                "{python:?} is also a channel of the socket.io adapter with redis_key_prefix \
+                 {prefix:?}: each message would reach the bridge twice"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The private key only signs test tokens; make sure the server would accept what it signs.

@@ -32,6 +32,8 @@ pub struct GatewayStats {
     pub cluster_publish_failures: AtomicU64,
     /// Client events answered with `error`.
     pub client_errors: AtomicU64,
+    /// Client events refused by the per-socket rate limit.
+    pub rate_limited: AtomicU64,
 }
 
 impl GatewayStats {
@@ -71,7 +73,12 @@ fn gauge(registry: &mut Registry, name: &str, help: &str, value: u64) {
 }
 
 /// Renders every metric.
-pub fn render(workers: &[WorkerStats], directory: &Directory, gateway: &GatewayStats) -> String {
+pub fn render(
+    workers: &[WorkerStats],
+    directory: &Directory,
+    gateway: &GatewayStats,
+    cluster: Option<&crate::cluster::StatsSnapshot>,
+) -> String {
     let sum = |f: fn(&WorkerStats) -> u64| workers.iter().map(f).sum::<u64>();
     let mut r = Registry::with_prefix("ringcast");
 
@@ -156,6 +163,12 @@ pub fn render(workers: &[WorkerStats], directory: &Directory, gateway: &GatewayS
     );
     counter(
         &mut r,
+        "rate_limited",
+        "Client events refused by the per-socket rate limit",
+        gateway.rate_limited.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut r,
         "frames_out",
         "Frames queued to clients (events, acks, control)",
         sum(|w| w.frames_out.get()),
@@ -201,6 +214,12 @@ pub fn render(workers: &[WorkerStats], directory: &Directory, gateway: &GatewayS
         "handoffs",
         "Connections handed to the core owning their session",
         sum(|w| w.handoffs.get()),
+    );
+    counter(
+        &mut r,
+        "connections_refused",
+        "Connections refused at accept (node or per-IP cap)",
+        sum(|w| w.connections_refused.get()),
     );
 
     let publish: Family<Labels, Counter> = Family::default();
@@ -250,6 +269,74 @@ pub fn render(workers: &[WorkerStats], directory: &Directory, gateway: &GatewayS
         "Frames queued per worker (core)",
         per_core_out,
     );
+
+    if let Some(c) = cluster {
+        gauge(
+            &mut r,
+            "redis_connected",
+            "1 while the Redis bridge is subscribed and publishing",
+            u64::from(c.connected),
+        );
+        let published: Family<Labels, Counter> = Family::default();
+        let received: Family<Labels, Counter> = Family::default();
+        for kind in crate::cluster::ChannelKind::ALL {
+            let label = vec![("channel".into(), kind.name().into())];
+            published
+                .get_or_create(&label)
+                .inc_by(c.published[kind as usize]);
+            received
+                .get_or_create(&label)
+                .inc_by(c.received[kind as usize]);
+        }
+        r.register(
+            "redis_published",
+            "Messages published to Redis, by channel kind",
+            published,
+        );
+        r.register(
+            "redis_received",
+            "Messages received from Redis, by channel kind",
+            received,
+        );
+        counter(
+            &mut r,
+            "redis_skipped",
+            "Room messages skipped before decoding (no local member)",
+            c.skipped,
+        );
+        counter(
+            &mut r,
+            "redis_decode_errors",
+            "Redis messages that did not decode",
+            c.decode_errors,
+        );
+        counter(
+            &mut r,
+            "redis_unsupported",
+            "Redis messages ringcast cannot honour",
+            c.unsupported,
+        );
+        counter(
+            &mut r,
+            "redis_publish_failures",
+            "Publishes refused or failed (Redis away)",
+            c.publish_refused + c.publish_failed,
+        );
+        counter(
+            &mut r,
+            "redis_reconnects",
+            "Reconnections to Redis",
+            c.reconnects,
+        );
+        let rtt: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
+        rtt.set(c.ping_rtt_us as f64 / 1e6);
+        r.register_with_unit(
+            "redis_rtt",
+            "Last Redis PING round trip",
+            Unit::Seconds,
+            rtt,
+        );
+    }
 
     let mut out = String::with_capacity(8 * 1024);
     if encode(&mut out, &r).is_err() {

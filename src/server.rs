@@ -14,6 +14,7 @@ use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 use crate::cluster::{LocalNode, Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::conn;
 use crate::engine::directory::{Collector, Directory};
+use crate::engine::limits::Admission;
 use crate::engine::stats::WorkerStats;
 use crate::engine::worker::{PendingCount, Shared, Worker, install, with_worker};
 use crate::engine::{EngineConfig, Handler, Msg};
@@ -80,6 +81,10 @@ pub fn start_clustered(
     let (mesh, bells) = Mesh::<Msg>::new(workers)?;
     let directory = Arc::new(Directory::default());
     let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
+    let admission = Arc::new(Admission::new(
+        config.max_connections,
+        config.max_connections_per_ip,
+    ));
     let node: Arc<dyn LocalNode> = Arc::new(Node {
         mesh: mesh.clone(),
         directory: directory.clone(),
@@ -100,6 +105,7 @@ pub fn start_clustered(
             directory: directory.clone(),
             publisher: publisher.clone(),
             stats: stats.clone(),
+            admission: admission.clone(),
         };
         let (ready, drained) = (ready_tx.clone(), drained_tx.clone());
         let thread = std::thread::Builder::new()
@@ -225,7 +231,16 @@ async fn accept_loop(listener: monoio::net::TcpListener) {
                     return;
                 }
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(conn::serve(stream, peer, Vec::new()));
+                match with_worker(|w| w.admission.try_admit(peer.ip())) {
+                    Ok(permit) => {
+                        monoio::spawn(conn::serve(stream, peer, Vec::new(), permit));
+                    }
+                    Err(refusal) => {
+                        with_worker(|w| w.stats().connections_refused.add(1));
+                        tracing::debug!(peer = %peer, ?refusal, "connection refused at accept");
+                        monoio::spawn(conn::refuse(stream, refusal));
+                    }
+                }
             }
             Err(_) if with_worker(|w| w.shutting_down) => return,
             Err(e) => {
@@ -302,6 +317,9 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
                 w.send(origin, Msg::Delivered { token, count });
             }
         }
+        Msg::BroadcastExceptRooms { op, except_rooms } => {
+            w.fan_out_except(&op, &except_rooms);
+        }
         Msg::Delivered { token, count } => {
             let (key, index) = ((token >> 16) as usize, (token & 0xffff) as usize);
             if let Some(PendingCount {
@@ -321,7 +339,7 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
                 }
             }
         }
-        Msg::Handoff { fd, peer, preread } => conn::adopt(fd, peer, preread),
+        Msg::Handoff { fd, peer, preread } => conn::adopt(w, fd, peer, preread),
         Msg::Remote(command) => w.apply_remote(command),
         Msg::Fetch {
             selector,
@@ -391,6 +409,25 @@ impl LocalNode for Node {
                 );
             }
         }
+    }
+
+    fn deliver_except_rooms(
+        &self,
+        op: crate::engine::BroadcastOp,
+        except_rooms: Vec<Room>,
+    ) -> Result<(), crate::engine::BroadcastOp> {
+        // Every core: an excluded room's members may be anywhere, and targets may be too.
+        let (op, except_rooms): (Arc<_>, Arc<[Room]>) = (Arc::new(op), except_rooms.into());
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(
+                ShardId(i as u16),
+                Msg::BroadcastExceptRooms {
+                    op: op.clone(),
+                    except_rooms: except_rooms.clone(),
+                },
+            );
+        }
+        Ok(())
     }
 
     fn apply(&self, command: RemoteCommand) {

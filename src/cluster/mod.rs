@@ -9,6 +9,17 @@
 use crate::engine::BroadcastOp;
 use crate::room::Room;
 
+pub mod adapter;
+mod bridge;
+pub mod json;
+pub mod msgpack;
+pub mod python;
+mod stats;
+pub mod wire;
+
+pub use bridge::{Bridge, ClusterError, Gathered, RedisOptions, StartError, start};
+pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot};
+
 /// Which local sockets a remote command applies to (socket.io's `BroadcastOptions`).
 /// A room equal to a socket id designates that socket, as in socket.io.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,6 +71,19 @@ pub trait LocalNode: Send + Sync + 'static {
     fn has_local_room(&self, nsp: &str, room: &str) -> bool;
     /// Delivers a broadcast to local sockets on every worker. Never re-published.
     fn deliver(&self, op: BroadcastOp);
+    /// Delivers a broadcast that must also skip every member of `except_rooms`: rooms that are
+    /// not socket ids (`io.except("room")` on a Node.js node or the emitter), which a
+    /// [`BroadcastOp`] cannot carry. The default cannot honour them and hands the broadcast
+    /// back; the bridge then drops it and counts it as unsupported, because reaching sockets the
+    /// sender excluded is worse than a missed delivery.
+    fn deliver_except_rooms(
+        &self,
+        op: BroadcastOp,
+        except_rooms: Vec<Room>,
+    ) -> Result<(), BroadcastOp> {
+        let _ = except_rooms;
+        Err(op)
+    }
     /// Applies a remote command to local sockets.
     fn apply(&self, command: RemoteCommand);
     /// The local sockets matching `selector`; `reply` is called once, from some thread.

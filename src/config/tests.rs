@@ -311,6 +311,22 @@ fn cases(secret_files: &[TempFile; 2], private_copies: &[TempFile; 2]) -> Vec<Ca
             get: |c| c.jwt_leeway_secs.to_string(),
         },
         Case {
+            name: "room_policy",
+            base: vec![],
+            a: with_shows(sc("room_policy", "claims", true), "Claims"),
+            b: with_shows(sc("room_policy", "open", true), "Open"),
+            default: "Open".into(),
+            get: |c| format!("{:?}", c.room_policy),
+        },
+        Case {
+            name: "token_expiry_grace_ms",
+            base: vec![],
+            a: sc("token_expiry_grace_ms", "1000", false),
+            b: sc("token_expiry_grace_ms", "60000", false),
+            default: "0".into(),
+            get: |c| c.token_expiry_grace_ms.to_string(),
+        },
+        Case {
             name: "api_keys",
             base: vec![],
             a: list(
@@ -426,6 +442,42 @@ fn cases(secret_files: &[TempFile; 2], private_copies: &[TempFile; 2]) -> Vec<Ca
             b: sc("event_rate_burst", "20", false),
             default: "200".into(),
             get: |c| c.event_rate_burst.to_string(),
+        },
+        Case {
+            name: "redis_url",
+            base: vec![],
+            a: sc("redis_url", "redis://:pw-a@127.0.0.1:6379/1", true),
+            b: sc("redis_url", "unix:///run/redis.sock?db=2&pass=pw-b", true),
+            default: "-".into(),
+            get: |c| {
+                c.redis_url
+                    .as_ref()
+                    .map_or("-".into(), |u| u.expose().to_owned())
+            },
+        },
+        Case {
+            name: "redis_key_prefix",
+            base: vec![],
+            a: sc("redis_key_prefix", "app-a", true),
+            b: sc("redis_key_prefix", "app.b", true),
+            default: "socket.io".into(),
+            get: |c| c.redis_key_prefix.clone(),
+        },
+        Case {
+            name: "redis_python_channel",
+            base: vec![],
+            a: sc("redis_python_channel", "chan-a", true),
+            b: sc("redis_python_channel", "chan:b", true),
+            default: "socketio".into(),
+            get: |c| c.redis_python_channel.clone(),
+        },
+        Case {
+            name: "redis_request_timeout_ms",
+            base: vec![],
+            a: sc("redis_request_timeout_ms", "100", false),
+            b: sc("redis_request_timeout_ms", "20000", false),
+            default: "5000".into(),
+            get: |c| c.redis_request_timeout_ms.to_string(),
         },
         Case {
             name: "log_level",
@@ -608,6 +660,76 @@ error_cases! {
     env_semantic_error_names_setting: [] + ["RINGCAST_WORKERS" = "0"] => ("workers", "between 1 and 1024");
     config_file_missing: ["--config", "/nonexistent/ringcast.toml"] => ("config", "/nonexistent/ringcast.toml");
     config_file_from_env_missing: [] + ["RINGCAST_CONFIG" = "/nonexistent/env.toml"] => ("config", "/nonexistent/env.toml");
+    flag_bad_room_policy: ["--room-policy", "closed"] => ("arguments", "closed");
+    env_bad_room_policy: [] + ["RINGCAST_ROOM_POLICY" = "closed"] => ("RINGCAST_ROOM_POLICY", "\"closed\" is not open or claims");
+    grace_over_a_day: ["--token-expiry-grace-ms", "86400001"] => ("token_expiry_grace_ms", "between 0 and 86400000");
+    redis_timeout_zero: ["--redis-request-timeout-ms", "0"] => ("redis_request_timeout_ms", "between 1");
+    redis_timeout_over_a_day: ["--redis-request-timeout-ms", "86400001"] => ("redis_request_timeout_ms", "at most a day");
+    env_redis_bad_scheme: [] + ["RINGCAST_REDIS_URL" = "tcp://h:6379"] => ("redis_url", "scheme must be");
+    prefix_empty: ["--redis-key-prefix", ""] => ("redis_key_prefix", "is empty");
+    prefix_glob_star: ["--redis-key-prefix", "app*"] => ("redis_key_prefix", "wildcards");
+    prefix_glob_class: ["--redis-key-prefix", "app[1]"] => ("redis_key_prefix", "wildcards");
+    prefix_glob_backslash: ["--redis-key-prefix", "app\\x"] => ("redis_key_prefix", "wildcards");
+    prefix_space: ["--redis-key-prefix", "my app"] => ("redis_key_prefix", "visible ASCII");
+    python_channel_empty: ["--redis-python-channel", ""] => ("redis_python_channel", "is empty");
+    python_channel_space: ["--redis-python-channel", "socket io"] => ("redis_python_channel", "visible ASCII");
+    python_channel_in_adapter_broadcasts: ["--redis-python-channel", "socket.io#/#"] => ("redis_python_channel", "reach the bridge twice");
+    python_channel_in_adapter_requests: ["--redis-python-channel", "socket.io-request#/#"] => ("redis_python_channel", "adapter");
+    python_channel_in_custom_prefix: ["--redis-key-prefix", "app", "--redis-python-channel", "app-response#/#x#"] => ("redis_python_channel", "\"app\"");
+}
+
+/// `redis_url => fragment of the message`. (Not in `error_cases!`: its `@` is the key dir.)
+macro_rules! redis_url_error_cases {
+    ($($name:ident: $url:expr => $fragment:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            let err = load(&["--redis-url", $url], &[]).expect_err("must be refused");
+            assert_eq!(err.setting(), "redis_url", "{err}");
+            assert!(err.message().contains($fragment), "{err}");
+        }
+    )*};
+}
+
+redis_url_error_cases! {
+    redis_empty: "" => "is empty";
+    redis_scheme_http: "http://127.0.0.1:6379" => "scheme must be";
+    redis_scheme_sentinel: "redis+sentinel://h:26379" => "scheme must be";
+    redis_no_scheme: "127.0.0.1:6379" => "expected redis://";
+    redis_space: "redis://:pass word@h" => "percent-encode";
+    redis_non_ascii: "redis://:p\u{e4}ss@h" => "visible ASCII";
+    redis_no_host: "redis://" => "missing host";
+    redis_no_host_with_password: "redis://:pw@:6379" => "missing host";
+    redis_bad_host: "redis://ho$t:6379" => "host may only contain";
+    redis_port_zero: "redis://h:0" => "from 1 to 65535";
+    redis_port_big: "redis://h:65536" => "from 1 to 65535";
+    redis_port_empty: "redis://h:" => "from 1 to 65535";
+    redis_port_plus: "redis://h:+6379" => "from 1 to 65535";
+    redis_port_name: "redis://h:redis" => "from 1 to 65535";
+    redis_v6_unclosed: "redis://[::1:6379" => "closing ']'";
+    redis_v6_bad: "redis://[not-v6]:6379" => "not an IPv6 address";
+    redis_v6_junk_after: "redis://[::1]x" => "':port'";
+    redis_db_name: "redis://h:6379/zero" => "database number";
+    redis_db_nested: "redis://h:6379/0/1" => "database number";
+    redis_raw_slash_in_password: "redis://u:p/w@h:6379" => "'@' after the host";
+    redis_raw_question_in_password: "redis://u:p?w@h:6379" => "'@' after the host";
+    redis_raw_hash_in_password: "redis://u:p#w@h:6379" => "'@' after the host";
+    unix_relative: "unix://run/redis.sock" => "absolute path";
+    unix_no_path: "unix://" => "missing the socket path";
+    unix_root_only: "unix:///" => "missing the socket path";
+    unix_userinfo_password: "unix://:pw@/run/redis.sock" => "password in the query";
+    unix_bad_db: "unix:///run/redis.sock?db=x" => "db must be a database number";
+}
+
+#[test]
+fn redis_key_prefix_length_bound() {
+    let at_bound = "p".repeat(256);
+    assert_eq!(
+        load_ok(&["--redis-key-prefix", &at_bound], &[]).redis_key_prefix,
+        at_bound
+    );
+    let err = load(&["--redis-key-prefix", &"p".repeat(257)], &[]).expect_err("too long");
+    assert_eq!(err.setting(), "redis_key_prefix");
+    assert!(err.message().contains("is 257 bytes; at most 256"), "{err}");
 }
 
 /// `toml => fragment` for a config file.
@@ -626,6 +748,8 @@ macro_rules! file_error_cases {
 }
 
 file_error_cases! {
+    file_bad_room_policy: "room_policy = \"closed\"\n" => "line 1:";
+    file_room_policy_case: "room_policy = \"Claims\"\n" => "line 1:";
     file_unknown_key: "listen = \"0.0.0.0:1\"\nwrokers = 2\n" => "line 2: unknown field `wrokers`";
     file_wrong_type: "\n\nworkers = \"two\"\n" => "line 3:";
     file_negative: "max_payload = -5\n" => "line 1:";
@@ -690,6 +814,19 @@ fn defaults() {
         ("info", LogFormat::Text, true)
     );
     assert_eq!(c.drain_timeout_ms, 10_000);
+    assert_eq!(
+        (c.room_policy, c.token_expiry_grace_ms),
+        (RoomPolicy::Open, 0)
+    );
+    assert!(c.redis_url.is_none());
+    assert_eq!(
+        (
+            c.redis_key_prefix.as_str(),
+            c.redis_python_channel.as_str(),
+            c.redis_request_timeout_ms
+        ),
+        ("socket.io", "socketio", 5_000)
+    );
     assert!(c.dev_mode);
 }
 
@@ -865,6 +1002,12 @@ max_outbound_bytes = 1048576
 max_json_depth = 16
 event_rate_per_sec = 10
 event_rate_burst = 20
+room_policy = "claims"
+token_expiry_grace_ms = 30000
+redis_url = "rediss://default:pw@redis.internal:6380/3"
+redis_key_prefix = "ringcast"
+redis_python_channel = "backend"
+redis_request_timeout_ms = 2000
 log_level = "info,ringcast=debug"
 log_format = "json"
 metrics = false
@@ -885,6 +1028,22 @@ drain_timeout_ms = 0
     assert_eq!(c.api_keys.len(), 2);
     assert_eq!(c.log_format, LogFormat::Json);
     assert!(!c.metrics && c.cors_credentials && !c.dev_mode);
+    assert_eq!(
+        (c.room_policy, c.token_expiry_grace_ms),
+        (RoomPolicy::Claims, 30_000)
+    );
+    assert_eq!(
+        c.redis_url.as_ref().map(RedisUrl::expose),
+        Some("rediss://default:pw@redis.internal:6380/3")
+    );
+    assert_eq!(
+        (
+            c.redis_key_prefix.as_str(),
+            c.redis_python_channel.as_str(),
+            c.redis_request_timeout_ms
+        ),
+        ("ringcast", "backend", 2_000)
+    );
 }
 
 #[test]
@@ -1003,6 +1162,76 @@ fn debug_never_prints_secrets() {
         "paths are fine: {printed}"
     );
     assert_eq!(format!("{:?}", Secret::new("hunter2")), "***");
+}
+
+#[test]
+fn debug_never_prints_the_redis_password() {
+    for (url, shows) in [
+        (
+            "redis://user:hunter2@10.0.0.1:6379/0",
+            "redis://user:***@10.0.0.1:6379/0",
+        ),
+        (
+            "unix:///run/redis.sock?db=1&pass=hunter2",
+            "unix:///run/redis.sock?db=1&pass=***",
+        ),
+    ] {
+        let c = load_ok(&[], &[("RINGCAST_REDIS_URL", url)]);
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains(shows), "{printed}");
+    }
+}
+
+/// `url => its redacted form`; each URL is valid.
+macro_rules! redact_cases {
+    ($($name:ident: $url:literal => $shows:literal;)*) => {$(
+        #[test]
+        fn $name() {
+            let url = RedisUrl::parse($url).expect("valid");
+            assert_eq!(url.expose(), $url);
+            assert_eq!(url.redacted(), $shows);
+            assert_eq!(format!("{url:?}"), format!("RedisUrl({:?})", $shows));
+        }
+    )*};
+}
+
+redact_cases! {
+    redact_nothing_to_hide: "redis://127.0.0.1:6379" => "redis://127.0.0.1:6379";
+    redact_host_only: "redis://redis" => "redis://redis";
+    redact_user_and_password: "redis://app:s3cret@h:6379/2" => "redis://app:***@h:6379/2";
+    redact_password_only: "redis://:s3cret@h" => "redis://:***@h";
+    redact_lone_userinfo: "redis://s3cret@h:6379" => "redis://***@h:6379";
+    redact_encoded_at: "redis://u:p%40ss@h" => "redis://u:***@h";
+    redact_tls: "rediss://default:s3cret@h:6380/#insecure" => "rediss://default:***@h:6380/#insecure";
+    redact_query_protocol_kept: "redis://:s3cret@h/0?protocol=resp3" => "redis://:***@h/0?protocol=resp3";
+    redact_ipv6: "redis://:s3cret@[::1]:6379" => "redis://:***@[::1]:6379";
+    redact_unix_query: "unix:///run/redis.sock?user=app&pass=s3cret&db=3" => "unix:///run/redis.sock?user=app&pass=***&db=3";
+    redact_unix_password_key: "unix:///run/redis.sock?PASSWORD=s3cret" => "unix:///run/redis.sock?PASSWORD=***";
+    redact_unix_plain: "unix:///run/redis/redis.sock" => "unix:///run/redis/redis.sock";
+    redact_scheme_case: "REDIS://:s3cret@h" => "REDIS://:***@h";
+}
+
+#[test]
+fn redaction_hides_everything_when_not_a_url() {
+    assert_eq!(redact_redis_url("s3cret"), "***");
+}
+
+#[test]
+fn redis_url_errors_never_quote_the_url() {
+    for url in [
+        "redis://:hunter2@",
+        "redis://:hunter2@h:x",
+        "http://:hunter2@h",
+        "redis://:hunter2@h/db",
+        "redis://:hunter2/x@h",
+        "unix://:hunter2@/s",
+        "redis://:hunter 2@h",
+    ] {
+        let err = load(&["--redis-url", url], &[]).expect_err("refused");
+        assert_eq!(err.setting(), "redis_url", "{err}");
+        assert!(!err.to_string().contains("hunter"), "{err}");
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ use ringcast_codec::Status;
 use ringcast_codec::eio::{self, Handshake, Transport};
 use ringcast_codec::http::{self, EioErrorCode, Method};
 
+use crate::engine::limits::{Permit, Refusal};
 use crate::engine::worker::{ConnRef, with_worker};
 use crate::engine::{Emitter, HttpReply, HttpRequest, HttpResponse, Msg};
 use crate::sid::{ShardId, Sid};
@@ -23,6 +24,28 @@ pub(crate) mod ws;
 
 /// Initial read buffer of a connection; grows on demand up to the largest request allowed.
 const READ_CHUNK: usize = 4096;
+
+/// Answers a connection refused at accept and closes it: 503 when the node is full, 429 when
+/// its IP has too many connections. The request is not read (nothing in it could change that).
+pub(crate) async fn refuse(mut stream: TcpStream, refusal: Refusal) {
+    let (status, body): (u16, &[u8]) = match refusal {
+        Refusal::NodeFull => (503, br#"{"error":"too many connections"}"#),
+        Refusal::IpFull => (
+            429,
+            br#"{"error":"too many connections from this address"}"#,
+        ),
+    };
+    let mut out = Vec::with_capacity(160);
+    http::write_response(
+        &mut out,
+        status,
+        "application/json",
+        &[("Retry-After", "1")],
+        false,
+        body,
+    );
+    let _ = stream.write_all(out).await;
+}
 
 /// What the engine learnt from a request head, owned so the buffer can be read into again.
 struct Head {
@@ -48,7 +71,14 @@ enum Route {
 
 /// Serves one TCP connection from its first byte (or from `buf`, bytes already read by another
 /// core before a hand-over).
-pub(crate) async fn serve(mut stream: TcpStream, peer: SocketAddr, mut buf: Vec<u8>) {
+pub(crate) async fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    mut buf: Vec<u8>,
+    permit: Permit,
+) {
+    // Held for the life of this task: the connection counts against the caps until it ends.
+    let _permit = permit;
     let (limits, handshake_timeout, idle_timeout, max_payload, paths, cors) = with_worker(|w| {
         let c = &w.config;
         let paths: Vec<(String, bool)> = c
@@ -336,6 +366,8 @@ async fn engine_request(
                 }
                 http::write_switching_protocols(&mut out, &accept);
                 let leftover = buf[head.head_len..].to_vec();
+                // The head's buffer is not needed on a websocket: free it before the long wait.
+                drop(buf);
                 ws::run(stream, r, out, leftover).await;
                 None
             }
@@ -460,6 +492,7 @@ async fn engine_request(
             let open = open_packet(r.sid, false);
             ws::append_text_frame(&mut out, &open);
             let leftover = buf[head.head_len..].to_vec();
+            drop(buf);
             ws::run(stream, r, out, leftover).await;
             None
         }
@@ -580,14 +613,22 @@ fn hand_over(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, owner: ShardId) 
 }
 
 /// Serves a connection handed over by another core.
-pub(crate) fn adopt(fd: OwnedFd, peer: SocketAddr, preread: Vec<u8>) {
+/// Called from the mesh loop with this core's worker already borrowed: it must not call
+/// `with_worker` itself.
+pub(crate) fn adopt(
+    w: &mut crate::engine::worker::Worker,
+    fd: OwnedFd,
+    peer: SocketAddr,
+    preread: Vec<u8>,
+) {
     let std_stream = std::net::TcpStream::from(fd);
     if std_stream.set_nonblocking(true).is_err() {
         return;
     }
     match TcpStream::from_std(std_stream) {
         Ok(stream) => {
-            monoio::spawn(serve(stream, peer, preread));
+            let permit = w.admission.admit_again(peer.ip());
+            monoio::spawn(serve(stream, peer, preread, permit));
         }
         Err(e) => tracing::warn!(error = %e, "could not adopt a handed-over connection"),
     }

@@ -15,7 +15,14 @@ use ringcast_codec::ws::{
 
 use crate::engine::worker::{ConnRef, Worker, with_worker};
 
-/// Read chunk; the buffer grows only while a large frame is arriving and shrinks back after.
+/// Smallest read: an idle websocket keeps only this much buffer (client messages here are
+/// subscribe/heartbeat events of 40–120 bytes), which is most of what keeps an idle
+/// connection small. A read that fills its space doubles the next one, up to [`MAX_READ`];
+/// the buffer shrinks back once a large message has been consumed.
+const MIN_READ: usize = 512;
+/// Largest single read.
+const MAX_READ: usize = 64 * 1024;
+/// Initial capacity of the writer's buffer.
 const READ_CHUNK: usize = 4096;
 /// A writer sends at most this much per write call (then comes back for more).
 const WRITE_BATCH: usize = 256 * 1024;
@@ -53,7 +60,7 @@ pub(crate) async fn run(stream: TcpStream, r: ConnRef, first: Vec<u8>, leftover:
         require_mask: true,
     });
     let mut buf = leftover;
-    buf.reserve(READ_CHUNK);
+    let mut want = MIN_READ;
     'read: loop {
         let mut pos = 0;
         loop {
@@ -77,17 +84,27 @@ pub(crate) async fn run(stream: TcpStream, r: ConnRef, first: Vec<u8>, leftover:
             }
         }
         buf.drain(..pos);
-        if buf.capacity() > 64 * 1024 && buf.len() < READ_CHUNK {
-            buf.shrink_to(READ_CHUNK);
+        if buf.is_empty() && buf.capacity() > 2 * want {
+            buf = Vec::new();
         }
-        if buf.capacity() - buf.len() < READ_CHUNK / 2 {
-            buf.reserve(READ_CHUNK.max(buf.len()));
+        if buf.capacity() - buf.len() < want {
+            buf.reserve(want);
         }
         let len = buf.len();
+        let space = buf.capacity() - len;
         let (res, slice) = rd.read(buf.slice_mut(len..)).await;
         buf = slice.into_inner();
         match res {
-            Ok(n) if n > 0 => with_worker(|w| w.stats().bytes_in.add(n as u64)),
+            Ok(n) if n > 0 => {
+                with_worker(|w| w.stats().bytes_in.add(n as u64));
+                want = if n == space {
+                    (want * 2).min(MAX_READ)
+                } else if n < want / 4 {
+                    (want / 2).max(MIN_READ)
+                } else {
+                    want
+                };
+            }
             _ => break,
         }
     }

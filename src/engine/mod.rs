@@ -16,6 +16,8 @@ use crate::room::Room;
 use crate::sid::Sid;
 
 pub mod directory;
+pub mod limits;
+
 mod socket;
 pub mod stats;
 pub(crate) mod worker;
@@ -57,8 +59,10 @@ pub struct EngineConfig {
     pub cors: CorsConfig,
     /// Max JSON nesting depth accepted in Socket.IO packets.
     pub max_json_depth: usize,
-    /// Max simultaneous TCP connections per worker (accepts pause beyond it).
-    pub max_connections_per_worker: usize,
+    /// Max simultaneous TCP connections on the node; beyond it new ones get HTTP 503.
+    pub max_connections: usize,
+    /// Max simultaneous TCP connections from one client IP; beyond it HTTP 429.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for EngineConfig {
@@ -77,7 +81,8 @@ impl Default for EngineConfig {
             http_limits: http::Limits::default(),
             cors: CorsConfig::default(),
             max_json_depth: 32,
-            max_connections_per_worker: 50_000,
+            max_connections: 100_000,
+            max_connections_per_ip: 1_000,
         }
     }
 }
@@ -233,6 +238,11 @@ pub enum Msg {
         op: Arc<BroadcastOp>,
         reply: Option<(crate::sid::ShardId, u64)>,
     },
+    /// A broadcast from another node that also excludes the members of some rooms.
+    BroadcastExceptRooms {
+        op: Arc<BroadcastOp>,
+        except_rooms: Arc<[Room]>,
+    },
     /// The number of sockets a core reached for a broadcast with a reply token.
     Delivered { token: u64, count: usize },
     /// A connection accepted by another core whose request names a session this core owns.
@@ -282,6 +292,11 @@ pub trait Handler: Send + Sync + 'static {
     /// An acknowledgement from the client for a server emit made with an ack id.
     fn on_ack(&self, socket: &mut Socket<'_>, id: u64, args: &str, attachments: &[Bytes]) {
         let _ = (socket, id, args, attachments);
+    }
+
+    /// The deadline set with [`Socket::set_deadline`] passed.
+    fn on_deadline(&self, socket: &mut Socket<'_>) {
+        let _ = socket;
     }
 
     /// The socket is gone; it has already left its rooms' indexes.

@@ -167,6 +167,16 @@ impl<'w> Socket<'w> {
         );
     }
 
+    /// Asks for [`super::Handler::on_deadline`] after `after` (replacing any earlier request);
+    /// `None` cancels it. One timer heap per core serves every socket's deadline.
+    pub fn set_deadline(&mut self, after: Option<std::time::Duration>) {
+        let now = self.worker.now();
+        if let Some(slot) = self.slot_mut() {
+            slot.deadline = after.map(|d| now.saturating_add(d.as_millis() as u64));
+        }
+        self.worker.rearm(self.key);
+    }
+
     /// The server, for broadcasts.
     pub fn server(&mut self) -> Emitter<'_> {
         Emitter {

@@ -74,4 +74,6 @@ pub struct WorkerStats {
     pub handoffs: Cell,
     /// HTTP requests outside the Engine.IO paths.
     pub http_requests: Cell,
+    /// Connections refused at accept (node or per-IP cap).
+    pub connections_refused: Cell,
 }

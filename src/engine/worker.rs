@@ -68,6 +68,8 @@ pub(crate) struct SocketSlot {
     pub stamp: u64,
     pub data: Box<dyn Any>,
     pub next_ack: u64,
+    /// When [`Handler::on_deadline`] is due for this socket (worker clock, ms).
+    pub deadline: Option<u64>,
 }
 
 /// A BINARY_EVENT/BINARY_ACK waiting for its attachments.
@@ -114,6 +116,7 @@ pub(crate) struct Worker {
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
     pub all_stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
     pub conns: Slab<Conn>,
     pub by_sid: HashMap<Sid, usize>,
     /// Socket id → (session key, socket slot).
@@ -141,6 +144,7 @@ pub(crate) struct Shared {
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
     pub stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
 }
 
 /// Delivery counting for a broadcast that crossed cores.
@@ -159,6 +163,7 @@ impl Worker {
             directory,
             publisher,
             stats,
+            admission,
         } = shared;
         let workers = mesh.workers();
         Worker {
@@ -169,6 +174,7 @@ impl Worker {
             directory,
             publisher,
             all_stats: stats,
+            admission,
             conns: Slab::new(),
             by_sid: HashMap::new(),
             sockets: HashMap::new(),
@@ -417,8 +423,29 @@ impl Worker {
 
     /// Fans a broadcast out to this core's members. Returns how many sockets it reached.
     pub fn fan_out(&mut self, op: &BroadcastOp) -> usize {
+        self.fan_out_except(op, &[])
+    }
+
+    /// [`Worker::fan_out`], also skipping every member of `except_rooms` (socket.io's
+    /// `except(room)`, which arrives from other nodes).
+    pub fn fan_out_except(&mut self, op: &BroadcastOp, except_rooms: &[Room]) -> usize {
         self.stamp += 1;
         let stamp = self.stamp;
+        // (`targets` with no rooms means the whole namespace: only ask when there are some.)
+        let excluded = if except_rooms.is_empty() {
+            Vec::new()
+        } else {
+            self.targets(&op.nsp, except_rooms)
+        };
+        for (key, slot) in excluded {
+            if let Some(Some(s)) = self
+                .conns
+                .get_mut(key as usize)
+                .and_then(|c| c.sockets.get_mut(slot as usize))
+            {
+                s.stamp = stamp;
+            }
+        }
         for sid in &op.except {
             if let Some(&(key, slot)) = self.sockets.get(sid)
                 && let Some(Some(s)) = self
@@ -646,10 +673,13 @@ impl Worker {
             conn.armed = u64::MAX;
             return;
         }
-        let next = match (conn.eio.poll_timeout(), conn.connect_deadline) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).unwrap_or(u64::MAX),
-        };
+        let sockets = conn.sockets.iter().flatten().filter_map(|s| s.deadline);
+        let next = [conn.eio.poll_timeout(), conn.connect_deadline]
+            .into_iter()
+            .flatten()
+            .chain(sockets)
+            .min()
+            .unwrap_or(u64::MAX);
         if next != conn.armed {
             conn.armed = next;
             if next != u64::MAX {
@@ -680,6 +710,23 @@ impl Worker {
                     tracing::debug!(sid = %conn.sid, "no Socket.IO CONNECT within the connect timeout");
                     conn.eio.close(now);
                 }
+            }
+            let due: SmallVec<[usize; 1]> = conn
+                .sockets
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(slot, s)| match s {
+                    Some(s) if s.deadline.is_some_and(|d| d <= now) => {
+                        s.deadline = None;
+                        Some(slot)
+                    }
+                    _ => None,
+                })
+                .collect();
+            let handler = self.handler.clone();
+            for slot in due {
+                let mut s = Socket::new(self, key, slot);
+                handler.on_deadline(&mut s);
             }
             self.after(key);
         }
@@ -884,6 +931,7 @@ impl Worker {
             stamp: 0,
             data,
             next_ack: 0,
+            deadline: None,
         };
         let slot = match conn.sockets.iter().position(Option::is_none) {
             Some(free) => {

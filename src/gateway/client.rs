@@ -85,7 +85,7 @@ fn json_object(key: &str, value: &str) -> String {
 /// An object member as raw JSON: `None` only when absent. (`Option<&RawValue>` would also read
 /// an explicit `null` as `None`, and `{"room": null}` is a wrong type, not a missing field.)
 #[derive(Default)]
-struct Member<'a>(Option<&'a RawValue>);
+pub(super) struct Member<'a>(pub(super) Option<&'a RawValue>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Member<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -94,7 +94,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Member<'a> {
 }
 
 /// The first argument, which must be a JSON object.
-fn first_object<'a>(event: &str, args_json: &'a str, shape: &str) -> Result<&'a RawValue, String> {
+pub(super) fn first_object<'a>(
+    event: &str,
+    args_json: &'a str,
+    shape: &str,
+) -> Result<&'a RawValue, String> {
     let args: Vec<&RawValue> = serde_json::from_str(args_json)
         .map_err(|_| format!("{event}: arguments must be a JSON array"))?;
     let first = args

@@ -542,3 +542,73 @@ mod tests {
         assert!(matches!(unescape("room:1"), Some(Cow::Borrowed("room:1"))));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod differential {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn accepts(s: &str) -> bool {
+        let mut t = Tokenizer::new(s.as_bytes(), MAX_STACK);
+        loop {
+            match t.next_token() {
+                Ok(Some(_)) => {}
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            any::<String>().prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(any::<String>(), inner, 0..8)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Same accept/reject decision as serde_json on JSON-ish soup (no `\u` escapes, where
+        /// serde_json rejects lone surrogates that `JSON.parse` and we accept).
+        #[test]
+        fn agrees_with_serde_json(s in r#"[\[\]{}",:0-9a-eE\\ .+\-ntrulsf]{0,24}"#) {
+            prop_assume!(!s.contains("\\u"));
+            let ours = accepts(&s);
+            let theirs = serde_json::from_str::<serde_json::Value>(&s).is_ok();
+            prop_assert_eq!(ours, theirs, "{:?}", s);
+        }
+
+        /// Everything serde_json writes, compact or pretty, is accepted; its string tokens
+        /// unescape to the original strings.
+        #[test]
+        fn accepts_serialized_values(v in json_value()) {
+            let compact = serde_json::to_string(&v).unwrap();
+            prop_assert!(accepts(&compact), "{}", compact);
+            prop_assert!(accepts(&serde_json::to_string_pretty(&v).unwrap()));
+            if let serde_json::Value::String(original) = &v {
+                let mut t = Tokenizer::new(compact.as_bytes(), 1);
+                let Ok(Some(Token::Str { start, end, .. })) = t.next_token() else { panic!("string token") };
+                prop_assert_eq!(unescape(&compact[start..end]).unwrap(), original.as_str());
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let _ = accepts(&s);
+            let _ = unescape(&s);
+        }
+    }
+}
