@@ -96,6 +96,11 @@ fn rsa_pem(name: &str) -> Vec<u8> {
     std::fs::read(harness::fixture(&format!("keys/{name}"))).expect("fixture key")
 }
 
+/// `auth:refresh` with `token`.
+fn refresh(token: &str) -> Vec<u8> {
+    text(&format!(r#"42["auth:refresh",{{"token":"{token}"}}]"#))
+}
+
 /// HS256 "signed" with the RSA public key's PEM bytes: the RS256 → HS256 confusion attack.
 fn hs_with_public_pem() -> String {
     harness::hs256(&rsa_pem("rsa_public.pem"), &valid())
@@ -239,6 +244,13 @@ hostile! {
     jwt_900k_token: Hs, Eio(connect(&"e".repeat(900_000))) => ConnectError("invalid token");
     jwt_1mb_token: Hs, Eio(connect(&"e".repeat(1_000_000))) => Close(1009);
     jwt_audience_when_none_configured: Hs, Eio(connect(&hs(serde_json::json!({"sub": "x", "exp": harness::now_secs() + 60, "aud": "other"})))) => ConnectError("invalid audience");
+    jwt_refresh_alg_none: Hs, Sio(refresh(&harness::unsigned_token(r#"{"alg":"none"}"#, &valid()))) => Error("auth:refresh: algorithm not allowed");
+    jwt_refresh_expired: Hs, Sio(refresh(&hs(harness::claims(-3600, None)))) => Error("auth:refresh: token expired");
+    jwt_refresh_other_subject: Hs, Sio(refresh(&hs(serde_json::json!({"sub": "admin", "exp": harness::now_secs() + 600})))) => Error("another subject");
+    jwt_refresh_tampered_rooms: Hs, Sio(refresh(&harness::tampered(&harness::good_token(), &harness::claims_with_rooms(&["*"])))) => Error("auth:refresh: invalid signature");
+
+    // Room grants from the token (`--room-policy claims`).
+    claims_room_not_granted: Claims, Custom(room_not_granted) => Done;
 
     // JWT attacks, server with only an RSA public key.
     jwt_hs256_signed_with_public_pem: Rsa, Eio(connect(&hs_with_public_pem())) => ConnectError("algorithm not allowed");
@@ -414,6 +426,38 @@ fn per_ip_limit(addr: SocketAddr) -> Result<(), String> {
     }
     if !served {
         return Err("not served again after the connections closed".into());
+    }
+    Ok(())
+}
+
+/// `--room-policy claims`: a token granting `dashboard` and `agent:7` may enter `agent:7` only;
+/// `agent:*` is a pattern in a claim, never a room name.
+fn room_not_granted(addr: SocketAddr) -> Result<(), String> {
+    let token = harness::hs256(
+        SECRET.as_bytes(),
+        &harness::claims_with_rooms(&["dashboard", "agent:7"]),
+    );
+    let mut eio = harness::sio_client(addr, &token)?;
+    let deadline = Instant::now() + SOON;
+    for (room, want) in [
+        ("conversation:secret", "forbidden"),
+        ("agent:8", "forbidden"),
+        ("agent:*", "invalid room"),
+    ] {
+        eio.ws
+            .send_text(&format!(r#"42["subscribe",{{"room":"{room}"}}]"#))?;
+        let packet = eio.ws.wait_text(deadline, |t| t.starts_with("42["))?;
+        match harness::event_of(&packet) {
+            Some((name, data))
+                if name == "error"
+                    && data["message"].as_str().is_some_and(|m| m.contains(want)) => {}
+            _ => return Err(format!("subscribe {room}: {packet}")),
+        }
+    }
+    eio.ws.send_text(r#"42["subscribe",{"room":"agent:7"}]"#)?;
+    let packet = eio.ws.wait_text(deadline, |t| t.starts_with("42["))?;
+    if !packet.starts_with(r#"42["subscribed",{"room":"agent:7"}"#) {
+        return Err(format!("subscribe agent:7: {packet}"));
     }
     Ok(())
 }

@@ -195,6 +195,13 @@ pub fn claims(ttl: i64, nbf: Option<u64>) -> serde_json::Value {
     c
 }
 
+/// Valid claims (an hour) whose `rooms` claim grants `rooms`.
+pub fn claims_with_rooms(rooms: &[&str]) -> serde_json::Value {
+    let mut c = claims(3600, None);
+    c["rooms"] = rooms.into();
+    c
+}
+
 /// An unsigned token (RFC 7519 §6.1 "Unsecured JWT"): `header` as given, empty signature.
 pub fn unsigned_token(header: &str, claims: &serde_json::Value) -> String {
     format!(

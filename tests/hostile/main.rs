@@ -30,6 +30,8 @@ pub enum Srv {
     Rsa,
     /// HS256 with `--max-connections-per-ip 8`.
     Tight,
+    /// HS256 with `--room-policy claims`: a socket enters only the rooms its token grants.
+    Claims,
 }
 
 /// A shared server and its canary.
@@ -58,6 +60,12 @@ fn server_args(srv: Srv) -> Vec<String> {
     .collect();
     match srv {
         Srv::Hs => args.extend(["--jwt-secret".into(), harness::SECRET.into()]),
+        Srv::Claims => args.extend([
+            "--jwt-secret".into(),
+            harness::SECRET.into(),
+            "--room-policy".into(),
+            "claims".into(),
+        ]),
         Srv::Tight => args.extend([
             "--jwt-secret".into(),
             harness::SECRET.into(),
@@ -80,7 +88,9 @@ fn env(srv: Srv) -> &'static Env {
     static HS: OnceLock<Env> = OnceLock::new();
     static RSA: OnceLock<Env> = OnceLock::new();
     static TIGHT: OnceLock<Env> = OnceLock::new();
+    static CLAIMS: OnceLock<Env> = OnceLock::new();
     let cell = match srv {
+        Srv::Claims => &CLAIMS,
         Srv::Hs => &HS,
         Srv::Rsa => &RSA,
         Srv::Tight => &TIGHT,
@@ -106,6 +116,10 @@ fn env(srv: Srv) -> &'static Env {
         let addr = server.addr;
         let token = match srv {
             Srv::Hs | Srv::Tight => harness::good_token(),
+            Srv::Claims => harness::hs256(
+                harness::SECRET.as_bytes(),
+                &harness::claims_with_rooms(&["dashboard"]),
+            ),
             Srv::Rsa => harness::rs256(
                 &std::fs::read(harness::fixture("keys/rsa_private.pem")).expect("fixture key"),
                 &harness::claims(3600, None),
