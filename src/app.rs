@@ -437,7 +437,8 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     let cluster = gateway.cluster.clone();
     let gateway: Arc<Gateway> = Arc::new(gateway);
     let running = match &config.redis_url {
-        None => crate::server::start(engine_config(&config), gateway)?,
+        None => crate::server::start(engine_config(&config), gateway)
+            .map_err(|e| listen_error(&config, e))?,
         Some(url) => {
             let options = RedisOptions {
                 key_prefix: config.redis_key_prefix.clone(),
@@ -450,7 +451,8 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
                 let bridge = crate::cluster::start(url.expose(), options, node)?;
                 let _ = cluster.set(bridge.clone());
                 Ok(Some(bridge as Arc<dyn Publisher>))
-            })?
+            })
+            .map_err(|e| listen_error(&config, e))?
         }
     };
     tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
@@ -480,6 +482,20 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A listen address that cannot be bound is a configuration error: one line naming the
+/// setting, exit code 2, like every other bad setting.
+fn listen_error(config: &Config, e: std::io::Error) -> std::io::Error {
+    use std::io::ErrorKind::{AddrInUse, AddrNotAvailable, PermissionDenied};
+    if matches!(e.kind(), AddrInUse | AddrNotAvailable | PermissionDenied) {
+        eprintln!(
+            "ringcast: invalid configuration: listen: cannot listen on {}: {e}",
+            config.listen
+        );
+        std::process::exit(2);
+    }
+    e
 }
 
 fn init_logging(config: &Config) {

@@ -138,6 +138,17 @@ pub fn start_clustered(
 
 /// Binds one SO_REUSEPORT listener per worker on the same address (port 0 resolved once).
 fn bind_all(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<TcpListener>> {
+    if addr.port() != 0 {
+        // SO_REUSEPORT would let a second server on the same port silently share its
+        // connections (with different secrets, half the tokens would fail). A plain bind first
+        // (SO_REUSEADDR only, so TIME_WAIT leftovers of a restart don't count) fails with
+        // EADDRINUSE when anything already listens there.
+        let probe = RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        probe.set_reuse_address(true)?;
+        probe.bind(&addr.into())?;
+        probe.listen(1)?;
+        drop(probe);
+    }
     let mut listeners = Vec::with_capacity(workers);
     let mut addr = addr;
     for _ in 0..workers {

@@ -410,7 +410,9 @@ async fn engine_request(
                 let registered = with_worker(|w| {
                     let now = w.now();
                     let res = match w.conn(r) {
-                        Some(c) if c.eio.transport() == Transport::Polling && !c.closed => {
+                        // A closed session still answers GETs until its last packets (the
+                        // close packet among them) are collected: see `Worker::reap`.
+                        Some(c) if c.eio.transport() == Transport::Polling => {
                             let res = c.eio.handle_poll_request(now);
                             if res.is_ok() {
                                 c.attached += 1;
@@ -435,7 +437,11 @@ async fn engine_request(
                     head.keep_alive,
                     &body,
                 );
-                write(stream, buf, out).await
+                let next = write(stream, buf, out).await;
+                // Detach only once the response is written: a draining worker waits for
+                // attached transports, so the process never exits with a response unsent.
+                detach_poll(r);
+                next
             }
             (Transport::Polling, Method::Post) => {
                 let body = &buf[head.head_len..head.head_len + head.content_length];
@@ -586,17 +592,21 @@ async fn wait_payload(r: ConnRef) -> Vec<u8> {
         })
     })
     .await;
+    match body {
+        Some(b) => b.to_vec(),
+        // The session ended without a last word: tell the client it is closed.
+        None => b"1".to_vec(),
+    }
+}
+
+/// The polling GET of `r` is done (its response written or failed).
+fn detach_poll(r: ConnRef) {
     with_worker(|w| {
         if let Some(conn) = w.conn(r) {
             conn.attached = conn.attached.saturating_sub(1);
         }
         w.after(r.key);
     });
-    match body {
-        Some(b) => b.to_vec(),
-        // The session ended without a last word: tell the client it is closed.
-        None => b"1".to_vec(),
-    }
 }
 
 fn preflight(out: &mut Vec<u8>, head: &Head) {

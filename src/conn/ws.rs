@@ -158,7 +158,10 @@ fn on_message(w: &mut Worker, r: ConnRef, msg: Message<'_>) -> bool {
             w.on_eio_packet(r.key, eio::decode_binary(data), Transport::WebSocket)
         }
         Message::Ping(data) => {
+            // RFC 6455 §5.5.3: with several pings pending, answering only the most recent is
+            // enough; a client that floods pings without reading cannot grow this queue.
             if let Some(c) = w.conn(r) {
+                c.ws_control.retain(|f| f.opcode() != OpCode::Pong);
                 c.ws_control.push(OutFrame::new(OpCode::Pong, data));
             }
             w.wake(r.key);

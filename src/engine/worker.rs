@@ -28,6 +28,10 @@ use crate::mesh::Mesh;
 use crate::room::Room;
 use crate::sid::{ShardId, Sid};
 
+/// How long a closed polling session waits for its client's next GET (clients poll again as
+/// soon as a response arrives, so this is only reached when the client is gone).
+pub(crate) const LINGER_MS: u64 = 5_000;
+
 thread_local! {
     static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
 }
@@ -105,8 +109,24 @@ pub(crate) struct Conn {
     pub echo: bool,
     /// The transport this session is counted under in the gauges.
     pub counted: Transport,
+    /// A closed polling session waits until then for its client to collect the last packets.
+    pub linger_until: Option<u64>,
     /// The websocket's descriptor while its task runs (to cut off a peer that stopped reading).
     pub ws_fd: Option<std::os::fd::RawFd>,
+}
+
+impl Conn {
+    /// Wakes the websocket writer and the pending polling GET, whichever wait. Both can wait at
+    /// once while an upgrade is being probed, and a queued message is for whichever transport
+    /// carries the queue, so both are woken (waking one that finds nothing costs one poll).
+    pub fn wake_transports(&mut self) {
+        if let Some(w) = self.ws_waker.take() {
+            w.wake();
+        }
+        if let Some(w) = self.poll_waker.take() {
+            w.wake();
+        }
+    }
 }
 
 /// Per-core state.
@@ -236,6 +256,7 @@ impl Worker {
             echo,
             counted: transport,
             ws_fd: None,
+            linger_until: None,
         });
         let stats = self.stats();
         match transport {
@@ -337,25 +358,40 @@ impl Worker {
     /// Wakes whatever transport task waits on this session.
     pub fn wake(&mut self, key: usize) {
         if let Some(conn) = self.conns.get_mut(key) {
-            if let Some(w) = conn.ws_waker.take() {
-                w.wake();
-            }
-            if let Some(w) = conn.poll_waker.take() {
-                w.wake();
-            }
+            conn.wake_transports();
         }
     }
 
-    /// Removes a closed session once no transport task refers to it.
+    /// Removes a closed session once no transport task refers to it. A polling session whose
+    /// client has not collected its last packets (the close packet among them) lingers until
+    /// the next GET takes them or [`LINGER_MS`] passes: without it a client polling between
+    /// two requests would find "Session ID unknown" instead of a clean close.
     pub fn reap(&mut self, key: usize) {
-        let remove = matches!(self.conns.get(key), Some(c) if c.closed && c.attached == 0);
-        if remove {
-            let conn = self.conns.remove(key);
-            self.by_sid.remove(&conn.sid);
-            match conn.counted {
-                Transport::Polling => self.stats().sessions_polling.sub(1),
-                Transport::WebSocket => self.stats().sessions_websocket.sub(1),
+        let now = self.now();
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if !c.closed || c.attached != 0 {
+            return;
+        }
+        let undelivered = c.counted == Transport::Polling && c.eio.queued_bytes() > 0;
+        if undelivered {
+            match c.linger_until {
+                None => {
+                    c.linger_until = Some(now + LINGER_MS);
+                    self.timers.push(Reverse((now + LINGER_MS, key)));
+                    c.armed = now + LINGER_MS;
+                    return;
+                }
+                Some(until) if until > now => return,
+                Some(_) => {}
             }
+        }
+        let conn = self.conns.remove(key);
+        self.by_sid.remove(&conn.sid);
+        match conn.counted {
+            Transport::Polling => self.stats().sessions_polling.sub(1),
+            Transport::WebSocket => self.stats().sessions_websocket.sub(1),
         }
     }
 
@@ -498,10 +534,8 @@ impl Worker {
             }
             if !ok {
                 full.push(key);
-            } else if let Some(w) = conn.ws_waker.take() {
-                w.wake();
-            } else if let Some(w) = conn.poll_waker.take() {
-                w.wake();
+            } else {
+                conn.wake_transports();
             }
         }
         for key in full {
@@ -997,11 +1031,7 @@ impl Worker {
             return;
         }
         self.all_stats[self.shard.index()].frames_out.add(1);
-        if let Some(w) = conn.ws_waker.take() {
-            w.wake();
-        } else if let Some(w) = conn.poll_waker.take() {
-            w.wake();
-        }
+        conn.wake_transports();
     }
 
     /// A protocol violation: close the session.
