@@ -12,6 +12,11 @@
 //   {"type":"disconnected","sockets":N,"reasons":{"transport close":N},
 //    "by_kind":{"websocket":{...},"polling":{...},"upgrade":{...}}}
 //       once every socket has seen `disconnect`, then exits 0;
+//   {"type":"waiting","ready":R,"total":N,"stuck":S,"first":[...]} every 5 s until ready: the
+//       first sockets not yet ready, with their transport, whether the upgrade probe was
+//       answered (`probing`: the client got `3probe`) and any `upgradeError` (failure context);
+//   {"type":"unexpected","kind","reason","description","context"} for the first disconnect of
+//       each kind whose reason is not `transport close` (the XHR status and body, if any);
 //   {"type":"fatal","message":"..."} on a connect_error (then exits 1).
 'use strict';
 
@@ -34,6 +39,14 @@ const reasons = {};
 const sockets = [];
 const byKind = {};
 const explained = {};
+const states = [];
+
+// Until every socket is ready, say every 5 s which are not (the test's failure context).
+const progress = setInterval(() => {
+  if (ready === total) { clearInterval(progress); return; }
+  const stuck = states.map((f) => f()).filter((st) => !(st.connected && st.upgraded));
+  out({ type: 'waiting', ready, total, stuck: stuck.length, first: stuck.slice(0, 5) });
+}, 5000);
 
 for (const [i, transports] of plan.entries()) {
   const opts = { path: cfg.path, auth: { token: cfg.token }, forceNew: true, reconnection: false };
@@ -47,7 +60,15 @@ for (const [i, transports] of plan.entries()) {
       if (ready === total) report();
     }
   };
+  states.push(() => ({ i, kind: transports ? transports[0] : 'upgrade', connected, upgraded,
+    transport: socket.io.engine && socket.io.engine.transport && socket.io.engine.transport.name,
+    engine: socket.io.engine && socket.io.engine.readyState, sid: socket.io.engine && socket.io.engine.id,
+    probing, upgradeError }));
+  let upgradeError = null;
+  let probing = false;
   socket.io.on('open', () => {
+    socket.io.engine.on('upgrading', () => { probing = true; });
+    socket.io.engine.on('upgradeError', (e) => { upgradeError = String(e && e.message || e); });
     socket.io.engine.on('upgrade', () => { upgraded = true; check(); });
   });
   socket.on('connect', () => { connected = true; check(); });
