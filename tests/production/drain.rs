@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -47,17 +47,23 @@ fn sigterm_under_traffic_every_client_still_reconnects() {
     let mut server = Server::gateway(&["--drain-timeout-ms", "20000"]);
     let mut swarm = start_swarm(&server, PER_KIND / 2);
     let stop = Arc::new(AtomicBool::new(false));
+    let published = Arc::new(AtomicU64::new(0));
     let publisher = {
-        let (stop, port) = (stop.clone(), server.port);
-        std::thread::spawn(move || publish_until(port, &stop))
+        let (stop, published, port) = (stop.clone(), published.clone(), server.port);
+        std::thread::spawn(move || publish_until(port, &stop, &published))
     };
-    // A few publishes land before the signal (the publisher counts them).
-    std::thread::sleep(Duration::from_millis(200));
+    // Signal once events are flowing (a few publishes answered 200).
+    let deadline = Instant::now() + DEADLINE;
+    while published.load(Ordering::Relaxed) < 3 {
+        if Instant::now() > deadline {
+            server.fail("publishes never got through before the drain");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     server.signal(libc::SIGTERM);
     let gone = swarm.expect("every socket's disconnect", |v| v["type"] == "disconnected");
     stop.store(true, Ordering::Relaxed);
-    let published = publisher.join().expect("the publisher thread");
-    assert!(published > 0, "no publish got through before the drain");
+    publisher.join().expect("the publisher thread");
     let reasons = gone["reasons"].as_object().cloned().unwrap_or_default();
     let total: u64 = reasons.values().filter_map(Value::as_u64).sum();
     assert_eq!(total, 3 * (PER_KIND / 2), "{gone}");
@@ -145,9 +151,9 @@ fn start_swarm(server: &Server, per_kind: u64) -> Node {
     swarm
 }
 
-/// Publishes `system:alert` every 5 ms until `stop` or until the server stops answering;
-/// returns how many publishes succeeded.
-fn publish_until(port: u16, stop: &AtomicBool) -> u64 {
+/// Publishes `system:alert` every 5 ms until `stop` or until the server stops answering,
+/// counting the publishes answered 200 in `published`.
+fn publish_until(port: u16, stop: &AtomicBool, published: &AtomicU64) {
     let body = r#"{"event":"system:alert","data":{"message":"drain test","severity":"info"}}"#;
     let request = format!(
         "POST /api/v1/emit HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
@@ -155,7 +161,6 @@ fn publish_until(port: u16, stop: &AtomicBool) -> u64 {
          Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let mut ok = 0;
     // At most 2000 requests (10 s at 5 ms): bounded whatever happens.
     for _ in 0..2000 {
         if stop.load(Ordering::Relaxed) {
@@ -172,11 +177,10 @@ fn publish_until(port: u16, stop: &AtomicBool) -> u64 {
             break;
         }
         if response.starts_with(b"HTTP/1.1 200") {
-            ok += 1;
+            published.fetch_add(1, Ordering::Relaxed);
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    ok
 }
 
 /// A server whose sessions never time out during the test (pings every 10 minutes) and whose
