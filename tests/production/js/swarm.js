@@ -54,6 +54,8 @@ for (const [i, transports] of plan.entries()) {
   const socket = io(cfg.url, opts);
   let connected = false;
   let upgraded = transports !== null;
+  let upgradeError = null;
+  let probing = false;
   const check = () => {
     if (connected && upgraded) {
       ready += 1;
@@ -64,8 +66,6 @@ for (const [i, transports] of plan.entries()) {
     transport: socket.io.engine && socket.io.engine.transport && socket.io.engine.transport.name,
     engine: socket.io.engine && socket.io.engine.readyState, sid: socket.io.engine && socket.io.engine.id,
     probing, upgradeError }));
-  let upgradeError = null;
-  let probing = false;
   socket.io.on('open', () => {
     socket.io.engine.on('upgrading', () => { probing = true; });
     socket.io.engine.on('upgradeError', (e) => { upgradeError = String(e && e.message || e); });
