@@ -1036,10 +1036,13 @@ impl Worker {
 
     /// A protocol violation: close the session.
     pub fn parse_error(&mut self, key: usize) {
+        let now = self.now();
         if let Some(conn) = self.conns.get_mut(key) {
             conn.pending_binary = None;
+            let from = conn.eio.transport();
+            conn.eio.handle_invalid_packet(from, now);
         }
-        self.close_session(key);
+        self.after(key);
     }
 
     /// Feeds one decoded Engine.IO packet from `from` into session `key`.
