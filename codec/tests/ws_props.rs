@@ -234,4 +234,3 @@ proptest! {
         prop_assert_eq!(fast, slow);
     }
 }
-
