@@ -1,0 +1,535 @@
+//! The scenarios: what each one connects, drives and measures, and the report it produces.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::clients::{self, ClientConfig, Shared, Transport, WorkerStats};
+use crate::clock;
+use crate::histogram::Histogram;
+use crate::publisher::{self, Pace, PublishConfig, PublishStats};
+use crate::sys::{self, ProcSample};
+
+/// What a scenario drives once its clients are connected.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// A publisher broadcasts to every client in `dashboard`.
+    Broadcast(Pace),
+    /// Connect, measure memory, hold.
+    ConnectStorm,
+    /// Closed-loop heartbeat → heartbeat_ack per client.
+    RequestResponse,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub kind: Kind,
+    pub clients: usize,
+    pub transport: Transport,
+    pub duration: Duration,
+    /// Handshakes in flight across all workers.
+    pub handshakes: usize,
+}
+
+/// The named scenarios of the benchmark plan.
+pub const NAMES: [&str; 6] = [
+    "fanout-1k",
+    "fanout-5k",
+    "latency",
+    "connect-storm",
+    "reqresp",
+    "polling",
+];
+
+/// Saturating publishers keep at most this many publishes not yet fully delivered.
+pub const DEFAULT_MAX_LAG: u64 = 32;
+
+impl Scenario {
+    /// A named scenario with its planned sizes.
+    pub fn preset(name: &str) -> Option<Scenario> {
+        let saturate = Kind::Broadcast(Pace::Saturate {
+            max_lag: DEFAULT_MAX_LAG,
+        });
+        let (kind, clients, transport, secs) = match name {
+            "fanout-1k" => (saturate, 1_000, Transport::WebSocket, 8),
+            "fanout-5k" => (saturate, 5_000, Transport::WebSocket, 8),
+            "latency" => (
+                Kind::Broadcast(Pace::Rate { per_sec: 10.0 }),
+                1_000,
+                Transport::WebSocket,
+                10,
+            ),
+            "connect-storm" => (Kind::ConnectStorm, 10_000, Transport::WebSocket, 0),
+            "reqresp" => (Kind::RequestResponse, 100, Transport::WebSocket, 10),
+            "polling" => (saturate, 1_000, Transport::Polling, 8),
+            _ => return None,
+        };
+        Some(Scenario {
+            name: name.to_owned(),
+            kind,
+            clients,
+            transport,
+            duration: Duration::from_secs(secs),
+            handshakes: 64,
+        })
+    }
+}
+
+/// Where and as whom the generator connects.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub addr: std::net::SocketAddr,
+    pub path: String,
+    pub jwt_secret: String,
+    pub api_key: String,
+    pub server_pid: Option<u32>,
+}
+
+/// Generator-side knobs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub threads: usize,
+    pub in_flight: usize,
+    pub data_bytes: usize,
+    /// Longest wait for all clients to connect.
+    pub connect_timeout: Duration,
+    pub busy_poll: bool,
+}
+
+/// Everything measured in one scenario run.
+#[derive(Debug)]
+pub struct Outcome {
+    pub scenario: Scenario,
+    pub target: String,
+    pub threads: usize,
+    /// Publish connections (most publishes in flight).
+    pub in_flight: usize,
+    pub busy_poll: bool,
+    pub connected: u64,
+    pub failed: u64,
+    pub dropped: u64,
+    pub connect_wall: Duration,
+    pub connect_server_cpu: Option<Duration>,
+    /// Server RSS before any client, and with every client connected.
+    pub rss_before_kib: Option<u64>,
+    pub rss_after_kib: Option<u64>,
+    /// The measured phase (publishing + drain, or the heartbeat loop).
+    pub wall: Duration,
+    pub server_cpu: Option<Duration>,
+    pub gen_cpu: Duration,
+    pub stats: WorkerStats,
+    pub publish: Option<PublishStats>,
+}
+
+/// Runs one scenario against one target and returns what it measured.
+pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
+    let sample = || target.server_pid.and_then(|pid| sys::sample(pid).ok());
+    let before = sample();
+    let threads = opts.threads.clamp(1, sc.clients.max(1));
+    let cfg = Arc::new(ClientConfig {
+        addr: target.addr,
+        host: target.addr.to_string(),
+        path: target.path.clone(),
+        transport: sc.transport,
+        heartbeat: sc.kind == Kind::RequestResponse,
+        handshake_budget: sc.handshakes.div_ceil(threads).max(1),
+        busy_poll: opts.busy_poll,
+    });
+    let shared = Arc::new(Shared::default());
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        + 3600;
+
+    // Tokens are signed before the clock starts: the storm measures the server, not HMAC here.
+    let mut handles = Vec::with_capacity(threads);
+    let gen_cpu_start = sys::self_cpu();
+    let mut connect_start = 0;
+    for t in 0..threads {
+        let tokens: Vec<String> = (t..sc.clients)
+            .step_by(threads)
+            .map(|i| crate::jwt::token(&target.jwt_secret, &format!("loadgen-{i}"), exp))
+            .collect();
+        if t == 0 {
+            connect_start = clock::now_ns();
+        }
+        let (cfg, shared) = (cfg.clone(), shared.clone());
+        handles.push(std::thread::spawn(move || {
+            clients::run_worker(cfg, shared, tokens)
+        }));
+    }
+
+    // Connect phase: until every client connected or failed, or no progress for 10 s.
+    let mut last_progress = (0, clock::now_ns());
+    loop {
+        let done = shared.connected.load(Ordering::Relaxed) + shared.failed.load(Ordering::Relaxed);
+        let now = clock::now_ns();
+        if done >= sc.clients as u64 {
+            break;
+        }
+        if done != last_progress.0 {
+            last_progress = (done, now);
+        }
+        let stalled = now - last_progress.1 > 10_000_000_000;
+        if stalled || now - connect_start > opts.connect_timeout.as_nanos() as u64 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let connect_wall = Duration::from_nanos(clock::now_ns() - connect_start);
+    let after_connect = sample();
+    let connected = shared.connected.load(Ordering::Relaxed);
+
+    let phase_start_ns = clock::now_ns();
+    let phase_sample = after_connect;
+    let mut publish = None;
+    let mut rss_after_kib = after_connect.map(|s| s.rss_kib);
+    match sc.kind {
+        Kind::ConnectStorm => {
+            // Let the server settle (lazy allocations, GC) with everyone still connected.
+            std::thread::sleep(Duration::from_secs(1));
+            rss_after_kib = sample().map(|s| s.rss_kib);
+        }
+        Kind::RequestResponse => {
+            shared.running.store(true, Ordering::Relaxed);
+            std::thread::sleep(sc.duration);
+            shared.running.store(false, Ordering::Relaxed);
+        }
+        Kind::Broadcast(pace) => {
+            let pcfg = PublishConfig {
+                addr: target.addr,
+                host: target.addr.to_string(),
+                api_key: target.api_key.clone(),
+                rooms: vec!["dashboard".into()],
+                in_flight: opts.in_flight,
+                pace,
+                duration: sc.duration,
+                data_bytes: opts.data_bytes,
+                receivers: connected,
+                busy_poll: opts.busy_poll,
+            };
+            let pshared = shared.clone();
+            let pstats = std::thread::spawn(move || publisher::run_publisher(&pcfg, pshared))
+                .join()
+                .unwrap_or_else(|_| PublishStats {
+                    errors: vec!["publisher thread panicked".into()],
+                    ..PublishStats::default()
+                });
+            drain(&shared, pstats.delivered_sum);
+            publish = Some(pstats);
+        }
+    }
+    let phase_end_ns = clock::now_ns();
+    let end_sample = sample();
+    let gen_cpu = sys::self_cpu().saturating_sub(gen_cpu_start);
+
+    shared.stop.store(true, Ordering::Relaxed);
+    let mut stats = WorkerStats::default();
+    for h in handles {
+        match h.join() {
+            Ok(s) => stats.merge(&s),
+            Err(_) => stats.errors.push("worker thread panicked".into()),
+        }
+    }
+    let cpu_between = |a: Option<ProcSample>, b: Option<ProcSample>| match (a, b) {
+        (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
+        _ => None,
+    };
+    Outcome {
+        scenario: sc.clone(),
+        target: target.name.clone(),
+        threads,
+        in_flight: opts.in_flight,
+        busy_poll: opts.busy_poll,
+        connected,
+        failed: shared.failed.load(Ordering::Relaxed),
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        connect_wall,
+        connect_server_cpu: cpu_between(before, after_connect),
+        rss_before_kib: before.map(|s| s.rss_kib),
+        rss_after_kib,
+        wall: Duration::from_nanos(phase_end_ns - phase_start_ns),
+        server_cpu: cpu_between(phase_sample, end_sample),
+        gen_cpu,
+        stats,
+        publish,
+    }
+}
+
+/// Waits until the receivers have seen every delivery the server reported, or until deliveries
+/// stop arriving for 1 s (lost or still queued: the report shows the gap), at most 10 s.
+fn drain(shared: &Shared, expected: u64) {
+    let start = clock::now_ns();
+    let mut last = (shared.deliveries.load(Ordering::Relaxed), start);
+    loop {
+        let seen = shared.deliveries.load(Ordering::Relaxed);
+        let now = clock::now_ns();
+        if seen >= expected || now - start > 10_000_000_000 {
+            return;
+        }
+        if seen != last.0 {
+            last = (seen, now);
+        } else if now - last.1 > 1_000_000_000 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+impl Outcome {
+    /// Deliveries (or acks, or connects) per second of the measured phase.
+    fn rate(&self) -> Option<f64> {
+        match self.scenario.kind {
+            Kind::Broadcast(_) => {
+                let p = self.publish.as_ref()?;
+                let span = self.stats.last_delivery_ns.checked_sub(p.first_send_ns)?;
+                (span > 0).then(|| self.stats.deliveries as f64 / (span as f64 / 1e9))
+            }
+            Kind::RequestResponse => Some(self.stats.acks as f64 / self.wall.as_secs_f64()),
+            Kind::ConnectStorm => Some(self.connected as f64 / self.connect_wall.as_secs_f64()),
+        }
+    }
+
+    /// The scenario's count of work items (deliveries, acks, connects).
+    fn work(&self) -> u64 {
+        match self.scenario.kind {
+            Kind::Broadcast(_) => self.stats.deliveries,
+            Kind::RequestResponse => self.stats.acks,
+            Kind::ConnectStorm => self.connected,
+        }
+    }
+
+    fn work_cpu(&self) -> Option<Duration> {
+        match self.scenario.kind {
+            Kind::ConnectStorm => self.connect_server_cpu,
+            _ => self.server_cpu,
+        }
+    }
+
+    fn latency(&self) -> &Histogram {
+        match self.scenario.kind {
+            Kind::Broadcast(_) => &self.stats.delivery_ns,
+            Kind::RequestResponse => &self.stats.ack_ns,
+            Kind::ConnectStorm => &self.stats.connect_ns,
+        }
+    }
+
+    fn unit(&self) -> &'static str {
+        match self.scenario.kind {
+            Kind::Broadcast(_) => "deliveries",
+            Kind::RequestResponse => "acks",
+            Kind::ConnectStorm => "connects",
+        }
+    }
+
+    /// One JSON object per scenario run, flat, for the comparison script.
+    pub fn to_json(&self) -> Value {
+        let us = |ns: Option<u64>| ns.map(|v| (v as f64 / 1000.0 * 10.0).round() / 10.0);
+        let lat = self.latency();
+        let work_cpu = self.work_cpu().map(|d| d.as_secs_f64());
+        let wall = match self.scenario.kind {
+            Kind::ConnectStorm => self.connect_wall,
+            _ => self.wall,
+        };
+        let gen_cores = sys::allowed_cpus();
+        let mut v = json!({
+            "scenario": self.scenario.name,
+            "target": self.target,
+            "transport": match self.scenario.transport { Transport::WebSocket => "websocket", Transport::Polling => "polling" },
+            "clients": self.scenario.clients,
+            "connected": self.connected,
+            "failed": self.failed,
+            "dropped": self.dropped,
+            "unit": self.unit(),
+            "count": self.work(),
+            "rate_per_s": self.rate().map(round1),
+            "server_cpu_s": work_cpu.map(round3),
+            "per_server_cpu_s": work_cpu.filter(|c| *c > 0.0).map(|c| round1(self.work() as f64 / c)),
+            "server_cpu_util": work_cpu.map(|c| round3(c / wall.as_secs_f64())),
+            "p50_us": us(lat.quantile(0.5)),
+            "p99_us": us(lat.quantile(0.99)),
+            "p999_us": us(lat.quantile(0.999)),
+            "max_us": us(lat.max()),
+            "min_us": us(lat.min()),
+            "mean_us": lat.mean().map(|m| round1(m / 1000.0)),
+            "samples": lat.count(),
+            "connect_p50_us": us(self.stats.connect_ns.quantile(0.5)),
+            "connect_p99_us": us(self.stats.connect_ns.quantile(0.99)),
+            "connect_s": round3(self.connect_wall.as_secs_f64()),
+            "phase_s": round3(self.wall.as_secs_f64()),
+            "gen_threads": self.threads,
+            "gen_cpu_s": round3(self.gen_cpu.as_secs_f64()),
+            "gen_cores": gen_cores,
+            "gen_busy_poll": self.busy_poll,
+            "malformed": self.stats.malformed,
+            "errors": self.stats.errors,
+        });
+        if let Some(p) = &self.publish {
+            v["published"] = json!(p.published);
+            v["expected"] = json!(p.delivered_sum);
+            v["publish_failures"] = json!(p.failures);
+            v["publish_late"] = json!(p.late);
+            v["api_p50_us"] = json!(us(p.api_ns.quantile(0.5)));
+            v["api_p99_us"] = json!(us(p.api_ns.quantile(0.99)));
+            if !p.errors.is_empty() {
+                v["publish_errors"] = json!(p.errors);
+            }
+            if let Kind::Broadcast(pace) = self.scenario.kind {
+                v["pace"] = json!(match pace {
+                    Pace::Saturate { max_lag } =>
+                        format!("saturate, {} in flight, max lag {max_lag}", self.in_flight),
+                    Pace::Rate { per_sec } => format!("{per_sec}/s"),
+                });
+            }
+        }
+        if let (Some(b), Some(a)) = (self.rss_before_kib, self.rss_after_kib) {
+            v["rss_before_kib"] = json!(b);
+            v["rss_after_kib"] = json!(a);
+            if self.connected > 0 {
+                v["kib_per_conn"] = json!(round3((a as f64 - b as f64) / self.connected as f64));
+            }
+        }
+        v
+    }
+
+    /// The human-readable summary.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let fmt_us =
+            |ns: Option<u64>| ns.map_or("-".into(), |v| format!("{:.0}", v as f64 / 1000.0));
+        let lat = self.latency();
+        let _ = writeln!(
+            s,
+            "== {} against {} ({} clients, {}) ==",
+            self.scenario.name,
+            self.target,
+            self.scenario.clients,
+            match self.scenario.transport {
+                Transport::WebSocket => "websocket",
+                Transport::Polling => "polling",
+            }
+        );
+        let _ = writeln!(
+            s,
+            "  connected {} / failed {} / dropped {} in {:.2} s (connect p50 {} µs, p99 {} µs)",
+            self.connected,
+            self.failed,
+            self.dropped,
+            self.connect_wall.as_secs_f64(),
+            fmt_us(self.stats.connect_ns.quantile(0.5)),
+            fmt_us(self.stats.connect_ns.quantile(0.99)),
+        );
+        if let Some(p) = &self.publish {
+            let _ = writeln!(
+                s,
+                "  published {} ({} failed, {} late), server reported {} deliveries, received {}",
+                p.published, p.failures, p.late, p.delivered_sum, self.stats.deliveries
+            );
+        }
+        let rate = self.rate().map_or("-".into(), |r| format!("{r:.0}"));
+        let per_cpu = self
+            .work_cpu()
+            .filter(|c| !c.is_zero())
+            .map_or("-".into(), |c| {
+                format!("{:.0}", self.work() as f64 / c.as_secs_f64())
+            });
+        let _ = writeln!(
+            s,
+            "  {} {}: {rate}/s, {per_cpu} per server CPU-second (server CPU {})",
+            self.work(),
+            self.unit(),
+            self.work_cpu()
+                .map_or("-".into(), |c| format!("{:.2} s", c.as_secs_f64())),
+        );
+        let _ = writeln!(
+            s,
+            "  latency p50 {} µs, p99 {} µs, p99.9 {} µs, max {} µs",
+            fmt_us(lat.quantile(0.5)),
+            fmt_us(lat.quantile(0.99)),
+            fmt_us(lat.quantile(0.999)),
+            fmt_us(lat.max()),
+        );
+        if let (Some(b), Some(a)) = (self.rss_before_kib, self.rss_after_kib) {
+            let per = if self.connected > 0 {
+                format!("{:.2}", (a as f64 - b as f64) / self.connected as f64)
+            } else {
+                "-".into()
+            };
+            let _ = writeln!(
+                s,
+                "  server RSS {b} KiB → {a} KiB: {per} KiB per connection"
+            );
+        }
+        let wall = self.connect_wall + self.wall;
+        let _ = writeln!(
+            s,
+            "  generator: {} threads, {:.2} s CPU over {:.2} s ({:.0} % of {} core(s))",
+            self.threads,
+            self.gen_cpu.as_secs_f64(),
+            wall.as_secs_f64(),
+            100.0 * self.gen_cpu.as_secs_f64() / wall.as_secs_f64() / sys::allowed_cpus() as f64,
+            sys::allowed_cpus(),
+        );
+        for e in self
+            .stats
+            .errors
+            .iter()
+            .chain(self.publish.iter().flat_map(|p| p.errors.iter()))
+        {
+            let _ = writeln!(s, "  error: {e}");
+        }
+        s
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_scenario_has_a_preset() {
+        for name in NAMES {
+            let sc = Scenario::preset(name).expect("preset");
+            assert_eq!(sc.name, name);
+            assert!(sc.clients >= 100);
+        }
+        assert!(Scenario::preset("nope").is_none());
+    }
+
+    #[test]
+    fn planned_sizes() {
+        let cases: &[(&str, usize, u64)] = &[
+            ("fanout-1k", 1_000, 8),
+            ("fanout-5k", 5_000, 8),
+            ("latency", 1_000, 10),
+            ("connect-storm", 10_000, 0),
+            ("reqresp", 100, 10),
+            ("polling", 1_000, 8),
+        ];
+        for (name, clients, secs) in cases {
+            let sc = Scenario::preset(name).expect("preset");
+            assert_eq!(
+                (sc.clients, sc.duration.as_secs()),
+                (*clients, *secs),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            Scenario::preset("polling").map(|s| s.transport),
+            Some(Transport::Polling)
+        );
+    }
+}

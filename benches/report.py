@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Turns the load generator's JSON lines into the comparison table (stdout) and, with --doc,
+into docs/BENCHMARKS.md. Standard library only; called by benches/compare.sh.
+
+    report.py RESULTS.jsonl --base ringcast [--meta META.json --doc docs/BENCHMARKS.md]
+
+Ratios say how many times better the base target is than each other one: throughput is
+base / peer, latency and memory are peer / base. So > 1 always favours the base.
+"""
+
+import argparse
+import json
+import sys
+
+# (key in the JSON line, label, higher_is_better, format)
+BROADCAST = [
+    ("rate_per_s", "deliveries/s", True, "{:,.0f}"),
+    ("per_server_cpu_s", "deliveries per server CPU-s", True, "{:,.0f}"),
+    ("p50_us", "latency p50 (µs)", False, "{:,.0f}"),
+    ("p99_us", "latency p99 (µs)", False, "{:,.0f}"),
+    ("p999_us", "latency p99.9 (µs)", False, "{:,.0f}"),
+]
+METRICS = {
+    "fanout-1k": BROADCAST,
+    "fanout-5k": BROADCAST,
+    "polling": BROADCAST,
+    "latency": [
+        ("p50_us", "latency p50 (µs)", False, "{:,.0f}"),
+        ("p99_us", "latency p99 (µs)", False, "{:,.0f}"),
+        ("p999_us", "latency p99.9 (µs)", False, "{:,.0f}"),
+        ("per_server_cpu_s", "deliveries per server CPU-s", True, "{:,.0f}"),
+    ],
+    "connect-storm": [
+        ("rate_per_s", "connects/s", True, "{:,.0f}"),
+        ("per_server_cpu_s", "connects per server CPU-s", True, "{:,.0f}"),
+        ("p50_us", "connect p50 (µs)", False, "{:,.0f}"),
+        ("p99_us", "connect p99 (µs)", False, "{:,.0f}"),
+        ("p999_us", "connect p99.9 (µs)", False, "{:,.0f}"),
+        ("kib_per_conn", "server KiB per connection", False, "{:,.1f}"),
+    ],
+    "reqresp": [
+        ("rate_per_s", "acks/s", True, "{:,.0f}"),
+        ("per_server_cpu_s", "acks per server CPU-s", True, "{:,.0f}"),
+        ("p50_us", "latency p50 (µs)", False, "{:,.0f}"),
+        ("p99_us", "latency p99 (µs)", False, "{:,.0f}"),
+        ("p999_us", "latency p99.9 (µs)", False, "{:,.0f}"),
+    ],
+}
+COMMON = [
+    ("server_cpu_util", "server CPU (cores busy)", None, "{:.2f}"),
+    ("gen_util", "generator CPU (share of its cores)", None, "{:.0%}"),
+]
+ORDER = ["fanout-1k", "fanout-5k", "latency", "connect-storm", "reqresp", "polling"]
+
+
+def load(path):
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            # The generator's CPU is counted over connect + measured phase, like its wall time.
+            total = (r.get("connect_s") or 0) + (r.get("phase_s") or 0)
+            if r.get("gen_cpu_s") is not None and total > 0 and r.get("gen_cores"):
+                r["gen_util"] = r["gen_cpu_s"] / total / r["gen_cores"]
+            # The last run of a (scenario, target) pair wins: reruns replace.
+            runs[(r["scenario"], r["target"])] = r
+    return runs
+
+
+def problems(r):
+    """Why a run's numbers deserve a footnote, or None."""
+    notes = []
+    if r.get("failed"):
+        notes.append(f"{r['failed']} of {r['clients']} clients failed to connect")
+    if r.get("dropped"):
+        notes.append(f"{r['dropped']} sessions dropped by the server")
+    exp, got = r.get("expected"), r.get("count")
+    if exp is not None and got is not None and got < exp:
+        notes.append(f"received {got:,} of {exp:,} deliveries the server reported")
+    if r.get("publish_failures"):
+        notes.append(f"{r['publish_failures']} publishes failed")
+    if r.get("errors"):
+        notes.append("errors: " + "; ".join(r["errors"][:2]))
+    return "; ".join(notes) or None
+
+
+def fmt(v, f):
+    return "–" if v is None else f.format(v)
+
+
+def table(runs, base, targets):
+    others = [t for t in targets if t != base]
+    head = ["scenario", "metric"] + targets + [f"{base} vs {t}" for t in others]
+    rows, notes = [], []
+    scenarios = [s for s in ORDER if any((s, t) in runs for t in targets)]
+    scenarios += sorted({s for s, _ in runs} - set(scenarios))
+    for sc in scenarios:
+        for t in targets:
+            r = runs.get((sc, t))
+            if r is None:
+                continue
+            p = problems(r)
+            if p:
+                notes.append(f"{sc} / {t}: {p}")
+        first = True
+        for key, label, higher, f in METRICS.get(sc, BROADCAST) + COMMON:
+            vals = [runs.get((sc, t), {}).get(key) for t in targets]
+            if all(v is None for v in vals):
+                continue
+            row = [sc if first else "", label] + [fmt(v, f) for v in vals]
+            first = False
+            b = runs.get((sc, base), {}).get(key)
+            for t in others:
+                o = runs.get((sc, t), {}).get(key)
+                if higher is None or not b or not o:
+                    row.append("")
+                else:
+                    row.append(f"{(b / o if higher else o / b):.2f}×")
+            rows.append(row)
+    return head, rows, notes
+
+
+def markdown(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def plain(head, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    line = lambda r: "  ".join(str(x).rjust(w) if i > 1 else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--base", default="ringcast")
+    ap.add_argument("--targets", default=None, help="comma list, in column order")
+    ap.add_argument("--meta", help="JSON with machine, versions, commands (from compare.sh)")
+    ap.add_argument("--doc", help="write the Markdown report here")
+    a = ap.parse_args()
+    runs = load(a.results)
+    if not runs:
+        print("report.py: no results", file=sys.stderr)
+        return 1
+    seen = []
+    for _, t in runs:
+        if t not in seen:
+            seen.append(t)
+    targets = a.targets.split(",") if a.targets else seen
+    targets = [t for t in targets if t in seen]
+    if a.base in targets:
+        targets.remove(a.base)
+    targets.insert(0, a.base)
+    head, rows, notes = table(runs, a.base, targets)
+    print(plain(head, rows))
+    for n in notes:
+        print(f"  note: {n}")
+    if a.doc:
+        meta = json.load(open(a.meta)) if a.meta else {}
+        write_doc(a.doc, meta, head, rows, notes, a.base)
+    return 0
+
+
+def write_doc(path, meta, head, rows, notes, base):
+    m = meta.get("machine", {})
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `benches/compare.sh`; do not edit by hand (rerun it).",
+        "Every number is from one run on one machine, every peer measured in the same run.",
+        "",
+        "## Machine",
+        "",
+        f"- CPUs (`nproc`): {m.get('nproc', '?')}; model (`lscpu`): {m.get('cpu_model', '?')}",
+        f"- Kernel: {m.get('kernel', '?')}",
+        f"- Date: {meta.get('date', '?')}",
+        f"- Placement: {meta.get('placement', '?')}",
+        "",
+        "## Versions",
+        "",
+    ]
+    for k, v in meta.get("versions", {}).items():
+        lines.append(f"- {k}: {v}")
+    lines += [
+        "",
+        "## Method",
+        "",
+        "- Generator: `benches/loadgen` (`ringcast-loadgen`), std threads each running an epoll loop",
+        "  over non-blocking sockets, speaking Engine.IO v4 / Socket.IO v5 through `ringcast-codec`",
+        "  (masked client frames). Its own CPU is reported so a saturated generator is visible.",
+        "- Every server is started fresh for every scenario, pinned with `taskset`, and run until the",
+        "  scenario ends; server CPU (utime + stime) and RSS come from `/proc/PID/stat` and",
+        "  `/proc/PID/status` around the measured phase.",
+        "- fan-out: N WebSocket clients in `dashboard`; a publisher POSTs a 200-byte",
+        "  `agent:status_changed` to `/api/v1/emit` on 16 keep-alive connections (16 in flight) for the",
+        "  duration, never more than 32 publishes ahead of what the receivers have seen (so queues stay",
+        "  bounded and latency is end to end, not queue growth). Latency = receive − the `sent_ns`",
+        "  stamped in the payload (one clock: the generator's). deliveries/s = deliveries / (last",
+        "  delivery − first publish).",
+        "- latency: 1 000 clients, 10 publishes/s on a fixed schedule (open loop).",
+        "- connect-storm: 10 000 WebSocket connections (upgrade + CONNECT with a JWT each), 64",
+        "  handshakes in flight; connect latency = TCP connect start → CONNECT ack. KiB per connection",
+        "  = (RSS with everyone connected, 1 s after the last − RSS before the first) / connections.",
+        "- reqresp: 100 clients, each a closed loop of `heartbeat` → `heartbeat_ack`.",
+        "- polling: 1 000 long-polling clients (no upgrade), same publisher as fan-out.",
+        "- Ratios: how many times better the first column is: throughput base ÷ peer, latency and",
+        "  memory peer ÷ base (> 1 favours the base).",
+        "",
+        "## Commands",
+        "",
+        "```sh",
+    ]
+    lines += meta.get("commands", [])
+    lines += ["```", "", "## Results", "", markdown(head, rows), ""]
+    if notes:
+        lines += ["Notes on individual runs:", ""] + [f"- {n}" for n in notes] + [""]
+    if meta.get("remarks"):
+        lines += ["## Remarks", ""] + [f"- {r}" for r in meta["remarks"]] + [""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

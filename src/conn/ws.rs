@@ -1,0 +1,277 @@
+//! The WebSocket transport: a reader loop on this task and a writer task, both driving the
+//! session that lives in the worker's slab.
+
+use std::future::poll_fn;
+use std::os::fd::AsRawFd;
+use std::task::Poll;
+
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt, OwnedWriteHalf, Splitable};
+use monoio::net::TcpStream;
+use ringcast_codec::eio::{self, Transport};
+use ringcast_codec::ws::{
+    Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame,
+};
+
+use crate::engine::worker::{ConnRef, Worker, with_worker};
+
+/// Smallest read: an idle websocket keeps only this much buffer (client messages here are
+/// subscribe/heartbeat events of 40–120 bytes), which is most of what keeps an idle
+/// connection small. A read that fills its space doubles the next one, up to [`MAX_READ`];
+/// the buffer shrinks back once a large message has been consumed.
+const MIN_READ: usize = 512;
+/// Largest single read.
+const MAX_READ: usize = 64 * 1024;
+/// Initial capacity of the writer's buffer.
+const READ_CHUNK: usize = 4096;
+/// A writer sends at most this much per write call (then comes back for more).
+const WRITE_BATCH: usize = 256 * 1024;
+
+/// Appends an unmasked text frame (used for the OPEN packet right after the 101).
+pub(crate) fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
+    let mut header = [0u8; ringcast_codec::ws::MAX_HEADER];
+    let n = FrameHeader {
+        fin: true,
+        rsv: 0,
+        opcode: OpCode::Text,
+        mask: None,
+        payload_len: payload.len() as u64,
+    }
+    .encode(&mut header);
+    out.extend_from_slice(&header[..n]);
+    out.extend_from_slice(payload);
+}
+
+/// Runs a websocket for session `r`. `first` holds bytes to send before anything else (the 101
+/// response, and for a new session the OPEN frame); `leftover` holds bytes read past the head.
+pub(crate) async fn run(
+    stream: TcpStream,
+    r: ConnRef,
+    first: Vec<u8>,
+    leftover: Vec<u8>,
+    permit: Option<crate::engine::limits::Permit>,
+) {
+    // Counts against the connection caps until the websocket ends.
+    let _permit = permit;
+    let fd = stream.as_raw_fd();
+    let max_message = with_worker(|w| {
+        if let Some(c) = w.conn(r) {
+            c.attached += 1;
+            c.ws_attached = true;
+            c.ws_fd = Some(fd);
+        }
+        w.config.session.max_payload
+    });
+    let (mut rd, wr) = stream.into_split();
+    let writer = monoio::spawn(writer(wr, r, fd, first));
+    let mut asm = Assembler::new(AssemblerConfig {
+        max_message,
+        require_mask: true,
+    });
+    let mut buf = leftover;
+    let mut want = MIN_READ;
+    'read: loop {
+        let mut pos = 0;
+        loop {
+            let step = asm.decode(&mut buf[pos..]);
+            let done = with_worker(|w| match step {
+                Err(e) => {
+                    tracing::debug!(error = ?e, "websocket protocol error");
+                    close_with(w, r, e.close_code());
+                    Err(())
+                }
+                Ok((0, None)) => Ok(None),
+                Ok((consumed, msg)) => {
+                    let keep = msg.map(|m| on_message(w, r, m)).unwrap_or(true);
+                    if keep { Ok(Some(consumed)) } else { Err(()) }
+                }
+            });
+            match done {
+                Ok(Some(consumed)) => pos += consumed,
+                Ok(None) => break,
+                Err(()) => break 'read,
+            }
+        }
+        buf.drain(..pos);
+        if buf.is_empty() && buf.capacity() > 2 * want {
+            buf = Vec::new();
+        }
+        if buf.capacity() - buf.len() < want {
+            buf.reserve(want);
+        }
+        let len = buf.len();
+        let space = buf.capacity() - len;
+        let (res, slice) = rd.read(buf.slice_mut(len..)).await;
+        buf = slice.into_inner();
+        match res {
+            Ok(n) if n > 0 => {
+                with_worker(|w| w.stats().bytes_in.add(n as u64));
+                want = if n == space {
+                    (want * 2).min(MAX_READ)
+                } else if n < want / 4 {
+                    (want / 2).max(MIN_READ)
+                } else {
+                    want
+                };
+            }
+            _ => break,
+        }
+    }
+    drop(buf);
+    with_worker(|w| {
+        let now = w.now();
+        if let Some(c) = w.conn(r) {
+            c.ws_attached = false;
+            c.eio.handle_transport_closed(Transport::WebSocket, now);
+        }
+        w.after(r.key);
+    });
+    let _ = writer.await;
+    with_worker(|w| {
+        if let Some(c) = w.conn(r) {
+            // Before the descriptor closes with `rd` below.
+            c.ws_fd = None;
+        }
+    });
+    drop(rd);
+    with_worker(|w| {
+        if let Some(c) = w.conn(r) {
+            c.attached = c.attached.saturating_sub(1);
+        }
+        w.after(r.key);
+    });
+}
+
+/// Handles one message; `false` stops reading.
+fn on_message(w: &mut Worker, r: ConnRef, msg: Message<'_>) -> bool {
+    match msg {
+        Message::Text(text) => match eio::decode_text(text) {
+            Ok(packet) => w.on_eio_packet(r.key, packet, Transport::WebSocket),
+            Err(e) => {
+                tracing::debug!(error = ?e, "bad Engine.IO packet on websocket");
+                w.parse_error(r.key);
+                close_with(w, r, CloseCode::PROTOCOL_ERROR);
+                return false;
+            }
+        },
+        Message::Binary(data) => {
+            w.on_eio_packet(r.key, eio::decode_binary(data), Transport::WebSocket)
+        }
+        Message::Ping(data) => {
+            if let Some(c) = w.conn(r) {
+                c.ws_control.push(OutFrame::new(OpCode::Pong, data));
+            }
+            w.wake(r.key);
+        }
+        Message::Pong(_) => {}
+        Message::Close(code) => {
+            // RFC 6455 §5.5.1: answer a close with a close, echoing the status code.
+            let code = code.map(|(c, _)| c).unwrap_or(CloseCode::NORMAL);
+            close_with(w, r, code);
+            return false;
+        }
+    }
+    w.conn(r).is_some_and(|c| c.ws_attached)
+}
+
+fn close_with(w: &mut Worker, r: ConnRef, code: CloseCode) {
+    if let Some(c) = w.conn(r)
+        && c.ws_close.is_none()
+    {
+        c.ws_close = Some(code);
+    }
+    w.wake(r.key);
+}
+
+enum Step {
+    Write,
+    Finish(Option<CloseCode>),
+}
+
+async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: Vec<u8>) {
+    let mut out = first;
+    if !out.is_empty() {
+        let (res, b) = wr.write_all(out).await;
+        out = b;
+        if res.is_err() {
+            shutdown(fd);
+            return;
+        }
+        out.clear();
+    }
+    loop {
+        let step = poll_fn(|cx| {
+            with_worker(|w| {
+                // RFC 6455 §7.4.1: 1001 "going away" when the server is shutting down.
+                let bye = if w.shutting_down {
+                    CloseCode::GOING_AWAY
+                } else {
+                    CloseCode::NORMAL
+                };
+                let Some(c) = w.conn(r) else {
+                    return Poll::Ready(Step::Finish(None));
+                };
+                for f in c.ws_control.drain(..) {
+                    out.extend_from_slice(f.bytes());
+                }
+                if c.ws_close.is_none() {
+                    while out.len() < WRITE_BATCH {
+                        match c.eio.poll_ws_frame() {
+                            Some(f) => out.extend_from_slice(f.bytes()),
+                            None => break,
+                        }
+                    }
+                }
+                if !out.is_empty() {
+                    return Poll::Ready(Step::Write);
+                }
+                if let Some(code) = c.ws_close {
+                    return Poll::Ready(Step::Finish(Some(code)));
+                }
+                if c.closed {
+                    return Poll::Ready(Step::Finish(Some(bye)));
+                }
+                if !c.ws_attached {
+                    return Poll::Ready(Step::Finish(None));
+                }
+                c.ws_waker = Some(cx.waker().clone());
+                Poll::Pending
+            })
+        })
+        .await;
+        match step {
+            Step::Write => {
+                let len = out.len() as u64;
+                let (res, b) = wr.write_all(out).await;
+                if res.is_ok() {
+                    with_worker(|w| w.stats().bytes_out.add(len));
+                }
+                out = b;
+                out.clear();
+                if out.capacity() > WRITE_BATCH {
+                    out = Vec::with_capacity(READ_CHUNK);
+                }
+                if res.is_err() {
+                    break;
+                }
+            }
+            Step::Finish(code) => {
+                if let Some(code) = code {
+                    let frame = OutFrame::close(code, "");
+                    let _ = wr.write_all(frame.bytes().to_vec()).await;
+                }
+                break;
+            }
+        }
+    }
+    shutdown(fd);
+}
+
+/// Shuts both directions so the reader's pending read completes and the task ends.
+fn shutdown(fd: i32) {
+    // SAFETY: `fd` belongs to the stream whose halves this connection still holds (the read half
+    // lives until after the writer is joined), so it is open; shutdown does not close it.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+    }
+}

@@ -1,0 +1,79 @@
+//! Per-worker counters, written by their worker only and summed by whoever reads them.
+//!
+//! Each worker owns one cache-line-aligned [`WorkerStats`]; with a single writer an update is a
+//! relaxed load and store (no locked read-modify-write, no cache line shared between cores), so
+//! counting a delivery costs about as much as not counting it. Readers (`/metrics`) sum the
+//! workers' values; a reading may be a few updates behind, never torn.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One counter or gauge with a single writer.
+#[derive(Debug, Default)]
+pub struct Cell(AtomicU64);
+
+impl Cell {
+    /// Adds `n` (only the owning worker calls this).
+    #[inline]
+    pub fn add(&self, n: u64) {
+        self.0.store(
+            self.0.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Subtracts `n` (gauges; only the owning worker calls this).
+    #[inline]
+    pub fn sub(&self, n: u64) {
+        self.0.store(
+            self.0.load(Ordering::Relaxed).wrapping_sub(n),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The current value.
+    #[inline]
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What one worker counts.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub struct WorkerStats {
+    /// Open Engine.IO sessions on long-polling (gauge).
+    pub sessions_polling: Cell,
+    /// Open Engine.IO sessions on WebSocket (gauge).
+    pub sessions_websocket: Cell,
+    /// Connected Socket.IO sockets (gauge).
+    pub sockets: Cell,
+    /// Room memberships on this worker (gauge).
+    pub memberships: Cell,
+    /// Engine.IO handshakes by transport.
+    pub handshakes_polling: Cell,
+    pub handshakes_websocket: Cell,
+    /// Completed polling → WebSocket upgrades.
+    pub upgrades: Cell,
+    /// CONNECTs refused (auth and namespace).
+    pub connects_refused: Cell,
+    /// Client events received.
+    pub events_in: Cell,
+    /// Frames queued to clients (events, acks, control).
+    pub frames_out: Cell,
+    /// Bytes read from and written to client connections.
+    pub bytes_in: Cell,
+    pub bytes_out: Cell,
+    /// Broadcasts fanned out on this worker, and sockets they reached.
+    pub broadcasts: Cell,
+    pub broadcast_recipients: Cell,
+    /// Sessions closed because their outbound queue passed its bound.
+    pub slow_consumer_disconnects: Cell,
+    /// Sessions closed for protocol violations.
+    pub protocol_errors: Cell,
+    /// Connections handed to the core owning their session.
+    pub handoffs: Cell,
+    /// HTTP requests outside the Engine.IO paths.
+    pub http_requests: Cell,
+    /// Connections refused at accept (node or per-IP cap).
+    pub connections_refused: Cell,
+}

@@ -1,0 +1,1051 @@
+//! Per-core state: sessions in a slab, the room index, timers, and the cross-core endpoint.
+//!
+//! One [`Worker`] per thread, reached through [`with_worker`]. Nothing here is shared between
+//! threads; other cores are reached only through [`Msg`]s on the mesh.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Instant;
+
+use bytes::Bytes;
+use ringcast_codec::Sink;
+use ringcast_codec::eio::{self, CloseReason, Session, Transport};
+use ringcast_codec::sio::{self, PacketType};
+use ringcast_codec::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
+use slab::Slab;
+use smallvec::SmallVec;
+
+use super::directory::Directory;
+use super::stats::WorkerStats;
+use super::{BroadcastOp, ConnectInfo, DisconnectReason, EngineConfig, Handler, Msg, Socket};
+use crate::cluster::{Publisher, RemoteCommand, Selector, SocketInfo};
+use crate::mesh::Mesh;
+use crate::room::Room;
+use crate::sid::{ShardId, Sid};
+
+thread_local! {
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+}
+
+/// Installs this thread's worker.
+pub(crate) fn install(worker: Worker) {
+    WORKER.with(|w| *w.borrow_mut() = Some(worker));
+}
+
+/// Runs `f` with this thread's worker. Never call it re-entrantly or across an `.await`.
+///
+/// # Panics
+/// Outside a worker thread (a programming error, never input-driven).
+pub(crate) fn with_worker<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
+    WORKER.with(|w| {
+        let mut guard = w.borrow_mut();
+        let worker = guard
+            .as_mut()
+            .expect("with_worker called outside a ringcast worker thread");
+        f(worker)
+    })
+}
+
+/// A handle on a session that survives slab-key reuse: the key plus the sid that must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnRef {
+    pub key: usize,
+    pub sid: Sid,
+}
+
+/// A Socket.IO socket: one namespace of an Engine.IO session.
+pub(crate) struct SocketSlot {
+    pub nsp: Room,
+    pub sid: Sid,
+    pub rooms: SmallVec<[Room; 4]>,
+    /// Broadcast sequence number of the last broadcast this socket received: a socket in
+    /// several target rooms is reached once without building a set per broadcast.
+    pub stamp: u64,
+    pub data: Box<dyn Any>,
+    pub next_ack: u64,
+    /// When [`Handler::on_deadline`] is due for this socket (worker clock, ms).
+    pub deadline: Option<u64>,
+}
+
+/// A BINARY_EVENT/BINARY_ACK waiting for its attachments.
+pub(crate) struct PendingBinary {
+    kind: PacketType,
+    nsp: String,
+    id: Option<u64>,
+    data: String,
+    assembler: sio::BinaryAssembler,
+}
+
+/// One Engine.IO session and its Socket.IO sockets.
+pub(crate) struct Conn {
+    pub sid: Sid,
+    pub eio: Session,
+    pub peer: SocketAddr,
+    pub sockets: SmallVec<[Option<SocketSlot>; 1]>,
+    pub pending_binary: Option<PendingBinary>,
+    /// WebSocket-level control frames (pong, close) for the websocket writer, ahead of the queue.
+    pub ws_control: SmallVec<[OutFrame; 1]>,
+    /// Close the websocket with this code once the queue is written.
+    pub ws_close: Option<CloseCode>,
+    pub ws_waker: Option<Waker>,
+    pub poll_waker: Option<Waker>,
+    /// Transport tasks attached (a websocket connection, a pending polling GET).
+    pub attached: u8,
+    pub ws_attached: bool,
+    /// Deadline armed in the timer heap (u64::MAX: none).
+    pub armed: u64,
+    pub connect_deadline: Option<u64>,
+    pub closed: bool,
+    /// Echo Engine.IO messages instead of running Socket.IO (see `EngineConfig::echo_paths`).
+    pub echo: bool,
+    /// The transport this session is counted under in the gauges.
+    pub counted: Transport,
+    /// The websocket's descriptor while its task runs (to cut off a peer that stopped reading).
+    pub ws_fd: Option<std::os::fd::RawFd>,
+}
+
+/// Per-core state.
+pub(crate) struct Worker {
+    pub shard: ShardId,
+    pub config: Arc<EngineConfig>,
+    pub handler: Arc<dyn Handler>,
+    pub mesh: Arc<Mesh<Msg>>,
+    pub directory: Arc<Directory>,
+    pub publisher: Option<Arc<dyn Publisher>>,
+    pub all_stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
+    pub conns: Slab<Conn>,
+    pub by_sid: HashMap<Sid, usize>,
+    /// Socket id → (session key, socket slot).
+    pub sockets: HashMap<Sid, (usize, usize)>,
+    /// Namespace → room → members (session key, socket slot).
+    pub rooms: HashMap<Room, HashMap<Room, Vec<(u32, u8)>>>,
+    pub stamp: u64,
+    timers: BinaryHeap<Reverse<(u64, usize)>>,
+    epoch: Instant,
+    /// Broadcasts waiting for other cores' delivery counts.
+    pub pending: Slab<PendingCount>,
+    /// Messages a full mesh queue handed back, per destination.
+    pub backlog: Vec<VecDeque<Msg>>,
+    pub shutting_down: bool,
+    /// Cancels the pending accept at shutdown.
+    pub stop_accepting: Option<monoio::io::Canceller>,
+}
+
+/// What every worker of a node shares.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub config: Arc<EngineConfig>,
+    pub handler: Arc<dyn Handler>,
+    pub mesh: Arc<Mesh<Msg>>,
+    pub directory: Arc<Directory>,
+    pub publisher: Option<Arc<dyn Publisher>>,
+    pub stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
+}
+
+/// Delivery counting for a broadcast that crossed cores.
+pub(crate) struct PendingCount {
+    pub remaining: usize,
+    pub counts: Vec<usize>,
+    pub waker: Option<Waker>,
+}
+
+impl Worker {
+    pub fn new(shard: ShardId, shared: Shared) -> Self {
+        let Shared {
+            config,
+            handler,
+            mesh,
+            directory,
+            publisher,
+            stats,
+            admission,
+        } = shared;
+        let workers = mesh.workers();
+        Worker {
+            shard,
+            config,
+            handler,
+            mesh,
+            directory,
+            publisher,
+            all_stats: stats,
+            admission,
+            conns: Slab::new(),
+            by_sid: HashMap::new(),
+            sockets: HashMap::new(),
+            rooms: HashMap::new(),
+            stamp: 0,
+            timers: BinaryHeap::new(),
+            epoch: Instant::now(),
+            pending: Slab::new(),
+            backlog: (0..workers).map(|_| VecDeque::new()).collect(),
+            shutting_down: false,
+            stop_accepting: None,
+        }
+    }
+
+    /// This worker's counters.
+    #[inline]
+    pub fn stats(&self) -> &WorkerStats {
+        &self.all_stats[self.shard.index()]
+    }
+
+    /// Milliseconds on this worker's monotonic clock (the codec's `now`).
+    pub fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    // ---- sessions ----
+
+    /// Creates a session on this core.
+    pub fn open_session(
+        &mut self,
+        transport: Transport,
+        peer: SocketAddr,
+        echo: bool,
+    ) -> std::io::Result<ConnRef> {
+        let sid = Sid::generate(self.shard)?;
+        let now = self.now();
+        let eio = Session::new(self.config.session, transport, now);
+        let key = self.conns.insert(Conn {
+            sid,
+            eio,
+            peer,
+            sockets: SmallVec::new(),
+            pending_binary: None,
+            ws_control: SmallVec::new(),
+            ws_close: None,
+            ws_waker: None,
+            poll_waker: None,
+            attached: 0,
+            ws_attached: false,
+            armed: u64::MAX,
+            connect_deadline: if echo {
+                None
+            } else {
+                Some(now + self.config.connect_timeout_ms)
+            },
+            closed: false,
+            echo,
+            counted: transport,
+            ws_fd: None,
+        });
+        let stats = self.stats();
+        match transport {
+            Transport::Polling => {
+                stats.handshakes_polling.add(1);
+                stats.sessions_polling.add(1);
+            }
+            Transport::WebSocket => {
+                stats.handshakes_websocket.add(1);
+                stats.sessions_websocket.add(1);
+            }
+        }
+        self.by_sid.insert(sid, key);
+        self.rearm(key);
+        Ok(ConnRef { key, sid })
+    }
+
+    /// The session `r` names, if it still exists.
+    pub fn conn(&mut self, r: ConnRef) -> Option<&mut Conn> {
+        self.conns.get_mut(r.key).filter(|c| c.sid == r.sid)
+    }
+
+    /// Looks a session up by the sid a client sent.
+    pub fn lookup(&self, sid: Sid) -> Option<ConnRef> {
+        self.by_sid.get(&sid).map(|&key| ConnRef { key, sid })
+    }
+
+    /// After any input to a session: wake its transports, handle closure, re-arm its timer.
+    pub fn after(&mut self, key: usize) {
+        let now = self.now();
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if let Some(reason) = conn.eio.poll_close() {
+            let reason = match reason {
+                CloseReason::ClientClose | CloseReason::TransportClose => {
+                    DisconnectReason::TransportClose
+                }
+                CloseReason::ServerClose => {
+                    if self.shutting_down {
+                        DisconnectReason::ServerShutdown
+                    } else {
+                        DisconnectReason::ServerNamespaceDisconnect
+                    }
+                }
+                CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+                CloseReason::ParseError | CloseReason::ConcurrentPoll => {
+                    DisconnectReason::ParseError
+                }
+                CloseReason::SlowConsumer => DisconnectReason::SlowConsumer,
+            };
+            match reason {
+                DisconnectReason::SlowConsumer => self.all_stats[self.shard.index()]
+                    .slow_consumer_disconnects
+                    .add(1),
+                DisconnectReason::ParseError => {
+                    self.all_stats[self.shard.index()].protocol_errors.add(1)
+                }
+                _ => {}
+            }
+            if matches!(
+                reason,
+                DisconnectReason::SlowConsumer | DisconnectReason::PingTimeout
+            ) && let Some(fd) = conn.ws_fd
+            {
+                // The peer is not reading: its writer may be parked in a send that will never
+                // finish. Shutting the socket down fails that send, so the task, the descriptor
+                // and the admission slot are released now rather than when the peer wakes up.
+                // SAFETY: `ws_fd` is set only while the websocket task holds the stream open
+                // (cleared before it drops it); shutdown does not close the descriptor.
+                unsafe {
+                    libc::shutdown(fd, libc::SHUT_RDWR);
+                }
+            }
+            if reason == DisconnectReason::SlowConsumer {
+                tracing::warn!(sid = %conn.sid, peer = %conn.peer, "disconnecting slow consumer: outbound queue over its bound");
+            } else {
+                tracing::debug!(sid = %conn.sid, reason = reason.as_str(), "session closed");
+            }
+            conn.closed = true;
+            self.drop_sockets(key, reason);
+        }
+        let _ = now;
+        if let Some(conn) = self.conns.get_mut(key)
+            && !conn.closed
+            && conn.eio.transport() != conn.counted
+        {
+            conn.counted = conn.eio.transport();
+            let stats = &self.all_stats[self.shard.index()];
+            stats.sessions_polling.sub(1);
+            stats.sessions_websocket.add(1);
+            stats.upgrades.add(1);
+        }
+        self.wake(key);
+        self.rearm(key);
+        self.reap(key);
+    }
+
+    /// Wakes whatever transport task waits on this session.
+    pub fn wake(&mut self, key: usize) {
+        if let Some(conn) = self.conns.get_mut(key) {
+            if let Some(w) = conn.ws_waker.take() {
+                w.wake();
+            }
+            if let Some(w) = conn.poll_waker.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Removes a closed session once no transport task refers to it.
+    pub fn reap(&mut self, key: usize) {
+        let remove = matches!(self.conns.get(key), Some(c) if c.closed && c.attached == 0);
+        if remove {
+            let conn = self.conns.remove(key);
+            self.by_sid.remove(&conn.sid);
+            match conn.counted {
+                Transport::Polling => self.stats().sessions_polling.sub(1),
+                Transport::WebSocket => self.stats().sessions_websocket.sub(1),
+            }
+        }
+    }
+
+    /// Closes a session from the server side (a close packet is queued for the client).
+    pub fn close_session(&mut self, key: usize) {
+        let now = self.now();
+        if let Some(conn) = self.conns.get_mut(key) {
+            conn.eio.close(now);
+        }
+        self.after(key);
+    }
+
+    fn drop_sockets(&mut self, key: usize, reason: DisconnectReason) {
+        let slots = match self.conns.get(key) {
+            Some(conn) => conn.sockets.len(),
+            None => return,
+        };
+        for slot in 0..slots {
+            self.remove_socket(key, slot, reason);
+        }
+    }
+
+    /// Removes one socket: leaves its rooms, tells the handler.
+    pub fn remove_socket(&mut self, key: usize, slot: usize, reason: DisconnectReason) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(Some(socket)) = conn.sockets.get(slot) else {
+            return;
+        };
+        let (nsp, sid) = (socket.nsp.clone(), socket.sid);
+        let rooms: SmallVec<[Room; 4]> = socket.rooms.clone();
+        for room in &rooms {
+            self.index_leave(&nsp, room, key, slot);
+        }
+        let handler = self.handler.clone();
+        {
+            let mut s = Socket::new(self, key, slot);
+            handler.on_disconnect(&mut s, reason);
+        }
+        self.sockets.remove(&sid);
+        self.stats().sockets.sub(1);
+        if let Some(conn) = self.conns.get_mut(key)
+            && let Some(entry) = conn.sockets.get_mut(slot)
+        {
+            *entry = None;
+        }
+    }
+
+    // ---- rooms ----
+
+    pub fn index_join(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
+        let members = self
+            .rooms
+            .entry(nsp.clone())
+            .or_default()
+            .entry(room.clone())
+            .or_default();
+        if members.is_empty() {
+            self.directory.add(nsp, room, self.shard.index());
+        }
+        members.push((key as u32, slot as u8));
+        self.all_stats[self.shard.index()].memberships.add(1);
+    }
+
+    pub fn index_leave(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
+        let Some(index) = self.rooms.get_mut(nsp.as_str()) else {
+            return;
+        };
+        let Some(members) = index.get_mut(room.as_str()) else {
+            return;
+        };
+        if let Some(pos) = members.iter().position(|&m| m == (key as u32, slot as u8)) {
+            members.swap_remove(pos);
+            self.all_stats[self.shard.index()].memberships.sub(1);
+        }
+        if members.is_empty() {
+            index.remove(room.as_str());
+            self.directory.remove(nsp, room, self.shard.index());
+        }
+    }
+
+    /// Fans a broadcast out to this core's members. Returns how many sockets it reached.
+    pub fn fan_out(&mut self, op: &BroadcastOp) -> usize {
+        self.fan_out_except(op, &[])
+    }
+
+    /// [`Worker::fan_out`], also skipping every member of `except_rooms` (socket.io's
+    /// `except(room)`, which arrives from other nodes).
+    pub fn fan_out_except(&mut self, op: &BroadcastOp, except_rooms: &[Room]) -> usize {
+        self.stamp += 1;
+        let stamp = self.stamp;
+        // (`targets` with no rooms means the whole namespace: only ask when there are some.)
+        let excluded = if except_rooms.is_empty() {
+            Vec::new()
+        } else {
+            self.targets(&op.nsp, except_rooms)
+        };
+        for (key, slot) in excluded {
+            if let Some(Some(s)) = self
+                .conns
+                .get_mut(key as usize)
+                .and_then(|c| c.sockets.get_mut(slot as usize))
+            {
+                s.stamp = stamp;
+            }
+        }
+        for sid in &op.except {
+            if let Some(&(key, slot)) = self.sockets.get(sid)
+                && let Some(Some(s)) = self
+                    .conns
+                    .get_mut(key)
+                    .and_then(|c| c.sockets.get_mut(slot))
+            {
+                s.stamp = stamp;
+            }
+        }
+        let targets = self.targets(&op.nsp, &op.rooms);
+        let mut reached = 0;
+        let mut full = Vec::new();
+        for (key, slot) in targets {
+            let (key, slot) = (key as usize, slot as usize);
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            let Some(Some(socket)) = conn.sockets.get_mut(slot) else {
+                continue;
+            };
+            if socket.stamp == stamp {
+                continue;
+            }
+            socket.stamp = stamp;
+            reached += 1;
+            let mut ok = true;
+            for frame in &op.frames {
+                if conn.eio.send(frame.clone()).is_err() {
+                    ok = false;
+                    break;
+                }
+            }
+            if !ok {
+                full.push(key);
+            } else if let Some(w) = conn.ws_waker.take() {
+                w.wake();
+            } else if let Some(w) = conn.poll_waker.take() {
+                w.wake();
+            }
+        }
+        for key in full {
+            self.after(key);
+        }
+        let stats = self.stats();
+        stats.broadcasts.add(1);
+        stats.broadcast_recipients.add(reached as u64);
+        stats.frames_out.add((reached * op.frames.len()) as u64);
+        reached
+    }
+
+    /// Session slots that a broadcast to `rooms` of `nsp` reaches on this core (possibly with
+    /// repeats; `fan_out` stamps them). Empty `rooms`: the whole namespace. A room that is a
+    /// local socket's id designates that socket, as in socket.io.
+    fn targets(&self, nsp: &Room, rooms: &[Room]) -> Vec<(u32, u8)> {
+        let mut targets: Vec<(u32, u8)> = Vec::new();
+        if rooms.is_empty() {
+            for (key, conn) in self.conns.iter() {
+                for (slot, s) in conn.sockets.iter().enumerate() {
+                    if matches!(s, Some(s) if s.nsp == *nsp) {
+                        targets.push((key as u32, slot as u8));
+                    }
+                }
+            }
+            return targets;
+        }
+        let index = self.rooms.get(nsp.as_str());
+        for room in rooms {
+            if let Some(members) = index.and_then(|i| i.get(room.as_str())) {
+                targets.extend_from_slice(members);
+            } else if let Some(&(key, slot)) =
+                Sid::parse(room.as_str()).and_then(|sid| self.sockets.get(&sid))
+            {
+                targets.push((key as u32, slot as u8));
+            }
+        }
+        targets
+    }
+
+    /// The cores (bitmask) that may have recipients of a broadcast to `rooms`.
+    fn cores_for(&self, nsp: &Room, rooms: &[Room]) -> u64 {
+        if rooms.is_empty() {
+            return u64::MAX;
+        }
+        let mut mask = 0u64;
+        for room in rooms {
+            mask |= self.directory.workers_of(nsp.as_str(), room.as_str());
+            if let Some(sid) = Sid::parse(room.as_str()) {
+                mask |= 1 << sid.shard().index();
+            }
+        }
+        mask
+    }
+
+    /// Local fan-out, a copy to every other core that has recipients, and a publish to the
+    /// other nodes. `reply` asks cores to report counts. Returns (sockets reached here, cores
+    /// asked to reply, whether the cluster publish failed).
+    pub fn broadcast(&mut self, op: BroadcastOp, reply: Option<u64>) -> (usize, usize, bool) {
+        let cluster_failed = match &self.publisher {
+            Some(p) => p.publish(&op).is_err(),
+            None => false,
+        };
+        let op = Arc::new(op);
+        let mask = self.cores_for(&op.nsp, &op.rooms);
+        let mut asked = 0;
+        for to in 0..self.mesh.workers() {
+            let to = ShardId(to as u16);
+            if to == self.shard || mask & (1 << to.index()) == 0 {
+                continue;
+            }
+            asked += 1;
+            let msg = Msg::Broadcast {
+                op: op.clone(),
+                reply: reply.map(|t| (self.shard, t)),
+            };
+            self.send(to, msg);
+        }
+        (self.fan_out(&op), asked, cluster_failed)
+    }
+
+    /// The local sockets a selector designates: (session key, slot).
+    pub fn select(&self, sel: &Selector) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for (key, slot) in self.targets(&sel.nsp, &sel.rooms) {
+            let (key, slot) = (key as usize, slot as usize);
+            if !out.contains(&(key, slot)) && !self.excluded(sel, key, slot) {
+                out.push((key, slot));
+            }
+        }
+        out
+    }
+
+    fn excluded(&self, sel: &Selector, key: usize, slot: usize) -> bool {
+        let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else {
+            return true;
+        };
+        sel.except
+            .iter()
+            .any(|r| r.as_str() == socket.sid.as_str() || socket.rooms.contains(r))
+    }
+
+    /// Applies a remote command to the matching local sockets.
+    pub fn apply_remote(&mut self, command: RemoteCommand) {
+        match command {
+            RemoteCommand::Join { selector, rooms } => {
+                for (key, slot) in self.select(&selector) {
+                    let mut s = Socket::new(self, key, slot);
+                    for room in &rooms {
+                        s.join(room.clone());
+                    }
+                }
+            }
+            RemoteCommand::Leave { selector, rooms } => {
+                for (key, slot) in self.select(&selector) {
+                    let mut s = Socket::new(self, key, slot);
+                    for room in &rooms {
+                        s.leave(room.as_str());
+                    }
+                }
+            }
+            RemoteCommand::Disconnect { selector, close } => {
+                for (key, slot) in self.select(&selector) {
+                    if close {
+                        self.close_session(key);
+                    } else {
+                        let mut s = Socket::new(self, key, slot);
+                        s.disconnect();
+                        self.after(key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The local sockets matching `sel`, for `fetchSockets`.
+    pub fn fetch(&self, sel: &Selector) -> Vec<SocketInfo> {
+        self.select(sel)
+            .into_iter()
+            .filter_map(|(key, slot)| {
+                let s = self.conns.get(key)?.sockets.get(slot)?.as_ref()?;
+                let mut rooms = vec![s.sid.as_str().to_owned()];
+                rooms.extend(s.rooms.iter().map(|r| r.as_str().to_owned()));
+                Some(SocketInfo {
+                    id: s.sid.as_str().to_owned(),
+                    rooms,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends to another core; a full queue keeps the message in the backlog for the mesh task.
+    pub fn send(&mut self, to: ShardId, msg: Msg) {
+        if !self.backlog[to.index()].is_empty() {
+            self.backlog[to.index()].push_back(msg);
+            return;
+        }
+        if let Err(msg) = self.mesh.send(self.shard, to, msg) {
+            self.backlog[to.index()].push_back(msg);
+        }
+    }
+
+    /// Retries backlogged messages; returns how many are still waiting.
+    pub fn flush_backlog(&mut self) -> usize {
+        let mut waiting = 0;
+        for to in 0..self.backlog.len() {
+            while let Some(msg) = self.backlog[to].pop_front() {
+                if let Err(msg) = self.mesh.send(self.shard, ShardId(to as u16), msg) {
+                    self.backlog[to].push_front(msg);
+                    break;
+                }
+            }
+            waiting += self.backlog[to].len();
+        }
+        waiting
+    }
+
+    // ---- timers ----
+
+    /// Arms the timer heap with the session's next deadline if it changed.
+    pub fn rearm(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.closed {
+            conn.armed = u64::MAX;
+            return;
+        }
+        let sockets = conn.sockets.iter().flatten().filter_map(|s| s.deadline);
+        let next = [conn.eio.poll_timeout(), conn.connect_deadline]
+            .into_iter()
+            .flatten()
+            .chain(sockets)
+            .min()
+            .unwrap_or(u64::MAX);
+        if next != conn.armed {
+            conn.armed = next;
+            if next != u64::MAX {
+                self.timers.push(Reverse((next, key)));
+            }
+        }
+    }
+
+    /// Runs every deadline that has passed.
+    pub fn run_timers(&mut self) {
+        let now = self.now();
+        while let Some(&Reverse((deadline, key))) = self.timers.peek() {
+            if deadline > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if conn.armed != deadline {
+                continue; // stale entry: the session re-armed since
+            }
+            conn.armed = u64::MAX;
+            conn.eio.handle_timeout(now);
+            if matches!(conn.connect_deadline, Some(d) if d <= now) {
+                conn.connect_deadline = None;
+                if conn.sockets.iter().all(Option::is_none) {
+                    tracing::debug!(sid = %conn.sid, "no Socket.IO CONNECT within the connect timeout");
+                    conn.eio.close(now);
+                }
+            }
+            let due: SmallVec<[usize; 1]> = conn
+                .sockets
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(slot, s)| match s {
+                    Some(s) if s.deadline.is_some_and(|d| d <= now) => {
+                        s.deadline = None;
+                        Some(slot)
+                    }
+                    _ => None,
+                })
+                .collect();
+            let handler = self.handler.clone();
+            for slot in due {
+                let mut s = Socket::new(self, key, slot);
+                handler.on_deadline(&mut s);
+            }
+            self.after(key);
+        }
+    }
+
+    // ---- Socket.IO ----
+
+    /// An Engine.IO message (text) from the client.
+    pub fn on_sio_text(&mut self, key: usize, text: &str) {
+        let limits = sio::DecodeLimits {
+            max_depth: self.config.max_json_depth,
+            ..Default::default()
+        };
+        let packet = match sio::Packet::decode(text, &limits) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(error = ?e, "malformed Socket.IO packet: closing the session");
+                self.parse_error(key);
+                return;
+            }
+        };
+        if self
+            .conns
+            .get(key)
+            .is_some_and(|c| c.pending_binary.is_some())
+        {
+            // A text packet while attachments are still expected: the client lied about the count.
+            self.parse_error(key);
+            return;
+        }
+        match packet.kind {
+            PacketType::Connect => self.on_connect_packet(key, packet.nsp, packet.data),
+            PacketType::Disconnect => {
+                if let Some(slot) = self.slot_of(key, packet.nsp) {
+                    self.remove_socket(key, slot, DisconnectReason::ClientNamespaceDisconnect);
+                }
+            }
+            PacketType::Event | PacketType::Ack if packet.attachments == 0 => {
+                self.dispatch(
+                    key,
+                    packet.kind,
+                    packet.nsp,
+                    packet.id,
+                    packet.data.unwrap_or("[]"),
+                    &[],
+                );
+            }
+            PacketType::Event
+            | PacketType::Ack
+            | PacketType::BinaryEvent
+            | PacketType::BinaryAck => {
+                if packet.attachments == 0 {
+                    self.dispatch(
+                        key,
+                        packet.kind,
+                        packet.nsp,
+                        packet.id,
+                        packet.data.unwrap_or("[]"),
+                        &[],
+                    );
+                } else if let Some(conn) = self.conns.get_mut(key) {
+                    conn.pending_binary = Some(PendingBinary {
+                        kind: packet.kind,
+                        nsp: packet.nsp.to_owned(),
+                        id: packet.id,
+                        data: packet.data.unwrap_or("[]").to_owned(),
+                        assembler: sio::BinaryAssembler::new(packet.attachments),
+                    });
+                }
+            }
+            PacketType::ConnectError => self.parse_error(key),
+        }
+    }
+
+    /// An Engine.IO binary message: an attachment of the pending binary packet.
+    pub fn on_sio_binary(&mut self, key: usize, data: Bytes) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(pending) = conn.pending_binary.as_mut() else {
+            // Binary data nobody announced.
+            self.parse_error(key);
+            return;
+        };
+        if !pending.assembler.handle_attachment(data) {
+            return;
+        }
+        let Some(pending) = conn.pending_binary.take() else {
+            return;
+        };
+        let attachments = pending.assembler.into_attachments();
+        if sio::check_placeholders(&pending.data, attachments.len()).is_err() {
+            self.parse_error(key);
+            return;
+        }
+        self.dispatch(
+            key,
+            pending.kind,
+            &pending.nsp,
+            pending.id,
+            &pending.data,
+            &attachments,
+        );
+    }
+
+    fn dispatch(
+        &mut self,
+        key: usize,
+        kind: PacketType,
+        nsp: &str,
+        id: Option<u64>,
+        data: &str,
+        attachments: &[Bytes],
+    ) {
+        let Some(slot) = self.slot_of(key, nsp) else {
+            tracing::debug!(
+                nsp,
+                "packet for a namespace the client has not connected: ignored"
+            );
+            return;
+        };
+        let handler = self.handler.clone();
+        self.stats().events_in.add(1);
+        match kind {
+            PacketType::Event | PacketType::BinaryEvent => {
+                let limits = sio::DecodeLimits {
+                    max_depth: self.config.max_json_depth,
+                    ..Default::default()
+                };
+                let packet = sio::Packet {
+                    kind,
+                    nsp,
+                    id,
+                    attachments: attachments.len(),
+                    data: Some(data),
+                };
+                let _ = limits;
+                match packet.event() {
+                    Ok(event) => {
+                        let args = event_args_array(event.args);
+                        let mut s = Socket::new(self, key, slot);
+                        handler.on_event(&mut s, &event.name, &args, id, attachments);
+                    }
+                    Err(_) => self.parse_error(key),
+                }
+            }
+            PacketType::Ack | PacketType::BinaryAck => {
+                if let Some(id) = id {
+                    let mut s = Socket::new(self, key, slot);
+                    handler.on_ack(&mut s, id, data, attachments);
+                }
+            }
+            _ => {}
+        }
+        self.after(key);
+    }
+
+    fn on_connect_packet(&mut self, key: usize, nsp: &str, auth: Option<&str>) {
+        let Some(conn) = self.conns.get(key) else {
+            return;
+        };
+        let peer = conn.peer;
+        let handler = self.handler.clone();
+        if !handler.namespace_allowed(nsp) {
+            self.send_frame(key, |out| {
+                sio::write_connect_error(out, nsp, "Invalid namespace")
+            });
+            return;
+        }
+        if self.slot_of(key, nsp).is_some() {
+            // Already connected to this namespace: socket.io ignores a duplicate CONNECT.
+            return;
+        }
+        let info = ConnectInfo { nsp, auth, peer };
+        let data = match handler.authorize(&info) {
+            Ok(data) => data,
+            Err(message) => {
+                self.stats().connects_refused.add(1);
+                tracing::debug!(peer = %peer, message, "CONNECT refused");
+                self.send_frame(key, |out| sio::write_connect_error(out, nsp, &message));
+                return;
+            }
+        };
+        let sid = match Sid::generate(self.shard) {
+            Ok(sid) => sid,
+            Err(e) => {
+                tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
+                self.send_frame(key, |out| {
+                    sio::write_connect_error(out, nsp, "internal error")
+                });
+                return;
+            }
+        };
+        let nsp_room = Room::from(nsp);
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let socket = SocketSlot {
+            nsp: nsp_room.clone(),
+            sid,
+            rooms: SmallVec::new(),
+            stamp: 0,
+            data,
+            next_ack: 0,
+            deadline: None,
+        };
+        let slot = match conn.sockets.iter().position(Option::is_none) {
+            Some(free) => {
+                conn.sockets[free] = Some(socket);
+                free
+            }
+            None => {
+                conn.sockets.push(Some(socket));
+                conn.sockets.len() - 1
+            }
+        };
+        conn.connect_deadline = None;
+        self.sockets.insert(sid, (key, slot));
+        self.stats().sockets.add(1);
+        // Register the namespace so whole-namespace broadcasts find it even without rooms.
+        self.rooms.entry(nsp_room).or_default();
+        self.send_frame(key, |out| sio::write_connect(out, nsp, sid.as_str()));
+        let mut s = Socket::new(self, key, slot);
+        handler.on_connect(&mut s, &info);
+        self.after(key);
+    }
+
+    /// The slot of the socket `key` has in `nsp`.
+    pub fn slot_of(&self, key: usize, nsp: &str) -> Option<usize> {
+        let conn = self.conns.get(key)?;
+        conn.sockets
+            .iter()
+            .position(|s| matches!(s, Some(s) if s.nsp.as_str() == nsp))
+    }
+
+    /// Encodes one text frame with `write` and queues it for session `key`.
+    pub fn send_frame(&mut self, key: usize, write: impl FnOnce(&mut FrameBuf)) {
+        let mut buf = FrameBuf::new();
+        write(&mut buf);
+        let frame = buf.finish(OpCode::Text);
+        self.queue(key, frame);
+    }
+
+    /// Queues an encoded frame for session `key` and wakes its transport.
+    pub fn queue(&mut self, key: usize, frame: OutFrame) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.eio.send(frame).is_err() {
+            self.after(key);
+            return;
+        }
+        self.all_stats[self.shard.index()].frames_out.add(1);
+        if let Some(w) = conn.ws_waker.take() {
+            w.wake();
+        } else if let Some(w) = conn.poll_waker.take() {
+            w.wake();
+        }
+    }
+
+    /// A protocol violation: close the session.
+    pub fn parse_error(&mut self, key: usize) {
+        if let Some(conn) = self.conns.get_mut(key) {
+            conn.pending_binary = None;
+        }
+        self.close_session(key);
+    }
+
+    /// Feeds one decoded Engine.IO packet from `from` into session `key`.
+    pub fn on_eio_packet(&mut self, key: usize, packet: eio::Packet<'_>, from: Transport) {
+        let now = self.now();
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let echo = conn.echo;
+        match conn.eio.handle_packet(packet, from, now) {
+            Ok(eio::session::Input::None) => {}
+            Ok(eio::session::Input::Message(text)) if echo => {
+                self.send_frame(key, |out| {
+                    out.put_u8(b'4');
+                    out.put(text.as_bytes());
+                });
+            }
+            Ok(eio::session::Input::Binary(data)) if echo => {
+                self.queue(key, OutFrame::new(OpCode::Binary, &data))
+            }
+            Ok(eio::session::Input::Message(text)) => self.on_sio_text(key, text),
+            Ok(eio::session::Input::Binary(data)) => {
+                self.on_sio_binary(key, Bytes::copy_from_slice(&data))
+            }
+            Err(e) => tracing::debug!(error = ?e, "Engine.IO packet rejected"),
+        }
+        self.after(key);
+    }
+}
+
+/// `args` from the codec is the raw text after the event name; handlers get a JSON array.
+fn event_args_array(args: &str) -> String {
+    let args = args.trim();
+    let mut out = String::with_capacity(args.len() + 2);
+    out.push('[');
+    out.push_str(args);
+    out.push(']');
+    out
+}

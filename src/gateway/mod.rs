@@ -1,0 +1,36 @@
+//! The gateway's rules, from the WebSocket API spec (`shared/spec/websocket-api.md`): which
+//! rooms exist, what the three client events mean, and what the publish API accepts and where
+//! it routes each of the eight server events. Beyond the spec: which rooms a token's `rooms`
+//! claim grants ([`room_granted`]) and the `auth:refresh` event ([`parse_refresh`]).
+//!
+//! Pure functions over text: the runtime hands in an event's name and JSON arguments or an HTTP
+//! body, and gets back a value saying what to do ([`ClientAction`], [`Publish`]) or what to
+//! answer (the `reply_*` JSON texts, [`PublishError::to_json`]). Time is a parameter.
+
+mod client;
+mod grants;
+mod publish;
+mod room;
+
+pub use client::{
+    ClientAction, EV_ERROR, EV_HEARTBEAT_ACK, EV_SUBSCRIBED, EV_UNSUBSCRIBED, handle_client_event,
+    reply_error, reply_subscribed, reply_unsubscribed,
+};
+pub use grants::{EV_AUTH_REFRESH, parse_refresh, room_granted};
+pub use publish::{
+    MAX_PUBLISH_ITEMS, MAX_PUBLISH_ROOMS, Publish, PublishError, SERVER_EVENTS, iso8601_utc,
+    parse_publish,
+};
+pub use room::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, parse_room};
+
+/// Longest piece of caller text quoted back in an error message: a bounded echo keeps error
+/// frames and 400 bodies small whatever the input.
+const MAX_QUOTED: usize = 64;
+
+/// `"text"` with Rust-style escapes, cut at [`MAX_QUOTED`] characters (then `…`).
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED) {
+        Some((cut, _)) => format!("{:?}…", &text[..cut]),
+        None => format!("{text:?}"),
+    }
+}

@@ -1,0 +1,508 @@
+//! The publish API's body (`POST /api/v1/emit`): which server events a backend may publish,
+//! what their data must hold, and which rooms receive them.
+//!
+//! A body is one item or an array of up to [`MAX_PUBLISH_ITEMS`]:
+//!
+//! ```json
+//! {"event": "agent:status_changed", "rooms": ["agent:1"], "data": {"agent_id": "1", "old_status": "idle", "new_status": "busy"}}
+//! ```
+//!
+//! The spec's "Server → Client" table fixes the eight events and their fields; every field but
+//! `timestamp` is required here, and `timestamp` (ISO 8601 UTC with milliseconds,
+//! `2026-11-26T00:00:00.000Z`) is added when absent. The data is otherwise forwarded byte for
+//! byte: numbers, key order and unknown fields are the publisher's.
+//!
+//! Without `rooms`, an event goes where the spec's rooms say it belongs:
+//!
+//! | event                                        | rooms                                            |
+//! |----------------------------------------------|--------------------------------------------------|
+//! | `agent:status_changed`, `agent:heartbeat`    | `agent:{agent_id}`, `dashboard`                  |
+//! | `task:created`, `task:updated`, `task:completed` | `task:{task_id}`, `dashboard`                |
+//! | `task:assigned`                              | `task:{task_id}`, `agent:{agent_id}`, `dashboard` |
+//! | `conversation:message`                       | `conversation:{conversation_id}`                 |
+//! | `system:alert`                               | `dashboard`                                      |
+//!
+//! Ids (`agent_id`, `task_id`, `conversation_id`) must be strings or non-negative integers;
+//! used for routing they must also be valid room ids.
+//!
+//! The caller bounds the body's size (e.g. by `max_payload`) before calling; this module
+//! bounds the item and room counts.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::quoted;
+use super::room::{DASHBOARD, parse_room, room_for};
+use crate::Room;
+
+/// Most items in one array body. A backend with more splits them; 1000 keeps one request's
+/// work (and the 400 it may earn) bounded.
+pub const MAX_PUBLISH_ITEMS: usize = 1000;
+
+/// Most explicit rooms in one item.
+pub const MAX_PUBLISH_ROOMS: usize = 1000;
+
+/// The eight events a backend may publish, in the spec's order.
+pub const SERVER_EVENTS: [&str; 8] = [
+    "agent:status_changed",
+    "agent:heartbeat",
+    "task:created",
+    "task:assigned",
+    "task:updated",
+    "task:completed",
+    "conversation:message",
+    "system:alert",
+];
+
+/// One event to broadcast: its name, its rooms (deduplicated, in routing order) and its data
+/// as JSON text with `timestamp` filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publish {
+    /// One of [`SERVER_EVENTS`].
+    pub event: &'static str,
+    /// Where it goes; never empty.
+    pub rooms: Vec<Room>,
+    /// The event's data, a JSON object.
+    pub data_json: String,
+}
+
+/// Why a publish body was refused: the HTTP API answers 400 with [`PublishError::to_json`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishError {
+    /// Where: `body`, `event`, `rooms[2]`, `data.agent_id`; in an array body prefixed with the
+    /// item's index, `[3].data.task_id`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parses and validates a publish body. `now` fills in absent timestamps (one value for the
+/// whole request).
+pub fn parse_publish(body: &[u8], now: SystemTime) -> Result<Vec<Publish>, PublishError> {
+    let text = std::str::from_utf8(body).map_err(|_| PublishError::new("body", "not UTF-8"))?;
+    let timestamp = iso8601_utc(now);
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => {
+            let item: &RawValue = serde_json::from_str(text)
+                .map_err(|e| PublishError::new("body", json_error(&e)))?;
+            Ok(vec![parse_item(item, &timestamp, "")?])
+        }
+        Some(b'[') => {
+            let items = serde_json::from_str::<BoundedItems<'_>>(text)
+                .map_err(|e| PublishError::new("body", json_error(&e)))?
+                .0;
+            if items.is_empty() {
+                return Err(PublishError::new("body", "empty array: nothing to publish"));
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| parse_item(item, &timestamp, &format!("[{i}].")))
+                .collect()
+        }
+        _ => Err(PublishError::new(
+            "body",
+            "must be a JSON object or an array of objects",
+        )),
+    }
+}
+
+/// `2026-11-26T00:00:00.000Z`: ISO 8601 / RFC 3339 UTC with milliseconds, as JavaScript's
+/// `Date.prototype.toISOString` writes it. Times before 1970 are written as the epoch.
+pub fn iso8601_utc(t: SystemTime) -> String {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let millis = since.subsec_millis();
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl PublishError {
+    /// An error at `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> PublishError {
+        PublishError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The 400 body: `{"error":"…","field":"…"}`.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({ "error": self.message, "field": self.field }).to_string()
+    }
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for PublishError {}
+
+// --- helpers ---------------------------------------------------------------------------------
+
+/// How an event is routed when the item has no `rooms`.
+#[derive(Clone, Copy)]
+enum Route {
+    /// `agent:{agent_id}` + `dashboard`.
+    Agent,
+    /// `task:{task_id}` + `dashboard`.
+    Task,
+    /// `task:{task_id}` + `agent:{agent_id}` + `dashboard`.
+    TaskAndAgent,
+    /// `conversation:{conversation_id}`.
+    Conversation,
+    /// `dashboard`.
+    Dashboard,
+}
+
+struct EventSpec {
+    name: &'static str,
+    /// The spec table's fields except `timestamp`. `agent:heartbeat`'s `metadata` is optional:
+    /// a heartbeat without metadata still says the agent is alive.
+    required: &'static [&'static str],
+    route: Route,
+}
+
+const EVENTS: [EventSpec; 8] = [
+    EventSpec {
+        name: "agent:status_changed",
+        required: &["agent_id", "old_status", "new_status"],
+        route: Route::Agent,
+    },
+    EventSpec {
+        name: "agent:heartbeat",
+        required: &["agent_id"],
+        route: Route::Agent,
+    },
+    EventSpec {
+        name: "task:created",
+        required: &["task_id", "task"],
+        route: Route::Task,
+    },
+    EventSpec {
+        name: "task:assigned",
+        required: &["task_id", "agent_id", "task"],
+        route: Route::TaskAndAgent,
+    },
+    EventSpec {
+        name: "task:updated",
+        required: &["task_id", "update"],
+        route: Route::Task,
+    },
+    EventSpec {
+        name: "task:completed",
+        required: &["task_id", "result"],
+        route: Route::Task,
+    },
+    EventSpec {
+        name: "conversation:message",
+        required: &["conversation_id", "message"],
+        route: Route::Conversation,
+    },
+    EventSpec {
+        name: "system:alert",
+        required: &["message", "severity"],
+        route: Route::Dashboard,
+    },
+];
+
+/// Data fields that name a room id: typed strictly (string or integer) whether or not they
+/// are used for routing, since clients use them as ids.
+const ID_FIELDS: [&str; 3] = ["agent_id", "task_id", "conversation_id"];
+
+const ITEM_FIELDS: [&str; 3] = ["event", "rooms", "data"];
+
+/// A JSON array of at most [`MAX_PUBLISH_ITEMS`] raw values; the visitor stops at item 1001
+/// instead of parsing an unbounded array first.
+struct BoundedItems<'a>(Vec<&'a RawValue>);
+
+impl<'de> Deserialize<'de> for BoundedItems<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemsVisitor;
+        impl<'de> Visitor<'de> for ItemsVisitor {
+            type Value = BoundedItems<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of events")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    if items.len() == MAX_PUBLISH_ITEMS {
+                        return Err(serde::de::Error::custom(format!(
+                            "more than {MAX_PUBLISH_ITEMS} events in one request"
+                        )));
+                    }
+                    items.push(item);
+                }
+                Ok(BoundedItems(items))
+            }
+        }
+        deserializer.deserialize_seq(ItemsVisitor)
+    }
+}
+
+/// A JSON object's members as raw values, in order, refusing duplicate keys (a publisher's
+/// router and a browser's `JSON.parse` could otherwise read different values).
+struct RawObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> RawObject<'a> {
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// `field` names the object in errors; `key_prefix` goes before a member's name
+    /// (`data.` for the data, `[3].` for an item of an array body).
+    fn parse(
+        raw: &'a RawValue,
+        field: &str,
+        key_prefix: &str,
+    ) -> Result<RawObject<'a>, PublishError> {
+        if !raw.get().starts_with('{') {
+            return Err(PublishError::new(field, "must be an object"));
+        }
+        let object: RawObject<'a> = serde_json::from_str(raw.get())
+            .map_err(|e| PublishError::new(field, json_error(&e)))?;
+        // Sorting keeps this O(n log n): a 1 MB body can hold ~100 000 keys.
+        let mut keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_ref()).collect();
+        keys.sort_unstable();
+        if let Some(pair) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(PublishError::new(
+                format!("{key_prefix}{}", pair[0]),
+                "duplicate key",
+            ));
+        }
+        Ok(object)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some((Key(key), value)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    members.push((key, value));
+                }
+                Ok(RawObject(members))
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// serde_json's message, which names the line and column.
+fn json_error(e: &serde_json::Error) -> String {
+    format!("invalid JSON: {e}")
+}
+
+fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish, PublishError> {
+    let at = |field: &str| format!("{prefix}{field}");
+    let item_field = if prefix.is_empty() {
+        "body"
+    } else {
+        &prefix[..prefix.len() - 1]
+    };
+    let object = RawObject::parse(item, item_field, prefix)?;
+    if let Some((key, _)) = object
+        .0
+        .iter()
+        .find(|(k, _)| !ITEM_FIELDS.contains(&k.as_ref()))
+    {
+        return Err(PublishError::new(
+            at(key),
+            "unknown field (expected event, rooms, data)",
+        ));
+    }
+
+    let event_raw = object
+        .get("event")
+        .ok_or_else(|| PublishError::new(at("event"), "missing"))?;
+    let event: Cow<'_, str> = serde_json::from_str(event_raw.get())
+        .map_err(|_| PublishError::new(at("event"), "must be a string"))?;
+    let spec = EVENTS.iter().find(|s| s.name == event).ok_or_else(|| {
+        PublishError::new(
+            at("event"),
+            format!(
+                "unknown event {} (expected one of {})",
+                quoted(&event),
+                SERVER_EVENTS.join(", ")
+            ),
+        )
+    })?;
+
+    let data_raw = object
+        .get("data")
+        .ok_or_else(|| PublishError::new(at("data"), "missing"))?;
+    let data = RawObject::parse(data_raw, &at("data"), &at("data."))?;
+    for field in spec.required {
+        if data.get(field).is_none() {
+            return Err(PublishError::new(
+                at(&format!("data.{field}")),
+                format!("missing (required by {})", spec.name),
+            ));
+        }
+    }
+    let mut ids: Vec<(&str, String)> = Vec::with_capacity(2);
+    for field in ID_FIELDS {
+        if let Some(raw) = data.get(field) {
+            let id = id_text(raw).ok_or_else(|| {
+                PublishError::new(
+                    at(&format!("data.{field}")),
+                    "must be a string or a non-negative integer",
+                )
+            })?;
+            ids.push((field, id));
+        }
+    }
+
+    let rooms = match object.get("rooms") {
+        Some(raw) => explicit_rooms(raw, &at("rooms"))?,
+        None => route(spec.route, &ids, &|f: &str| at(&format!("data.{f}")))?,
+    };
+
+    let data_json = if data.get("timestamp").is_some() {
+        data_raw.get().to_owned()
+    } else {
+        // Every event has at least one required field, so the object is non-empty and a
+        // comma after the inserted member is always right. A raw value starts at its '{'.
+        let rest = &data_raw.get()[1..];
+        let mut out = String::with_capacity(data_raw.get().len() + 40);
+        out.push_str("{\"timestamp\":\"");
+        out.push_str(timestamp);
+        out.push_str("\",");
+        out.push_str(rest);
+        out
+    };
+    Ok(Publish {
+        event: spec.name,
+        rooms,
+        data_json,
+    })
+}
+
+/// An id as room-id text: a JSON string's content, or a non-negative integer's digits.
+fn id_text(raw: &RawValue) -> Option<String> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        return serde_json::from_str::<String>(text).ok();
+    }
+    text.parse::<u64>().ok().map(|n| n.to_string())
+}
+
+fn explicit_rooms(raw: &RawValue, field: &str) -> Result<Vec<Room>, PublishError> {
+    let names: Vec<Cow<'_, str>> = if raw.get().starts_with('[') {
+        serde_json::from_str::<Vec<Cow<'_, str>>>(raw.get()).ok()
+    } else {
+        None
+    }
+    .ok_or_else(|| PublishError::new(field, "must be an array of room names"))?;
+    if names.is_empty() {
+        return Err(PublishError::new(
+            field,
+            "is empty (leave it out to route by event)",
+        ));
+    }
+    if names.len() > MAX_PUBLISH_ROOMS {
+        return Err(PublishError::new(
+            field,
+            format!("more than {MAX_PUBLISH_ROOMS} rooms in one event"),
+        ));
+    }
+    let mut rooms: Vec<Room> = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let room = parse_room(name).map_err(|e| {
+            PublishError::new(
+                format!("{field}[{i}]"),
+                format!("invalid room {}: {e}", quoted(name)),
+            )
+        })?;
+        if !rooms.contains(&room) {
+            rooms.push(room);
+        }
+    }
+    Ok(rooms)
+}
+
+fn route(
+    route: Route,
+    ids: &[(&str, String)],
+    at: &dyn Fn(&str) -> String,
+) -> Result<Vec<Room>, PublishError> {
+    let room = |kind: &str, field: &str| -> Result<Room, PublishError> {
+        // Required fields were checked before routing, so the id is present.
+        let id = ids
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, id)| id.as_str())
+            .ok_or_else(|| PublishError::new(at(field), "missing"))?;
+        room_for(kind, id).map_err(|e| {
+            PublishError::new(
+                at(field),
+                format!("cannot route to {kind}:{}: {e}", quoted(id)),
+            )
+        })
+    };
+    let dashboard = Room::from(DASHBOARD);
+    Ok(match route {
+        Route::Agent => vec![room("agent", "agent_id")?, dashboard],
+        Route::Task => vec![room("task", "task_id")?, dashboard],
+        Route::TaskAndAgent => {
+            vec![
+                room("task", "task_id")?,
+                room("agent", "agent_id")?,
+                dashboard,
+            ]
+        }
+        Route::Conversation => vec![room("conversation", "conversation_id")?],
+        Route::Dashboard => vec![dashboard],
+    })
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+///
+/// Counts in 400-year eras (146 097 days, which repeat exactly) starting on 0000-03-01, so the
+/// leap day is the last day of its year and month lengths follow the 153-days-per-5-months
+/// pattern from March: the method of H. Hinnant's "chrono-Compatible Low-Level Date
+/// Algorithms", re-derived here for unsigned days.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    // 719 468 days from 0000-03-01 to 1970-01-01.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097; // [0, 146096]
+    // Years of the era: subtract the leap days (one per 4 years, minus one per 100, plus the
+    // one at 400) before dividing by 365.
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    // Month from March = 0: five-month cycles of 153 days (31 30 31 30 31).
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,346 @@
+//! `GET /metrics`: Prometheus exposition (OpenMetrics text) of the engine's per-worker counters
+//! and the gateway's own, rendered with `prometheus-client` at scrape time.
+//!
+//! The hot paths never touch a shared counter: workers count in their own cache line
+//! ([`WorkerStats`]); the rarely-hit gateway counters (auth failures, publish requests) sit
+//! behind a mutex because contention there is nil. A scrape sums the workers.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::engine::directory::Directory;
+use crate::engine::stats::WorkerStats;
+
+/// The Content-Type of the exposition.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Counters the gateway keeps (rare events).
+#[derive(Debug, Default)]
+pub struct GatewayStats {
+    auth_failures: Mutex<BTreeMap<&'static str, u64>>,
+    publish_requests: Mutex<BTreeMap<u16, u64>>,
+    /// Events accepted by the publish API.
+    pub published_events: AtomicU64,
+    /// Events that could not be published to the other nodes.
+    pub cluster_publish_failures: AtomicU64,
+    /// Client events answered with `error`.
+    pub client_errors: AtomicU64,
+    /// Client events refused by the per-socket rate limit.
+    pub rate_limited: AtomicU64,
+}
+
+impl GatewayStats {
+    /// Counts a refused CONNECT by reason (the CONNECT_ERROR message).
+    pub fn auth_failure(&self, reason: &'static str) {
+        if let Ok(mut m) = self.auth_failures.lock() {
+            *m.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// Counts a publish API request by its HTTP status.
+    pub fn publish_request(&self, status: u16) {
+        if let Ok(mut m) = self.publish_requests.lock() {
+            *m.entry(status).or_default() += 1;
+        }
+    }
+}
+
+type Labels = Vec<(String, String)>;
+
+fn counter(registry: &mut Registry, name: &str, help: &str, value: u64) {
+    let c: Counter = Counter::default();
+    c.inc_by(value);
+    registry.register(name, help, c);
+}
+
+fn counter_bytes(registry: &mut Registry, name: &str, help: &str, value: u64) {
+    let c: Counter = Counter::default();
+    c.inc_by(value);
+    registry.register_with_unit(name, help, Unit::Bytes, c);
+}
+
+fn gauge(registry: &mut Registry, name: &str, help: &str, value: u64) {
+    let g: Gauge = Gauge::default();
+    g.set(value as i64);
+    registry.register(name, help, g);
+}
+
+/// Renders every metric.
+pub fn render(
+    workers: &[WorkerStats],
+    directory: &Directory,
+    gateway: &GatewayStats,
+    cluster: Option<&crate::cluster::StatsSnapshot>,
+) -> String {
+    let sum = |f: fn(&WorkerStats) -> u64| workers.iter().map(f).sum::<u64>();
+    let mut r = Registry::with_prefix("ringcast");
+
+    let info: Family<Labels, Gauge> = Family::default();
+    info.get_or_create(&vec![("version".into(), env!("CARGO_PKG_VERSION").into())])
+        .set(1);
+    r.register("build_info", "Build information", info);
+
+    let conns: Family<Labels, Gauge> = Family::default();
+    conns
+        .get_or_create(&vec![("transport".into(), "polling".into())])
+        .set(sum(|w| w.sessions_polling.get()) as i64);
+    conns
+        .get_or_create(&vec![("transport".into(), "websocket".into())])
+        .set(sum(|w| w.sessions_websocket.get()) as i64);
+    r.register("connections", "Open Engine.IO sessions by transport", conns);
+
+    let handshakes: Family<Labels, Counter> = Family::default();
+    handshakes
+        .get_or_create(&vec![("transport".into(), "polling".into())])
+        .inc_by(sum(|w| w.handshakes_polling.get()));
+    handshakes
+        .get_or_create(&vec![("transport".into(), "websocket".into())])
+        .inc_by(sum(|w| w.handshakes_websocket.get()));
+    r.register(
+        "handshakes",
+        "Engine.IO handshakes by transport",
+        handshakes,
+    );
+
+    counter(
+        &mut r,
+        "upgrades",
+        "Polling sessions upgraded to WebSocket",
+        sum(|w| w.upgrades.get()),
+    );
+    gauge(
+        &mut r,
+        "sockets",
+        "Connected Socket.IO sockets",
+        sum(|w| w.sockets.get()),
+    );
+    gauge(
+        &mut r,
+        "rooms",
+        "Rooms with at least one member on this node",
+        directory.room_count() as u64,
+    );
+    gauge(
+        &mut r,
+        "room_memberships",
+        "Room memberships of connected sockets",
+        sum(|w| w.memberships.get()),
+    );
+
+    let auth: Family<Labels, Counter> = Family::default();
+    if let Ok(m) = gateway.auth_failures.lock() {
+        for (reason, n) in m.iter() {
+            auth.get_or_create(&vec![("reason".into(), (*reason).into())])
+                .inc_by(*n);
+        }
+    }
+    r.register("auth_failures", "CONNECTs refused, by reason", auth);
+    counter(
+        &mut r,
+        "connects_refused",
+        "CONNECTs refused for any reason (auth, namespace)",
+        sum(|w| w.connects_refused.get()),
+    );
+
+    counter(
+        &mut r,
+        "events_in",
+        "Client events received",
+        sum(|w| w.events_in.get()),
+    );
+    counter(
+        &mut r,
+        "client_errors",
+        "Client events answered with an error event",
+        gateway.client_errors.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut r,
+        "rate_limited",
+        "Client events refused by the per-socket rate limit",
+        gateway.rate_limited.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut r,
+        "frames_out",
+        "Frames queued to clients (events, acks, control)",
+        sum(|w| w.frames_out.get()),
+    );
+    counter_bytes(
+        &mut r,
+        "received",
+        "Bytes read from client connections",
+        sum(|w| w.bytes_in.get()),
+    );
+    counter_bytes(
+        &mut r,
+        "sent",
+        "Bytes written to client connections",
+        sum(|w| w.bytes_out.get()),
+    );
+    counter(
+        &mut r,
+        "broadcasts",
+        "Broadcast fan-outs run (one per worker reached)",
+        sum(|w| w.broadcasts.get()),
+    );
+    counter(
+        &mut r,
+        "broadcast_recipients",
+        "Sockets reached by broadcasts",
+        sum(|w| w.broadcast_recipients.get()),
+    );
+    counter(
+        &mut r,
+        "slow_consumer_disconnects",
+        "Sessions closed because their outbound queue passed its bound",
+        sum(|w| w.slow_consumer_disconnects.get()),
+    );
+    counter(
+        &mut r,
+        "protocol_errors",
+        "Sessions closed for protocol violations",
+        sum(|w| w.protocol_errors.get()),
+    );
+    counter(
+        &mut r,
+        "handoffs",
+        "Connections handed to the core owning their session",
+        sum(|w| w.handoffs.get()),
+    );
+    counter(
+        &mut r,
+        "connections_refused",
+        "Connections refused at accept (node or per-IP cap)",
+        sum(|w| w.connections_refused.get()),
+    );
+
+    let publish: Family<Labels, Counter> = Family::default();
+    if let Ok(m) = gateway.publish_requests.lock() {
+        for (status, n) in m.iter() {
+            publish
+                .get_or_create(&vec![("status".into(), status.to_string())])
+                .inc_by(*n);
+        }
+    }
+    r.register(
+        "publish_requests",
+        "Publish API requests by HTTP status",
+        publish,
+    );
+    counter(
+        &mut r,
+        "published_events",
+        "Events accepted by the publish API",
+        gateway.published_events.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut r,
+        "cluster_publish_failures",
+        "Events that could not be published to the other nodes",
+        gateway.cluster_publish_failures.load(Ordering::Relaxed),
+    );
+
+    let per_core: Family<Labels, Gauge> = Family::default();
+    let per_core_out: Family<Labels, Counter> = Family::default();
+    for (i, w) in workers.iter().enumerate() {
+        let label = vec![("worker".into(), i.to_string())];
+        per_core
+            .get_or_create(&label)
+            .set((w.sessions_polling.get() + w.sessions_websocket.get()) as i64);
+        per_core_out
+            .get_or_create(&label)
+            .inc_by(w.frames_out.get());
+    }
+    r.register(
+        "worker_connections",
+        "Open sessions per worker (core)",
+        per_core,
+    );
+    r.register(
+        "worker_frames_out",
+        "Frames queued per worker (core)",
+        per_core_out,
+    );
+
+    if let Some(c) = cluster {
+        gauge(
+            &mut r,
+            "redis_connected",
+            "1 while the Redis bridge is subscribed and publishing",
+            u64::from(c.connected),
+        );
+        let published: Family<Labels, Counter> = Family::default();
+        let received: Family<Labels, Counter> = Family::default();
+        for kind in crate::cluster::ChannelKind::ALL {
+            let label = vec![("channel".into(), kind.name().into())];
+            published
+                .get_or_create(&label)
+                .inc_by(c.published[kind as usize]);
+            received
+                .get_or_create(&label)
+                .inc_by(c.received[kind as usize]);
+        }
+        r.register(
+            "redis_published",
+            "Messages published to Redis, by channel kind",
+            published,
+        );
+        r.register(
+            "redis_received",
+            "Messages received from Redis, by channel kind",
+            received,
+        );
+        counter(
+            &mut r,
+            "redis_skipped",
+            "Room messages skipped before decoding (no local member)",
+            c.skipped,
+        );
+        counter(
+            &mut r,
+            "redis_decode_errors",
+            "Redis messages that did not decode",
+            c.decode_errors,
+        );
+        counter(
+            &mut r,
+            "redis_unsupported",
+            "Redis messages ringcast cannot honour",
+            c.unsupported,
+        );
+        counter(
+            &mut r,
+            "redis_publish_failures",
+            "Publishes refused or failed (Redis away)",
+            c.publish_refused + c.publish_failed,
+        );
+        counter(
+            &mut r,
+            "redis_reconnects",
+            "Reconnections to Redis",
+            c.reconnects,
+        );
+        let rtt: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
+        rtt.set(c.ping_rtt_us as f64 / 1e6);
+        r.register_with_unit(
+            "redis_rtt",
+            "Last Redis PING round trip",
+            Unit::Seconds,
+            rtt,
+        );
+    }
+
+    let mut out = String::with_capacity(8 * 1024);
+    if encode(&mut out, &r).is_err() {
+        out.clear();
+    }
+    out
+}

@@ -1,0 +1,456 @@
+//! Starting the workers: one thread per core, each with its own monoio runtime (io_uring, or
+//! epoll where io_uring is unavailable), its own SO_REUSEPORT listener, and its own state.
+
+use std::future::poll_fn;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::task::Poll;
+use std::time::Duration;
+
+use monoio::io::AsyncReadRent;
+use socket2::{Domain, Protocol, Socket as RawSocket, Type};
+
+use crate::cluster::{LocalNode, Publisher, RemoteCommand, Selector, SocketInfo};
+use crate::conn;
+use crate::engine::directory::{Collector, Directory};
+use crate::engine::limits::Admission;
+use crate::engine::stats::WorkerStats;
+use crate::engine::worker::{PendingCount, Shared, Worker, install, with_worker};
+use crate::engine::{EngineConfig, Handler, Msg};
+use crate::mesh::{Doorbell, Mesh};
+use crate::room::Room;
+use crate::sid::ShardId;
+
+/// A running engine: its address and the threads serving it.
+#[derive(Debug)]
+pub struct Running {
+    /// The address the workers accept on (the real port when configured with port 0).
+    pub local_addr: SocketAddr,
+    /// Which io driver the workers run (`io_uring` or `epoll`).
+    pub driver: &'static str,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    mesh: Arc<Mesh<Msg>>,
+    drained: mpsc::Receiver<ShardId>,
+}
+
+impl Running {
+    /// Waits for every worker thread to end.
+    pub fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+
+    /// Asks every worker to stop accepting and to close every session (clients are told, so
+    /// they reconnect elsewhere), then waits until all sessions are gone or `timeout` passes.
+    /// Returns whether every worker drained in time.
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        let workers = self.mesh.workers();
+        for i in 0..workers {
+            self.mesh.inject(ShardId(i as u16), Msg::Shutdown);
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        let mut drained = 0;
+        while drained < workers {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.drained.recv_timeout(left) {
+                Ok(_) => drained += 1,
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Starts `config.workers` workers serving `handler`; returns once every worker accepts.
+pub fn start(config: EngineConfig, handler: Arc<dyn Handler>) -> std::io::Result<Running> {
+    start_clustered(config, handler, |_| Ok(None))
+}
+
+/// Like [`start`], with clustering: `cluster` receives this node's [`LocalNode`] handle and
+/// returns the publisher that carries local broadcasts to the other nodes.
+pub fn start_clustered(
+    config: EngineConfig,
+    handler: Arc<dyn Handler>,
+    cluster: impl FnOnce(Arc<dyn LocalNode>) -> std::io::Result<Option<Arc<dyn Publisher>>>,
+) -> std::io::Result<Running> {
+    let workers = config.workers.clamp(1, ShardId::MAX_SHARDS);
+    let listeners = bind_all(config.listen, workers)?;
+    let local_addr = listeners[0].local_addr()?;
+    let (mesh, bells) = Mesh::<Msg>::new(workers)?;
+    let directory = Arc::new(Directory::default());
+    let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
+    let admission = Arc::new(Admission::new(
+        config.max_connections,
+        config.max_connections_per_ip,
+    ));
+    let node: Arc<dyn LocalNode> = Arc::new(Node {
+        mesh: mesh.clone(),
+        directory: directory.clone(),
+    });
+    let publisher = cluster(node)?;
+    let config = Arc::new(EngineConfig { workers, ..config });
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<&'static str>>();
+    let (drained_tx, drained) = mpsc::channel::<ShardId>();
+    let mut threads = Vec::with_capacity(workers);
+    for (i, (listener, bell)) in listeners.into_iter().zip(bells).enumerate() {
+        let shared = Shared {
+            config: config.clone(),
+            handler: handler.clone(),
+            mesh: mesh.clone(),
+            directory: directory.clone(),
+            publisher: publisher.clone(),
+            stats: stats.clone(),
+            admission: admission.clone(),
+        };
+        let (ready, drained) = (ready_tx.clone(), drained_tx.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("ringcast-w{i}"))
+            .spawn(move || {
+                if shared.config.pin_cores {
+                    pin_to_core(i % cores);
+                }
+                worker_thread(ShardId(i as u16), shared, listener, bell, ready, drained);
+            })?;
+        threads.push(thread);
+    }
+    drop(ready_tx);
+    let mut driver = "io_uring";
+    for _ in 0..workers {
+        match ready_rx.recv() {
+            Ok(Ok(d)) => driver = d,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(std::io::Error::other("a worker exited during start-up")),
+        }
+    }
+    Ok(Running {
+        local_addr,
+        driver,
+        threads,
+        mesh,
+        drained,
+    })
+}
+
+/// Binds one SO_REUSEPORT listener per worker on the same address (port 0 resolved once).
+fn bind_all(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::with_capacity(workers);
+    let mut addr = addr;
+    for _ in 0..workers {
+        let socket = RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.set_nodelay(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(4096)?;
+        let listener: TcpListener = socket.into();
+        if addr.port() == 0 {
+            addr = listener.local_addr()?;
+        }
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+fn pin_to_core(core: usize) {
+    // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes one bit inside `set`, which it bounds-checks against its size.
+    unsafe { libc::CPU_SET(core, &mut set) };
+    // SAFETY: `set` is initialised and its size is passed; pid 0 means the calling thread.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        tracing::warn!(core, "could not pin worker to its core");
+    }
+}
+
+fn worker_thread(
+    shard: ShardId,
+    shared: Shared,
+    listener: TcpListener,
+    bell: Doorbell,
+    ready: mpsc::Sender<std::io::Result<&'static str>>,
+    drained: mpsc::Sender<ShardId>,
+) {
+    let built = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+        .with_entries(1024)
+        .enable_timer()
+        .build();
+    let mut runtime = match built {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let driver = match &runtime {
+        monoio::FusionRuntime::Uring(_) => "io_uring",
+        monoio::FusionRuntime::Legacy(_) => "epoll",
+    };
+    tracing::info!(worker = shard.0, driver, "worker starting");
+    let config = shared.config.clone();
+    install(Worker::new(shard, shared));
+    runtime.block_on(async move {
+        let listener = match monoio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let bell = match monoio::net::UnixStream::from_std(bell.0) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        monoio::spawn(mesh_loop(bell));
+        monoio::spawn(timer_loop(config.clone()));
+        let _ = ready.send(Ok(driver));
+        accept_loop(listener).await;
+        drain().await;
+        let _ = drained.send(shard);
+    });
+}
+
+async fn accept_loop(listener: monoio::net::TcpListener) {
+    let canceller = monoio::io::Canceller::new();
+    let handle = canceller.handle();
+    with_worker(|w| w.stop_accepting = Some(canceller));
+    loop {
+        if with_worker(|w| w.shutting_down) {
+            return;
+        }
+        match listener.cancelable_accept(handle.clone()).await {
+            Ok((stream, peer)) => {
+                if with_worker(|w| w.shutting_down) {
+                    return;
+                }
+                let _ = stream.set_nodelay(true);
+                match with_worker(|w| w.admission.try_admit(peer.ip())) {
+                    Ok(permit) => {
+                        monoio::spawn(conn::serve(stream, peer, Vec::new(), permit));
+                    }
+                    Err(refusal) => {
+                        with_worker(|w| w.stats().connections_refused.add(1));
+                        tracing::debug!(peer = %peer, ?refusal, "connection refused at accept");
+                        monoio::spawn(conn::refuse(stream, refusal));
+                    }
+                }
+            }
+            Err(_) if with_worker(|w| w.shutting_down) => return,
+            Err(e) => {
+                // EMFILE/ENFILE: back off instead of spinning on a full descriptor table.
+                tracing::warn!(error = %e, "accept failed");
+                monoio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// After shutdown: wait until every session is gone (clients were told to go).
+async fn drain() {
+    while !with_worker(|w| w.conns.is_empty()) {
+        monoio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn timer_loop(config: Arc<EngineConfig>) {
+    let s = &config.session;
+    let shortest = s
+        .ping_interval
+        .min(s.ping_timeout)
+        .min(config.connect_timeout_ms);
+    // A tenth of the shortest deadline, between 5 ms and 200 ms: 5 wakeups per second at the
+    // defaults (25 s / 30 s), fine enough for the protocol suites' 300 ms / 200 ms.
+    let tick = Duration::from_millis((shortest / 10).clamp(5, 200));
+    loop {
+        monoio::time::sleep(tick).await;
+        with_worker(|w| w.run_timers());
+    }
+}
+
+async fn mesh_loop(mut bell: monoio::net::UnixStream) {
+    let mut bell_buf = vec![0u8; 64];
+    loop {
+        let (taken, backlog) = with_worker(drain_mesh);
+        if taken > 0 {
+            yield_now().await;
+            continue;
+        }
+        if backlog > 0 {
+            monoio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        }
+        let (mesh, me) = with_worker(|w| (w.mesh.clone(), w.shard));
+        mesh.going_to_sleep(me);
+        let (taken, _) = with_worker(drain_mesh);
+        if taken > 0 {
+            mesh.awake(me);
+            continue;
+        }
+        let (res, b) = bell.read(bell_buf).await;
+        bell_buf = b;
+        mesh.awake(me);
+        if res.is_err() {
+            tracing::error!("mesh doorbell failed; this worker no longer hears other cores");
+            return;
+        }
+    }
+}
+
+fn drain_mesh(w: &mut Worker) -> (usize, usize) {
+    let mesh = w.mesh.clone();
+    let taken = mesh.drain(w.shard, |msg| handle_msg(w, msg));
+    (taken, w.flush_backlog())
+}
+
+fn handle_msg(w: &mut Worker, msg: Msg) {
+    match msg {
+        Msg::Broadcast { op, reply } => {
+            let count = w.fan_out(&op);
+            if let Some((origin, token)) = reply {
+                w.send(origin, Msg::Delivered { token, count });
+            }
+        }
+        Msg::BroadcastExceptRooms { op, except_rooms } => {
+            w.fan_out_except(&op, &except_rooms);
+        }
+        Msg::Delivered { token, count } => {
+            let (key, index) = ((token >> 16) as usize, (token & 0xffff) as usize);
+            if let Some(PendingCount {
+                remaining,
+                counts,
+                waker,
+            }) = w.pending.get_mut(key)
+            {
+                if let Some(c) = counts.get_mut(index) {
+                    *c += count;
+                }
+                *remaining = remaining.saturating_sub(1);
+                if *remaining == 0
+                    && let Some(waker) = waker.take()
+                {
+                    waker.wake();
+                }
+            }
+        }
+        Msg::Handoff { fd, peer, preread } => conn::adopt(w, fd, peer, preread),
+        Msg::Remote(command) => w.apply_remote(command),
+        Msg::Fetch {
+            selector,
+            collector,
+        } => collector.add(w.fetch(&selector)),
+        Msg::Shutdown => {
+            w.shutting_down = true;
+            if let Some(c) = w.stop_accepting.take() {
+                drop(c.cancel());
+            }
+            let keys: Vec<usize> = w.conns.iter().map(|(k, _)| k).collect();
+            for key in keys {
+                // An Engine.IO close (then WebSocket 1001), deliberately without a Socket.IO
+                // DISCONNECT: stock clients treat DISCONNECT as "io server disconnect" and stay
+                // down, while a closed transport makes them reconnect (to another node).
+                w.close_session(key);
+            }
+        }
+    }
+}
+
+/// Lets the runtime run other tasks (and submit IO) before this one continues.
+async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// This node as the Redis bridge sees it: commands become mesh messages to every worker.
+struct Node {
+    mesh: Arc<Mesh<Msg>>,
+    directory: Arc<Directory>,
+}
+
+impl LocalNode for Node {
+    fn has_local_room(&self, nsp: &str, room: &str) -> bool {
+        self.directory.workers_of(nsp, room) != 0
+    }
+
+    fn deliver(&self, op: crate::engine::BroadcastOp) {
+        let mask = if op.rooms.is_empty() {
+            u64::MAX
+        } else {
+            op.rooms.iter().fold(0, |m, r| {
+                let sid_core =
+                    crate::sid::Sid::parse(r.as_str()).map_or(0, |s| 1u64 << s.shard().index());
+                m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
+            })
+        };
+        let op = Arc::new(op);
+        for i in 0..self.mesh.workers() {
+            if mask & (1 << i) != 0 {
+                self.mesh.inject(
+                    ShardId(i as u16),
+                    Msg::Broadcast {
+                        op: op.clone(),
+                        reply: None,
+                    },
+                );
+            }
+        }
+    }
+
+    fn deliver_except_rooms(
+        &self,
+        op: crate::engine::BroadcastOp,
+        except_rooms: Vec<Room>,
+    ) -> Result<(), crate::engine::BroadcastOp> {
+        // Every core: an excluded room's members may be anywhere, and targets may be too.
+        let (op, except_rooms): (Arc<_>, Arc<[Room]>) = (Arc::new(op), except_rooms.into());
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(
+                ShardId(i as u16),
+                Msg::BroadcastExceptRooms {
+                    op: op.clone(),
+                    except_rooms: except_rooms.clone(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn apply(&self, command: RemoteCommand) {
+        for i in 0..self.mesh.workers() {
+            self.mesh
+                .inject(ShardId(i as u16), Msg::Remote(command.clone()));
+        }
+    }
+
+    fn fetch_sockets(&self, selector: Selector, reply: Box<dyn FnOnce(Vec<SocketInfo>) + Send>) {
+        let collector = Arc::new(Collector::new(self.mesh.workers(), reply));
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(
+                ShardId(i as u16),
+                Msg::Fetch {
+                    selector: selector.clone(),
+                    collector: collector.clone(),
+                },
+            );
+        }
+    }
+
+    fn all_rooms(&self, nsp: &str, reply: Box<dyn FnOnce(Vec<Room>) + Send>) {
+        reply(self.directory.rooms(nsp));
+    }
+}

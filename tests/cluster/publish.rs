@@ -1,0 +1,124 @@
+//! ringcast → Redis: channel choice and byte-exact adapter format, own messages, refusal.
+
+use std::time::Duration;
+
+use ringcast::Room;
+use ringcast::cluster::adapter::encode_broadcast;
+use ringcast::cluster::msgpack::Writer;
+use ringcast::cluster::wire::event_frames;
+use ringcast::cluster::{
+    ClusterError, ClusterStatus, PublishError, Publisher, RedisOptions, start,
+};
+use ringcast::engine::BroadcastOp;
+
+use crate::support::{
+    RecordingNode, RedisServer, block_on, connected_bridge, free_port, stats, wait_until,
+};
+
+fn op(rooms: &[&str], args: &str) -> BroadcastOp {
+    BroadcastOp {
+        nsp: Room::from("/"),
+        rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
+        except: vec![],
+        frames: event_frames("/", "agent:status_changed", args, std::iter::empty()),
+    }
+}
+
+#[test]
+fn publishes_in_the_adapter_format_on_the_right_channel() {
+    let redis = RedisServer::start();
+    let node = RecordingNode::with_rooms(&["dashboard"]);
+    let bridge = connected_bridge(&redis, node.clone());
+    let mut con = redis.connection();
+    let mut sub = con.as_pubsub();
+    sub.psubscribe("socket.io#/#*").expect("psubscribe");
+    sub.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+
+    let cases = [
+        (
+            op(&["dashboard"], r#"{"id":"42","status":"online"}"#),
+            "socket.io#/#dashboard#",
+        ),
+        (op(&["a", "b"], "1"), "socket.io#/#"),
+        (op(&[], ""), "socket.io#/#"),
+    ];
+    for (op, channel) in &cases {
+        bridge.publish(op).expect("connected: publish accepted");
+        let msg = sub.get_message().expect("the broadcast arrives");
+        assert_eq!(msg.get_channel_name(), *channel);
+        let mut want = Writer::new();
+        encode_broadcast(bridge.uid(), op, &mut want).expect("encodable");
+        assert_eq!(msg.get_payload_bytes(), &want.buf[..]);
+    }
+    // The bridge hears its own broadcasts and drops them by uid (the room is local, so it
+    // had to decode the first one).
+    wait_until(
+        "own broadcasts dropped",
+        || bridge.stats().snapshot().own >= 1,
+        || stats(&bridge),
+    );
+    assert!(node.delivered_texts().is_empty());
+    // Counted once Redis acknowledged the pipeline, which may be after the subscriber got it.
+    wait_until(
+        "3 broadcasts counted",
+        || bridge.stats().snapshot().published[0] == 3,
+        || stats(&bridge),
+    );
+    // The liveness PING runs every second on the subscriber and records its round trip.
+    wait_until(
+        "a PING round trip",
+        || bridge.stats().snapshot().ping_rtt_us > 0,
+        || stats(&bridge),
+    );
+    bridge.shutdown();
+}
+
+#[test]
+fn a_node_without_redis_starts_degraded_and_refuses_publishes() {
+    let port = free_port();
+    let bridge = start(
+        &format!("redis://127.0.0.1:{port}/"),
+        RedisOptions::default(),
+        RecordingNode::with_rooms(&[]),
+    )
+    .expect("an unreachable server is not a config error");
+    assert_eq!(bridge.status(), ClusterStatus::Degraded);
+    assert_eq!(bridge.publish(&op(&[], "")), Err(PublishError::Unavailable));
+    assert_eq!(
+        block_on(bridge.server_count()),
+        Err(ClusterError::Unavailable)
+    );
+    assert!(bridge.stats().snapshot().publish_refused >= 1);
+    bridge.shutdown();
+    assert_eq!(block_on(bridge.server_count()), Err(ClusterError::Stopped));
+}
+
+#[test]
+fn unix_socket_and_password_urls_are_accepted() {
+    for url in [
+        "unix:///nonexistent/redis.sock?db=2&pass=pw",
+        "redis://:pw@127.0.0.1:1/3",
+    ] {
+        let bridge =
+            start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).expect(url);
+        assert_eq!(bridge.status(), ClusterStatus::Degraded);
+        bridge.shutdown();
+    }
+}
+
+#[test]
+fn a_bad_url_is_a_configuration_error() {
+    // `rediss://` needs the redis crate's TLS feature, which ringcast does not build.
+    for url in [
+        "not a url",
+        "http://127.0.0.1:6379/",
+        "",
+        "rediss://127.0.0.1:6380/",
+    ] {
+        assert!(
+            start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).is_err(),
+            "{url:?}"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! End-to-end tests with stock clients: socket.io-client 4.8 (Node) and python-socketio 5
+//! (asyncio), one module per behaviour. Needs `bash scripts/install-test-deps` first.
+//!
+//! `RINGCAST_E2E_TARGET=node cargo test --test e2e` runs the same tests against the Node peers
+//! (tests/clients/js/peers/gateway.js and tests/clients/js/peers/) to test the tests.
+
+mod common;
+
+mod auth;
+mod autobahn;
+mod bad_payloads;
+mod binary;
+mod heartbeat;
+mod publish_api;
+mod rooms;
+mod routing;
+mod spec_js;
+mod spec_python;
+mod unsubscribe;
+mod workers;
