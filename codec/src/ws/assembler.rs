@@ -51,7 +51,8 @@ pub enum Message<'a> {
 /// returns `(0, None)`, which means "need more bytes". Only whole frames are consumed, so
 /// feeding the same bytes whole or split at any point yields the same messages. Payloads are
 /// unmasked in place; a single-frame message borrows straight from the input; fragments are
-/// copied into an internal buffer (freed when the message completes). UTF-8 is validated
+/// copied into an internal buffer (emptied by the call after the message completes, and freed
+/// then if it grew past 4 KiB). UTF-8 is validated
 /// incrementally across fragments and fails as soon as a sequence is invalid.
 ///
 /// What is enforced, with the RFC 6455 text:

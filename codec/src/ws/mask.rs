@@ -10,13 +10,14 @@
 //!
 //! Why a plain word loop and no hand-written SIMD: XOR-ing 8-byte words with the key repeated
 //! twice (`u64::from_ne_bytes` on `as_chunks_mut::<8>`, so unaligned input needs no head loop)
-//! is auto-vectorised by LLVM. Measured on the 2-core dev VM (x86_64, baseline SSE2 target),
-//! 4 KiB: scalar 1015 ns, word loop 73 ns, explicit SSE2 intrinsics 77 ns, explicit AVX2
-//! intrinsics 65 ns, the same safe word loop compiled with `target_feature(enable = "avx2")`
-//! 61 ns (64 KiB: 1.35 µs / 1.08 µs / 1.18 µs). So the intrinsics never beat the compiler; the
-//! only win is letting it use 256-bit registers, which [`apply`] does through runtime detection
-//! for buffers of at least [`AVX2_MIN_LEN`] bytes (below that the detection and the wider
-//! loop's setup cost as much as they save: at 256 B both take ~10 ns).
+//! is auto-vectorised by LLVM. Measured on the shared 2-core dev VM (x86_64, baseline SSE2
+//! target; best of 40 runs, misaligned buffer), 4 KiB / 64 KiB: scalar 1070 ns / 17.9 µs, word
+//! loop 79 ns / 1.36 µs, explicit SSE2 intrinsics 84 ns / 1.37 µs, explicit AVX2 intrinsics
+//! 70 ns / 1.11 µs, the same safe word loop compiled with `target_feature(enable = "avx2")`
+//! 64 ns / 1.11 µs. So intrinsics never beat the compiler; the one win (~19%) is letting it
+//! use 256-bit registers, which [`apply`] does through runtime detection for buffers of at
+//! least [`AVX2_MIN_LEN`] bytes (at 256 B the two loops are equal, ~11 ns, so below that the
+//! detection is not worth its branch).
 
 /// Buffers shorter than this never take the AVX2 path (see the module docs for the numbers).
 const AVX2_MIN_LEN: usize = 512;
@@ -34,19 +35,14 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], offset: usize) {
         unsafe { apply_words_avx2(buf, key, offset) };
         return;
     }
-    apply_words(buf, key, offset);
+    apply_portable(buf, key, offset);
 }
 
-/// Byte-at-a-time reference implementation.
-pub fn apply_scalar(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    for (i, b) in buf.iter_mut().enumerate() {
-        *b ^= key[(offset + i) & 3];
-    }
-}
-
-/// The portable word loop: 8 bytes per step, then at most 7 tail bytes.
+/// The word loop [`apply`] uses, compiled for the baseline target only (no runtime CPU
+/// detection): what [`apply`] does below [`AVX2_MIN_LEN`] bytes or without AVX2. Public so the
+/// benchmarks can show what the AVX2 dispatch is worth.
 #[inline(always)]
-fn apply_words(buf: &mut [u8], key: [u8; 4], offset: usize) {
+pub fn apply_portable(buf: &mut [u8], key: [u8; 4], offset: usize) {
     // Rotating the key by `offset` makes `buf[i]` use `key[i % 4]`, and every 8-byte word
     // starts at a multiple of 4, so one repeated pattern serves all words and the tail.
     let mut key = key;
@@ -63,11 +59,18 @@ fn apply_words(buf: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
-/// [`apply_words`] compiled with AVX2 enabled so LLVM vectorises it with 256-bit registers.
+/// Byte-at-a-time reference implementation.
+pub fn apply_scalar(buf: &mut [u8], key: [u8; 4], offset: usize) {
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b ^= key[(offset + i) & 3];
+    }
+}
+
+/// [`apply_portable`] compiled with AVX2 enabled so LLVM vectorises it with 256-bit registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn apply_words_avx2(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    apply_words(buf, key, offset);
+    apply_portable(buf, key, offset);
 }
 
 #[cfg(test)]
@@ -89,10 +92,13 @@ mod tests {
                 for offset in 0..4 {
                     let original = data(align + len);
                     let mut fast = original.clone();
+                    let mut portable = original.clone();
                     let mut slow = original.clone();
                     apply(&mut fast[align..], key, offset);
+                    apply_portable(&mut portable[align..], key, offset);
                     apply_scalar(&mut slow[align..], key, offset);
                     assert_eq!(fast, slow, "align {align} len {len} offset {offset}");
+                    assert_eq!(portable, slow, "align {align} len {len} offset {offset}");
                     // The leading bytes before the slice are never touched.
                     assert_eq!(fast[..align], original[..align]);
                 }

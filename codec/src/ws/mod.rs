@@ -175,3 +175,58 @@ impl std::fmt::Display for WsError {
 }
 
 impl std::error::Error for WsError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[rustfmt::skip]
+    #[test]
+    fn close_codes_per_error() {
+        let cases = [
+            (WsError::ReservedBits, 1002), (WsError::ReservedOpcode, 1002), (WsError::Unmasked, 1002),
+            (WsError::FragmentedControl, 1002), (WsError::ControlTooLong, 1002),
+            (WsError::UnexpectedContinuation, 1002), (WsError::ExpectedContinuation, 1002),
+            (WsError::BadLength, 1002), (WsError::BadClosePayload, 1002),
+            (WsError::InvalidUtf8, 1007), (WsError::MessageTooBig, 1009),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.close_code(), CloseCode(code), "{error:?}");
+            assert!(error.close_code().is_allowed_on_wire(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn close_codes_allowed_on_the_wire() {
+        // Autobahn 7.7.x (must be accepted) and 7.9.x (must be rejected), plus the edges.
+        let allowed = [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999,
+            4000, 4999,
+        ];
+        let rejected = [
+            0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+        ];
+        for code in allowed {
+            assert!(CloseCode(code).is_allowed_on_wire(), "{code}");
+        }
+        for code in rejected {
+            assert!(!CloseCode(code).is_allowed_on_wire(), "{code}");
+        }
+    }
+
+    #[test]
+    fn opcodes_from_bits() {
+        for bits in 0..=0x0F_u8 {
+            match OpCode::try_from(bits) {
+                Ok(op) => {
+                    assert_eq!(op as u8, bits);
+                    assert_eq!(op.is_control(), bits >= 8);
+                }
+                Err(e) => {
+                    assert_eq!(e, WsError::ReservedOpcode);
+                    assert!(matches!(bits, 0x3..=0x7 | 0xB..=0xF), "{bits:#x}");
+                }
+            }
+        }
+    }
+}
