@@ -60,14 +60,18 @@ pub fn wait_ready(server: &Server) {
 }
 
 /// Connects socket `sock`, unsubscribes it from `dashboard` (every socket starts there) unless
-/// `rooms` names it, and subscribes it to `rooms`.
-pub fn socket_in(client: &mut Client, server: &Server, sock: &str, rooms: &[&str]) {
-    client.connected(sock, &Connect::to(server));
+/// `rooms` names it, and subscribes it to `rooms`. Returns its Socket.IO id.
+pub fn socket_in(client: &mut Client, server: &Server, sock: &str, rooms: &[&str]) -> String {
+    let connected = client.connected(sock, &Connect::to(server));
     if !rooms.contains(&"dashboard") {
         client.unsubscribe(sock, "dashboard");
     }
     for room in rooms.iter().filter(|r| **r != "dashboard") {
         client.subscribe(sock, room);
+    }
+    match connected["id"].as_str() {
+        Some(id) => id.to_owned(),
+        None => client.fail(&format!("{sock}: connect line without an id: {connected}")),
     }
 }
 
