@@ -18,6 +18,7 @@ mod publish;
 mod python;
 mod reconnect;
 mod ringcast;
+mod ringcast_emitter;
 mod ringcast_node_mixed;
 mod support;
 mod throughput;
