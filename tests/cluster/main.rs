@@ -20,6 +20,7 @@ mod reconnect;
 mod ringcast;
 mod ringcast_emitter;
 mod ringcast_node_mixed;
+mod ringcast_python;
 mod support;
 mod throughput;
 mod two_nodes;
