@@ -21,6 +21,7 @@ mod ringcast;
 mod ringcast_emitter;
 mod ringcast_node_mixed;
 mod ringcast_python;
+mod ringcast_redis_late;
 mod support;
 mod throughput;
 mod two_nodes;
