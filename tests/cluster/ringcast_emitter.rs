@@ -36,7 +36,7 @@ fn emitter_room_broadcast_and_sockets_join_reach_ringcast_clients() {
         let names: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
         assert_eq!(names, want, "{sock} received {got:?}");
         if sock == "agent" {
-            assert_eq!(got[0].1, [status.clone()], "{got:?}");
+            assert_eq!(got[0].1, std::slice::from_ref(&status), "{got:?}");
         }
     }
 
@@ -74,7 +74,7 @@ fn emitter_room_broadcast_and_sockets_join_reach_ringcast_clients() {
         let names: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
         assert_eq!(names, want, "{sock} received {got:?}");
         if sock == "watcher" {
-            assert_eq!(got[0].1, [again.clone()], "{got:?}");
+            assert_eq!(got[0].1, std::slice::from_ref(&again), "{got:?}");
         }
     }
 }
