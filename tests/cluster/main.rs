@@ -1,14 +1,27 @@
 //! Redis clustering against a real `redis-server` and the ecosystem's own peers: the Node
 //! `@socket.io/redis-emitter`, a Node socket.io server on `@socket.io/redis-adapter`, and
-//! python-socketio's `AsyncRedisManager`. The engine side is a recording `LocalNode`.
+//! python-socketio's `AsyncRedisManager`. The bridge tests use a recording `LocalNode` as the
+//! engine; the `ringcast_*` / cluster modules run the real ringcast binary with stock clients.
 //!
-//! Needs `redis-server`, `node` with tests/clients/js-redis installed, and `.venv` with
-//! tests/clients/py/requirements-redis.txt: `bash scripts/install-test-deps`.
+//! Needs `redis-server`, `node` with tests/clients/js-redis and tests/clients/js installed, and
+//! `.venv` with tests/clients/py/requirements-redis.txt: `bash scripts/install-test-deps`.
+
+// The e2e harness (start the binary, tokens, HTTP publish, stock-client drivers), reused
+// unchanged; this binary uses only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../e2e/common/mod.rs"]
+mod common;
 
 mod emitter;
 mod node_adapter;
 mod publish;
 mod python;
 mod reconnect;
+mod ringcast;
+mod ringcast_emitter;
+mod ringcast_node_mixed;
+mod ringcast_python;
+mod ringcast_redis_late;
 mod support;
 mod throughput;
+mod two_nodes;
