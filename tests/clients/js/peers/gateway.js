@@ -16,7 +16,9 @@ const http = require('node:http');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 
-const requireClients = createRequire(path.resolve(__dirname, '../package.json'));
+// socket.io comes from tests/clients/js, or from the directory a wrapper names (the benchmark
+// peer, benches/peers/node/server.js, runs this same file with its own pinned socket.io).
+const requireClients = createRequire(path.resolve(process.env.RINGCAST_PEER_MODULES || path.join(__dirname, '..'), 'package.json'));
 let Server;
 try {
   ({ Server } = requireClients('socket.io'));
