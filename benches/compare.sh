@@ -176,7 +176,7 @@ meta = {
         "kernel": sh("uname -r"),
     },
     "versions": {
-        "ringcast": sh("git -C '$root' describe --always --dirty") + " (release: lto fat, codegen-units 1)",
+        "ringcast": sh("git -C '$root' describe --always --dirty") + " (release profile: thin LTO)",
         "rustc": sh("rustc --version"),
         "socketioxide": "$(lock_version socketioxide benches/peers/socketioxide/Cargo.lock) (axum $(lock_version axum benches/peers/socketioxide/Cargo.lock), tokio $(lock_version tokio benches/peers/socketioxide/Cargo.lock))",
         "node": sh("node --version") + ", socket.io " + sh("node -p \"require('$root/benches/peers/node/package-lock.json').packages['node_modules/socket.io'].version\""),
