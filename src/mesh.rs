@@ -111,6 +111,11 @@ impl<M> Mesh<M> {
         self.sleeping[me.index()].store(true, Ordering::SeqCst);
     }
 
+    /// Wakes `who`'s mesh loop if it sleeps (e.g. so it retries a backlog of handed-back sends).
+    pub fn nudge(&self, who: ShardId) {
+        self.ring(who);
+    }
+
     /// Announces that `me` is awake (after a drain that found work).
     pub fn awake(&self, me: ShardId) {
         self.sleeping[me.index()].store(false, Ordering::SeqCst);

@@ -695,6 +695,9 @@ impl Worker {
         }
         if let Err(msg) = self.mesh.send(self.shard, to, msg) {
             self.backlog[to.index()].push_back(msg);
+            // The queue handed the message back: make sure this core's mesh loop is awake to
+            // retry it (it may be parked on its doorbell with nothing inbound).
+            self.mesh.nudge(self.shard);
         }
     }
 
