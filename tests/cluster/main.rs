@@ -22,6 +22,7 @@ mod ringcast_emitter;
 mod ringcast_node_mixed;
 mod ringcast_python;
 mod ringcast_redis_late;
+mod ringcast_redis_restart;
 mod support;
 mod throughput;
 mod two_nodes;

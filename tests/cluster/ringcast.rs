@@ -113,7 +113,7 @@ pub fn events_until_marker(client: &mut Client, sock: &str) -> Vec<(String, Vec<
 }
 
 /// `GET path` (one request per connection); returns the status and the body.
-fn get(server: &Server, path: &str) -> (u16, String) {
+pub fn get(server: &Server, path: &str) -> (u16, String) {
     let fail = |what: String| -> ! { panic!("GET {path}: {what}\n{}", server.context()) };
     let mut stream = TcpStream::connect(("127.0.0.1", server.port))
         .unwrap_or_else(|e| fail(format!("connect: {e}")));
