@@ -217,6 +217,12 @@ pub fn render(
     );
     counter(
         &mut r,
+        "http_errors",
+        "Requests answered with an HTTP error before routing (400, 408, 413, 431)",
+        sum(|w| w.http_errors.get()),
+    );
+    counter(
+        &mut r,
         "connections_refused",
         "Connections refused at accept (node or per-IP cap)",
         sum(|w| w.connections_refused.get()),

@@ -105,6 +105,7 @@ pub(crate) async fn serve(
                 Ok(Status::Complete(req)) => break summarize(&req, &paths, &cors),
                 Ok(Status::Partial) => {}
                 Err(e) => {
+                    with_worker(|w| w.stats().http_errors.add(1));
                     out.clear();
                     let body = format!("{{\"error\":\"{e}\"}}");
                     http::write_response(
@@ -139,6 +140,7 @@ pub(crate) async fn serve(
             Route::Other => max_payload,
         };
         if head.content_length > limit {
+            with_worker(|w| w.stats().http_errors.add(1));
             out.clear();
             let body = format!("{{\"error\":\"body larger than {limit} bytes\"}}");
             http::write_response(
@@ -262,6 +264,7 @@ enum ReadEnd {
 
 /// Answers a request that stopped arriving half-way (slowloris): 408 with a JSON body.
 async fn request_timeout(mut stream: TcpStream, mut out: Vec<u8>) {
+    with_worker(|w| w.stats().http_errors.add(1));
     out.clear();
     http::write_response(
         &mut out,

@@ -76,4 +76,7 @@ pub struct WorkerStats {
     pub http_requests: Cell,
     /// Connections refused at accept (node or per-IP cap).
     pub connections_refused: Cell,
+    /// Requests answered with an HTTP error before routing: bad or oversized heads (400/431),
+    /// heads or bodies cut short (408), bodies over the limit (413).
+    pub http_errors: Cell,
 }
