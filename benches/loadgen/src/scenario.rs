@@ -462,6 +462,7 @@ impl Outcome {
             v["server_delivered"] = json!(p.delivered_sum);
             v["publish_failures"] = json!(p.failures);
             v["publish_late"] = json!(p.late);
+            v["publish_reconnects"] = json!(p.reconnects);
             v["api_p50_us"] = json!(us(p.api_ns.quantile(0.5)));
             v["api_p99_us"] = json!(us(p.api_ns.quantile(0.99)));
             if !p.errors.is_empty() {
@@ -520,10 +521,11 @@ impl Outcome {
             };
             let _ = writeln!(
                 s,
-                "  published {} ({} failed, {} late), {expected} {} deliveries, received {}",
+                "  published {} ({} failed, {} late, {} reconnects), {expected} {} deliveries, received {}",
                 p.published,
                 p.failures,
                 p.late,
+                p.reconnects,
                 self.expected.unwrap_or(p.delivered_sum),
                 self.stats.deliveries
             );
