@@ -6,11 +6,18 @@
 #
 #   benches/compare.sh                                   # everything (~10 minutes)
 #   benches/compare.sh --scenarios fanout-1k,reqresp --targets ringcast,node --duration 2
+#   benches/compare.sh --scenarios fanout-2node          # two nodes over Redis, alone
 #   benches/compare.sh --quick                           # smoke: short, small, no doc
 #   benches/compare.sh --workers2                        # ringcast 2 workers vs 1 worker
 #
+# fanout-2node runs two nodes of one target clustered over a fresh redis-server (needs
+# redis-server and redis-cli): receivers on node A (CPU 0), the publisher on node B (CPU 1,
+# with redis-server and the generator). ringcast, socketioxide (socketioxide-redis) and node
+# (@socket.io/redis-adapter) only; python is skipped.
+#
 # Options:
-#   --scenarios LIST   fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling (default: all)
+#   --scenarios LIST   fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling,fanout-2node
+#                      (default: all)
 #   --targets LIST     ringcast,socketioxide,node,python (default: all)
 #   --duration SECS    override each scenario's measured duration
 #   --clients N        override each scenario's client count
@@ -24,11 +31,12 @@
 #   --no-doc           do not write docs/BENCHMARKS.md
 #   --out DIR          where results go (default: bench-results/<timestamp>)
 # Loopback only. Do not run while other heavy work shares the machine: the numbers would be noise.
+# Every process started here is stopped by its pid, on exit too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-scenarios=fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling
+scenarios=fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling,fanout-2node
 targets=ringcast,socketioxide,node,python
 duration="" clients="" build=1 doc=1 workers2=0 out="" busy_poll=0
 while [ $# -gt 0 ]; do
@@ -43,11 +51,17 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --no-doc) doc=0; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[ "$workers2" = 1 ] && targets=ringcast,ringcast-w2
+if [ "$workers2" = 1 ]; then
+  targets=ringcast,ringcast-w2
+  if [[ ",$scenarios," == *,fanout-2node,* ]]; then
+    echo "compare.sh: skipping fanout-2node under --workers2 (its two nodes already take both cores)" >&2
+    scenarios=$(tr ',' '\n' <<<"$scenarios" | grep -vx fanout-2node | paste -sd, -)
+  fi
+fi
 out=${out:-bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 results="$out/results.jsonl"
@@ -60,6 +74,22 @@ API_KEY=ringcast-bench-api-key-0123456789
 LOADGEN=$root/target/release/loadgen
 RINGCAST=$root/target/release/ringcast
 SIOX=$root/benches/peers/socketioxide/target/release/ringcast-peer-socketioxide
+REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
+# The targets with a Redis mode (the two-node scenario's).
+two_node_target() { case "$1" in ringcast|socketioxide|node) return 0 ;; *) return 1 ;; esac; }
+if [[ ",$scenarios," == *,fanout-2node,* ]]; then
+  for t in ${targets//,/ }; do
+    two_node_target "$t" || continue
+    for bin in "$REDIS_SERVER" "$REDIS_CLI"; do
+      if [ ! -x "$bin" ]; then
+        echo "compare.sh: fanout-2node needs $bin (Debian: apt-get install redis-server), or drop it: --scenarios ..." >&2
+        exit 1
+      fi
+    done
+    break
+  done
+fi
 ncpu=$(nproc)
 if [ "$ncpu" -lt 2 ]; then
   echo "compare.sh: needs 2 CPUs (server on CPU 0, generator on CPU 1); this machine has $ncpu" >&2
@@ -81,8 +111,15 @@ if [ "$build" = 1 ]; then
   fi
 fi
 
-# The server command for a target; $1 target, $2 port.
+# The server command for a target; $1 target, $2 port, $3 (optional) the Redis URL to cluster over.
 server_cmd() {
+  local c
+  c=$(server_cmd_alone "$1" "$2") || return 1
+  [ -n "${3:-}" ] && c+=" --redis-url $3"
+  echo "$c"
+}
+
+server_cmd_alone() {
   local listen=127.0.0.1:$2
   case "$1" in
     ringcast|ringcast-w2)
@@ -106,51 +143,131 @@ server_cmd() {
 server_cpus() { [ "$1" = ringcast-w2 ] && echo 0,1 || echo 0; }
 gen_cpus() { [ "$1" = ringcast-w2 ] && echo 0,1 || echo 1; }
 
-server_pid=""
-stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
+# Everything started for the current run, in start order; stopped last-first (the nodes before
+# their Redis), each by its pid.
+pids=()
+last_pid=""
+stop_all() {
+  local i pid
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid=${pids[i]}
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  pids=()
 }
-trap stop_server EXIT
+trap stop_all EXIT
+
+# launch CPUS LOG CMD...: starts CMD pinned to CPUS, output to LOG; its pid in last_pid.
+launch() {
+  local cpus=$1 log=$2
+  shift 2
+  taskset -c "$cpus" "$@" > "$log" 2>&1 &
+  last_pid=$!
+  pids+=("$last_pid")
+}
+
+# wait_log PID LOG PATTERN: until LOG has PATTERN (0), or PID died or 30 s passed (1).
+wait_log() {
+  for _ in $(seq 300); do
+    grep -q "$3" "$2" 2>/dev/null && return 0
+    kill -0 "$1" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_subscribers PORT N: until N connections of the Redis on PORT have subscribed to a channel
+# or pattern (each node's adapter: ready to hear the other node), at most 10 s.
+wait_subscribers() {
+  local n
+  for _ in $(seq 100); do
+    n=$("$REDIS_CLI" -p "$1" client list 2>/dev/null | grep -cE ' (sub|psub|ssub)=[1-9]' || true)
+    [ "${n:-0}" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# not_started WHAT LOG: says which process did not come up, with its log's tail.
+not_started() {
+  echo "compare.sh: $1 did not start; its log:" >&2
+  tail -5 "$2" >&2
+}
 
 commands=()
 # Below the ephemeral range (32768+): the generator leaves thousands of client ports in
 # TIME_WAIT, and a listener cannot bind a port one of them holds.
 port=$((20000 + RANDOM % 8000))
+listening="listening on http://"
 for sc in ${scenarios//,/ }; do
   for t in ${targets//,/ }; do
     port=$((port + 1))
-    cmd=$(server_cmd "$t" "$port")
-    log="$out/$sc.$t.server.log"
-    say "$sc against $t (port $port)"
-    # shellcheck disable=SC2086 # the command is a word list by construction
-    taskset -c "$(server_cpus "$t")" $cmd > "$log" 2>&1 &
-    server_pid=$!
-    ready=0
-    for _ in $(seq 300); do
-      if grep -q "listening on http://" "$log" 2>/dev/null; then ready=1; break; fi
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if [ "$ready" != 1 ]; then
-      echo "compare.sh: $t did not start; its log:" >&2
-      tail -5 "$log" >&2
-      stop_server
-      continue
+    if [ "$sc" != fanout-2node ]; then
+      cmd=$(server_cmd "$t" "$port")
+      log="$out/$sc.$t.server.log"
+      say "$sc against $t (port $port)"
+      # shellcheck disable=SC2086 # the command is a word list by construction
+      launch "$(server_cpus "$t")" "$log" $cmd
+      if ! wait_log "$last_pid" "$log" "$listening"; then
+        not_started "$t" "$log"
+        stop_all
+        continue
+      fi
+      gen_to=(--addr "127.0.0.1:$port" --server-pid "$last_pid")
+      commands+=("taskset -c $(server_cpus "$t") ${cmd//$root\//} &")
+    else
+      if ! two_node_target "$t"; then
+        echo "compare.sh: skipping fanout-2node against $t: its peer has no Redis mode (ringcast, socketioxide, node have)" >&2
+        continue
+      fi
+      # One fresh Redis per target run, then node A (receivers, CPU 0) and node B (publisher,
+      # CPU 1, beside Redis and the generator) of the same target, clustered over it.
+      redis_port=$port a_port=$((port + 1)) b_port=$((port + 2))
+      port=$b_port
+      redis_url=redis://127.0.0.1:$redis_port/
+      say "$sc against $t (Redis $redis_port, node A $a_port, node B $b_port)"
+      redis=("$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no)
+      launch 1 "$out/$sc.$t.redis.log" "${redis[@]}"
+      if ! wait_log "$last_pid" "$out/$sc.$t.redis.log" "Ready to accept connections"; then
+        not_started "redis-server" "$out/$sc.$t.redis.log"
+        stop_all
+        continue
+      fi
+      cmd_a=$(server_cmd "$t" "$a_port" "$redis_url")
+      cmd_b=$(server_cmd "$t" "$b_port" "$redis_url")
+      # shellcheck disable=SC2086 # the commands are word lists by construction
+      launch 0 "$out/$sc.$t.a.server.log" $cmd_a
+      pid_a=$last_pid
+      # shellcheck disable=SC2086
+      launch 1 "$out/$sc.$t.b.server.log" $cmd_b
+      pid_b=$last_pid
+      up=1
+      wait_log "$pid_a" "$out/$sc.$t.a.server.log" "$listening" || { up=0; not_started "$t node A" "$out/$sc.$t.a.server.log"; }
+      wait_log "$pid_b" "$out/$sc.$t.b.server.log" "$listening" || { up=0; not_started "$t node B" "$out/$sc.$t.b.server.log"; }
+      if [ "$up" = 1 ] && ! wait_subscribers "$redis_port" 2; then
+        up=0
+        echo "compare.sh: $t: the two nodes did not both subscribe on Redis within 10 s" >&2
+      fi
+      if [ "$up" != 1 ]; then
+        stop_all
+        continue
+      fi
+      gen_to=(--addr "127.0.0.1:$a_port" --publish-addr "127.0.0.1:$b_port" --server-pid "$pid_a,$pid_b")
+      commands+=("taskset -c 1 redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no &"
+        "taskset -c 0 ${cmd_a//$root\//} &" "taskset -c 1 ${cmd_b//$root\//} &")
     fi
-    gen=(taskset -c "$(gen_cpus "$t")" "$LOADGEN" --addr "127.0.0.1:$port" --path /ws/
-      --jwt-secret "$SECRET" --api-key "$API_KEY" --server-pid "$server_pid"
+    gen=(taskset -c "$(gen_cpus "$t")" "$LOADGEN" "${gen_to[@]}" --path /ws/
+      --jwt-secret "$SECRET" --api-key "$API_KEY"
       --target-name "$t" --scenario "$sc" --json "$results")
     [ -n "$duration" ] && gen+=(--duration "$duration")
     [ -n "$clients" ] && gen+=(--clients "$clients")
     [ "$busy_poll" = 1 ] && gen+=(--busy-poll)
     "${gen[@]}" || echo "compare.sh: the generator reported a failure for $sc / $t" >&2
-    commands+=("taskset -c $(server_cpus "$t") ${cmd//$root\//} &" "${gen[*]//$root\//}")
-    stop_server
+    commands+=("${gen[*]//$root\//}")
+    stop_all
   done
 done
 
@@ -159,6 +276,10 @@ base=ringcast
 meta="$out/meta.json"
 placement="server pinned to CPU 0 (taskset -c 0), generator to CPU 1 (taskset -c 1)"
 [ "$workers2" = 1 ] && placement="ringcast --workers 2 on CPUs 0-1 with the generator sharing CPUs 0-1 (no free core on a 2-core machine); ringcast --workers 1 on CPU 0 with the generator on CPU 1"
+if [[ ",$scenarios," == *,fanout-2node,* ]]; then
+  placement+="; fanout-2node: node A pinned to CPU 0, node B, redis-server and the generator to CPU 1"
+fi
+redis_version=$("$REDIS_SERVER" --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p' || true)
 lock_version() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' "$2"; }
 python3 - "$meta" "$placement" "${commands[@]}" <<PY
 import json, subprocess, sys, datetime
@@ -167,6 +288,8 @@ def sh(c):
         return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
     except Exception:
         return "?"
+def npm(name):
+    return sh(f"node -p \"require('$root/benches/peers/node/package-lock.json').packages['node_modules/{name}'].version\"")
 meta = {
     "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     "placement": sys.argv[2],
@@ -178,8 +301,9 @@ meta = {
     "versions": {
         "ringcast": sh("git -C '$root' describe --always --dirty") + " (release profile: thin LTO)",
         "rustc": sh("rustc --version"),
-        "socketioxide": "$(lock_version socketioxide benches/peers/socketioxide/Cargo.lock) (axum $(lock_version axum benches/peers/socketioxide/Cargo.lock), tokio $(lock_version tokio benches/peers/socketioxide/Cargo.lock))",
-        "node": sh("node --version") + ", socket.io " + sh("node -p \"require('$root/benches/peers/node/package-lock.json').packages['node_modules/socket.io'].version\""),
+        "socketioxide": "$(lock_version socketioxide benches/peers/socketioxide/Cargo.lock) (axum $(lock_version axum benches/peers/socketioxide/Cargo.lock), tokio $(lock_version tokio benches/peers/socketioxide/Cargo.lock)); fanout-2node: socketioxide-redis $(lock_version socketioxide-redis benches/peers/socketioxide/Cargo.lock) (redis crate $(lock_version redis benches/peers/socketioxide/Cargo.lock))",
+        "node": sh("node --version") + ", socket.io " + npm("socket.io") + "; fanout-2node: @socket.io/redis-adapter " + npm("@socket.io/redis-adapter") + ", redis " + npm("redis"),
+        "redis-server": "${redis_version:-not installed}",
         "python": sh("'$root/benches/peers/python/.venv/bin/python' --version") + ", " + sh("grep -iE '^(python-socketio|uvicorn|uvloop)==' '$root/benches/peers/python/requirements.txt' | tr '\\\\n' ' '"),
     },
     "commands": sys.argv[3:],

@@ -3,9 +3,11 @@
 #
 #   benches/peers/install.sh [node] [python] [socketioxide]     (no argument: all three)
 #
-# node:          socket.io 4.8.4 via `npm ci` (package-lock.json) into peers/node/node_modules
+# node:          socket.io 4.8.4 (+ @socket.io/redis-adapter 8.3.0, redis 4.7.1 for --redis-url) via
+#                `npm ci` (package-lock.json) into peers/node/node_modules
 # python:        python-socketio 5.18.1 + uvicorn 0.54 (uvloop, httptools) into peers/python/.venv
-# socketioxide:  socketioxide 0.18.9 + axum 0.8 + tokio, `cargo build --release --locked`
+# socketioxide:  socketioxide 0.18.9 (+ socketioxide-redis 0.4.4 for --redis-url) + axum 0.8 + tokio,
+#                `cargo build --release --locked`
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")

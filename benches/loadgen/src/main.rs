@@ -4,6 +4,8 @@
 //! ```sh
 //! loadgen --addr 127.0.0.1:8000 --path /ws/ --jwt-secret S --api-key K \
 //!     --server-pid $(pgrep -n ringcast) --target-name ringcast --scenario fanout-1k,latency
+//! loadgen --addr 127.0.0.1:8001 --publish-addr 127.0.0.1:8002 --server-pid $A,$B \
+//!     --jwt-secret S --api-key K --target-name ringcast --scenario fanout-2node
 //! ```
 //! Prints a summary per scenario, and a JSON line per scenario on stdout (or appended to
 //! `--json FILE`).
@@ -33,9 +35,13 @@ use crate::scenario::{Kind, RunOptions, Scenario, Target};
     about = "Socket.IO load generator for ringcast and its peers (loopback only)"
 )]
 struct Args {
-    /// Server address (loopback).
+    /// Server address (loopback): node A, where the clients connect.
     #[arg(long, default_value = "127.0.0.1:8000")]
     addr: std::net::SocketAddr,
+    /// Node B of the same cluster, where the publisher POSTs in the two-node scenarios
+    /// (fanout-2node); the one-node scenarios publish to --addr.
+    #[arg(long)]
+    publish_addr: Option<std::net::SocketAddr>,
     /// Engine.IO path.
     #[arg(long, default_value = "/ws/")]
     path: String,
@@ -43,13 +49,15 @@ struct Args {
     jwt_secret: String,
     #[arg(long, env = "RINGCAST_API_KEY")]
     api_key: String,
-    /// The server's pid, for its CPU time and RSS (/proc/PID/stat, /proc/PID/status).
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server's pid, for its CPU time and RSS (/proc/PID/stat, /proc/PID/status); a
+    /// comma-separated list (node A,node B) sums them.
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// Label for the report.
     #[arg(long, default_value = "target")]
     target_name: String,
-    /// Comma-separated: fanout-1k, fanout-5k, latency, connect-storm, reqresp, polling, or all.
+    /// Comma-separated: fanout-1k, fanout-5k, latency, connect-storm, reqresp, polling, or all
+    /// (those six); fanout-2node (needs --publish-addr).
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Override every scenario's measured duration (seconds, fractions allowed): for smokes.
@@ -89,13 +97,21 @@ fn main() -> std::process::ExitCode {
     let args = Args::parse();
     clock::now_ns();
     let nofile = sys::raise_nofile_limit();
-    if !args.addr.ip().is_loopback() {
-        eprintln!(
-            "loadgen: refusing {}: load runs on loopback only",
-            args.addr
-        );
-        return std::process::ExitCode::from(2);
+    for addr in std::iter::once(args.addr).chain(args.publish_addr) {
+        if !addr.ip().is_loopback() {
+            eprintln!("loadgen: refusing {addr}: load runs on loopback only");
+            return std::process::ExitCode::from(2);
+        }
     }
+    let target = Target {
+        name: args.target_name.clone(),
+        addr: args.addr,
+        publish_addr: args.publish_addr,
+        path: args.path.clone(),
+        jwt_secret: args.jwt_secret.clone(),
+        api_key: args.api_key.clone(),
+        server_pids: args.server_pid.clone(),
+    };
     let names: Vec<&str> = if args.scenario == "all" {
         scenario::NAMES.to_vec()
     } else {
@@ -109,11 +125,16 @@ fn main() -> std::process::ExitCode {
     for name in names {
         let Some(mut sc) = Scenario::preset(name) else {
             eprintln!(
-                "loadgen: unknown scenario {name} (known: {})",
-                scenario::NAMES.join(", ")
+                "loadgen: unknown scenario {name} (known: {}, {})",
+                scenario::NAMES.join(", "),
+                scenario::TWO_NODE_NAMES.join(", ")
             );
             return std::process::ExitCode::from(2);
         };
+        if let Err(why) = target.publisher_addr(&sc) {
+            eprintln!("loadgen: {why}");
+            return std::process::ExitCode::from(2);
+        }
         if let Some(d) = args.duration {
             sc.duration = Duration::from_secs_f64(d.max(0.0));
         }
@@ -143,14 +164,13 @@ fn main() -> std::process::ExitCode {
         }
         scenarios.push(sc);
     }
-    let target = Target {
-        name: args.target_name.clone(),
-        addr: args.addr,
-        path: args.path.clone(),
-        jwt_secret: args.jwt_secret.clone(),
-        api_key: args.api_key.clone(),
-        server_pid: args.server_pid,
-    };
+    if args.publish_addr.is_some()
+        && scenarios
+            .iter()
+            .all(|sc| sc.topology == scenario::Topology::OneNode)
+    {
+        eprintln!("loadgen: warning: --publish-addr is unused: no two-node scenario selected");
+    }
     let opts = RunOptions {
         threads: args.threads.unwrap_or_else(sys::allowed_cpus).max(1),
         in_flight: args.in_flight.max(1),

@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
 use serde_json::{Value, json};
 
 use crate::clients::{self, ClientConfig, Shared, Transport, WorkerStats};
@@ -23,10 +25,21 @@ pub enum Kind {
     RequestResponse,
 }
 
+/// Which node the publisher POSTs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// The receivers' node (`--addr`).
+    OneNode,
+    /// Another node of the same cluster (`--publish-addr`, node B): every delivery crosses the
+    /// cluster's pub/sub (Redis) from node B to the receivers on node A.
+    TwoNodes,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     pub name: String,
     pub kind: Kind,
+    pub topology: Topology,
     pub clients: usize,
     pub transport: Transport,
     pub duration: Duration,
@@ -34,7 +47,7 @@ pub struct Scenario {
     pub handshakes: usize,
 }
 
-/// The named scenarios of the benchmark plan.
+/// The named single-node scenarios of the benchmark plan (what `--scenario all` runs).
 pub const NAMES: [&str; 6] = [
     "fanout-1k",
     "fanout-5k",
@@ -43,6 +56,10 @@ pub const NAMES: [&str; 6] = [
     "reqresp",
     "polling",
 ];
+
+/// The named scenarios that need two nodes of one cluster (`--publish-addr`): not in `all`,
+/// since a single server cannot run them.
+pub const TWO_NODE_NAMES: [&str; 1] = ["fanout-2node"];
 
 /// Saturating publishers keep at most this many publishes not yet fully delivered.
 pub const DEFAULT_MAX_LAG: u64 = 32;
@@ -54,7 +71,7 @@ impl Scenario {
             max_lag: DEFAULT_MAX_LAG,
         });
         let (kind, clients, transport, secs) = match name {
-            "fanout-1k" => (saturate, 1_000, Transport::WebSocket, 8),
+            "fanout-1k" | "fanout-2node" => (saturate, 1_000, Transport::WebSocket, 8),
             "fanout-5k" => (saturate, 5_000, Transport::WebSocket, 8),
             "latency" => (
                 Kind::Broadcast(Pace::Rate { per_sec: 10.0 }),
@@ -67,9 +84,15 @@ impl Scenario {
             "polling" => (saturate, 1_000, Transport::Polling, 8),
             _ => return None,
         };
+        let topology = if TWO_NODE_NAMES.contains(&name) {
+            Topology::TwoNodes
+        } else {
+            Topology::OneNode
+        };
         Some(Scenario {
             name: name.to_owned(),
             kind,
+            topology,
             clients,
             transport,
             duration: Duration::from_secs(secs),
@@ -82,11 +105,34 @@ impl Scenario {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub name: String,
-    pub addr: std::net::SocketAddr,
+    /// The receivers' node (node A), and the publisher's in a one-node scenario.
+    pub addr: SocketAddr,
+    /// The publisher's node in a two-node scenario (node B).
+    pub publish_addr: Option<SocketAddr>,
     pub path: String,
     pub jwt_secret: String,
     pub api_key: String,
-    pub server_pid: Option<u32>,
+    /// The server processes measured: CPU time and RSS are summed over them (node A and node B
+    /// in a two-node scenario). Empty: not measured.
+    pub server_pids: Vec<u32>,
+}
+
+impl Target {
+    /// Where `sc`'s publisher POSTs, or why the target cannot run it.
+    pub fn publisher_addr(&self, sc: &Scenario) -> Result<SocketAddr, String> {
+        match (sc.topology, self.publish_addr) {
+            (Topology::OneNode, _) => Ok(self.addr),
+            (Topology::TwoNodes, Some(b)) if b != self.addr => Ok(b),
+            (Topology::TwoNodes, Some(_)) => Err(format!(
+                "{} needs --publish-addr on another node than --addr",
+                sc.name
+            )),
+            (Topology::TwoNodes, None) => Err(format!(
+                "{} needs --publish-addr (the second node of the cluster)",
+                sc.name
+            )),
+        }
+    }
 }
 
 /// Generator-side knobs.
@@ -119,15 +165,19 @@ pub struct Outcome {
     pub rss_after_kib: Option<u64>,
     /// The measured phase (publishing + drain, or the heartbeat loop).
     pub wall: Duration,
+    /// Summed over the server processes; `server_cpu_each` has one entry per process.
     pub server_cpu: Option<Duration>,
+    pub server_cpu_each: Vec<Duration>,
     pub gen_cpu: Duration,
     pub stats: WorkerStats,
     pub publish: Option<PublishStats>,
+    /// Deliveries the receivers should see (see [`expected_deliveries`]).
+    pub expected: Option<u64>,
 }
 
 /// Runs one scenario against one target and returns what it measured.
 pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
-    let sample = || target.server_pid.and_then(|pid| sys::sample(pid).ok());
+    let sample = || sys::sample_all(&target.server_pids);
     let before = sample();
     let threads = opts.threads.clamp(1, sc.clients.max(1));
     let cfg = Arc::new(ClientConfig {
@@ -185,14 +235,14 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
     let connected = shared.connected.load(Ordering::Relaxed);
 
     let phase_start_ns = clock::now_ns();
-    let phase_sample = after_connect;
+    let phase_sample = after_connect.clone();
     let mut publish = None;
-    let mut rss_after_kib = after_connect.map(|s| s.rss_kib);
+    let mut rss_after_kib = after_connect.as_deref().map(sys::total_rss_kib);
     match sc.kind {
         Kind::ConnectStorm => {
             // Let the server settle (lazy allocations, GC) with everyone still connected.
             std::thread::sleep(Duration::from_secs(1));
-            rss_after_kib = sample().map(|s| s.rss_kib);
+            rss_after_kib = sample().as_deref().map(sys::total_rss_kib);
         }
         Kind::RequestResponse => {
             shared.running.store(true, Ordering::Relaxed);
@@ -200,9 +250,11 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
             shared.running.store(false, Ordering::Relaxed);
         }
         Kind::Broadcast(pace) => {
+            // Validated by the caller; the receivers' node is the one-node answer.
+            let addr = target.publisher_addr(sc).unwrap_or(target.addr);
             let pcfg = PublishConfig {
-                addr: target.addr,
-                host: target.addr.to_string(),
+                addr,
+                host: addr.to_string(),
                 api_key: target.api_key.clone(),
                 rooms: vec!["dashboard".into()],
                 in_flight: opts.in_flight,
@@ -219,7 +271,10 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
                     errors: vec!["publisher thread panicked".into()],
                     ..PublishStats::default()
                 });
-            drain(&shared, pstats.delivered_sum);
+            drain(
+                &shared,
+                expected_deliveries(sc.topology, &pstats, connected),
+            );
             publish = Some(pstats);
         }
     }
@@ -235,10 +290,20 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
             Err(_) => stats.errors.push("worker thread panicked".into()),
         }
     }
-    let cpu_between = |a: Option<ProcSample>, b: Option<ProcSample>| match (a, b) {
-        (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
+    // Per process; a process that could not be sampled at either end loses the whole figure.
+    let cpu_between = |a: &Option<Vec<ProcSample>>, b: &Option<Vec<ProcSample>>| match (a, b) {
+        (Some(a), Some(b)) if a.len() == b.len() => Some(
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| b.cpu.saturating_sub(a.cpu))
+                .collect::<Vec<_>>(),
+        ),
         _ => None,
     };
+    let server_cpu_each = cpu_between(&phase_sample, &end_sample);
+    let expected = publish
+        .as_ref()
+        .map(|p| expected_deliveries(sc.topology, p, connected));
     Outcome {
         scenario: sc.clone(),
         target: target.name.clone(),
@@ -249,14 +314,26 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
         failed: shared.failed.load(Ordering::Relaxed),
         dropped: shared.dropped.load(Ordering::Relaxed),
         connect_wall,
-        connect_server_cpu: cpu_between(before, after_connect),
-        rss_before_kib: before.map(|s| s.rss_kib),
+        connect_server_cpu: cpu_between(&before, &after_connect).map(|c| c.iter().sum()),
+        rss_before_kib: before.as_deref().map(sys::total_rss_kib),
         rss_after_kib,
         wall: Duration::from_nanos(phase_end_ns - phase_start_ns),
-        server_cpu: cpu_between(phase_sample, end_sample),
+        server_cpu: server_cpu_each.as_ref().map(|c| c.iter().sum()),
+        server_cpu_each: server_cpu_each.unwrap_or_default(),
         gen_cpu,
         stats,
         publish,
+        expected,
+    }
+}
+
+/// Deliveries a broadcast run should produce. One node: the sum of the server's
+/// `{"delivered": N}` replies. Two nodes: the publisher's node counts only its own sockets
+/// (none), so every publish it accepted should reach every receiver connected to node A.
+pub fn expected_deliveries(topology: Topology, p: &PublishStats, receivers: u64) -> u64 {
+    match topology {
+        Topology::OneNode => p.delivered_sum,
+        Topology::TwoNodes => p.published.saturating_sub(p.failures) * receivers,
     }
 }
 
@@ -350,6 +427,8 @@ impl Outcome {
             "server_cpu_s": work_cpu.map(round3),
             "per_server_cpu_s": work_cpu.filter(|c| *c > 0.0).map(|c| round1(self.work() as f64 / c)),
             "server_cpu_util": work_cpu.map(|c| round3(c / wall.as_secs_f64())),
+            "server_processes": self.server_cpu_each.len(),
+            "topology": match self.scenario.topology { Topology::OneNode => "one node", Topology::TwoNodes => "two nodes" },
             "p50_us": us(lat.quantile(0.5)),
             "p99_us": us(lat.quantile(0.99)),
             "p999_us": us(lat.quantile(0.999)),
@@ -368,11 +447,22 @@ impl Outcome {
             "malformed": self.stats.malformed,
             "errors": self.stats.errors,
         });
+        if self.server_cpu_each.len() > 1 && self.scenario.kind != Kind::ConnectStorm {
+            // Node A (the receivers') first, then node B (the publisher's).
+            v["server_cpu_util_each"] = json!(
+                self.server_cpu_each
+                    .iter()
+                    .map(|c| round3(c.as_secs_f64() / wall.as_secs_f64()))
+                    .collect::<Vec<_>>()
+            );
+        }
         if let Some(p) = &self.publish {
             v["published"] = json!(p.published);
-            v["expected"] = json!(p.delivered_sum);
+            v["expected"] = json!(self.expected);
+            v["server_delivered"] = json!(p.delivered_sum);
             v["publish_failures"] = json!(p.failures);
             v["publish_late"] = json!(p.late);
+            v["publish_reconnects"] = json!(p.reconnects);
             v["api_p50_us"] = json!(us(p.api_ns.quantile(0.5)));
             v["api_p99_us"] = json!(us(p.api_ns.quantile(0.99)));
             if !p.errors.is_empty() {
@@ -425,10 +515,19 @@ impl Outcome {
             fmt_us(self.stats.connect_ns.quantile(0.99)),
         );
         if let Some(p) = &self.publish {
+            let expected = match self.scenario.topology {
+                Topology::OneNode => "server reported",
+                Topology::TwoNodes => "expected (publishes × receivers)",
+            };
             let _ = writeln!(
                 s,
-                "  published {} ({} failed, {} late), server reported {} deliveries, received {}",
-                p.published, p.failures, p.late, p.delivered_sum, self.stats.deliveries
+                "  published {} ({} failed, {} late, {} reconnects), {expected} {} deliveries, received {}",
+                p.published,
+                p.failures,
+                p.late,
+                p.reconnects,
+                self.expected.unwrap_or(p.delivered_sum),
+                self.stats.deliveries
             );
         }
         let rate = self.rate().map_or("-".into(), |r| format!("{r:.0}"));
@@ -438,9 +537,19 @@ impl Outcome {
             .map_or("-".into(), |c| {
                 format!("{:.0}", self.work() as f64 / c.as_secs_f64())
             });
+        let each = if self.server_cpu_each.len() > 1 && self.scenario.kind != Kind::ConnectStorm {
+            let parts: Vec<String> = self
+                .server_cpu_each
+                .iter()
+                .map(|c| format!("{:.2} s", c.as_secs_f64()))
+                .collect();
+            format!(" = {}", parts.join(" + "))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "  {} {}: {rate}/s, {per_cpu} per server CPU-second (server CPU {})",
+            "  {} {}: {rate}/s, {per_cpu} per server CPU-second (server CPU {}{each})",
             self.work(),
             self.unit(),
             self.work_cpu()
@@ -501,9 +610,9 @@ mod tests {
 
     #[test]
     fn every_named_scenario_has_a_preset() {
-        for name in NAMES {
+        for name in NAMES.iter().chain(&TWO_NODE_NAMES) {
             let sc = Scenario::preset(name).expect("preset");
-            assert_eq!(sc.name, name);
+            assert_eq!(sc.name, *name);
             assert!(sc.clients >= 100);
         }
         assert!(Scenario::preset("nope").is_none());
@@ -518,6 +627,7 @@ mod tests {
             ("connect-storm", 10_000, 0),
             ("reqresp", 100, 10),
             ("polling", 1_000, 8),
+            ("fanout-2node", 1_000, 8),
         ];
         for (name, clients, secs) in cases {
             let sc = Scenario::preset(name).expect("preset");
@@ -531,5 +641,85 @@ mod tests {
             Scenario::preset("polling").map(|s| s.transport),
             Some(Transport::Polling)
         );
+    }
+
+    #[test]
+    fn two_node_fanout_is_fanout_1k_published_elsewhere() {
+        let one = Scenario::preset("fanout-1k").expect("preset");
+        let two = Scenario::preset("fanout-2node").expect("preset");
+        assert_eq!(one.topology, Topology::OneNode);
+        assert_eq!(two.topology, Topology::TwoNodes);
+        assert_eq!(
+            Scenario {
+                name: one.name.clone(),
+                topology: Topology::OneNode,
+                ..two
+            },
+            one
+        );
+        for name in NAMES {
+            assert_eq!(
+                Scenario::preset(name).map(|s| s.topology),
+                Some(Topology::OneNode),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn publisher_addr_per_topology() {
+        let a: SocketAddr = "127.0.0.1:8001".parse().expect("addr");
+        let b: SocketAddr = "127.0.0.1:8002".parse().expect("addr");
+        // (scenario, --publish-addr, where the publisher POSTs or None for a refusal)
+        let cases: &[(&str, Option<SocketAddr>, Option<SocketAddr>)] = &[
+            ("fanout-1k", None, Some(a)),
+            ("fanout-1k", Some(b), Some(a)),
+            ("polling", Some(b), Some(a)),
+            ("fanout-2node", Some(b), Some(b)),
+            ("fanout-2node", None, None),
+            ("fanout-2node", Some(a), None),
+        ];
+        for (name, publish_addr, want) in cases {
+            let target = Target {
+                name: "t".into(),
+                addr: a,
+                publish_addr: *publish_addr,
+                path: "/ws/".into(),
+                jwt_secret: String::new(),
+                api_key: String::new(),
+                server_pids: Vec::new(),
+            };
+            let sc = Scenario::preset(name).expect("preset");
+            assert_eq!(
+                target.publisher_addr(&sc).ok(),
+                *want,
+                "{name} {publish_addr:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn expected_deliveries_per_topology() {
+        // (topology, published, failures, server's delivered sum, receivers, expected)
+        let cases: &[(Topology, u64, u64, u64, u64, u64)] = &[
+            (Topology::OneNode, 10, 0, 9_990, 1_000, 9_990),
+            (Topology::OneNode, 10, 2, 8_000, 1_000, 8_000),
+            (Topology::TwoNodes, 10, 0, 0, 1_000, 10_000),
+            (Topology::TwoNodes, 10, 2, 0, 1_000, 8_000),
+            (Topology::TwoNodes, 1, 3, 0, 1_000, 0),
+        ];
+        for &(topology, published, failures, delivered_sum, receivers, want) in cases {
+            let p = PublishStats {
+                published,
+                failures,
+                delivered_sum,
+                ..PublishStats::default()
+            };
+            assert_eq!(
+                expected_deliveries(topology, &p, receivers),
+                want,
+                "{topology:?} {published} {failures}"
+            );
+        }
     }
 }

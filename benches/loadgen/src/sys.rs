@@ -26,6 +26,20 @@ pub fn sample(pid: u32) -> std::io::Result<ProcSample> {
     })
 }
 
+/// Samples every process of `pids`, in order; `None` if there is none or one cannot be read
+/// (a process that died is a lost measurement, not a zero).
+pub fn sample_all(pids: &[u32]) -> Option<Vec<ProcSample>> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&pid| sample(pid).ok()).collect()
+}
+
+/// Resident memory summed over several processes' samples.
+pub fn total_rss_kib(samples: &[ProcSample]) -> u64 {
+    samples.iter().map(|s| s.rss_kib).sum()
+}
+
 /// The generator's own CPU time (all threads), from `getrusage(RUSAGE_SELF)`.
 pub fn self_cpu() -> Duration {
     // SAFETY: `rusage` is plain data, so all-zero is a valid value for getrusage to overwrite.
@@ -116,6 +130,17 @@ mod tests {
         let text = "Name:\tnode\nVmPeak:\t  999 kB\nVmRSS:\t   51234 kB\nThreads:\t11\n";
         assert_eq!(parse_status_rss_kib(text), Some(51234));
         assert_eq!(parse_status_rss_kib("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn several_processes_are_sampled_in_order_or_not_at_all() {
+        let me = std::process::id();
+        let two = sample_all(&[me, me]).expect("own /proc entry twice");
+        assert_eq!(two.len(), 2);
+        assert_eq!(total_rss_kib(&two), two[0].rss_kib + two[1].rss_kib);
+        assert_eq!(sample_all(&[]), None);
+        // pid_max is at most 2^22 (proc(5)), so this pid never exists.
+        assert_eq!(sample_all(&[me, u32::MAX]), None);
     }
 
     #[test]

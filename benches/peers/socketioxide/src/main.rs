@@ -4,10 +4,15 @@
 //! ```sh
 //! cargo build --release --manifest-path benches/peers/socketioxide/Cargo.toml
 //! benches/peers/socketioxide/target/release/ringcast-peer-socketioxide \
-//!     --listen 127.0.0.1:PORT --jwt-secret S --api-key K [--path /ws/] [--workers N]
+//!     --listen 127.0.0.1:PORT --jwt-secret S --api-key K [--path /ws/] [--workers N] \
+//!     [--redis-url redis://127.0.0.1:6379/]
 //! ```
 //! Prints `ringcast listening on http://HOST:PORT` on stdout once it accepts. `--workers`
-//! defaults to the CPUs the process may run on (1 under `taskset -c 0`).
+//! defaults to the CPUs the process may run on (1 under `taskset -c 0`). `--redis-url` makes
+//! it one node of a cluster through `socketioxide-redis` (the `redis` crate driver): a publish
+//! on any node reaches the room's sockets on every node. That adapter speaks its own protocol
+//! (msgpack requests on `socket.io-request#/#`), not `@socket.io/redis-adapter`'s, so its nodes
+//! cluster only with each other — the two-node benchmark runs two of this same peer.
 
 use std::sync::OnceLock;
 
@@ -20,9 +25,13 @@ use axum::serve::ListenerExt;
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use socketioxide::SocketIo;
+use socketioxide::adapter::{Adapter, Emitter};
 use socketioxide::extract::{AckSender, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::{SocketIo, SocketIoBuilder};
+use socketioxide_redis::drivers::redis::redis_client;
+use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
 use subtle::ConstantTimeEq;
 
 struct Config {
@@ -31,6 +40,7 @@ struct Config {
     jwt_secret: String,
     api_key: String,
     workers: Option<usize>,
+    redis_url: Option<String>,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -49,6 +59,7 @@ fn parse_args() -> Result<Config, String> {
         jwt_secret: String::new(),
         api_key: String::new(),
         workers: None,
+        redis_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +70,7 @@ fn parse_args() -> Result<Config, String> {
             "--jwt-secret" => c.jwt_secret = val()?,
             "--api-key" => c.api_key = val()?,
             "--workers" => c.workers = Some(val()?.parse().map_err(|e| format!("--workers: {e}"))?),
+            "--redis-url" => c.redis_url = Some(val()?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -90,10 +102,45 @@ fn main() {
 
 async fn serve() {
     let cfg = config();
-    let (layer, io) = SocketIo::builder().req_path(cfg.path.trim_end_matches('/').to_owned()).build_layer();
-    io.ns("/", on_connect.with(authenticate));
+    let builder = SocketIo::builder().req_path(cfg.path.trim_end_matches('/').to_owned());
+    match &cfg.redis_url {
+        None => {
+            let (layer, io) = builder.build_layer();
+            io.ns("/", on_connect.with(authenticate));
+            listen(layer, io).await;
+        }
+        Some(url) => {
+            let (layer, io) = redis_layer(builder, url).await.unwrap_or_else(|e| {
+                eprintln!("ringcast-peer-socketioxide: redis {url}: {e}");
+                std::process::exit(1);
+            });
+            listen(layer, io).await;
+        }
+    }
+}
+
+type RedisIo = SocketIo<RedisAdapter<Emitter>>;
+
+/// The adapter's connection and the namespace's subscriptions are up before this returns, so
+/// the node does not announce itself before it can hear the other nodes.
+async fn redis_layer(
+    builder: SocketIoBuilder,
+    url: &str,
+) -> Result<(SocketIoLayer<RedisAdapter<Emitter>>, RedisIo), String> {
+    // The adapter's `redis` driver receives its subscriptions as RESP3 pushes on the connection
+    // it also publishes on, so RESP3 it must be (Redis ≥ 6).
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let client = redis_client::Client::open(format!("{url}{sep}protocol=resp3")).map_err(|e| e.to_string())?;
+    let adapter = RedisAdapterCtr::new_with_redis(&client).await.map_err(|e| e.to_string())?;
+    let (layer, io) = builder.with_adapter::<RedisAdapter<_>>(adapter).build_layer();
+    io.ns("/", on_connect.with(authenticate)).await.map_err(|e| e.to_string())?;
+    Ok((layer, io))
+}
+
+async fn listen<A: Adapter>(layer: SocketIoLayer<A>, io: SocketIo<A>) {
+    let cfg = config();
     let app = Router::new()
-        .route("/api/v1/emit", post(emit))
+        .route("/api/v1/emit", post(emit::<A>))
         .route("/healthz", get(|| async { "{\"ok\":true}" }))
         .with_state(io)
         .layer(layer);
@@ -146,9 +193,9 @@ fn room_of(data: &Value) -> Option<String> {
     ok.then(|| room.to_owned())
 }
 
-async fn on_connect(socket: SocketRef) {
+async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
     socket.join("dashboard");
-    socket.on("subscribe", async |s: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
+    socket.on("subscribe", async |s: SocketRef<A>, TryData(data): TryData<Value>, ack: AckSender<A>| {
         match data.ok().as_ref().and_then(room_of) {
             Some(room) => {
                 s.join(room.clone());
@@ -158,7 +205,7 @@ async fn on_connect(socket: SocketRef) {
             None => fail(&s, ack, "invalid room"),
         }
     });
-    socket.on("unsubscribe", async |s: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
+    socket.on("unsubscribe", async |s: SocketRef<A>, TryData(data): TryData<Value>, ack: AckSender<A>| {
         match data.ok().as_ref().and_then(room_of) {
             Some(room) => {
                 s.leave(room.clone());
@@ -168,7 +215,7 @@ async fn on_connect(socket: SocketRef) {
             None => fail(&s, ack, "invalid room"),
         }
     });
-    socket.on("heartbeat", async |s: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
+    socket.on("heartbeat", async |s: SocketRef<A>, TryData(data): TryData<Value>, ack: AckSender<A>| {
         let ts = data.ok().and_then(|d| d.get("timestamp").filter(|t| t.is_number()).cloned());
         match ts {
             Some(timestamp) => {
@@ -184,14 +231,15 @@ async fn on_connect(socket: SocketRef) {
     });
 }
 
-fn fail(s: &SocketRef, ack: AckSender, message: &str) {
+fn fail<A: Adapter>(s: &SocketRef<A>, ack: AckSender<A>, message: &str) {
     let _ = s.emit("error", &json!({ "message": message }));
     let _ = ack.send(&json!({ "error": message }));
 }
 
 /// `POST /api/v1/emit`: `{"event", "rooms", "data"}` (or an array of them) → broadcast →
-/// `{"delivered": N}`.
-async fn emit(State(io): State<SocketIo>, headers: HeaderMap, body: Bytes) -> JsonReply {
+/// `{"delivered": N}`, N counting this node's sockets only (`sockets()` is local; with the
+/// Redis adapter the emit also reaches every other node, whose sockets are not counted).
+async fn emit<A: Adapter>(State(io): State<SocketIo<A>>, headers: HeaderMap, body: Bytes) -> JsonReply {
     let expected = format!("Bearer {}", config().api_key);
     let got = headers.get("authorization").map_or(&b""[..], |v| v.as_bytes());
     if !bool::from(got.ct_eq(expected.as_bytes())) {

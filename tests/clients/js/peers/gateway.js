@@ -5,8 +5,11 @@
 //   node tests/clients/js/peers/gateway.js [--host 127.0.0.1] [--port 0] [--path /ws/ --path /socket.io/]
 //       --jwt-secret SECRET --api-key KEY [--jwt-public-key-file F] [--jwt-algorithms HS256,RS256]
 //       [--ping-interval-ms 25000] [--ping-timeout-ms 20000] [--connect-timeout-ms 45000]
+//       [--redis-url redis://127.0.0.1:6379/]
 //
 // socket.io comes from tests/clients/js (scripts/install-test-deps); nothing else is needed.
+// --redis-url makes this one node of a cluster through @socket.io/redis-adapter and the `redis`
+// client, both loaded from the same directory as socket.io (the benchmark peer's pins them).
 // Prints `ringcast listening on http://HOST:PORT` on stdout once it accepts.
 'use strict';
 
@@ -33,7 +36,7 @@ try {
 function parseArgs(argv) {
   const a = {
     host: '127.0.0.1', port: 0, paths: [], jwtSecret: null, apiKey: null, publicKeyFile: null,
-    algorithms: null, pingInterval: 25000, pingTimeout: 20000, connectTimeout: 45000,
+    algorithms: null, pingInterval: 25000, pingTimeout: 20000, connectTimeout: 45000, redisUrl: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -53,6 +56,7 @@ function parseArgs(argv) {
       case '--ping-interval-ms': a.pingInterval = Number(val()); break;
       case '--ping-timeout-ms': a.pingTimeout = Number(val()); break;
       case '--connect-timeout-ms': a.connectTimeout = Number(val()); break;
+      case '--redis-url': a.redisUrl = val(); break;
       case '--workers': val(); break; // one event loop: accepted for command-line parity only
       default: throw new Error(`unknown argument ${flag}`);
     }
@@ -187,15 +191,30 @@ const servers = args.paths.map((p) => new Server(httpServer, {
   cors: { origin: '*' },
 }));
 
+// `delivered` counts this node's sockets (the adapter's sockets() is local, Redis or not).
 async function publish(items) {
   let delivered = 0;
   for (const { event, rooms, payload } of items) {
-    for (const io of servers) {
-      delivered += (await io.of('/').adapter.sockets(new Set(rooms))).size;
-      io.to(rooms).emit(event, payload);
-    }
+    for (const io of servers) delivered += (await io.of('/').adapter.sockets(new Set(rooms))).size;
+    // Clustered, one emit reaches every other adapter through Redis, the other paths' servers
+    // of this process included (each has its own adapter uid): emitting on each would repeat it.
+    for (const io of args.redisUrl ? servers.slice(0, 1) : servers) io.to(rooms).emit(event, payload);
   }
   return delivered;
+}
+
+// One publisher and one subscriber connection per server, as @socket.io/redis-adapter asks;
+// both connected before the node listens, so it never takes a client it cannot reach.
+async function useRedis(url) {
+  const { createAdapter } = requireClients('@socket.io/redis-adapter');
+  const { createClient } = requireClients('redis');
+  for (const io of servers) {
+    const pub = createClient({ url });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on('error', (e) => console.error(`redis: ${e.message}`));
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
 }
 
 function reply(res, status, body) {
@@ -288,9 +307,14 @@ for (const io of servers) {
   });
 }
 
-httpServer.listen(args.port, args.host, () => {
-  const { address, port } = httpServer.address();
-  process.stdout.write(`ringcast listening on http://${address}:${port}\n`);
+(args.redisUrl ? useRedis(args.redisUrl) : Promise.resolve()).then(() => {
+  httpServer.listen(args.port, args.host, () => {
+    const { address, port } = httpServer.address();
+    process.stdout.write(`ringcast listening on http://${address}:${port}\n`);
+  });
+}, (e) => {
+  console.error(`server.js: redis ${args.redisUrl}: ${e.message}`);
+  process.exit(1);
 });
 
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
