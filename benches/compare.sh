@@ -30,6 +30,11 @@
 #   --no-build         use the binaries and peers already built
 #   --no-doc           do not write docs/BENCHMARKS.md
 #   --out DIR          where results go (default: bench-results/<timestamp>)
+#   --profile LIST     after the measured runs, run these one-node scenarios again against every
+#                      target with `perf record` and `perf stat` (socket tracepoints) attached to
+#                      the server; docs/BENCHMARKS.md gets "Where the time goes" (kernel share,
+#                      operations per send, top user-space symbols). The profiled pass is never
+#                      mixed into the results table (perf's sampling costs the server a little).
 # Loopback only. Do not run while other heavy work shares the machine: the numbers would be noise.
 # Every process started here is stopped by its pid, on exit too.
 set -euo pipefail
@@ -38,7 +43,7 @@ root=$(pwd)
 
 scenarios=fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling,fanout-2node
 targets=ringcast,socketioxide,node,python
-duration="" clients="" build=1 doc=1 workers2=0 out="" busy_poll=0
+duration="" clients="" build=1 doc=1 workers2=0 out="" busy_poll=0 profile=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scenarios=$2; shift 2 ;;
@@ -51,7 +56,8 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --no-doc) doc=0; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    --profile) profile=$2; shift 2 ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,6 +72,18 @@ out=${out:-bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 results="$out/results.jsonl"
 : > "$results"
+profiles="$out/profile.jsonl"
+: > "$profiles"
+if [ -n "$profile" ]; then
+  if [[ ",$profile," == *,fanout-2node,* ]]; then
+    echo "compare.sh: --profile takes one-node scenarios only" >&2
+    exit 2
+  fi
+  if ! command -v perf >/dev/null; then
+    echo "compare.sh: --profile needs perf (Debian: apt-get install linux-perf)" >&2
+    exit 1
+  fi
+fi
 
 # Shared by every target: HS256 needs a 32-byte secret in ringcast (RFC 7518 §3.2), and its API
 # keys 16+ characters.
@@ -202,74 +220,111 @@ commands=()
 # TIME_WAIT, and a listener cannot bind a port one of them holds.
 port=$((20000 + RANDOM % 8000))
 listening="listening on http://"
-for sc in ${scenarios//,/ }; do
-  for t in ${targets//,/ }; do
-    port=$((port + 1))
-    if [ "$sc" != fanout-2node ]; then
-      cmd=$(server_cmd "$t" "$port")
-      log="$out/$sc.$t.server.log"
-      say "$sc against $t (port $port)"
-      # shellcheck disable=SC2086 # the command is a word list by construction
-      launch "$(server_cpus "$t")" "$log" $cmd
-      if ! wait_log "$last_pid" "$log" "$listening"; then
-        not_started "$t" "$log"
-        stop_all
-        continue
+# run_pass PASS SCENARIOS: every scenario against every target. PASS "measure" appends to the
+# results; PASS "profile" attaches perf to the (one-node) server and appends a summary line per
+# run to $profiles.
+run_pass() {
+  local pass=$1 sc t json
+  for sc in ${2//,/ }; do
+    for t in ${targets//,/ }; do
+      port=$((port + 1))
+      if [ "$sc" != fanout-2node ]; then
+        cmd=$(server_cmd "$t" "$port")
+        log="$out/$sc.$t.server.log"
+        say "$sc against $t (port $port)"
+        # shellcheck disable=SC2086 # the command is a word list by construction
+        launch "$(server_cpus "$t")" "$log" $cmd
+        if ! wait_log "$last_pid" "$log" "$listening"; then
+          not_started "$t" "$log"
+          stop_all
+          continue
+        fi
+        gen_to=(--addr "127.0.0.1:$port" --server-pid "$last_pid")
+        commands+=("taskset -c $(server_cpus "$t") ${cmd//$root\//} &")
+      else
+        if ! two_node_target "$t"; then
+          echo "compare.sh: skipping fanout-2node against $t: its peer has no Redis mode (ringcast, socketioxide, node have)" >&2
+          continue
+        fi
+        # One fresh Redis per target run, then node A (receivers, CPU 0) and node B (publisher,
+        # CPU 1, beside Redis and the generator) of the same target, clustered over it.
+        redis_port=$port a_port=$((port + 1)) b_port=$((port + 2))
+        port=$b_port
+        redis_url=redis://127.0.0.1:$redis_port/
+        say "$sc against $t (Redis $redis_port, node A $a_port, node B $b_port)"
+        redis=("$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no)
+        launch 1 "$out/$sc.$t.redis.log" "${redis[@]}"
+        if ! wait_log "$last_pid" "$out/$sc.$t.redis.log" "Ready to accept connections"; then
+          not_started "redis-server" "$out/$sc.$t.redis.log"
+          stop_all
+          continue
+        fi
+        cmd_a=$(server_cmd "$t" "$a_port" "$redis_url")
+        cmd_b=$(server_cmd "$t" "$b_port" "$redis_url")
+        # shellcheck disable=SC2086 # the commands are word lists by construction
+        launch 0 "$out/$sc.$t.a.server.log" $cmd_a
+        pid_a=$last_pid
+        # shellcheck disable=SC2086
+        launch 1 "$out/$sc.$t.b.server.log" $cmd_b
+        pid_b=$last_pid
+        up=1
+        wait_log "$pid_a" "$out/$sc.$t.a.server.log" "$listening" || { up=0; not_started "$t node A" "$out/$sc.$t.a.server.log"; }
+        wait_log "$pid_b" "$out/$sc.$t.b.server.log" "$listening" || { up=0; not_started "$t node B" "$out/$sc.$t.b.server.log"; }
+        if [ "$up" = 1 ] && ! wait_subscribers "$redis_port" 2; then
+          up=0
+          echo "compare.sh: $t: the two nodes did not both subscribe on Redis within 10 s" >&2
+        fi
+        if [ "$up" != 1 ]; then
+          stop_all
+          continue
+        fi
+        gen_to=(--addr "127.0.0.1:$a_port" --publish-addr "127.0.0.1:$b_port" --server-pid "$pid_a,$pid_b")
+        commands+=("taskset -c 1 redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no &"
+          "taskset -c 0 ${cmd_a//$root\//} &" "taskset -c 1 ${cmd_b//$root\//} &")
       fi
-      gen_to=(--addr "127.0.0.1:$port" --server-pid "$last_pid")
-      commands+=("taskset -c $(server_cpus "$t") ${cmd//$root\//} &")
-    else
-      if ! two_node_target "$t"; then
-        echo "compare.sh: skipping fanout-2node against $t: its peer has no Redis mode (ringcast, socketioxide, node have)" >&2
-        continue
+      json=$results
+      [ "$pass" = profile ] && { json="$out/profile.$sc.$t.json"; : > "$json"; }
+      gen=(taskset -c "$(gen_cpus "$t")" "$LOADGEN" "${gen_to[@]}" --path /ws/
+        --jwt-secret "$SECRET" --api-key "$API_KEY"
+        --target-name "$t" --scenario "$sc" --json "$json")
+      [ -n "$duration" ] && gen+=(--duration "$duration")
+      [ -n "$clients" ] && gen+=(--clients "$clients")
+      [ "$busy_poll" = 1 ] && gen+=(--busy-poll)
+      if [ "$pass" = profile ]; then
+        profile_run "$sc" "$t" "$last_pid" "$json" "${gen[@]}"
+      else
+        "${gen[@]}" || echo "compare.sh: the generator reported a failure for $sc / $t" >&2
+        commands+=("${gen[*]//$root\//}")
       fi
-      # One fresh Redis per target run, then node A (receivers, CPU 0) and node B (publisher,
-      # CPU 1, beside Redis and the generator) of the same target, clustered over it.
-      redis_port=$port a_port=$((port + 1)) b_port=$((port + 2))
-      port=$b_port
-      redis_url=redis://127.0.0.1:$redis_port/
-      say "$sc against $t (Redis $redis_port, node A $a_port, node B $b_port)"
-      redis=("$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no)
-      launch 1 "$out/$sc.$t.redis.log" "${redis[@]}"
-      if ! wait_log "$last_pid" "$out/$sc.$t.redis.log" "Ready to accept connections"; then
-        not_started "redis-server" "$out/$sc.$t.redis.log"
-        stop_all
-        continue
-      fi
-      cmd_a=$(server_cmd "$t" "$a_port" "$redis_url")
-      cmd_b=$(server_cmd "$t" "$b_port" "$redis_url")
-      # shellcheck disable=SC2086 # the commands are word lists by construction
-      launch 0 "$out/$sc.$t.a.server.log" $cmd_a
-      pid_a=$last_pid
-      # shellcheck disable=SC2086
-      launch 1 "$out/$sc.$t.b.server.log" $cmd_b
-      pid_b=$last_pid
-      up=1
-      wait_log "$pid_a" "$out/$sc.$t.a.server.log" "$listening" || { up=0; not_started "$t node A" "$out/$sc.$t.a.server.log"; }
-      wait_log "$pid_b" "$out/$sc.$t.b.server.log" "$listening" || { up=0; not_started "$t node B" "$out/$sc.$t.b.server.log"; }
-      if [ "$up" = 1 ] && ! wait_subscribers "$redis_port" 2; then
-        up=0
-        echo "compare.sh: $t: the two nodes did not both subscribe on Redis within 10 s" >&2
-      fi
-      if [ "$up" != 1 ]; then
-        stop_all
-        continue
-      fi
-      gen_to=(--addr "127.0.0.1:$a_port" --publish-addr "127.0.0.1:$b_port" --server-pid "$pid_a,$pid_b")
-      commands+=("taskset -c 1 redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no &"
-        "taskset -c 0 ${cmd_a//$root\//} &" "taskset -c 1 ${cmd_b//$root\//} &")
-    fi
-    gen=(taskset -c "$(gen_cpus "$t")" "$LOADGEN" "${gen_to[@]}" --path /ws/
-      --jwt-secret "$SECRET" --api-key "$API_KEY"
-      --target-name "$t" --scenario "$sc" --json "$results")
-    [ -n "$duration" ] && gen+=(--duration "$duration")
-    [ -n "$clients" ] && gen+=(--clients "$clients")
-    [ "$busy_poll" = 1 ] && gen+=(--busy-poll)
-    "${gen[@]}" || echo "compare.sh: the generator reported a failure for $sc / $t" >&2
-    commands+=("${gen[*]//$root\//}")
-    stop_all
+      stop_all
+    done
   done
-done
+}
+
+# profile_run SC T PID JSON GEN...: GEN with `perf record` (499 Hz, no call graphs: cheap) and
+# `perf stat` of the socket tracepoints attached to PID, then its summary into $profiles.
+profile_run() {
+  local sc=$1 t=$2 pid=$3 json=$4 base rec st
+  shift 4
+  base="$out/profile.$sc.$t"
+  perf record -q -F 499 -p "$pid" -o "$base.data" 2>/dev/null &
+  rec=$!
+  perf stat -x, -e sock:sock_send_length,sock:sock_recv_length -p "$pid" -o "$base.stat" 2>/dev/null &
+  st=$!
+  "$@" > /dev/null || echo "compare.sh: the generator reported a failure for $sc / $t (profiled)" >&2
+  kill -INT "$rec" "$st" 2>/dev/null || true
+  wait "$rec" "$st" 2>/dev/null || true
+  python3 benches/perf_summary.py --target "$t" --scenario "$sc" --record "$base.data" \
+    --stat "$base.stat" --result "$json" >> "$profiles" \
+    || echo "compare.sh: no profile summary for $sc / $t" >&2
+  rm -f "$base.data"
+}
+
+run_pass measure "$scenarios"
+if [ -n "$profile" ]; then
+  say "profiled pass: $profile"
+  run_pass profile "$profile"
+fi
 
 base=ringcast
 [ "$workers2" = 1 ] && base=ringcast-w2
@@ -315,8 +370,12 @@ say "results ($results)"
 doc_args=()
 if [ "$doc" = 1 ]; then
   mkdir -p docs
-  doc_args=(--meta "$meta" --doc docs/BENCHMARKS.md)
+  doc_path=docs/BENCHMARKS.md
+  [ "$workers2" = 1 ] && doc_path=docs/BENCHMARKS-workers2.md
+  doc_args=(--meta "$meta" --doc "$doc_path")
+  [ "$workers2" = 0 ] && [ -f benches/analysis.md ] && doc_args+=(--analysis benches/analysis.md)
 fi
+[ -s "$profiles" ] && doc_args+=(--profile "$profiles")
 python3 benches/report.py "$results" --base "$base" --targets "$targets" "${doc_args[@]}"
-[ "$doc" = 1 ] && say "wrote docs/BENCHMARKS.md"
+[ "$doc" = 1 ] && say "wrote $doc_path"
 exit 0

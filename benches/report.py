@@ -142,6 +142,67 @@ def plain(head, rows):
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
+# The performance issue's targets: (label, scenario, key, peer, how the base must compare).
+# `at_least` is a ratio in the base's favour (throughput base/peer, latency and memory peer/base).
+TARGETS = [
+    ("fan-out deliveries per server CPU-second ≥ 5× socketioxide (1 000 clients)",
+     "fanout-1k", "per_server_cpu_s", "socketioxide", 5.0),
+    ("memory per idle authenticated connection ≤ 1/6 of socketioxide's",
+     "connect-storm", "kib_per_conn", "socketioxide", 6.0),
+    ("memory per idle authenticated connection below Node socket.io's",
+     "connect-storm", "kib_per_conn", "node", 1.0),
+    ("connects per server CPU-second ≥ 3× socketioxide",
+     "connect-storm", "per_server_cpu_s", "socketioxide", 3.0),
+    ("heartbeat acks per server CPU-second ≥ 3× socketioxide",
+     "reqresp", "per_server_cpu_s", "socketioxide", 3.0),
+    ("p99 latency at 10 k deliveries/s ≤ ½ of socketioxide's",
+     "latency", "p99_us", "socketioxide", 2.0),
+    # Only in a --workers2 run (base ringcast-w2).
+    ("2 workers on 2 cores deliver ≥ 1.7× one worker (fan-out deliveries/s)",
+     "fanout-1k", "rate_per_s", "ringcast", 1.7),
+]
+LOWER_IS_BETTER = {"kib_per_conn", "p99_us"}
+
+
+def targets_table(runs, base):
+    """Rows (target, ratio this run, met?) for the targets this run has both sides of."""
+    rows = []
+    for label, sc, key, peer, need in TARGETS:
+        b = runs.get((sc, base), {}).get(key)
+        o = runs.get((sc, peer), {}).get(key)
+        if peer == base or not b or not o:
+            continue
+        ratio = o / b if key in LOWER_IS_BETTER else b / o
+        verdict = "yes" if ratio >= need else "no"
+        rows.append([label, f"{ratio:.2f}× (need {need:g}×)", verdict])
+    return rows
+
+
+def load_profiles(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                out.append(json.loads(line))
+    return out
+
+
+def profile_rows(profiles):
+    rows = []
+    for p in profiles:
+        top = "; ".join(f"{t['symbol'][:60]} {t['pct']}%" for t in p.get("top_user", [])[:3])
+        rows.append([
+            p["scenario"], p["target"],
+            fmt(p.get("cpu_us_per_op"), "{:.2f}"),
+            fmt(p.get("kernel_pct"), "{:.0f}%"),
+            fmt(p.get("ops_per_send"), "{:.2f}"),
+            fmt(p.get("recvs_per_op"), "{:.2f}"),
+            top.replace("|", "\\|"),
+        ])
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -149,6 +210,8 @@ def main():
     ap.add_argument("--targets", default=None, help="comma list, in column order")
     ap.add_argument("--meta", help="JSON with machine, versions, commands (from compare.sh)")
     ap.add_argument("--doc", help="write the Markdown report here")
+    ap.add_argument("--profile", help="profile.jsonl from compare.sh --profile")
+    ap.add_argument("--analysis", help="a Markdown file appended to the report (hand-written)")
     a = ap.parse_args()
     runs = load(a.results)
     if not runs:
@@ -169,11 +232,13 @@ def main():
         print(f"  note: {n}")
     if a.doc:
         meta = json.load(open(a.meta)) if a.meta else {}
-        write_doc(a.doc, meta, head, rows, notes, a.base)
+        profiles = load_profiles(a.profile) if a.profile else []
+        analysis = open(a.analysis).read() if a.analysis else ""
+        write_doc(a.doc, meta, head, rows, notes, a.base, targets_table(runs, a.base), profiles, analysis)
     return 0
 
 
-def write_doc(path, meta, head, rows, notes, base):
+def write_doc(path, meta, head, rows, notes, base, goals, profiles, analysis):
     m = meta.get("machine", {})
     lines = [
         "# Benchmarks",
@@ -235,6 +300,37 @@ def write_doc(path, meta, head, rows, notes, base):
     lines += ["```", "", "## Results", "", markdown(head, rows), ""]
     if notes:
         lines += ["Notes on individual runs:", ""] + [f"- {n}" for n in notes] + [""]
+    if goals:
+        lines += [
+            "## Targets (this run)",
+            "",
+            markdown(["target", "ratio", "met?"], goals),
+            "",
+        ]
+        if base == "ringcast":
+            lines += [
+                "2 workers against 1: `benches/compare.sh --workers2`, reported in",
+                "[BENCHMARKS-workers2.md](BENCHMARKS-workers2.md).",
+                "",
+            ]
+    if profiles:
+        lines += [
+            "## Where the time goes (profiled pass)",
+            "",
+            "The same scenarios run again with `perf record -F 499` and `perf stat -e",
+            "sock:sock_send_length,sock:sock_recv_length` attached to the server (so not part of the",
+            "table above). CPU µs per operation is the server's CPU over the measured phase divided by",
+            "its deliveries / acks / connects; kernel share is of the server's samples; sends and recv",
+            "calls count every `sendmsg`/`recvmsg` the server made (an io_uring recv that finds no data",
+            "counts too) over the whole run, connect phase included.",
+            "",
+            markdown(["scenario", "target", "server CPU µs per op", "kernel share",
+                      "ops per send", "recv calls per op", "top user-space symbols (self)"],
+                     profile_rows(profiles)),
+            "",
+        ]
+    if analysis:
+        lines += [analysis.rstrip(), ""]
     if meta.get("remarks"):
         lines += ["## Remarks", ""] + [f"- {r}" for r in meta["remarks"]] + [""]
     with open(path, "w") as f:
