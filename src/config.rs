@@ -1554,8 +1554,10 @@ fn check_redis_url(url: &str) -> Result<(), &'static str> {
     // redis-rs refuses any other fragment on a TLS URL when the bridge starts ("only
     // #insecure is supported"); caught here it is a configuration error like the rest.
     if scheme.eq_ignore_ascii_case("rediss") && !fragment.is_empty() && fragment != "insecure" {
-        return Err("the only fragment a rediss:// URL takes is #insecure (no certificate \
-                    verification)");
+        return Err(
+            "the only fragment a rediss:// URL takes is #insecure (no certificate \
+                    verification)",
+        );
     }
     if scheme.eq_ignore_ascii_case("redis") || scheme.eq_ignore_ascii_case("rediss") {
         check_redis_tcp(authority, path)

@@ -93,7 +93,13 @@ impl Default for RedisOptions {
 impl std::fmt::Debug for RedisTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisTls")
-            .field("ca", &self.ca.as_ref().map(|pem| format!("{} bytes of PEM", pem.len())))
+            .field(
+                "ca",
+                &self
+                    .ca
+                    .as_ref()
+                    .map(|pem| format!("{} bytes of PEM", pem.len())),
+            )
             .finish()
     }
 }
@@ -303,7 +309,7 @@ fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StartError> {
 
 /// rustls needs one crypto provider per process. Left to itself it picks one from its crate
 /// features at the first handshake and panics when it finds none or two (feature unification
-/// can add `ring` beside aws-lc-rs, the jsonwebtoken trap of docs/platform notes), and the
+/// can add `ring` beside aws-lc-rs: the trap jsonwebtoken's backend features set too), and the
 /// redis crate's `#insecure` verifier reads the process default without installing it.
 /// Installing aws-lc-rs here makes the choice once; `Err` means one is already installed.
 fn install_crypto_provider() {
@@ -436,7 +442,9 @@ impl Runner {
                 }
                 // Refused, unreachable, or a TLS handshake that failed (the error says which:
                 // "invalid peer certificate: UnknownIssuer" for a CA that does not match).
-                Ok(Err(e)) => tracing::warn!(attempt, error = %e, "cannot connect to redis; retrying"),
+                Ok(Err(e)) => {
+                    tracing::warn!(attempt, error = %e, "cannot connect to redis; retrying")
+                }
                 Err(_) => tracing::warn!(attempt, "redis connection attempt timed out; retrying"),
             }
             self.drop_queued();

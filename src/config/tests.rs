@@ -550,7 +550,10 @@ fn precedence_flag_over_env_over_file_over_default_for_every_setting() {
     ];
     let private = std::fs::read_to_string(key("rsa_private.pem")).expect("fixture");
     let private_copies = [TempFile::new(&private), TempFile::new(&private)];
-    let ca_files = [TempFile::new(&ca_pem("ca a")), TempFile::new(&ca_pem("ca b"))];
+    let ca_files = [
+        TempFile::new(&ca_pem("ca a")),
+        TempFile::new(&ca_pem("ca b")),
+    ];
     let cases = cases(&secret_files, &private_copies, &ca_files);
 
     let mut covered: Vec<&str> = cases.iter().map(|c| c.name).collect();
@@ -740,7 +743,12 @@ fn tls_ca_bundle_is_read_whole() {
     assert!(!format!("{c:?}").contains("BEGIN"), "no PEM text in Debug");
     // The fixture certificate (OpenSSL, RSA, CA:TRUE) is accepted as well.
     let c = load_ok(
-        &["--redis-url", "rediss://h", "--redis-tls-ca", &key("rsa_cert.pem")],
+        &[
+            "--redis-url",
+            "rediss://h",
+            "--redis-tls-ca",
+            &key("rsa_cert.pem"),
+        ],
         &[],
     );
     assert_eq!(c.redis_tls_ca.map(|ca| ca.certificates()), Some(1));

@@ -7,8 +7,7 @@ use ringcast::cluster::adapter::encode_broadcast;
 use ringcast::cluster::msgpack::Writer;
 use ringcast::cluster::wire::event_frames;
 use ringcast::cluster::{
-    ClusterError, ClusterStatus, PublishError, Publisher, RedisOptions, RedisTls, StartError,
-    start,
+    ClusterError, ClusterStatus, PublishError, Publisher, RedisOptions, RedisTls, StartError, start,
 };
 use ringcast::engine::BroadcastOp;
 
@@ -136,7 +135,11 @@ fn unusable_tls_settings_are_a_configuration_error() {
     for (url, pem, why) in [
         ("redis://127.0.0.1:1/", &ca[..], "a CA with a plain URL"),
         ("unix:///run/redis.sock", &ca[..], "a CA with a unix socket"),
-        ("rediss://127.0.0.1:1/", &not_a_certificate[..], "a corrupt CA"),
+        (
+            "rediss://127.0.0.1:1/",
+            &not_a_certificate[..],
+            "a corrupt CA",
+        ),
     ] {
         let options = RedisOptions {
             tls: RedisTls {
@@ -152,8 +155,12 @@ fn unusable_tls_settings_are_a_configuration_error() {
         tls: RedisTls { ca: Some(ca) },
         ..RedisOptions::default()
     };
-    let bridge = start("rediss://127.0.0.1:1/", options, RecordingNode::with_rooms(&[]))
-        .expect("valid TLS settings");
+    let bridge = start(
+        "rediss://127.0.0.1:1/",
+        options,
+        RecordingNode::with_rooms(&[]),
+    )
+    .expect("valid TLS settings");
     assert_eq!(bridge.status(), ClusterStatus::Degraded);
     bridge.shutdown();
 }

@@ -24,7 +24,10 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
     let stranger = TestPki::generate("stranger");
     let redis = RedisServer::start_tls(&pki);
     let url = redis.url();
-    let (right, wrong) = (pki.ca.display().to_string(), stranger.ca.display().to_string());
+    let (right, wrong) = (
+        pki.ca.display().to_string(),
+        stranger.ca.display().to_string(),
+    );
     let a = node_with(&["--redis-url", &url, "--redis-tls-ca", &wrong]);
     let b = node_with(&["--redis-url", &url, "--redis-tls-ca", &right]);
     wait_ready(&b);
@@ -38,14 +41,23 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
             .filter(|l| l.contains(FAILED_ATTEMPT) && l.contains(UNKNOWN_CA))
             .count()
     };
-    wait_until("two failed TLS handshakes in A's log", || failures() >= 2, || a.context());
+    wait_until(
+        "two failed TLS handshakes in A's log",
+        || failures() >= 2,
+        || a.context(),
+    );
     assert_eq!(readiness(&a), "degraded", "{}", a.context());
     let (status, body) = get(&a, "/healthz");
     assert_eq!(status, 200, "{body}\n{}", a.context());
 
     let (task, end) = (unique("t"), unique("end"));
     let mut client = Client::spawn(Lang::Js, &a);
-    socket_in(&mut client, &a, "s", &[&format!("task:{task}"), &format!("conversation:{end}")]);
+    socket_in(
+        &mut client,
+        &a,
+        "s",
+        &[&format!("task:{task}"), &format!("conversation:{end}")],
+    );
 
     // B reaches Redis but not A: B's own answer is whole (200, nobody local).
     let from_b = json!({"task_id": task, "update": {"from": "b"}, "timestamp": TS});
@@ -65,7 +77,12 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
         .filter(|(event, _)| event == "task:updated")
         .map(|(_, args)| args.clone())
         .collect();
-    assert_eq!(updates, [vec![from_a]], "only A's own update: {got:?}\n{}", a.context());
+    assert_eq!(
+        updates,
+        [vec![from_a]],
+        "only A's own update: {got:?}\n{}",
+        a.context()
+    );
 
     assert_eq!(readiness(&a), "degraded", "{}", a.context());
     let text = log.lock().expect("log lock").clone();
