@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use crate::auth::{ApiKeys, Claims, Verifier};
-use crate::cluster::{Bridge, ClusterStatus, Publisher, RedisOptions};
+use crate::cluster::{Bridge, ClusterStatus, Publisher, RedisOptions, RedisTls};
 use crate::config::{Config, LogFormat, RoomPolicy};
 use crate::engine::{
     self, BroadcastOp, BroadcastOutcome, ConnectInfo, CorsConfig, EngineConfig, Handler, HttpReply,
@@ -444,6 +444,9 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
                 key_prefix: config.redis_key_prefix.clone(),
                 python_channel: config.redis_python_channel.clone(),
                 request_timeout: Duration::from_millis(config.redis_request_timeout_ms),
+                tls: RedisTls {
+                    ca: config.redis_tls_ca.as_ref().map(|ca| ca.pem().to_vec()),
+                },
                 ..RedisOptions::default()
             };
             tracing::info!(url = %url.redacted(), "clustering over Redis");

@@ -106,6 +106,9 @@ pub struct Config {
     /// How long a request to the other nodes waits for their answers (the adapter's
     /// `requestsTimeout`).
     pub redis_request_timeout_ms: u64,
+    /// PEM CA bundle that verifies a `rediss://` server instead of the system trust store;
+    /// only ever set together with a `rediss://` [`Config::redis_url`] without `#insecure`.
+    pub redis_tls_ca: Option<PemBundle>,
     /// `tracing` filter: a level (`info`) or directives (`info,ringcast=debug`).
     pub log_level: String,
     /// Log line format.
@@ -138,6 +141,16 @@ pub struct PemFile {
     path: PathBuf,
     pem: Vec<u8>,
     kind: KeyKind,
+}
+
+/// A PEM certificate bundle (a CA that verifies a TLS server), read and parsed at load time:
+/// at least one certificate, each one usable as a trust anchor. `Debug` shows the path and the
+/// count, not kilobytes of PEM.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PemBundle {
+    path: PathBuf,
+    pem: Vec<u8>,
+    certificates: usize,
 }
 
 /// Log line format.
@@ -354,6 +367,10 @@ pub struct Settings {
     /// [env: RINGCAST_REDIS_REQUEST_TIMEOUT_MS]
     #[arg(long, global = true, value_name = "MS")]
     redis_request_timeout_ms: Option<u64>,
+    /// PEM CA bundle that verifies a rediss:// server (a private CA), replacing the system
+    /// trust store. [default: the system trust store] [env: RINGCAST_REDIS_TLS_CA]
+    #[arg(long, global = true, value_name = "FILE")]
+    redis_tls_ca: Option<PathBuf>,
 
     /// Log filter: error, warn, info, debug, trace, off, or directives like
     /// `info,ringcast=debug`. [default: info] [env: RINGCAST_LOG_LEVEL]
@@ -555,6 +572,45 @@ impl RedisUrl {
     pub fn redacted(&self) -> String {
         redact_redis_url(&self.0)
     }
+
+    /// `rediss://`: the connection runs over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.0
+            .split_once("://")
+            .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("rediss"))
+    }
+
+    /// `rediss://…#insecure`: TLS without verifying the server's certificate (redis-rs's own
+    /// switch; it also turns off SNI).
+    pub fn is_insecure(&self) -> bool {
+        self.is_tls() && self.0.split_once('#').is_some_and(|(_, f)| f == "insecure")
+    }
+}
+
+impl PemBundle {
+    /// Where the bundle was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The PEM text, as read.
+    pub fn pem(&self) -> &[u8] {
+        &self.pem
+    }
+
+    /// How many certificates it holds (at least one).
+    pub fn certificates(&self) -> usize {
+        self.certificates
+    }
+}
+
+impl fmt::Debug for PemBundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PemBundle")
+            .field("path", &self.path)
+            .field("certificates", &self.certificates)
+            .finish()
+    }
 }
 
 impl fmt::Debug for RedisUrl {
@@ -741,6 +797,7 @@ impl_layers!(
     redis_key_prefix,
     redis_python_channel,
     redis_request_timeout_ms,
+    redis_tls_ca,
     log_level,
     log_format,
     metrics,
@@ -1062,6 +1119,13 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
         false,
     )?;
     check_channels_apart(&redis_key_prefix, &redis_python_channel)?;
+    let redis_tls_ca = s
+        .redis_tls_ca
+        .map(|path| read_pem_bundle("redis_tls_ca", path))
+        .transpose()?;
+    if redis_tls_ca.is_some() {
+        check_tls_applies("redis_tls_ca", redis_url.as_ref())?;
+    }
 
     let log_level = resolve_log_level(s.log_level)?;
     let dev_mode = jwt_secret.is_none() && jwt_public_key.is_none();
@@ -1099,6 +1163,7 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
         redis_key_prefix,
         redis_python_channel,
         redis_request_timeout_ms,
+        redis_tls_ca,
         log_level,
         log_format: s.log_format.unwrap_or(LogFormat::Text),
         metrics: s.metrics.unwrap_or(true),
@@ -1486,6 +1551,14 @@ fn check_redis_url(url: &str) -> Result<(), &'static str> {
                     password (%40, %2F, %3F, %23)",
         );
     }
+    // redis-rs refuses any other fragment on a TLS URL when the bridge starts ("only
+    // #insecure is supported"); caught here it is a configuration error like the rest.
+    if scheme.eq_ignore_ascii_case("rediss") && !fragment.is_empty() && fragment != "insecure" {
+        return Err(
+            "the only fragment a rediss:// URL takes is #insecure (no certificate \
+                    verification)",
+        );
+    }
     if scheme.eq_ignore_ascii_case("redis") || scheme.eq_ignore_ascii_case("rediss") {
         check_redis_tcp(authority, path)
     } else if scheme.eq_ignore_ascii_case("unix") {
@@ -1566,6 +1639,59 @@ fn check_redis_unix(authority: &str, path: &str, query: &str) -> Result<(), &'st
         }
     }
     Ok(())
+}
+
+/// Reads a CA bundle the way the redis crate will use it (rustls-pki-types' PEM reader, then
+/// `RootCertStore::add`), so a file the bridge could not use fails at load with exit code 2
+/// instead of as a TLS error on every reconnection.
+fn read_pem_bundle(setting: &str, path: PathBuf) -> Result<PemBundle, ConfigError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let fail = |why: String| ConfigError::new(setting, format!("{}: {why}", path.display()));
+    let pem = std::fs::read(&path).map_err(|e| fail(e.to_string()))?;
+    let mut store = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| fail(format!("not a PEM certificate bundle: {e}")))?;
+        store.add(cert).map_err(|e| {
+            fail(format!(
+                "certificate #{} is not usable as a CA: {e}",
+                store.len() + 1
+            ))
+        })?;
+    }
+    if store.is_empty() {
+        return Err(fail(
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
+        ));
+    }
+    let certificates = store.len();
+    Ok(PemBundle {
+        path,
+        pem,
+        certificates,
+    })
+}
+
+/// TLS settings only mean something for a `rediss://` URL that verifies the server; anywhere
+/// else they would be silently ignored, and the operator would believe the link protected.
+fn check_tls_applies(setting: &str, url: Option<&RedisUrl>) -> Result<(), ConfigError> {
+    match url {
+        None => Err(ConfigError::new(
+            setting,
+            "is set but redis_url is not: set redis_url to a rediss:// URL",
+        )),
+        Some(url) if !url.is_tls() => Err(ConfigError::new(
+            setting,
+            "is set but redis_url is not a rediss:// URL: the connection would not use TLS",
+        )),
+        Some(url) if url.is_insecure() => Err(ConfigError::new(
+            setting,
+            "has no effect: redis_url ends in #insecure, which turns certificate verification \
+             off; remove one or the other",
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 fn is_digits(text: &str) -> bool {

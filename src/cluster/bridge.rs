@@ -9,7 +9,8 @@
 //!   encodes them and publishes them in pipelined batches.
 //! - Failures: a node starts even when Redis is down; the bridge retries with exponential
 //!   backoff (100 ms doubling to 3 s), resubscribes after every reconnection, and reports
-//!   `Degraded` in between. A PING every second on the subscription connection detects a dead
+//!   `Degraded` in between. A failed TLS handshake (`rediss://`: unknown CA, wrong host name)
+//!   is one more failed attempt, logged with the reason and retried the same way. A PING every second on the subscription connection detects a dead
 //!   connection within the 3 s PING timeout and measures the round trip.
 
 use std::collections::{BTreeSet, HashMap};
@@ -62,6 +63,18 @@ pub struct RedisOptions {
     /// Answer requests on `socket.io-response#/#<uid>#` (the adapter's
     /// `publishOnSpecificResponseChannel`) rather than the shared response channel.
     pub respond_on_specific_channel: bool,
+    /// How a `rediss://` server is verified.
+    pub tls: RedisTls,
+}
+
+/// TLS settings of a `rediss://` URL. The default verifies the server against the system trust
+/// store (rustls-native-certs: `SSL_CERT_FILE`/`SSL_CERT_DIR`, else the distribution's bundle,
+/// read at each connection); `#insecure` in the URL skips verification altogether.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RedisTls {
+    /// PEM CA bundle that alone verifies the server (a private CA), replacing the system trust
+    /// store. Only valid with a `rediss://` URL.
+    pub ca: Option<Vec<u8>>,
 }
 
 impl Default for RedisOptions {
@@ -72,16 +85,34 @@ impl Default for RedisOptions {
             request_timeout: Duration::from_secs(5),
             queue_capacity: 65_536,
             respond_on_specific_channel: false,
+            tls: RedisTls::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for RedisTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTls")
+            .field(
+                "ca",
+                &self
+                    .ca
+                    .as_ref()
+                    .map(|pem| format!("{} bytes of PEM", pem.len())),
+            )
+            .finish()
     }
 }
 
 /// Why the bridge could not be started: a configuration error (an unreachable server is not one).
 #[derive(Debug)]
 pub enum StartError {
-    /// The URL does not parse (`redis://[user:pass@]host[:port][/db]`, `unix:///path`; `rediss://`
-    /// needs the redis crate's TLS feature, which is not built).
+    /// The URL does not parse (`redis://[user:pass@]host[:port][/db]`,
+    /// `rediss://…[#insecure]`, `unix:///path`).
     BadUrl(redis::RedisError),
+    /// [`RedisOptions::tls`] is unusable: a CA bundle with a URL that is not `rediss://`, or a
+    /// PEM the TLS library cannot read.
+    Tls(redis::RedisError),
     /// The bridge thread could not be spawned.
     Thread(std::io::Error),
 }
@@ -90,6 +121,7 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::BadUrl(e) => write!(f, "invalid Redis URL: {e}"),
+            StartError::Tls(e) => write!(f, "invalid Redis TLS settings: {e}"),
             StartError::Thread(e) => write!(f, "cannot start the Redis bridge thread: {e}"),
         }
     }
@@ -100,7 +132,7 @@ impl std::error::Error for StartError {}
 impl From<StartError> for std::io::Error {
     fn from(e: StartError) -> Self {
         match e {
-            StartError::BadUrl(_) => {
+            StartError::BadUrl(_) | StartError::Tls(_) => {
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
             }
             StartError::Thread(e) => e,
@@ -143,7 +175,8 @@ pub fn start(
     options: RedisOptions,
     node: Arc<dyn LocalNode>,
 ) -> Result<Arc<Bridge>, StartError> {
-    let client = redis::Client::open(url).map_err(StartError::BadUrl)?;
+    install_crypto_provider();
+    let client = open_client(url, &options.tls)?;
     let uid = random_id(6);
     let (control, control_rx) = mpsc::unbounded_channel();
     let inner = Arc::new(Inner {
@@ -258,6 +291,29 @@ impl Publisher for Bridge {
         inner.wake.notify_one();
         Ok(())
     }
+}
+
+/// The redis client for `url`, with the CA bundle of `tls` when there is one.
+fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StartError> {
+    let Some(ca) = &tls.ca else {
+        return redis::Client::open(url).map_err(StartError::BadUrl);
+    };
+    // Parsed first on its own so a malformed URL is reported as one, not as a TLS error.
+    redis::Client::open(url).map_err(StartError::BadUrl)?;
+    let certificates = redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(ca.clone()),
+    };
+    redis::Client::build_with_tls(url, certificates).map_err(StartError::Tls)
+}
+
+/// rustls needs one crypto provider per process. Left to itself it picks one from its crate
+/// features at the first handshake and panics when it finds none or two (feature unification
+/// can add `ring` beside aws-lc-rs: the trap jsonwebtoken's backend features set too), and the
+/// redis crate's `#insecure` verifier reads the process default without installing it.
+/// Installing aws-lc-rs here makes the choice once; `Err` means one is already installed.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 // ---- the bridge thread ----
@@ -384,7 +440,11 @@ impl Runner {
                     ClusterStats::bump(&self.inner.stats.reconnects);
                     tracing::warn!(reason, "redis connection lost; reconnecting");
                 }
-                Ok(Err(e)) => tracing::warn!(attempt, error = %e, "redis unreachable; retrying"),
+                // Refused, unreachable, or a TLS handshake that failed (the error says which:
+                // "invalid peer certificate: UnknownIssuer" for a CA that does not match).
+                Ok(Err(e)) => {
+                    tracing::warn!(attempt, error = %e, "cannot connect to redis; retrying")
+                }
                 Err(_) => tracing::warn!(attempt, "redis connection attempt timed out; retrying"),
             }
             self.drop_queued();

@@ -17,7 +17,7 @@ pub mod python;
 mod stats;
 pub mod wire;
 
-pub use bridge::{Bridge, ClusterError, Gathered, RedisOptions, StartError, start};
+pub use bridge::{Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, start};
 pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot};
 
 /// Which local sockets a remote command applies to (socket.io's `BroadcastOptions`).

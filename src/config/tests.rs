@@ -34,6 +34,17 @@ impl Drop for TempFile {
     }
 }
 
+/// A fresh self-signed CA certificate, PEM (rcgen, so no fixture can expire or leak a key).
+fn ca_pem(name: &str) -> String {
+    let mut params = rcgen::CertificateParams::new(Vec::new()).expect("no names");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let key = rcgen::KeyPair::generate().expect("key pair");
+    params.self_signed(&key).expect("self-signed CA").pem()
+}
+
 fn env_map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
@@ -147,7 +158,11 @@ fn load_layers(case: &Case, layers: &[(Layer, &Val)]) -> Config {
     })
 }
 
-fn cases(secret_files: &[TempFile; 2], private_copies: &[TempFile; 2]) -> Vec<Case> {
+fn cases(
+    secret_files: &[TempFile; 2],
+    private_copies: &[TempFile; 2],
+    ca_files: &[TempFile; 2],
+) -> Vec<Case> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -480,6 +495,18 @@ fn cases(secret_files: &[TempFile; 2], private_copies: &[TempFile; 2]) -> Vec<Ca
             get: |c| c.redis_request_timeout_ms.to_string(),
         },
         Case {
+            name: "redis_tls_ca",
+            base: vec!["--redis-url".into(), "rediss://127.0.0.1:6380/".into()],
+            a: sc("redis_tls_ca", &ca_files[0].path(), true),
+            b: sc("redis_tls_ca", &ca_files[1].path(), true),
+            default: "-".into(),
+            get: |c| {
+                c.redis_tls_ca
+                    .as_ref()
+                    .map_or("-".into(), |ca| ca.path().display().to_string())
+            },
+        },
+        Case {
             name: "log_level",
             base: vec![],
             a: sc("log_level", "debug", true),
@@ -523,7 +550,11 @@ fn precedence_flag_over_env_over_file_over_default_for_every_setting() {
     ];
     let private = std::fs::read_to_string(key("rsa_private.pem")).expect("fixture");
     let private_copies = [TempFile::new(&private), TempFile::new(&private)];
-    let cases = cases(&secret_files, &private_copies);
+    let ca_files = [
+        TempFile::new(&ca_pem("ca a")),
+        TempFile::new(&ca_pem("ca b")),
+    ];
+    let cases = cases(&secret_files, &private_copies, &ca_files);
 
     let mut covered: Vec<&str> = cases.iter().map(|c| c.name).collect();
     covered.sort_unstable();
@@ -675,7 +706,89 @@ error_cases! {
     python_channel_space: ["--redis-python-channel", "socket io"] => ("redis_python_channel", "visible ASCII");
     python_channel_in_adapter_broadcasts: ["--redis-python-channel", "socket.io#/#"] => ("redis_python_channel", "reach the bridge twice");
     python_channel_in_adapter_requests: ["--redis-python-channel", "socket.io-request#/#"] => ("redis_python_channel", "adapter");
+    tls_ca_missing: ["--redis-url", "rediss://h:6380", "--redis-tls-ca", "@nope.pem"] => ("redis_tls_ca", "nope.pem");
+    tls_ca_env_missing: [] + ["RINGCAST_REDIS_URL" = "rediss://h:6380", "RINGCAST_REDIS_TLS_CA" = "/nonexistent/ca.pem"] => ("redis_tls_ca", "/nonexistent/ca.pem: ");
+    tls_ca_is_a_key: ["--redis-url", "rediss://h:6380", "--redis-tls-ca", "@rsa_private.pem"] => ("redis_tls_ca", "holds no PEM certificate");
+    tls_ca_is_a_public_key: ["--redis-url", "rediss://h:6380", "--redis-tls-ca", "@rsa_public.pem"] => ("redis_tls_ca", "holds no PEM certificate");
+    tls_ca_is_a_directory: ["--redis-url", "rediss://h:6380", "--redis-tls-ca", "@"] => ("redis_tls_ca", "keys/");
+    tls_ca_without_url: ["--redis-tls-ca", "@rsa_cert.pem"] => ("redis_tls_ca", "redis_url is not");
+    tls_ca_with_plain_redis: ["--redis-url", "redis://h:6379", "--redis-tls-ca", "@rsa_cert.pem"] => ("redis_tls_ca", "would not use TLS");
+    tls_ca_with_unix: ["--redis-url", "unix:///run/redis.sock", "--redis-tls-ca", "@rsa_cert.pem"] => ("redis_tls_ca", "not a rediss:// URL");
+    tls_ca_with_insecure: ["--redis-url", "rediss://h:6380/#insecure", "--redis-tls-ca", "@rsa_cert.pem"] => ("redis_tls_ca", "#insecure");
     python_channel_in_custom_prefix: ["--redis-key-prefix", "app", "--redis-python-channel", "app-response#/#x#"] => ("redis_python_channel", "\"app\"");
+}
+
+#[test]
+fn tls_ca_bundle_is_read_whole() {
+    // A bundle: two CAs, with text around them as `cat`ed chains often have.
+    let bundle = format!(
+        "# private CA\n{}\nsubject=other\n{}",
+        ca_pem("one"),
+        ca_pem("two")
+    );
+    let file = TempFile::new(&bundle);
+    let c = load_ok(
+        &[
+            "--redis-url",
+            "rediss://redis.internal:6380/0",
+            "--redis-tls-ca",
+            &file.path(),
+        ],
+        &[],
+    );
+    let ca = c.redis_tls_ca.as_ref().expect("set");
+    assert_eq!(ca.certificates(), 2);
+    assert_eq!(ca.pem(), bundle.as_bytes());
+    assert_eq!(ca.path(), file.0.as_path());
+    assert!(!format!("{c:?}").contains("BEGIN"), "no PEM text in Debug");
+    // The fixture certificate (OpenSSL, RSA, CA:TRUE) is accepted as well.
+    let c = load_ok(
+        &[
+            "--redis-url",
+            "rediss://h",
+            "--redis-tls-ca",
+            &key("rsa_cert.pem"),
+        ],
+        &[],
+    );
+    assert_eq!(c.redis_tls_ca.map(|ca| ca.certificates()), Some(1));
+}
+
+#[test]
+fn tls_ca_with_a_corrupt_certificate_is_refused() {
+    // Valid PEM armour around bytes that are not a certificate: the redis crate would take the
+    // file and fail every handshake; loading refuses it.
+    let file = TempFile::new(&format!(
+        "{}-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n",
+        ca_pem("fine")
+    ));
+    let err = load(
+        &["--redis-url", "rediss://h", "--redis-tls-ca", &file.path()],
+        &[],
+    )
+    .expect_err("refused");
+    assert_eq!(err.setting(), "redis_tls_ca", "{err}");
+    assert!(err.message().contains("certificate #2"), "{err}");
+    assert!(err.message().contains(&file.path()), "{err}");
+}
+
+macro_rules! tls_url_cases {
+    ($($name:ident: $url:literal => ($tls:literal, $insecure:literal);)*) => {$(
+        #[test]
+        fn $name() {
+            let url = RedisUrl::parse($url).expect("valid");
+            assert_eq!((url.is_tls(), url.is_insecure()), ($tls, $insecure));
+        }
+    )*};
+}
+
+tls_url_cases! {
+    tls_plain: "redis://h:6379/0" => (false, false);
+    tls_rediss: "rediss://h:6380/0" => (true, false);
+    tls_rediss_upper: "REDISS://h:6380" => (true, false);
+    tls_insecure: "rediss://:pw@h:6380/0#insecure" => (true, true);
+    tls_insecure_ignored_on_plain: "redis://h:6379/#insecure" => (false, false);
+    tls_unix: "unix:///run/redis.sock" => (false, false);
 }
 
 /// `redis_url => fragment of the message`. (Not in `error_cases!`: its `@` is the key dir.)
@@ -713,6 +826,8 @@ redis_url_error_cases! {
     redis_raw_slash_in_password: "redis://u:p/w@h:6379" => "'@' after the host";
     redis_raw_question_in_password: "redis://u:p?w@h:6379" => "'@' after the host";
     redis_raw_hash_in_password: "redis://u:p#w@h:6379" => "'@' after the host";
+    rediss_other_fragment: "rediss://h:6380/#verify" => "only fragment";
+    rediss_fragment_like_insecure: "rediss://h:6380/#insecure2" => "#insecure";
     unix_relative: "unix://run/redis.sock" => "absolute path";
     unix_no_path: "unix://" => "missing the socket path";
     unix_root_only: "unix:///" => "missing the socket path";
@@ -1057,7 +1172,8 @@ fn the_example_file_is_valid_and_complete() {
             "example lacks {name}"
         );
     }
-    // Uncommenting every line that holds no key file gives a valid configuration.
+    // Uncommenting every line that holds no key or certificate file gives a valid
+    // configuration (the example's redis_url is plain redis://, which takes no TLS files).
     let uncommented: String = text
         .lines()
         .filter_map(|l| l.strip_prefix("# "))
@@ -1066,7 +1182,7 @@ fn the_example_file_is_valid_and_complete() {
                 .iter()
                 .any(|n| l.starts_with(&format!("{n} = ")))
         })
-        .filter(|l| !l.contains("_file ="))
+        .filter(|l| !l.contains("_file =") && !l.starts_with("redis_tls_"))
         .map(|l| format!("{l}\n"))
         .collect();
     let file = TempFile::new(&uncommented);

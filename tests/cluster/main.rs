@@ -23,6 +23,8 @@ mod ringcast_node_mixed;
 mod ringcast_python;
 mod ringcast_redis_late;
 mod ringcast_redis_restart;
+mod ringcast_redis_tls;
+mod ringcast_redis_tls_wrong_ca;
 mod support;
 mod throughput;
 mod two_nodes;

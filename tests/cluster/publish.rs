@@ -7,12 +7,12 @@ use ringcast::cluster::adapter::encode_broadcast;
 use ringcast::cluster::msgpack::Writer;
 use ringcast::cluster::wire::event_frames;
 use ringcast::cluster::{
-    ClusterError, ClusterStatus, PublishError, Publisher, RedisOptions, start,
+    ClusterError, ClusterStatus, PublishError, Publisher, RedisOptions, RedisTls, StartError, start,
 };
 use ringcast::engine::BroadcastOp;
 
 use crate::support::{
-    RecordingNode, RedisServer, block_on, connected_bridge, free_port, stats, wait_until,
+    RecordingNode, RedisServer, TestPki, block_on, connected_bridge, free_port, stats, wait_until,
 };
 
 fn op(rooms: &[&str], args: &str) -> BroadcastOp {
@@ -95,10 +95,12 @@ fn a_node_without_redis_starts_degraded_and_refuses_publishes() {
 }
 
 #[test]
-fn unix_socket_and_password_urls_are_accepted() {
+fn unix_socket_password_and_tls_urls_are_accepted() {
     for url in [
         "unix:///nonexistent/redis.sock?db=2&pass=pw",
         "redis://:pw@127.0.0.1:1/3",
+        "rediss://127.0.0.1:1/",
+        "rediss://:pw@127.0.0.1:1/0#insecure",
     ] {
         let bridge =
             start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).expect(url);
@@ -109,16 +111,56 @@ fn unix_socket_and_password_urls_are_accepted() {
 
 #[test]
 fn a_bad_url_is_a_configuration_error() {
-    // `rediss://` needs the redis crate's TLS feature, which ringcast does not build.
     for url in [
         "not a url",
         "http://127.0.0.1:6379/",
         "",
-        "rediss://127.0.0.1:6380/",
+        "rediss://127.0.0.1:6380/#verify",
     ] {
         assert!(
-            start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])).is_err(),
+            matches!(
+                start(url, RedisOptions::default(), RecordingNode::with_rooms(&[])),
+                Err(StartError::BadUrl(_))
+            ),
             "{url:?}"
         );
     }
+}
+
+#[test]
+fn unusable_tls_settings_are_a_configuration_error() {
+    let pki = TestPki::generate("bridge");
+    let ca = std::fs::read(&pki.ca).expect("read the test CA");
+    let not_a_certificate = b"-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n";
+    for (url, pem, why) in [
+        ("redis://127.0.0.1:1/", &ca[..], "a CA with a plain URL"),
+        ("unix:///run/redis.sock", &ca[..], "a CA with a unix socket"),
+        (
+            "rediss://127.0.0.1:1/",
+            &not_a_certificate[..],
+            "a corrupt CA",
+        ),
+    ] {
+        let options = RedisOptions {
+            tls: RedisTls {
+                ca: Some(pem.to_vec()),
+            },
+            ..RedisOptions::default()
+        };
+        let started = start(url, options, RecordingNode::with_rooms(&[]));
+        assert!(matches!(started, Err(StartError::Tls(_))), "{why}");
+    }
+    // A good CA with a rediss:// URL starts (degraded: nothing listens on port 1).
+    let options = RedisOptions {
+        tls: RedisTls { ca: Some(ca) },
+        ..RedisOptions::default()
+    };
+    let bridge = start(
+        "rediss://127.0.0.1:1/",
+        options,
+        RecordingNode::with_rooms(&[]),
+    )
+    .expect("valid TLS settings");
+    assert_eq!(bridge.status(), ClusterStatus::Degraded);
+    bridge.shutdown();
 }

@@ -14,12 +14,14 @@ use crate::support::wait_until;
 /// A ringcast node (one worker, so one socket's events keep their order) clustering over the
 /// Redis at 127.0.0.1:`redis_port`, whether or not anything listens there yet.
 pub fn node(redis_port: u16) -> Server {
+    node_with(&["--redis-url", &format!("redis://127.0.0.1:{redis_port}/")])
+}
+
+/// A node (one worker) started with these Redis settings (`--redis-url …`, `--redis-tls-ca …`).
+pub fn node_with(redis_args: &[&str]) -> Server {
     Server::start(ServerOpts {
         workers: Some(1),
-        extra: vec![
-            "--redis-url".into(),
-            format!("redis://127.0.0.1:{redis_port}/"),
-        ],
+        extra: redis_args.iter().map(|a| (*a).to_owned()).collect(),
         ..ServerOpts::default()
     })
 }
