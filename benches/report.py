@@ -203,6 +203,26 @@ def profile_rows(profiles):
     return rows
 
 
+def ceilings(profiles, base, peer="socketioxide"):
+    """Per scenario: the base's CPU-per-op ratio against `peer` in the profiled pass, and the
+    ratio it would reach if the base spent nothing in user space (its kernel time per op
+    unchanged): how far work on our own code can move that ratio at all."""
+    by = {(p["scenario"], p["target"]): p for p in profiles}
+    rows = []
+    for (sc, t), b in by.items():
+        o = by.get((sc, peer))
+        if t != base or not o or not b.get("cpu_us_per_op") or not o.get("cpu_us_per_op"):
+            continue
+        kernel_us = b["cpu_us_per_op"] * b["kernel_pct"] / 100
+        rows.append([
+            sc,
+            f"{o['cpu_us_per_op'] / b['cpu_us_per_op']:.2f}×",
+            f"{kernel_us:.2f}",
+            f"{o['cpu_us_per_op'] / kernel_us:.2f}×" if kernel_us else "–",
+        ])
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -329,6 +349,17 @@ def write_doc(path, meta, head, rows, notes, base, goals, profiles, analysis):
                      profile_rows(profiles)),
             "",
         ]
+        ceil = ceilings(profiles, base)
+        if ceil:
+            lines += [
+                f"How far work in {base}'s own code can move each per-CPU ratio against socketioxide:",
+                f"the ratio in the profiled pass, {base}'s kernel time per operation, and the ratio",
+                f"if {base} spent no time at all in user space (kernel time unchanged).",
+                "",
+                markdown(["scenario", "ratio (profiled pass)", f"{base} kernel µs per op",
+                          "ceiling with zero user-space time"], ceil),
+                "",
+            ]
     if analysis:
         lines += [analysis.rstrip(), ""]
     if meta.get("remarks"):
