@@ -265,6 +265,32 @@ fn mesh(c: &mut Criterion) {
         })
     });
 
+    // The same stream with the queue only: the receiver spins on `drain` and never parks (no
+    // sleeping flag set, so no send rings). The platform notes' 77–85 M msg/s figure is this.
+    g.bench_function("stream_2threads_queue_only", |bch| {
+        bch.iter_custom(|iters| {
+            std::thread::scope(|s| {
+                let start = Instant::now();
+                let rx = s.spawn(|| {
+                    let mut got = 0;
+                    while got < iters {
+                        mesh.drain(b, |m| got += count(m));
+                        std::hint::spin_loop();
+                    }
+                });
+                for i in 0..iters {
+                    let mut msg = delivered(i);
+                    while let Err(back) = mesh.send(a, b, msg) {
+                        msg = back;
+                        std::hint::spin_loop();
+                    }
+                }
+                rx.join().expect("receiver");
+                start.elapsed()
+            })
+        })
+    });
+
     // Two threads, ping-pong: each round trip is two cross-core messages, and both sides park
     // between them, so it includes two doorbell wakeups (the ~20 µs per wakeup of these VMs).
     g.bench_function("pingpong_2threads_roundtrip", |bch| {

@@ -7,6 +7,7 @@
 //! itself.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::room::Room;
 
@@ -149,10 +150,22 @@ impl RoomIndex {
     }
 }
 
-/// The members of one room.
+/// Rooms up to this size find a leaving member by scanning (32 members of 8 bytes: four cache
+/// lines); a bigger room keeps each member's position in a map. Measured: with the map always on,
+/// a join and a leave in a room of 8 took 432 ns instead of 109 ns, and most rooms are small
+/// (`agent:{id}`, `task:{id}`); with the scan always on, 10 000 members leaving `dashboard` (a
+/// disconnect storm, a shutdown) took 8.4 ms, 60× the time of 1 000: quadratic.
+const SCAN_UP_TO: usize = 32;
+
+/// The members of one room: a dense list (what a broadcast walks), and once the room has held
+/// more than [`SCAN_UP_TO`] members, each member's position in it, so that a leave is one lookup
+/// and one `swap_remove`.
 #[derive(Debug, Default)]
 struct Members {
     list: Vec<Member>,
+    /// `list[at[m]] == m` for every member, while `Some`. Kept until the room empties (a room
+    /// hovering around the threshold does not rebuild it).
+    at: Option<HashMap<Member, u32>>,
 }
 
 impl Members {
@@ -165,24 +178,53 @@ impl Members {
     }
 
     fn contains(&self, member: Member) -> bool {
-        self.list.contains(&member)
+        match &self.at {
+            Some(at) => at.contains_key(&member),
+            None => self.list.contains(&member),
+        }
     }
 
-    /// `false` if already there. (Baseline: the caller never joins twice, as before.)
+    /// `false` if already there.
     fn insert(&mut self, member: Member) -> bool {
+        let pos = self.list.len() as u32;
+        match &mut self.at {
+            Some(at) => match at.entry(member) {
+                Entry::Occupied(_) => return false,
+                Entry::Vacant(slot) => {
+                    slot.insert(pos);
+                }
+            },
+            None if self.list.contains(&member) => return false,
+            None if self.list.len() == SCAN_UP_TO => {
+                let at = self.list.iter().enumerate().map(|(i, &m)| (m, i as u32));
+                let mut at: HashMap<Member, u32> = at.collect();
+                at.insert(member, pos);
+                self.at = Some(at);
+            }
+            None => {}
+        }
         self.list.push(member);
         true
     }
 
     /// `false` if not there.
     fn remove(&mut self, member: Member) -> bool {
-        match self.list.iter().position(|&m| m == member) {
-            Some(pos) => {
-                self.list.swap_remove(pos);
-                true
-            }
-            None => false,
+        let found = match &mut self.at {
+            Some(at) => at.remove(&member).map(|pos| pos as usize),
+            None => self.list.iter().position(|&m| m == member),
+        };
+        let Some(pos) = found else {
+            return false;
+        };
+        self.list.swap_remove(pos);
+        // The last member moved into the hole: it now lives at `pos`.
+        if let Some(at) = &mut self.at
+            && let Some(&moved) = self.list.get(pos)
+            && let Some(at) = at.get_mut(&moved)
+        {
+            *at = pos as u32;
         }
+        true
     }
 }
 
@@ -190,8 +232,9 @@ impl Members {
 mod tests {
     use super::*;
 
-    use Join::{FirstIn, Joined};
+    use Join::{AlreadyIn, FirstIn, Joined};
     use Leave::{LastOut, Left, NotIn};
+    use proptest::strategy::Strategy;
 
     /// One operation on namespace `/` by member (key, slot 0), with the outcome it must have.
     #[derive(Debug, Clone, Copy)]
@@ -216,6 +259,8 @@ mod tests {
     const CASES: &[Case] = &[
         ("first join opens the room",        &[J("a", 1, FirstIn)],                                   &[("a", &[1])]),
         ("second join",                      &[J("a", 1, FirstIn), J("a", 2, Joined)],                &[("a", &[1, 2])]),
+        ("join twice is ignored",            &[J("a", 1, FirstIn), J("a", 1, AlreadyIn)],             &[("a", &[1])]),
+        ("join twice among others",          &[J("a", 1, FirstIn), J("a", 2, Joined), J("a", 1, AlreadyIn), L("a", 1, Left)], &[("a", &[2])]),
         ("leave of a non-member",            &[J("a", 1, FirstIn), L("a", 2, NotIn)],                 &[("a", &[1])]),
         ("leave of an unknown room",         &[L("a", 1, NotIn)],                                     &[("a", &[])]),
         ("last out drops the room",          &[J("a", 1, FirstIn), L("a", 1, LastOut)],               &[("a", &[])]),
@@ -294,5 +339,106 @@ mod tests {
         assert_eq!(index.room_count("/"), 0);
         assert_eq!(index.members("/", "a"), None);
         assert!(index.is_empty());
+    }
+
+    #[test]
+    fn a_room_past_the_scan_threshold() {
+        let (nsp, room) = (Room::from("/"), Room::from("dashboard"));
+        let mut index = RoomIndex::new();
+        let n = 3 * SCAN_UP_TO as u32;
+        for k in 0..n {
+            let want = if k == 0 { FirstIn } else { Joined };
+            assert_eq!(index.join(&nsp, &room, m(k)), want, "join {k}");
+        }
+        assert_eq!(index.join(&nsp, &room, m(SCAN_UP_TO as u32)), AlreadyIn);
+        for k in (0..n).step_by(2) {
+            assert_eq!(index.leave(&nsp, &room, m(k)), Left, "leave {k}");
+            assert_eq!(index.leave(&nsp, &room, m(k)), NotIn, "leave {k} again");
+        }
+        let mut left: Vec<u32> = index
+            .members("/", "dashboard")
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.key)
+            .collect();
+        left.sort_unstable();
+        assert_eq!(left, (1..n).step_by(2).collect::<Vec<_>>());
+        assert!((0..n).all(|k| index.contains("/", "dashboard", m(k)) == (k % 2 == 1)));
+        for k in (1..n).step_by(2).rev() {
+            let want = if k == 1 { LastOut } else { Left };
+            assert_eq!(index.leave(&nsp, &room, m(k)), want, "leave {k}");
+        }
+        assert!(index.is_empty());
+        assert_eq!(index.room_count("/"), 0);
+    }
+
+    /// One generated operation: (join?, namespace, room, key, slot).
+    type Op = (bool, u8, u8, u32, u8);
+
+    /// Runs `ops` on an index and on a set-per-room model; outcomes, members and counts must
+    /// agree. (A wrong position fix-up after `swap_remove` is what this would catch.)
+    fn check_against_model(ops: Vec<Op>) -> Result<(), proptest::test_runner::TestCaseError> {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut index = RoomIndex::new();
+        let mut model: BTreeMap<(u8, u8), BTreeSet<(u32, u8)>> = BTreeMap::new();
+        let name = |n: u8| Room::from(format!("r{n}"));
+        for (join, nsp, room, key, slot) in ops {
+            let (n, r, member) = (name(nsp), name(room), Member { key, slot });
+            let set = model.entry((nsp, room)).or_default();
+            if join {
+                let want = match (set.is_empty(), set.insert((key, slot))) {
+                    (_, false) => Join::AlreadyIn,
+                    (true, true) => Join::FirstIn,
+                    (false, true) => Join::Joined,
+                };
+                proptest::prop_assert_eq!(index.join(&n, &r, member), want);
+            } else {
+                let want = match (set.remove(&(key, slot)), set.is_empty()) {
+                    (false, _) => Leave::NotIn,
+                    (true, true) => Leave::LastOut,
+                    (true, false) => Leave::Left,
+                };
+                proptest::prop_assert_eq!(index.leave(&n, &r, member), want);
+            }
+        }
+        for ((nsp, room), set) in &model {
+            let (n, r) = (format!("r{nsp}"), format!("r{room}"));
+            let members = index.members(&n, &r).unwrap_or_default();
+            let mut got: Vec<(u32, u8)> = members.iter().map(|m| (m.key, m.slot)).collect();
+            got.sort_unstable();
+            proptest::prop_assert_eq!(got, set.iter().copied().collect::<Vec<_>>());
+            for &(key, slot) in set {
+                let member = Member { key, slot };
+                proptest::prop_assert!(index.contains(&n, &r, member), "{member:?} in {n} {r}");
+            }
+        }
+        let total: usize = model.values().map(BTreeSet::len).sum();
+        proptest::prop_assert_eq!(index.memberships(), total);
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Small rooms (at most 12 members: the scanned representation), several of them.
+        #[test]
+        fn small_rooms_agree_with_a_set_model(
+            ops in proptest::collection::vec((proptest::bool::ANY, 0..2u8, 0..3u8, 0..6u32, 0..2u8), 0..200)
+        ) {
+            check_against_model(ops)?;
+        }
+
+        /// One room growing past `SCAN_UP_TO` (joins 3 times out of 4) and shrinking again:
+        /// the positioned representation, and the switch to it.
+        #[test]
+        fn a_big_room_agrees_with_a_set_model(
+            ops in proptest::collection::vec((proptest::bool::weighted(0.75), 0..1u8, 0..1u8, 0..80u32, 0..1u8), 0..400)
+                .prop_map(|mut ops| {
+                    // Then everyone leaves, in generation order.
+                    let leaves: Vec<Op> = ops.iter().map(|&(_, n, r, k, s)| (false, n, r, k, s)).collect();
+                    ops.extend(leaves);
+                    ops
+                })
+        ) {
+            check_against_model(ops)?;
+        }
     }
 }
