@@ -17,6 +17,7 @@ use crate::sid::Sid;
 
 pub mod directory;
 pub mod limits;
+pub mod rooms;
 
 mod socket;
 pub mod stats;

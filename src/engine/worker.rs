@@ -21,6 +21,7 @@ use slab::Slab;
 use smallvec::SmallVec;
 
 use super::directory::Directory;
+use super::rooms::{Join, Leave, Member, RoomIndex};
 use super::stats::WorkerStats;
 use super::{BroadcastOp, ConnectInfo, DisconnectReason, EngineConfig, Handler, Msg, Socket};
 use crate::cluster::{Publisher, RemoteCommand, Selector, SocketInfo};
@@ -144,7 +145,7 @@ pub(crate) struct Worker {
     /// Socket id → (session key, socket slot).
     pub sockets: HashMap<Sid, (usize, usize)>,
     /// Namespace → room → members (session key, socket slot).
-    pub rooms: HashMap<Room, HashMap<Room, Vec<(u32, u8)>>>,
+    pub rooms: RoomIndex,
     pub stamp: u64,
     timers: BinaryHeap<Reverse<(u64, usize)>>,
     epoch: Instant,
@@ -200,7 +201,7 @@ impl Worker {
             conns: Slab::new(),
             by_sid: HashMap::new(),
             sockets: HashMap::new(),
-            rooms: HashMap::new(),
+            rooms: RoomIndex::new(),
             stamp: 0,
             timers: BinaryHeap::new(),
             epoch: Instant::now(),
@@ -444,32 +445,21 @@ impl Worker {
     // ---- rooms ----
 
     pub fn index_join(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
-        let members = self
-            .rooms
-            .entry(nsp.clone())
-            .or_default()
-            .entry(room.clone())
-            .or_default();
-        if members.is_empty() {
+        let joined = self.rooms.join(nsp, room, Member::new(key, slot));
+        if joined == Join::FirstIn {
             self.directory.add(nsp, room, self.shard.index());
         }
-        members.push((key as u32, slot as u8));
-        self.all_stats[self.shard.index()].memberships.add(1);
+        if joined != Join::AlreadyIn {
+            self.all_stats[self.shard.index()].memberships.add(1);
+        }
     }
 
     pub fn index_leave(&mut self, nsp: &Room, room: &Room, key: usize, slot: usize) {
-        let Some(index) = self.rooms.get_mut(nsp.as_str()) else {
-            return;
-        };
-        let Some(members) = index.get_mut(room.as_str()) else {
-            return;
-        };
-        if let Some(pos) = members.iter().position(|&m| m == (key as u32, slot as u8)) {
-            members.swap_remove(pos);
+        let left = self.rooms.leave(nsp, room, Member::new(key, slot));
+        if left != Leave::NotIn {
             self.all_stats[self.shard.index()].memberships.sub(1);
         }
-        if members.is_empty() {
-            index.remove(room.as_str());
+        if left == Leave::LastOut {
             self.directory.remove(nsp, room, self.shard.index());
         }
     }
@@ -563,10 +553,9 @@ impl Worker {
             }
             return targets;
         }
-        let index = self.rooms.get(nsp.as_str());
         for room in rooms {
-            if let Some(members) = index.and_then(|i| i.get(room.as_str())) {
-                targets.extend_from_slice(members);
+            if let Some(members) = self.rooms.members(nsp.as_str(), room.as_str()) {
+                targets.extend(members.iter().map(|m| (m.key, m.slot)));
             } else if let Some(&(key, slot)) =
                 Sid::parse(room.as_str()).and_then(|sid| self.sockets.get(&sid))
             {
@@ -1001,7 +990,7 @@ impl Worker {
         self.sockets.insert(sid, (key, slot));
         self.stats().sockets.add(1);
         // Register the namespace so whole-namespace broadcasts find it even without rooms.
-        self.rooms.entry(nsp_room).or_default();
+        self.rooms.add_namespace(nsp_room);
         self.send_frame(key, |out| sio::write_connect(out, nsp, sid.as_str()));
         let mut s = Socket::new(self, key, slot);
         handler.on_connect(&mut s, &info);
