@@ -157,9 +157,14 @@ TARGETS = [
      "reqresp", "per_server_cpu_s", "socketioxide", 3.0),
     ("p99 latency at 10 k deliveries/s ≤ ½ of socketioxide's",
      "latency", "p99_us", "socketioxide", 2.0),
-    # Only in a --workers2 run (base ringcast-w2).
-    ("2 workers on 2 cores deliver ≥ 1.7× one worker (fan-out deliveries/s)",
+    # Only in a --workers2 run (base ringcast-w2). On a 2-core machine the generator has no core
+    # of its own when ringcast takes both, so deliveries/s understates 2 workers; the second row
+    # is the capacity test: each of 2 workers' cores must do ≥ 0.85 of what one worker's core
+    # does, so 2 cores deliver ≥ 1.7× one.
+    ("2 workers on 2 cores deliver ≥ 1.7× one worker (deliveries/s, generator sharing the cores)",
      "fanout-1k", "rate_per_s", "ringcast", 1.7),
+    ("2 workers' deliveries per server CPU-second ≥ 0.85× one worker's (capacity ≥ 1.7× on 2 cores)",
+     "fanout-1k", "per_server_cpu_s", "ringcast", 0.85),
 ]
 LOWER_IS_BETTER = {"kib_per_conn", "p99_us"}
 
