@@ -13,7 +13,7 @@ use ringcast_codec::ws::{
     Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame,
 };
 
-use crate::engine::worker::{ConnRef, Worker, with_worker};
+use crate::engine::worker::{ConnRef, WRITE_HOLD, Worker, with_worker};
 
 /// Smallest read: an idle websocket keeps only this much buffer (client messages here are
 /// subscribe/heartbeat events of 40–120 bytes), which is most of what keeps an idle
@@ -26,6 +26,9 @@ const MAX_READ: usize = 64 * 1024;
 const READ_CHUNK: usize = 4096;
 /// A writer sends at most this much per write call (then comes back for more).
 const WRITE_BATCH: usize = 256 * 1024;
+/// A writer holds for more broadcast frames only while its batch is smaller than this: beyond
+/// it the send is big enough that waiting buys little.
+const HOLD_BELOW: usize = 16 * 1024;
 
 /// Appends an unmasked text frame (used for the OPEN packet right after the 101).
 pub(crate) fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
@@ -188,6 +191,8 @@ fn close_with(w: &mut Worker, r: ConnRef, code: CloseCode) {
 
 enum Step {
     Write,
+    /// Wait [`WRITE_HOLD`] for more broadcast frames, then drain and write.
+    Hold,
     Finish(Option<CloseCode>),
 }
 
@@ -202,9 +207,12 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         }
         out.clear();
     }
+    // Set after a hold: the next turn writes whatever is queued (one hold per batch).
+    let mut held = false;
     loop {
         let step = poll_fn(|cx| {
             with_worker(|w| {
+                let hold_writes = w.hold_writes;
                 // RFC 6455 §7.4.1: 1001 "going away" when the server is shutting down.
                 let bye = if w.shutting_down {
                     CloseCode::GOING_AWAY
@@ -215,6 +223,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     return Poll::Ready(Step::Finish(None));
                 };
                 for f in c.ws_control.drain(..) {
+                    c.urgent = true;
                     out.extend_from_slice(f.bytes());
                 }
                 if c.ws_close.is_none() {
@@ -226,7 +235,16 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     }
                 }
                 if !out.is_empty() {
-                    return Poll::Ready(Step::Write);
+                    // Only broadcast frames queued, during a burst of broadcasts, and not yet a
+                    // big batch: hold for the next ones (see `WRITE_HOLD`). A reply, an ack or
+                    // a control frame goes out at once.
+                    let hold = hold_writes
+                        && !held
+                        && !c.urgent
+                        && c.ws_close.is_none()
+                        && out.len() < HOLD_BELOW;
+                    c.urgent = false;
+                    return Poll::Ready(if hold { Step::Hold } else { Step::Write });
                 }
                 if let Some(code) = c.ws_close {
                     return Poll::Ready(Step::Finish(Some(code)));
@@ -243,7 +261,12 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         })
         .await;
         match step {
+            Step::Hold => {
+                held = true;
+                monoio::time::sleep(WRITE_HOLD).await;
+            }
             Step::Write => {
+                held = false;
                 let len = out.len() as u64;
                 let (res, b) = wr.write_all(out).await;
                 if res.is_ok() {

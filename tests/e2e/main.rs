@@ -10,6 +10,7 @@ mod auth;
 mod autobahn;
 mod bad_payloads;
 mod binary;
+mod burst;
 mod heartbeat;
 mod publish_api;
 mod rooms;
