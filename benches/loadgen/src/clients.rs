@@ -361,22 +361,12 @@ impl WsClient {
             return Ok(Transition::Stay);
         }
         loop {
-            let keep = self.pending.len();
-            if ctx.scratch.len() < keep + READ_CHUNK {
-                ctx.scratch.resize(keep + READ_CHUNK, 0);
-            }
-            ctx.scratch[..keep].copy_from_slice(&self.pending);
-            let outcome = self
-                .conn
-                .read_into(&mut ctx.scratch[keep..])
-                .map_err(|e| format!("read: {e}"))?;
-            let (n, drained) = match outcome {
-                ReadOutcome::Data { n, drained } => (n, drained),
-                ReadOutcome::WouldBlock => return Ok(Transition::Stay),
-                ReadOutcome::Closed => return Err("closed by the server".into()),
+            let Some((len, drained)) = read_after(&mut self.conn, &self.pending, ctx.scratch)?
+            else {
+                return Ok(Transition::Stay);
             };
             let mut buf = std::mem::take(ctx.scratch);
-            let result = self.process(&mut buf[..keep + n], ctx);
+            let result = self.process(&mut buf[..len], ctx);
             *ctx.scratch = buf;
             if result? == Flow::Ended {
                 return Ok(self.core.ended());
@@ -540,22 +530,11 @@ impl PollClient {
             } else {
                 &mut self.get
             };
-            let keep = leg.pending.len();
-            if ctx.scratch.len() < keep + READ_CHUNK {
-                ctx.scratch.resize(keep + READ_CHUNK, 0);
-            }
-            ctx.scratch[..keep].copy_from_slice(&leg.pending);
-            let outcome = leg
-                .conn
-                .read_into(&mut ctx.scratch[keep..])
-                .map_err(|e| format!("read: {e}"))?;
-            let (n, drained) = match outcome {
-                ReadOutcome::Data { n, drained } => (n, drained),
-                ReadOutcome::WouldBlock => return Ok(Transition::Stay),
-                ReadOutcome::Closed => return Err("closed by the server".into()),
+            let Some((len, drained)) = read_after(&mut leg.conn, &leg.pending, ctx.scratch)? else {
+                return Ok(Transition::Stay);
             };
             let buf = std::mem::take(ctx.scratch);
-            let result = self.process(is_post, &buf[..keep + n], ctx);
+            let result = self.process(is_post, &buf[..len], ctx);
             *ctx.scratch = buf;
             if result? == Flow::Ended {
                 return Ok(self.core.ended());
@@ -803,6 +782,29 @@ impl Worker {
 }
 
 /// Applies a client's fate to the worker's books and frees the slot of an ended session.
+/// One read into `scratch` after the bytes a connection kept from its last read (`pending`):
+/// `Some((valid bytes in scratch, whether the socket is drained))`, `None` when nothing was
+/// ready, an error when the server closed.
+fn read_after(
+    conn: &mut Conn,
+    pending: &[u8],
+    scratch: &mut Vec<u8>,
+) -> Result<Option<(usize, bool)>, String> {
+    let keep = pending.len();
+    if scratch.len() < keep + READ_CHUNK {
+        scratch.resize(keep + READ_CHUNK, 0);
+    }
+    scratch[..keep].copy_from_slice(pending);
+    match conn
+        .read_into(&mut scratch[keep..])
+        .map_err(|e| format!("read: {e}"))?
+    {
+        ReadOutcome::Data { n, drained } => Ok(Some((keep + n, drained))),
+        ReadOutcome::WouldBlock => Ok(None),
+        ReadOutcome::Closed => Err("closed by the server".into()),
+    }
+}
+
 fn settle(slot: &mut Option<Client>, t: Transition, shared: &Shared, in_handshake: &mut usize) {
     match t {
         Transition::Stay => {}
