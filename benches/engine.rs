@@ -213,6 +213,30 @@ fn wait_and_drain(mesh: &Mesh<Msg>, bell: &Doorbell, me: ShardId) -> u64 {
     }
 }
 
+/// Shard `from` sends `iters` messages to shard `to` (running `backoff` while the queue is full)
+/// as `receive` takes them on another thread; the time until both are done.
+fn stream(
+    mesh: &Mesh<Msg>,
+    (from, to): (ShardId, ShardId),
+    iters: u64,
+    receive: impl FnOnce() + Send,
+    backoff: fn(),
+) -> Duration {
+    std::thread::scope(|s| {
+        let start = Instant::now();
+        let rx = s.spawn(receive);
+        for i in 0..iters {
+            let mut msg = delivered(i);
+            while let Err(back) = mesh.send(from, to, msg) {
+                msg = back;
+                backoff();
+            }
+        }
+        rx.join().expect("receiver");
+        start.elapsed()
+    })
+}
+
 fn mesh(c: &mut Criterion) {
     let mut g = c.benchmark_group("mesh");
     let (mesh, bells) = Mesh::<Msg>::new(2).expect("socketpairs");
@@ -244,24 +268,18 @@ fn mesh(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("stream_2threads", |bch| {
         bch.iter_custom(|iters| {
-            std::thread::scope(|s| {
-                let start = Instant::now();
-                let rx = s.spawn(|| {
+            stream(
+                &mesh,
+                (a, b),
+                iters,
+                || {
                     let mut got = 0;
                     while got < iters {
                         got += wait_and_drain(&mesh, &bells[1], b);
                     }
-                });
-                for i in 0..iters {
-                    let mut msg = delivered(i);
-                    while let Err(back) = mesh.send(a, b, msg) {
-                        msg = back;
-                        std::hint::spin_loop();
-                    }
-                }
-                rx.join().expect("receiver");
-                start.elapsed()
-            })
+                },
+                std::hint::spin_loop,
+            )
         })
     });
 
@@ -271,26 +289,20 @@ fn mesh(c: &mut Criterion) {
     // for the other one to be scheduled. The platform notes' 77–85 M msg/s (idle cores) is this.
     g.bench_function("stream_2threads_queue_only", |bch| {
         bch.iter_custom(|iters| {
-            std::thread::scope(|s| {
-                let start = Instant::now();
-                let rx = s.spawn(|| {
+            stream(
+                &mesh,
+                (a, b),
+                iters,
+                || {
                     let mut got = 0;
                     while got < iters {
                         if mesh.drain(b, |m| got += count(m)) == 0 {
                             std::thread::yield_now();
                         }
                     }
-                });
-                for i in 0..iters {
-                    let mut msg = delivered(i);
-                    while let Err(back) = mesh.send(a, b, msg) {
-                        msg = back;
-                        std::thread::yield_now();
-                    }
-                }
-                rx.join().expect("receiver");
-                start.elapsed()
-            })
+                },
+                std::thread::yield_now,
+            )
         })
     });
 
