@@ -175,7 +175,7 @@ pub(crate) struct Worker {
 /// How long a websocket writer woken by a broadcast during a burst waits for more frames before
 /// sending (monoio's timer rounds it up to its 1 ms tick). Measured on `fanout-1k` (1 000
 /// clients, 16 publishes in flight, one core): deliveries per send went from ~9 to ~16,
-/// deliveries per server CPU-second +40 %, and latency went *down* (p50 8.3–9.2 → 6.3–6.8 ms),
+/// deliveries per server CPU-second +25–40 %, and latency went *down* (p50 8.3–9.2 → 6.3–6.8 ms),
 /// because the loopback TCP path per send is most of the cost.
 pub const WRITE_HOLD: std::time::Duration = std::time::Duration::from_micros(500);
 
