@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ringcast::engine::Msg;
-use ringcast::engine::directory::Directory;
+use ringcast::engine::mesh::{Doorbell, Mesh};
+use ringcast::engine::rooms::Directory;
 use ringcast::engine::rooms::{Member, RoomIndex};
-use ringcast::mesh::{Doorbell, Mesh};
 use ringcast::{Room, ShardId};
 
 /// Room sizes: 1 000 and 10 000 members (the gateway's `dashboard` holds every connection of a

@@ -98,7 +98,7 @@ fn main() {
         },
         ..EngineConfig::default()
     };
-    match ringcast::server::start(config, Arc::new(Reference)) {
+    match ringcast::engine::node::start(config, Arc::new(Reference)) {
         Ok(running) => {
             println!("ringcast listening on http://{}", running.local_addr);
             running.join();

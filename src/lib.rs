@@ -1,22 +1,20 @@
 //! ringcast: a thread-per-core io_uring Socket.IO v4 gateway.
 //!
-//! The engine ([`engine`], [`server`]) serves Engine.IO v4 / Socket.IO v5 on thread-per-core
-//! monoio workers and calls an application [`engine::Handler`]; the gateway ([`app`], with its
-//! rules in [`gateway`], [`auth`] and [`config`]) is one such handler.
+//! Layers, each allowed to use only the ones below it (`scripts/check-layers` enforces it):
+//! - [`engine`]: Engine.IO v4 / Socket.IO v5 on thread-per-core monoio workers, calling an
+//!   application [`engine::Handler`]; the adapter contract a cluster implements. Uses the codec,
+//!   monoio and small crates only.
+//! - `cluster` (cargo feature `cluster`, on by default): the Redis bridge and wire formats.
+//! - [`auth`] (JWTs, API keys), [`config`] (every setting, declared once), [`metrics`].
+//! - [`gateway`]: the spec's rules, the handler, and [`run`].
 
-pub mod app;
 pub mod auth;
+#[cfg(feature = "cluster")]
 pub mod cluster;
 pub mod config;
-pub(crate) mod conn;
 pub mod engine;
 pub mod gateway;
-pub mod mesh;
 pub mod metrics;
-pub mod room;
-pub mod server;
-pub mod sid;
 
-pub use app::run;
-pub use room::Room;
-pub use sid::{ShardId, Sid};
+pub use engine::{Room, ShardId, Sid};
+pub use gateway::run;

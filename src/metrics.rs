@@ -15,7 +15,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::engine::directory::Directory;
+use crate::engine::rooms::Directory;
 use crate::engine::stats::WorkerStats;
 
 /// The Content-Type of the exposition.

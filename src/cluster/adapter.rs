@@ -29,8 +29,8 @@ use super::msgpack::{self, Item, Reader, Writer};
 use super::wire::{WireError, args_array, event_frames, read_event};
 use super::{RemoteCommand, Selector, SocketInfo};
 use crate::engine::BroadcastOp;
-use crate::room::Room;
-use crate::sid::Sid;
+use crate::engine::Room;
+use crate::engine::sid::Sid;
 
 /// The adapter's `RequestType` enum (`lib/index.ts`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

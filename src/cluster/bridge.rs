@@ -31,8 +31,8 @@ use super::python::{self, PythonMessage};
 use super::stats::{ChannelKind, ClusterStats, ClusterStatus};
 use super::{LocalNode, PublishError, Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::engine::BroadcastOp;
-use crate::room::Room;
-use crate::sid::Sid;
+use crate::engine::Room;
+use crate::engine::sid::Sid;
 
 /// The one namespace ringcast serves.
 const NSP: &str = "/";

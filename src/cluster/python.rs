@@ -39,8 +39,8 @@ use super::json::Json;
 use super::wire::{WireError, args_array, event_frames};
 use super::{RemoteCommand, Selector};
 use crate::engine::BroadcastOp;
-use crate::room::Room;
-use crate::sid::Sid;
+use crate::engine::Room;
+use crate::engine::sid::Sid;
 
 /// One message from the python-socketio channel.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@ use ringcast_codec::ws::{FrameBuf, OpCode, OutFrame};
 
 use super::BroadcastOp;
 use super::worker::Worker;
-use crate::room::Room;
-use crate::sid::Sid;
+use crate::engine::Room;
+use crate::engine::sid::Sid;
 
 /// One connected socket, lent to a handler callback.
 pub struct Socket<'w> {
@@ -202,7 +202,7 @@ impl<'w> Emitter<'w> {
     /// Broadcasts an already-built operation to every core. Returns the sockets reached on this
     /// core (others report through the reply path of `HttpReply::Broadcast`).
     pub fn broadcast(&mut self, op: BroadcastOp) -> usize {
-        self.worker.broadcast(op, None).0
+        self.worker.broadcast(op, None).local
     }
 
     /// Every worker's counters (for metrics).
@@ -211,7 +211,7 @@ impl<'w> Emitter<'w> {
     }
 
     /// The node's room directory (for metrics).
-    pub fn directory(&self) -> &super::directory::Directory {
+    pub fn directory(&self) -> &super::rooms::Directory {
         &self.worker.directory
     }
 

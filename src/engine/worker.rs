@@ -20,14 +20,15 @@ use ringcast_codec::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 use slab::Slab;
 use smallvec::SmallVec;
 
-use super::directory::Directory;
-use super::rooms::{Join, Leave, Member, RoomIndex};
+use super::adapter::{Publisher, RemoteCommand, Selector, SocketInfo};
+use super::conn::write_policy::BurstMeter;
+use super::delivery::{PendingCounts, ReplyToken};
+use super::rooms::{Directory, Join, Leave, Member, RoomIndex};
 use super::stats::WorkerStats;
 use super::{BroadcastOp, ConnectInfo, DisconnectReason, EngineConfig, Handler, Msg, Socket};
-use crate::cluster::{Publisher, RemoteCommand, Selector, SocketInfo};
-use crate::mesh::Mesh;
-use crate::room::Room;
-use crate::sid::{ShardId, Sid};
+use crate::engine::Room;
+use crate::engine::mesh::Mesh;
+use crate::engine::sid::{ShardId, Sid};
 
 /// How long a closed polling session waits for its client's next GET (clients poll again as
 /// soon as a response arrives, so this is only reached when the client is gone).
@@ -160,52 +161,27 @@ pub(crate) struct Worker {
     timers: BinaryHeap<Reverse<(u64, usize)>>,
     epoch: Instant,
     /// Broadcasts waiting for other cores' delivery counts.
-    pub pending: Slab<PendingCount>,
+    pub pending: PendingCounts,
     /// Messages a full mesh queue handed back, per destination.
     pub backlog: Vec<VecDeque<Msg>>,
     pub shutting_down: bool,
     /// Cancels the pending accept at shutdown.
     pub stop_accepting: Option<monoio::io::Canceller>,
     /// Broadcasts are arriving fast (see [`BurstMeter`]): websocket writers woken by one wait
-    /// [`WRITE_HOLD`] for the next ones before sending.
+    /// [`WRITE_HOLD`](super::conn::write_policy::WRITE_HOLD) for the next ones before sending.
     pub hold_writes: bool,
     burst: BurstMeter,
 }
 
-/// How long a websocket writer woken by a broadcast during a burst waits for more frames before
-/// sending (monoio's timer rounds it up to its 1 ms tick). Measured on `fanout-1k` (1 000
-/// clients, 16 publishes in flight, one core): deliveries per send went from ~9 to ~16,
-/// deliveries per server CPU-second +25–40 %, and latency went *down* (p50 8.3–9.2 → 6.3–6.8 ms),
-/// because the loopback TCP path per send is most of the cost.
-pub const WRITE_HOLD: std::time::Duration = std::time::Duration::from_micros(500);
-
-/// Counts broadcasts per millisecond on this core. "A burst" is [`BurstMeter::HOT`] or more in the
-/// current and previous millisecond (~1 500 broadcasts/s or more): a single event, or the 10/s
-/// of a typical dashboard, never holds a write.
-#[derive(Debug, Default)]
-struct BurstMeter {
-    ms: u64,
-    this_ms: u32,
-    last_ms: u32,
-}
-
-impl BurstMeter {
-    const HOT: u32 = 3;
-
-    /// Counts one broadcast at `now_ms`; returns whether this core is in a burst.
-    fn note(&mut self, now_ms: u64) -> bool {
-        if now_ms != self.ms {
-            self.last_ms = if now_ms == self.ms + 1 {
-                self.this_ms
-            } else {
-                0
-            };
-            self.this_ms = 0;
-            self.ms = now_ms;
-        }
-        self.this_ms += 1;
-        self.this_ms + self.last_ms >= Self::HOT
-    }
+/// What [`Worker::broadcast`] did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sent {
+    /// Sockets reached on this core.
+    pub local: usize,
+    /// Other cores asked to fan it out (and to report their counts, when asked to).
+    pub cores_asked: usize,
+    /// The publish to other nodes failed.
+    pub cluster_failed: bool,
 }
 
 /// What every worker of a node shares.
@@ -218,13 +194,6 @@ pub(crate) struct Shared {
     pub publisher: Option<Arc<dyn Publisher>>,
     pub stats: Arc<[WorkerStats]>,
     pub admission: Arc<super::limits::Admission>,
-}
-
-/// Delivery counting for a broadcast that crossed cores.
-pub(crate) struct PendingCount {
-    pub remaining: usize,
-    pub counts: Vec<usize>,
-    pub waker: Option<Waker>,
 }
 
 impl Worker {
@@ -255,7 +224,7 @@ impl Worker {
             stamp: 0,
             timers: BinaryHeap::new(),
             epoch: Instant::now(),
-            pending: Slab::new(),
+            pending: PendingCounts::default(),
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
             shutting_down: false,
             stop_accepting: None,
@@ -636,9 +605,8 @@ impl Worker {
     }
 
     /// Local fan-out, a copy to every other core that has recipients, and a publish to the
-    /// other nodes. `reply` asks cores to report counts. Returns (sockets reached here, cores
-    /// asked to reply, whether the cluster publish failed).
-    pub fn broadcast(&mut self, op: BroadcastOp, reply: Option<u64>) -> (usize, usize, bool) {
+    /// other nodes. `reply` asks cores to report counts.
+    pub fn broadcast(&mut self, op: BroadcastOp, reply: Option<ReplyToken>) -> Sent {
         let cluster_failed = match &self.publisher {
             Some(p) => p.publish(&op).is_err(),
             None => false,
@@ -658,7 +626,11 @@ impl Worker {
             };
             self.send(to, msg);
         }
-        (self.fan_out(&op), asked, cluster_failed)
+        Sent {
+            local: self.fan_out(&op),
+            cores_asked: asked,
+            cluster_failed,
+        }
     }
 
     /// The local sockets a selector designates: (session key, slot).
@@ -1128,34 +1100,4 @@ fn event_args_array(args: &str) -> String {
     out.push_str(args);
     out.push(']');
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// (milliseconds at which broadcasts arrive) → whether the last one finds a burst.
-    #[test]
-    fn burst_meter() {
-        let cases: &[(&[u64], bool)] = &[
-            (&[5], false),
-            (&[5, 5], false),
-            (&[5, 5, 5], true),
-            (&[5, 5, 6], true),
-            (&[5, 6, 7], false),
-            (&[5, 5, 7], false),
-            (&[5, 5, 5, 9], false),
-            (&[5, 5, 5, 6, 6], true),
-            // 10 a second, the spec's dashboards: never a burst.
-            (&[0, 100, 200, 300, 400], false),
-        ];
-        for (times, want) in cases {
-            let mut meter = BurstMeter::default();
-            let mut hot = false;
-            for &t in *times {
-                hot = meter.note(t);
-            }
-            assert_eq!(hot, *want, "{times:?}");
-        }
-    }
 }

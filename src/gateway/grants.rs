@@ -17,8 +17,8 @@
 
 use serde::Deserialize;
 
-use super::client::{Member, first_object};
-use super::room::parse_room;
+use super::events::{Member, first_object};
+use super::room_names::parse_room;
 use crate::auth::MAX_TOKEN_LEN;
 
 /// The client event carrying a fresh token: `auth:refresh` with `[{"token": "<jwt>"}]`.

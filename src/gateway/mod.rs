@@ -1,4 +1,7 @@
-//! The gateway's rules, from the WebSocket API spec (`shared/spec/websocket-api.md`): which
+//! The gateway: the product on top of the engine. [`run`] starts it from a configuration;
+//! [`Gateway`] is its engine [`Handler`](crate::engine::Handler).
+//!
+//! The rest are the gateway's rules, from the WebSocket API spec (`docs/API.md`): which
 //! rooms exist, what the three client events mean, and what the publish API accepts and where
 //! it routes each of the eight server events. Beyond the spec: which rooms a token's `rooms`
 //! claim grants ([`room_granted`]) and the `auth:refresh` event ([`parse_refresh`]).
@@ -7,21 +10,25 @@
 //! body, and gets back a value saying what to do ([`ClientAction`], [`Publish`]) or what to
 //! answer (the `reply_*` JSON texts, [`PublishError::to_json`]). Time is a parameter.
 
-mod client;
+mod events;
 mod grants;
+mod handler;
 mod publish;
-mod room;
+mod room_names;
+mod run;
 
-pub use client::{
+pub use events::{
     ClientAction, EV_ERROR, EV_HEARTBEAT_ACK, EV_SUBSCRIBED, EV_UNSUBSCRIBED, handle_client_event,
     reply_error, reply_subscribed, reply_unsubscribed,
 };
 pub use grants::{EV_AUTH_REFRESH, parse_refresh, room_granted};
+pub use handler::{EV_AUTH_REFRESHED, Gateway, SocketState};
 pub use publish::{
     MAX_PUBLISH_ITEMS, MAX_PUBLISH_ROOMS, Publish, PublishError, SERVER_EVENTS, iso8601_utc,
     parse_publish,
 };
-pub use room::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, parse_room};
+pub use room_names::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, parse_room};
+pub use run::{engine_config, run};
 
 /// Longest piece of caller text quoted back in an error message: a bounded echo keeps error
 /// frames and 400 bodies small whatever the input.

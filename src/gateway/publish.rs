@@ -37,7 +37,7 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::quoted;
-use super::room::{DASHBOARD, parse_room, room_for};
+use super::room_names::{DASHBOARD, parse_room, room_for};
 use crate::Room;
 
 /// Most items in one array body. A backend with more splits them; 1000 keeps one request's

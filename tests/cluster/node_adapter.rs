@@ -6,7 +6,7 @@ use ringcast::Room;
 use ringcast::cluster::wire::event_frames;
 use ringcast::cluster::{Publisher, RemoteCommand, Selector, SocketInfo};
 use ringcast::engine::BroadcastOp;
-use ringcast::sid::{ShardId, Sid};
+use ringcast::engine::sid::{ShardId, Sid};
 use serde_json::{Value, json};
 
 use crate::support::{

@@ -1,7 +1,7 @@
 //! python-socketio `AsyncRedisManager(write_only=True)` → ringcast.
 
 use ringcast::Room;
-use ringcast::sid::{ShardId, Sid};
+use ringcast::engine::sid::{ShardId, Sid};
 
 use crate::support::{Peer, RecordingNode, RedisServer, connected_bridge, stats, text, wait_until};
 

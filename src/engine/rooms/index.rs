@@ -3,13 +3,13 @@
 //! Plain data, owned by one worker, no locks. It only answers "who is in this room here" and
 //! reports when a room appears on or vanishes from the core ([`Join::FirstIn`],
 //! [`Leave::LastOut`]), which is when the worker tells the node-wide
-//! [`Directory`](super::directory::Directory); it never touches the directory or the counters
+//! [`Directory`](super::Directory); it never touches the directory or the counters
 //! itself.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use crate::room::Room;
+use super::Room;
 
 /// One socket on this core: its session's slab key and its slot among the session's sockets
 /// (one slot per namespace, so a `u8` is plenty).

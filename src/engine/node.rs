@@ -11,16 +11,18 @@ use std::time::Duration;
 use monoio::io::AsyncReadRent;
 use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 
-use crate::cluster::{LocalNode, Publisher, RemoteCommand, Selector, SocketInfo};
-use crate::conn;
-use crate::engine::directory::{Collector, Directory};
+use crate::engine::Room;
+use crate::engine::adapter::{
+    Collector, LocalNode, Publisher, RemoteCommand, Selector, SocketInfo,
+};
+use crate::engine::conn;
 use crate::engine::limits::Admission;
+use crate::engine::mesh::{Doorbell, Mesh};
+use crate::engine::rooms::Directory;
+use crate::engine::sid::ShardId;
 use crate::engine::stats::WorkerStats;
-use crate::engine::worker::{PendingCount, Shared, Worker, install, with_worker};
+use crate::engine::worker::{Shared, Worker, install, with_worker};
 use crate::engine::{EngineConfig, Handler, Msg};
-use crate::mesh::{Doorbell, Mesh};
-use crate::room::Room;
-use crate::sid::ShardId;
 
 /// A running engine: its address and the threads serving it.
 #[derive(Debug)]
@@ -361,25 +363,7 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
         Msg::BroadcastExceptRooms { op, except_rooms } => {
             w.fan_out_except(&op, &except_rooms);
         }
-        Msg::Delivered { token, count } => {
-            let (key, index) = ((token >> 16) as usize, (token & 0xffff) as usize);
-            if let Some(PendingCount {
-                remaining,
-                counts,
-                waker,
-            }) = w.pending.get_mut(key)
-            {
-                if let Some(c) = counts.get_mut(index) {
-                    *c += count;
-                }
-                *remaining = remaining.saturating_sub(1);
-                if *remaining == 0
-                    && let Some(waker) = waker.take()
-                {
-                    waker.wake();
-                }
-            }
-        }
+        Msg::Delivered { token, count } => w.pending.delivered(token, count),
         Msg::Handoff { fd, peer, preread } => conn::adopt(w, fd, peer, preread),
         Msg::Remote(command) => w.apply_remote(command),
         Msg::Fetch {
@@ -433,8 +417,8 @@ impl LocalNode for Node {
             u64::MAX
         } else {
             op.rooms.iter().fold(0, |m, r| {
-                let sid_core =
-                    crate::sid::Sid::parse(r.as_str()).map_or(0, |s| 1u64 << s.shard().index());
+                let sid_core = crate::engine::sid::Sid::parse(r.as_str())
+                    .map_or(0, |s| 1u64 << s.shard().index());
                 m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
             })
         };

@@ -13,7 +13,8 @@ use ringcast_codec::ws::{
     Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame,
 };
 
-use crate::engine::worker::{ConnRef, WRITE_HOLD, Worker, with_worker};
+use super::write_policy::{Batch, WRITE_HOLD, should_hold};
+use crate::engine::worker::{ConnRef, Worker, with_worker};
 
 /// Smallest read: an idle websocket keeps only this much buffer (client messages here are
 /// subscribe/heartbeat events of 40–120 bytes), which is most of what keeps an idle
@@ -23,12 +24,9 @@ const MIN_READ: usize = 512;
 /// Largest single read.
 const MAX_READ: usize = 64 * 1024;
 /// Initial capacity of the writer's buffer.
-const READ_CHUNK: usize = 4096;
+const WRITE_BUF: usize = 4096;
 /// A writer sends at most this much per write call (then comes back for more).
 const WRITE_BATCH: usize = 256 * 1024;
-/// A writer holds for more broadcast frames only while its batch is smaller than this: beyond
-/// it the send is big enough that waiting buys little.
-const HOLD_BELOW: usize = 16 * 1024;
 
 /// Appends an unmasked text frame (used for the OPEN packet right after the 101).
 pub(crate) fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
@@ -235,14 +233,15 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     }
                 }
                 if !out.is_empty() {
-                    // Only broadcast frames queued, during a burst of broadcasts, and not yet a
-                    // big batch: hold for the next ones (see `WRITE_HOLD`). A reply, an ack or
-                    // a control frame goes out at once.
-                    let hold = hold_writes
-                        && !held
-                        && !c.urgent
-                        && c.ws_close.is_none()
-                        && out.len() < HOLD_BELOW;
+                    let hold = should_hold(
+                        hold_writes,
+                        Batch {
+                            bytes: out.len(),
+                            urgent: c.urgent,
+                            closing: c.ws_close.is_some(),
+                            held,
+                        },
+                    );
                     c.urgent = false;
                     return Poll::Ready(if hold { Step::Hold } else { Step::Write });
                 }
@@ -278,7 +277,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                 out = b;
                 out.clear();
                 if out.capacity() > WRITE_BATCH {
-                    out = Vec::with_capacity(READ_CHUNK);
+                    out = Vec::with_capacity(WRITE_BUF);
                 }
                 if res.is_err() {
                     break;

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::quoted;
-use super::room::parse_room;
+use super::room_names::parse_room;
 use crate::Room;
 
 /// Server event confirming a subscription; data from [`reply_subscribed`].

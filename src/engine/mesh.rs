@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
-use crate::sid::ShardId;
+use crate::engine::sid::ShardId;
 
 /// Capacity of each (sender, receiver) queue. A broadcast is one message per core, so 4096
 /// in flight is far beyond what a healthy receiver lags by.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::RwLock;
 
-use crate::room::Room;
+use super::Room;
 
 const SHARDS: usize = 32;
 
@@ -100,59 +100,6 @@ impl Directory {
             }
         }
         out
-    }
-}
-
-/// Where `fetch_sockets` results go.
-pub type FetchReply = Box<dyn FnOnce(Vec<crate::cluster::SocketInfo>) + Send>;
-
-/// Gathers `fetch_sockets` answers from every worker and replies once, from the last one.
-pub struct Collector {
-    remaining: std::sync::atomic::AtomicUsize,
-    found: std::sync::Mutex<Vec<crate::cluster::SocketInfo>>,
-    reply: std::sync::Mutex<Option<FetchReply>>,
-}
-
-impl std::fmt::Debug for Collector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Collector")
-            .field("remaining", &self.remaining)
-            .finish()
-    }
-}
-
-impl Collector {
-    /// Expects `workers` answers.
-    pub fn new(
-        workers: usize,
-        reply: Box<dyn FnOnce(Vec<crate::cluster::SocketInfo>) + Send>,
-    ) -> Self {
-        Collector {
-            remaining: std::sync::atomic::AtomicUsize::new(workers),
-            found: std::sync::Mutex::new(Vec::new()),
-            reply: std::sync::Mutex::new(Some(reply)),
-        }
-    }
-
-    /// One worker's answer.
-    pub fn add(&self, mut sockets: Vec<crate::cluster::SocketInfo>) {
-        if let Ok(mut found) = self.found.lock() {
-            found.append(&mut sockets);
-        }
-        if self
-            .remaining
-            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel)
-            == 1
-        {
-            let all = self
-                .found
-                .lock()
-                .map(|mut f| std::mem::take(&mut *f))
-                .unwrap_or_default();
-            if let Some(reply) = self.reply.lock().ok().and_then(|mut r| r.take()) {
-                reply(all);
-            }
-        }
     }
 }
 

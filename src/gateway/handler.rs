@@ -1,5 +1,5 @@
-//! The gateway: the spec's behaviour (`../shared/spec/websocket-api.md`) as one [`Handler`] on
-//! the engine, and [`run`], which starts it from a [`Config`].
+//! The gateway's [`Handler`] on the engine: the spec's rules (the sibling modules) applied to
+//! sockets and HTTP requests, with authentication, rate limits and room policy.
 
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
@@ -7,15 +7,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use super::{self as spec, ClientAction};
 use crate::auth::{ApiKeys, Claims, Verifier};
-use crate::cluster::{Bridge, ClusterStatus, Publisher, RedisOptions, RedisTls};
-use crate::config::{Config, LogFormat, RoomPolicy};
+use crate::cluster::{Bridge, ClusterStatus};
+use crate::config::{Config, RoomPolicy};
 use crate::engine::{
-    self, BroadcastOp, BroadcastOutcome, ConnectInfo, CorsConfig, EngineConfig, Handler, HttpReply,
-    HttpRequest, HttpResponse, Socket,
+    self, BroadcastOp, BroadcastOutcome, ConnectInfo, Handler, HttpReply, HttpRequest,
+    HttpResponse, Room, Socket,
 };
-use crate::gateway::{self as client, ClientAction};
-use crate::room::Room;
 
 /// The gateway's handler.
 pub struct Gateway {
@@ -27,7 +26,7 @@ pub struct Gateway {
     room_policy: RoomPolicy,
     expiry_grace_ms: u64,
     /// The Redis bridge, once started (clustered nodes only).
-    cluster: Arc<OnceLock<Arc<Bridge>>>,
+    pub(super) cluster: Arc<OnceLock<Arc<Bridge>>>,
     stats: Arc<crate::metrics::GatewayStats>,
 }
 
@@ -77,7 +76,7 @@ impl Gateway {
             RoomPolicy::Claims => socket
                 .data::<SocketState>()
                 .and_then(|s| s.claims.rooms.as_deref())
-                .is_some_and(|patterns| client::room_granted(patterns, room)),
+                .is_some_and(|patterns| spec::room_granted(patterns, room)),
         }
     }
 
@@ -95,9 +94,9 @@ impl Gateway {
     /// `auth:refresh {token}`: verifies the new token like a CONNECT token; it must name the same
     /// subject. On success the socket's claims (rooms, `exp`) are replaced.
     fn refresh(&self, socket: &mut Socket<'_>, args: &str) -> (&'static str, String) {
-        let token = match client::parse_refresh(args) {
+        let token = match spec::parse_refresh(args) {
             Ok(t) => t,
-            Err(message) => return (client::EV_ERROR, client::reply_error(&message)),
+            Err(message) => return (spec::EV_ERROR, spec::reply_error(&message)),
         };
         let now_secs = epoch_ms() / 1000;
         let claims = match self.verifier.verify_token_at(&token, now_secs) {
@@ -105,21 +104,21 @@ impl Gateway {
             Err(e) => {
                 self.stats.auth_failure(e.message());
                 return (
-                    client::EV_ERROR,
-                    client::reply_error(&format!("auth:refresh: {}", e.message())),
+                    spec::EV_ERROR,
+                    spec::reply_error(&format!("auth:refresh: {}", e.message())),
                 );
             }
         };
         let Some(state) = socket.data_mut::<SocketState>() else {
             return (
-                client::EV_ERROR,
-                client::reply_error("auth:refresh: not authenticated"),
+                spec::EV_ERROR,
+                spec::reply_error("auth:refresh: not authenticated"),
             );
         };
         if state.claims.sub != claims.sub {
             return (
-                client::EV_ERROR,
-                client::reply_error("auth:refresh: the token names another subject"),
+                spec::EV_ERROR,
+                spec::reply_error("auth:refresh: the token names another subject"),
             );
         }
         let exp = claims.exp.unwrap_or(0);
@@ -143,7 +142,7 @@ impl Gateway {
             r.headers.push(("WWW-Authenticate", "Bearer".to_owned()));
             return HttpReply::Now(r);
         }
-        let publishes = match client::parse_publish(req.body, SystemTime::now()) {
+        let publishes = match spec::parse_publish(req.body, SystemTime::now()) {
             Ok(p) => p,
             Err(e) => return HttpReply::Now(reply(400, e.to_json())),
         };
@@ -268,8 +267,8 @@ impl Handler for Gateway {
 
     fn on_connect(&self, socket: &mut Socket<'_>, _info: &ConnectInfo<'_>) {
         // Under the "claims" policy even the auto-joined dashboard must be granted.
-        if self.may_enter(socket, client::DASHBOARD) {
-            socket.join(Room::from(client::DASHBOARD));
+        if self.may_enter(socket, spec::DASHBOARD) {
+            socket.join(Room::from(spec::DASHBOARD));
         }
         self.schedule_expiry(socket);
         if let Some(sub) = socket
@@ -301,19 +300,16 @@ impl Handler for Gateway {
                 // Sustained abuse: a whole burst's worth of refused events in a row.
                 tracing::warn!(sid = ?socket.id(), "disconnecting a socket that keeps exceeding its event rate");
                 socket.emit(
-                    client::EV_ERROR,
-                    &client::reply_error("rate limit exceeded: disconnecting"),
+                    spec::EV_ERROR,
+                    &spec::reply_error("rate limit exceeded: disconnecting"),
                 );
                 socket.disconnect();
             } else {
-                socket.emit(
-                    client::EV_ERROR,
-                    &client::reply_error("rate limit exceeded"),
-                );
+                socket.emit(spec::EV_ERROR, &spec::reply_error("rate limit exceeded"));
             }
             return;
         }
-        if event == client::EV_AUTH_REFRESH {
+        if event == spec::EV_AUTH_REFRESH {
             let (reply_event, reply) = self.refresh(socket, args);
             socket.emit(reply_event, &reply);
             if let Some(id) = ack {
@@ -321,30 +317,30 @@ impl Handler for Gateway {
             }
             return;
         }
-        let (reply_event, reply) = match client::handle_client_event(event, args, epoch_ms()) {
+        let (reply_event, reply) = match spec::handle_client_event(event, args, epoch_ms()) {
             ClientAction::Subscribe(room) if !self.may_enter(socket, room.as_str()) => {
                 let message = format!("forbidden: the token does not grant room \"{room}\"");
-                (client::EV_ERROR, client::reply_error(&message))
+                (spec::EV_ERROR, spec::reply_error(&message))
             }
             ClientAction::Subscribe(room) => {
                 if !socket.in_room(room.as_str()) && socket.rooms().len() >= self.max_rooms {
                     let message = format!("subscribe: too many rooms (at most {})", self.max_rooms);
-                    (client::EV_ERROR, client::reply_error(&message))
+                    (spec::EV_ERROR, spec::reply_error(&message))
                 } else {
                     socket.join(room.clone());
-                    (client::EV_SUBSCRIBED, client::reply_subscribed(&room))
+                    (spec::EV_SUBSCRIBED, spec::reply_subscribed(&room))
                 }
             }
             ClientAction::Unsubscribe(room) => {
                 socket.leave(room.as_str());
-                (client::EV_UNSUBSCRIBED, client::reply_unsubscribed(&room))
+                (spec::EV_UNSUBSCRIBED, spec::reply_unsubscribed(&room))
             }
-            ClientAction::Heartbeat { reply_json } => (client::EV_HEARTBEAT_ACK, reply_json),
+            ClientAction::Heartbeat { reply_json } => (spec::EV_HEARTBEAT_ACK, reply_json),
             ClientAction::Error { message } => {
                 self.stats
                     .client_errors
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                (client::EV_ERROR, client::reply_error(&message))
+                (spec::EV_ERROR, spec::reply_error(&message))
             }
         };
         socket.emit(reply_event, &reply);
@@ -366,7 +362,7 @@ impl Handler for Gateway {
             return;
         }
         tracing::debug!(sid = ?socket.id(), "token expired: disconnecting");
-        socket.emit(client::EV_ERROR, &client::reply_error("token expired"));
+        socket.emit(spec::EV_ERROR, &spec::reply_error("token expired"));
         socket.disconnect();
     }
 
@@ -395,149 +391,4 @@ impl Handler for Gateway {
         };
         Some(reply)
     }
-}
-
-/// The engine settings a gateway configuration implies.
-pub fn engine_config(config: &Config) -> EngineConfig {
-    use ringcast_codec::eio::SessionConfig;
-    EngineConfig {
-        listen: config.listen,
-        workers: config.workers,
-        pin_cores: true,
-        paths: config.paths.clone(),
-        echo_paths: Vec::new(),
-        session: SessionConfig {
-            ping_interval: config.ping_interval_ms,
-            ping_timeout: config.ping_timeout_ms,
-            max_payload: config.max_payload,
-            max_queued_bytes: config.max_outbound_bytes,
-        },
-        connect_timeout_ms: config.connect_timeout_ms,
-        handshake_timeout_ms: config.handshake_timeout_ms,
-        http_limits: ringcast_codec::http::Limits {
-            max_head: config.max_http_head,
-            ..Default::default()
-        },
-        cors: CorsConfig {
-            origins: config.cors_origins.clone(),
-            credentials: config.cors_credentials,
-        },
-        max_json_depth: config.max_json_depth,
-        max_connections: config.max_connections,
-        max_connections_per_ip: config.max_connections_per_ip,
-    }
-}
-
-/// Runs the gateway until SIGTERM/SIGINT, then drains (a second signal exits at once).
-pub fn run(mut config: Config) -> std::io::Result<()> {
-    init_logging(&config);
-    let dev = crate::auth::dev_mode_material(&mut config);
-    let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let signals = block_signals();
-    let cluster = gateway.cluster.clone();
-    let gateway: Arc<Gateway> = Arc::new(gateway);
-    let running = match &config.redis_url {
-        None => crate::server::start(engine_config(&config), gateway)
-            .map_err(|e| listen_error(&config, e))?,
-        Some(url) => {
-            let options = RedisOptions {
-                key_prefix: config.redis_key_prefix.clone(),
-                python_channel: config.redis_python_channel.clone(),
-                request_timeout: Duration::from_millis(config.redis_request_timeout_ms),
-                tls: RedisTls {
-                    ca: config.redis_tls_ca.as_ref().map(|ca| ca.pem().to_vec()),
-                },
-                ..RedisOptions::default()
-            };
-            tracing::info!(url = %url.redacted(), "clustering over Redis");
-            crate::server::start_clustered(engine_config(&config), gateway, |node| {
-                let bridge = crate::cluster::start(url.expose(), options, node)?;
-                let _ = cluster.set(bridge.clone());
-                Ok(Some(bridge as Arc<dyn Publisher>))
-            })
-            .map_err(|e| listen_error(&config, e))?
-        }
-    };
-    tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
-    println!("ringcast listening on http://{}", running.local_addr);
-    if let Some(dev) = dev {
-        tracing::warn!(
-            "DEV MODE: no JWT secret or public key configured; a random secret was generated. Not for production."
-        );
-        println!("dev token (sub \"dev\", 24h): {}", dev.token);
-        println!("dev API key: {}", dev.api_key);
-    }
-    let signal = wait_signal(&signals);
-    tracing::info!(
-        signal,
-        "draining: closing every session; a second signal exits at once"
-    );
-    std::thread::spawn(move || {
-        let again = wait_signal(&signals);
-        tracing::warn!(signal = again, "second signal: exiting now");
-        std::process::exit(1);
-    });
-    let drained = running.shutdown(Duration::from_millis(config.drain_timeout_ms));
-    if !drained {
-        tracing::warn!(
-            timeout_ms = config.drain_timeout_ms,
-            "drain timeout: exiting with sessions still open"
-        );
-    }
-    Ok(())
-}
-
-/// A listen address that cannot be bound is a configuration error: one line naming the
-/// setting, exit code 2, like every other bad setting.
-fn listen_error(config: &Config, e: std::io::Error) -> std::io::Error {
-    use std::io::ErrorKind::{AddrInUse, AddrNotAvailable, PermissionDenied};
-    if matches!(e.kind(), AddrInUse | AddrNotAvailable | PermissionDenied) {
-        eprintln!(
-            "ringcast: invalid configuration: listen: cannot listen on {}: {e}",
-            config.listen
-        );
-        std::process::exit(2);
-    }
-    e
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .with_env_filter(filter);
-    let _ = match config.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
-}
-
-/// Blocks SIGINT and SIGTERM in this thread before the workers start (they inherit the mask),
-/// so only [`wait_signal`] ever sees them.
-fn block_signals() -> libc::sigset_t {
-    // SAFETY: sigset_t is a plain bit array; all-zero is a valid (empty) value.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid, initialised sigset_t owned by this frame.
-    unsafe { libc::sigemptyset(&mut set) };
-    for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: as above; SIGINT and SIGTERM are valid signal numbers.
-        unsafe { libc::sigaddset(&mut set, signal) };
-    }
-    // SAFETY: `set` is initialised; a null old-mask pointer is allowed; this only changes the
-    // calling thread's mask.
-    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    set
-}
-
-fn wait_signal(set: &libc::sigset_t) -> i32 {
-    let mut signal = 0;
-    // SAFETY: `set` was initialised by `block_signals`; sigwait writes the signal number into
-    // `signal`, a valid i32.
-    unsafe {
-        libc::sigwait(set, &mut signal);
-    }
-    signal
 }

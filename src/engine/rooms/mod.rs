@@ -1,7 +1,14 @@
-//! Room names.
+//! Rooms: the [`Room`] name, the per-core [`RoomIndex`] (plain data owned by one worker) and the
+//! node-wide [`Directory`] (which cores have members of a room).
 
 use std::fmt;
 use std::sync::Arc;
+
+mod directory;
+mod index;
+
+pub use directory::Directory;
+pub use index::{Join, Leave, Member, RoomIndex};
 
 /// A room name. Cheap to clone (one refcount) and `Send`, so broadcasts can carry rooms across
 /// cores. The engine accepts any non-empty name; the gateway restricts names further
@@ -43,5 +50,12 @@ impl fmt::Display for Room {
 impl std::borrow::Borrow<str> for Room {
     fn borrow(&self) -> &str {
         &self.0
+    }
+}
+
+/// The default namespace, `/` (socket.io's `BroadcastOptions` default).
+impl Default for Room {
+    fn default() -> Self {
+        Room::from("/")
     }
 }

@@ -1,0 +1,179 @@
+//! The application's side of the engine: the [`Handler`] trait and the values it sees and returns.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use ringcast_codec::http;
+use ringcast_codec::ws::OutFrame;
+
+use super::rooms::Room;
+use super::sid::Sid;
+use super::{Emitter, Socket};
+
+/// Why a socket was disconnected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The client sent a Socket.IO DISCONNECT.
+    ClientNamespaceDisconnect,
+    /// The server disconnected the socket.
+    ServerNamespaceDisconnect,
+    /// The client closed the Engine.IO session or its connection.
+    TransportClose,
+    /// No pong within the ping timeout.
+    PingTimeout,
+    /// The client sent something the protocol forbids.
+    ParseError,
+    /// The outbound queue exceeded its bound.
+    SlowConsumer,
+    /// The server is shutting down.
+    ServerShutdown,
+}
+
+impl DisconnectReason {
+    /// The reason string socket.io uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::SlowConsumer => "slow consumer",
+            DisconnectReason::ServerShutdown => "server shutting down",
+        }
+    }
+}
+
+/// What a handler sees of a Socket.IO CONNECT.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectInfo<'a> {
+    /// The namespace, e.g. `/`.
+    pub nsp: &'a str,
+    /// The raw JSON of the CONNECT packet's auth object, if any.
+    pub auth: Option<&'a str>,
+    /// The peer address of the connection that carried the handshake.
+    pub peer: SocketAddr,
+}
+
+/// A plain HTTP request routed to the handler (anything outside the Engine.IO paths).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequest<'a> {
+    pub head: &'a http::Request<'a>,
+    pub body: &'a [u8],
+    pub peer: SocketAddr,
+}
+
+/// A response to a plain HTTP request.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// A JSON response.
+    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        HttpResponse {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+}
+
+/// How a handler answers a plain HTTP request.
+pub enum HttpReply {
+    /// Answer now.
+    Now(HttpResponse),
+    /// Run these broadcasts on every core (and publish them to other nodes when clustered),
+    /// then answer from the outcome.
+    Broadcast {
+        ops: Vec<BroadcastOp>,
+        respond: Box<dyn FnOnce(&BroadcastOutcome) -> HttpResponse>,
+    },
+}
+
+impl std::fmt::Debug for HttpReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpReply::Now(r) => f.debug_tuple("Now").field(r).finish(),
+            HttpReply::Broadcast { ops, .. } => {
+                f.debug_struct("Broadcast").field("ops", ops).finish()
+            }
+        }
+    }
+}
+
+/// What became of the broadcasts of an [`HttpReply::Broadcast`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BroadcastOutcome {
+    /// Sockets reached on this node, per broadcast.
+    pub delivered: Vec<usize>,
+    /// Broadcasts that could not be published to the other nodes (Redis unavailable).
+    pub cluster_failures: usize,
+}
+
+/// One broadcast: already encoded once; every recipient gets refcounted clones of `frames`.
+#[derive(Debug, Clone)]
+pub struct BroadcastOp {
+    /// The namespace (`/`).
+    pub nsp: Room,
+    /// Target rooms; empty means every socket of the namespace.
+    pub rooms: Vec<Room>,
+    /// Sockets that must not receive it.
+    pub except: Vec<Sid>,
+    /// The Engine.IO message frame, followed by binary attachment frames if any.
+    pub frames: Vec<OutFrame>,
+}
+
+/// The application's side of the engine. Calls arrive on worker threads; implementations
+/// are shared by all workers.
+pub trait Handler: Send + Sync + 'static {
+    /// Whether clients may connect to `nsp`. Others get `CONNECT_ERROR {"message":"Invalid namespace"}`.
+    fn namespace_allowed(&self, nsp: &str) -> bool {
+        nsp == "/"
+    }
+
+    /// Decides a CONNECT: `Ok(data)` accepts (the data is kept with the socket, see
+    /// [`Socket::data`]); `Err(message)` refuses with `CONNECT_ERROR {"message": message}`.
+    fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn std::any::Any>, String>;
+
+    /// A socket connected (the CONNECT reply is already queued, so emits here follow it).
+    fn on_connect(&self, socket: &mut Socket<'_>, info: &ConnectInfo<'_>);
+
+    /// An event from the client. `args` is the JSON array of its arguments (`[{"room":"x"}]`);
+    /// `ack` is set when the client wants an acknowledgement; `attachments` are the binary
+    /// attachments its placeholders refer to.
+    fn on_event(
+        &self,
+        socket: &mut Socket<'_>,
+        event: &str,
+        args: &str,
+        ack: Option<u64>,
+        attachments: &[Bytes],
+    );
+
+    /// An acknowledgement from the client for a server emit made with an ack id.
+    fn on_ack(&self, socket: &mut Socket<'_>, id: u64, args: &str, attachments: &[Bytes]) {
+        let _ = (socket, id, args, attachments);
+    }
+
+    /// The deadline set with [`Socket::set_deadline`] passed.
+    fn on_deadline(&self, socket: &mut Socket<'_>) {
+        let _ = socket;
+    }
+
+    /// The socket is gone; it has already left its rooms' indexes.
+    fn on_disconnect(&self, socket: &mut Socket<'_>, reason: DisconnectReason) {
+        let _ = (socket, reason);
+    }
+
+    /// A plain HTTP request outside the Engine.IO paths. `None` → 404.
+    fn on_http(&self, req: &HttpRequest<'_>, server: &mut Emitter<'_>) -> Option<HttpReply> {
+        let _ = (req, server);
+        None
+    }
+}

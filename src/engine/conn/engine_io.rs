@@ -1,0 +1,346 @@
+//! Engine.IO requests on the engine's paths: the handshake (a new session, polling or
+//! WebSocket), and requests naming an existing session (the WebSocket upgrade, a polling GET, a
+//! polling POST). A request naming a session another core owns is handed to that core.
+
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::task::Poll;
+
+use monoio::net::TcpStream;
+use ringcast_codec::eio::{self, Handshake, Transport};
+use ringcast_codec::http::{self, EioErrorCode, Method};
+
+use super::{Head, Next, hand_over, preflight, write, ws};
+use crate::engine::limits::Permit;
+use crate::engine::sid::Sid;
+use crate::engine::worker::{ConnRef, with_worker};
+
+/// The Engine.IO query of a request and the path's mode.
+pub(super) struct Query {
+    pub eio: Option<String>,
+    pub transport: Option<String>,
+    pub sid: Option<String>,
+    pub websocket: bool,
+    pub echo: bool,
+    pub ws_accept: Result<[u8; 28], http::HttpError>,
+}
+
+/// One request on an Engine.IO path, with what it needs to answer.
+struct Exchange<'a> {
+    stream: TcpStream,
+    peer: SocketAddr,
+    buf: Vec<u8>,
+    head: &'a Head,
+    out: Vec<u8>,
+    cors: Vec<(&'a str, &'a str)>,
+}
+
+impl Exchange<'_> {
+    /// Answers with the Engine.IO error `code` (HTTP 400 or 403 with its JSON body).
+    async fn fail(mut self, code: EioErrorCode) -> Option<Next> {
+        http::write_eio_error(&mut self.out, code, &self.cors, self.head.keep_alive);
+        write(self.stream, self.buf, self.out).await
+    }
+
+    /// Answers with `status` and a JSON body.
+    async fn json(mut self, status: u16, extra: &[(&str, &str)], body: &[u8]) -> Option<Next> {
+        http::write_response(
+            &mut self.out,
+            status,
+            "application/json",
+            extra,
+            false,
+            body,
+        );
+        write(self.stream, self.buf, self.out).await
+    }
+
+    /// Answers 200 with `body` (keep-alive as the client asked).
+    async fn ok(mut self, content_type: &str, body: &[u8]) -> Option<Next> {
+        let keep_alive = self.head.keep_alive;
+        http::write_response(
+            &mut self.out,
+            200,
+            content_type,
+            &self.cors,
+            keep_alive,
+            body,
+        );
+        write(self.stream, self.buf, self.out).await
+    }
+
+    /// Switches to WebSocket: the 101 (plus `first`, e.g. the OPEN packet) goes out on the
+    /// websocket's own task, which takes the connection and the permit.
+    fn upgrade(
+        mut self,
+        accept: &[u8; 28],
+        r: ConnRef,
+        first: Option<&[u8]>,
+        permit: &mut Option<Permit>,
+    ) {
+        http::write_switching_protocols(&mut self.out, accept);
+        if let Some(first) = first {
+            ws::append_text_frame(&mut self.out, first);
+        }
+        let leftover = self.buf[self.head.head_len..].to_vec();
+        // The head's buffer is not needed on a websocket: free it before the long wait.
+        drop(self.buf);
+        // The websocket gets a task of its own (~0.5 KiB) so this one (~2 KiB of HTTP routing
+        // state) ends now instead of living as long as the connection.
+        monoio::spawn(ws::run(self.stream, r, self.out, leftover, permit.take()));
+    }
+}
+
+/// Serves one request on an Engine.IO path. `None`: the connection was handed on (to a
+/// websocket task or another core) or is done.
+pub(super) async fn engine_request(
+    stream: TcpStream,
+    peer: SocketAddr,
+    buf: Vec<u8>,
+    head: &Head,
+    query: Query,
+    mut out: Vec<u8>,
+    permit: &mut Option<Permit>,
+) -> Option<Next> {
+    if head.method == Method::Options {
+        preflight(&mut out, head);
+        return write(stream, buf, out).await;
+    }
+    let x = Exchange {
+        stream,
+        peer,
+        buf,
+        head,
+        out,
+        cors: head.cors_refs(),
+    };
+    if query.eio.as_deref() != Some("4") {
+        return x.fail(EioErrorCode::UnsupportedProtocolVersion).await;
+    }
+    let transport = match query.transport.as_deref() {
+        Some("polling") => Transport::Polling,
+        Some("websocket") => Transport::WebSocket,
+        _ => return x.fail(EioErrorCode::TransportUnknown).await,
+    };
+    if transport == Transport::WebSocket && !query.websocket {
+        return x.fail(EioErrorCode::BadRequest).await;
+    }
+    match query.sid {
+        Some(sid) => existing_session(x, &sid, transport, query.ws_accept, permit).await,
+        None => new_session(x, transport, query.echo, query.ws_accept, permit).await,
+    }
+}
+
+/// A request naming a session: served here if this core owns it, else handed to its owner.
+async fn existing_session(
+    x: Exchange<'_>,
+    sid_text: &str,
+    transport: Transport,
+    ws_accept: Result<[u8; 28], http::HttpError>,
+    permit: &mut Option<Permit>,
+) -> Option<Next> {
+    let Some(sid) = Sid::parse(sid_text) else {
+        return x.fail(EioErrorCode::SessionIdUnknown).await;
+    };
+    let (me, workers) = with_worker(|w| (w.shard, w.mesh.workers()));
+    if sid.shard() != me && sid.shard().index() < workers {
+        hand_over(x.stream, x.peer, x.buf, sid.shard());
+        return None;
+    }
+    let Some(r) = with_worker(|w| w.lookup(sid)) else {
+        return x.fail(EioErrorCode::SessionIdUnknown).await;
+    };
+    match (transport, x.head.method) {
+        (Transport::WebSocket, _) => match ws_accept {
+            Ok(accept) => upgrade_session(x, r, &accept, permit).await,
+            Err(e) => {
+                let cors = x.cors.clone();
+                x.json(e.status(), &cors, b"{\"error\":\"bad websocket upgrade\"}")
+                    .await
+            }
+        },
+        (Transport::Polling, Method::Get) => poll_get(x, r).await,
+        (Transport::Polling, Method::Post) => poll_post(x, r).await,
+        _ => x.fail(EioErrorCode::BadHandshakeMethod).await,
+    }
+}
+
+/// The WebSocket upgrade of a polling session (`2probe`/`3probe`/noop/`5` follow on it).
+async fn upgrade_session(
+    x: Exchange<'_>,
+    r: ConnRef,
+    accept: &[u8; 28],
+    permit: &mut Option<Permit>,
+) -> Option<Next> {
+    let ok = with_worker(|w| {
+        let now = w.now();
+        let ok = match w.conn(r) {
+            Some(c) if !c.ws_attached => c.eio.handle_upgrade_request(now).is_ok(),
+            _ => false,
+        };
+        w.after(r.key);
+        ok
+    });
+    if !ok {
+        return x.fail(EioErrorCode::BadRequest).await;
+    }
+    x.upgrade(accept, r, None, permit);
+    None
+}
+
+/// A polling GET: waits for the session's next packets (at the latest its next ping).
+async fn poll_get(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
+    let registered = with_worker(|w| {
+        let now = w.now();
+        let res = match w.conn(r) {
+            // A closed session still answers GETs until its last packets (the close packet among
+            // them) are collected: see `Worker::reap`.
+            Some(c) if c.eio.transport() == Transport::Polling => {
+                let res = c.eio.handle_poll_request(now);
+                if res.is_ok() {
+                    c.attached += 1;
+                }
+                res.is_ok()
+            }
+            _ => false,
+        };
+        w.after(r.key);
+        res
+    });
+    if !registered {
+        return x.fail(EioErrorCode::BadRequest).await;
+    }
+    let body = wait_payload(r).await;
+    let next = x.ok("text/plain; charset=UTF-8", &body).await;
+    // Detach only once the response is written: a draining worker waits for attached
+    // transports, so the process never exits with a response unsent.
+    detach_poll(r);
+    next
+}
+
+/// A polling POST: its body's packets go to the session.
+async fn poll_post(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
+    let body = &x.buf[x.head.head_len..x.head.head_len + x.head.content_length];
+    let ok = with_worker(|w| {
+        if w.conn(r)
+            .is_none_or(|c| c.eio.transport() != Transport::Polling || c.closed)
+        {
+            return false;
+        }
+        for packet in eio::decode_payload(body) {
+            match packet {
+                Ok(p) => w.on_eio_packet(r.key, p, Transport::Polling),
+                Err(e) => {
+                    tracing::debug!(error = ?e, "bad polling payload: closing the session");
+                    w.parse_error(r.key);
+                    return false;
+                }
+            }
+        }
+        true
+    });
+    if ok {
+        x.ok("text/html", b"ok").await
+    } else {
+        x.fail(EioErrorCode::BadRequest).await
+    }
+}
+
+/// A handshake: a new session on this core, polling or WebSocket.
+async fn new_session(
+    x: Exchange<'_>,
+    transport: Transport,
+    echo: bool,
+    ws_accept: Result<[u8; 28], http::HttpError>,
+    permit: &mut Option<Permit>,
+) -> Option<Next> {
+    match (transport, x.head.method) {
+        (Transport::Polling, Method::Get) => {
+            let opened = with_worker(|w| w.open_session(Transport::Polling, x.peer, echo));
+            let Ok(r) = opened else {
+                let cors = x.cors.clone();
+                return x
+                    .json(503, &cors, b"{\"error\":\"cannot open a session\"}")
+                    .await;
+            };
+            let body = open_packet(r.sid, true);
+            x.ok("text/plain; charset=UTF-8", &body).await
+        }
+        (Transport::WebSocket, Method::Get) => {
+            let accept = match ws_accept {
+                Ok(a) => a,
+                Err(e) => {
+                    let mut extra = x.cors.clone();
+                    if e == http::HttpError::UnsupportedWsVersion {
+                        extra.push(("Sec-WebSocket-Version", "13"));
+                    }
+                    return x
+                        .json(e.status(), &extra, b"{\"error\":\"bad websocket upgrade\"}")
+                        .await;
+                }
+            };
+            let Ok(r) = with_worker(|w| w.open_session(Transport::WebSocket, x.peer, echo)) else {
+                return None;
+            };
+            let open = open_packet(r.sid, false);
+            x.upgrade(&accept, r, Some(&open), permit);
+            None
+        }
+        _ => x.fail(EioErrorCode::BadHandshakeMethod).await,
+    }
+}
+
+/// The OPEN packet of a new session (upgrades offered to polling sessions only).
+fn open_packet(sid: Sid, polling: bool) -> Vec<u8> {
+    with_worker(|w| {
+        let s = &w.config.session;
+        let mut body = Vec::with_capacity(128);
+        let upgrades: &[&str] = if polling { &["websocket"] } else { &[] };
+        eio::write_open(
+            &mut body,
+            &Handshake {
+                sid: sid.as_str(),
+                upgrades,
+                ping_interval: s.ping_interval,
+                ping_timeout: s.ping_timeout,
+                max_payload: s.max_payload as u64,
+            },
+        );
+        body
+    })
+}
+
+/// Waits until the session has something for the pending GET (at the latest its next ping).
+async fn wait_payload(r: ConnRef) -> Vec<u8> {
+    let body = poll_fn(|cx| {
+        with_worker(|w| {
+            let Some(conn) = w.conn(r) else {
+                return Poll::Ready(None);
+            };
+            if let Some(body) = conn.eio.poll_payload() {
+                return Poll::Ready(Some(body));
+            }
+            if conn.closed {
+                return Poll::Ready(None);
+            }
+            conn.poll_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    })
+    .await;
+    match body {
+        Some(b) => b.to_vec(),
+        // The session ended without a last word: tell the client it is closed.
+        None => b"1".to_vec(),
+    }
+}
+
+/// The polling GET of `r` is done (its response written or failed).
+fn detach_poll(r: ConnRef) {
+    with_worker(|w| {
+        if let Some(conn) = w.conn(r) {
+            conn.attached = conn.attached.saturating_sub(1);
+        }
+        w.after(r.key);
+    });
+}

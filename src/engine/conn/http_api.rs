@@ -1,0 +1,87 @@
+//! Plain HTTP requests outside the Engine.IO paths: handed to the application's
+//! [`Handler::on_http`](crate::engine::Handler::on_http); a broadcast reply runs on every core
+//! before the answer is written.
+
+use std::net::SocketAddr;
+
+use monoio::net::TcpStream;
+use ringcast_codec::Status;
+use ringcast_codec::http::{self, Method};
+
+use super::{Head, preflight, write};
+use crate::engine::delivery::broadcast_and_count;
+use crate::engine::worker::with_worker;
+use crate::engine::{Emitter, HttpReply, HttpRequest, HttpResponse};
+
+/// The head again, borrowed from the buffer (the owned [`Head`] kept only what routing needs).
+fn reparse(buf: &[u8], head_len: usize) -> Option<http::Request<'_>> {
+    let limits = http::Limits {
+        max_head: head_len.max(1),
+        max_headers: 256,
+    };
+    match http::parse_request(&buf[..head_len], &limits) {
+        Ok(Status::Complete(req)) => Some(req),
+        _ => None,
+    }
+}
+
+/// Serves a plain HTTP request (outside the Engine.IO paths) through the handler's `on_http`.
+pub(super) async fn other_request(
+    stream: TcpStream,
+    peer: SocketAddr,
+    buf: Vec<u8>,
+    head: &Head,
+    mut out: Vec<u8>,
+) -> (Option<TcpStream>, Vec<u8>, Vec<u8>) {
+    let cors = head.cors_refs();
+    if head.method == Method::Options {
+        preflight(&mut out, head);
+        return match write(stream, buf, out).await {
+            Some((s, b, o)) => (Some(s), b, o),
+            None => (None, Vec::new(), Vec::new()),
+        };
+    }
+    let reply = {
+        let Some(req) = reparse(&buf, head.head_len) else {
+            return (None, buf, out);
+        };
+        let body = &buf[head.head_len..head.head_len + head.content_length];
+        with_worker(|w| {
+            w.stats().http_requests.add(1);
+            let handler = w.handler.clone();
+            let mut emitter = Emitter { worker: w };
+            handler.on_http(
+                &HttpRequest {
+                    head: &req,
+                    body,
+                    peer,
+                },
+                &mut emitter,
+            )
+        })
+    };
+    let response = match reply {
+        None => HttpResponse::json(404, "{\"error\":\"not found\"}"),
+        Some(HttpReply::Now(r)) => r,
+        Some(HttpReply::Broadcast { ops, respond }) => {
+            let outcome = broadcast_and_count(ops).await;
+            respond(&outcome)
+        }
+    };
+    let mut extra: Vec<(&str, &str)> = cors.clone();
+    for (k, v) in &response.headers {
+        extra.push((k, v.as_str()));
+    }
+    http::write_response(
+        &mut out,
+        response.status,
+        response.content_type,
+        &extra,
+        head.keep_alive,
+        &response.body,
+    );
+    match write(stream, buf, out).await {
+        Some((s, b, o)) => (Some(s), b, o),
+        None => (None, Vec::new(), Vec::new()),
+    }
+}

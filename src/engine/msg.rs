@@ -1,0 +1,42 @@
+//! The typed messages cores send each other over the [`super::mesh`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::BroadcastOp;
+use super::adapter::{Collector, RemoteCommand, Selector};
+use super::delivery::ReplyToken;
+use super::rooms::Room;
+use super::sid::ShardId;
+
+/// Messages between cores.
+#[derive(Debug)]
+pub enum Msg {
+    /// Fan a broadcast out to this core's members; if `reply` is set, answer with `Delivered`.
+    Broadcast {
+        op: Arc<BroadcastOp>,
+        reply: Option<(ShardId, ReplyToken)>,
+    },
+    /// A broadcast from another node that also excludes the members of some rooms.
+    BroadcastExceptRooms {
+        op: Arc<BroadcastOp>,
+        except_rooms: Arc<[Room]>,
+    },
+    /// The number of sockets a core reached for a broadcast with a reply token.
+    Delivered { token: ReplyToken, count: usize },
+    /// A connection accepted by another core whose request names a session this core owns.
+    Handoff {
+        fd: std::os::fd::OwnedFd,
+        peer: SocketAddr,
+        preread: Vec<u8>,
+    },
+    /// Apply a command from another node to the matching local sockets.
+    Remote(RemoteCommand),
+    /// Report the local sockets matching a selector.
+    Fetch {
+        selector: Selector,
+        collector: Arc<Collector>,
+    },
+    /// Stop accepting, tell clients, exit once drained (or at the deadline).
+    Shutdown,
+}

@@ -1,0 +1,85 @@
+//! The engine's settings: transport and protocol, given as values by whoever starts it (the
+//! gateway derives them from its configuration).
+
+use std::net::SocketAddr;
+
+use ringcast_codec::eio::SessionConfig;
+use ringcast_codec::http;
+
+/// Settings of the engine (transport and protocol); the gateway's settings live in `config`.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Address every worker listens on (SO_REUSEPORT spreads connections over workers).
+    pub listen: SocketAddr,
+    /// Number of workers, one per core.
+    pub workers: usize,
+    /// Pin worker `i` to core `i % cores`.
+    pub pin_cores: bool,
+    /// Engine.IO paths, each with a leading and trailing slash (`/ws/`, `/socket.io/`).
+    pub paths: Vec<String>,
+    /// Engine.IO paths whose message packets are echoed back verbatim, with no Socket.IO layer
+    /// (the Engine.IO protocol suite's `/engine.io/` server). Usually empty.
+    pub echo_paths: Vec<String>,
+    /// Ping schedule, payload and queue limits of every session.
+    pub session: SessionConfig,
+    /// A connection that never sends Socket.IO CONNECT is closed after this many ms.
+    pub connect_timeout_ms: u64,
+    /// A request head must arrive within this many ms (slowloris).
+    pub handshake_timeout_ms: u64,
+    /// Request head limits.
+    pub http_limits: http::Limits,
+    /// CORS for polling and the handler's HTTP routes.
+    pub cors: CorsConfig,
+    /// Max JSON nesting depth accepted in Socket.IO packets.
+    pub max_json_depth: usize,
+    /// Max simultaneous TCP connections on the node; beyond it new ones get HTTP 503.
+    pub max_connections: usize,
+    /// Max simultaneous TCP connections from one client IP; beyond it HTTP 429.
+    pub max_connections_per_ip: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8000)),
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            pin_cores: true,
+            paths: vec!["/ws/".into(), "/socket.io/".into()],
+            echo_paths: Vec::new(),
+            session: SessionConfig::default(),
+            connect_timeout_ms: 45_000,
+            handshake_timeout_ms: 10_000,
+            http_limits: http::Limits::default(),
+            cors: CorsConfig::default(),
+            max_json_depth: 32,
+            max_connections: 100_000,
+            max_connections_per_ip: 1_000,
+        }
+    }
+}
+
+/// Which cross-origin requests are allowed.
+#[derive(Debug, Clone, Default)]
+pub struct CorsConfig {
+    /// Exact origins (`https://app.example.com`) or `*`. Empty: no cross-origin access.
+    pub origins: Vec<String>,
+    /// Send `Access-Control-Allow-Credentials: true` (never with a literal `*`).
+    pub credentials: bool,
+}
+
+impl CorsConfig {
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    pub fn allow<'a>(&'a self, origin: Option<&'a [u8]>) -> Option<&'a str> {
+        let origin = std::str::from_utf8(origin?).ok()?;
+        if self.origins.iter().any(|o| o == origin) {
+            return Some(origin);
+        }
+        if self.origins.iter().any(|o| o == "*") {
+            // With credentials a browser refuses `*`: reflect the origin instead.
+            return Some(if self.credentials { origin } else { "*" });
+        }
+        None
+    }
+}

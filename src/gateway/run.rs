@@ -1,0 +1,155 @@
+//! Starting the gateway from a [`Config`]: logging, the engine (clustered or not), dev mode,
+//! signals and the drain.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::handler::Gateway;
+use crate::cluster::{Publisher, RedisOptions, RedisTls};
+use crate::config::{Config, LogFormat};
+use crate::engine::{CorsConfig, EngineConfig};
+
+/// The engine settings a gateway configuration implies.
+pub fn engine_config(config: &Config) -> EngineConfig {
+    use ringcast_codec::eio::SessionConfig;
+    EngineConfig {
+        listen: config.listen,
+        workers: config.workers,
+        pin_cores: true,
+        paths: config.paths.clone(),
+        echo_paths: Vec::new(),
+        session: SessionConfig {
+            ping_interval: config.ping_interval_ms,
+            ping_timeout: config.ping_timeout_ms,
+            max_payload: config.max_payload,
+            max_queued_bytes: config.max_outbound_bytes,
+        },
+        connect_timeout_ms: config.connect_timeout_ms,
+        handshake_timeout_ms: config.handshake_timeout_ms,
+        http_limits: ringcast_codec::http::Limits {
+            max_head: config.max_http_head,
+            ..Default::default()
+        },
+        cors: CorsConfig {
+            origins: config.cors_origins.clone(),
+            credentials: config.cors_credentials,
+        },
+        max_json_depth: config.max_json_depth,
+        max_connections: config.max_connections,
+        max_connections_per_ip: config.max_connections_per_ip,
+    }
+}
+
+/// Runs the gateway until SIGTERM/SIGINT, then drains (a second signal exits at once).
+pub fn run(mut config: Config) -> std::io::Result<()> {
+    init_logging(&config);
+    let dev = crate::auth::dev_mode_material(&mut config);
+    let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let signals = block_signals();
+    let cluster = gateway.cluster.clone();
+    let gateway: Arc<Gateway> = Arc::new(gateway);
+    let running = match &config.redis_url {
+        None => crate::engine::start(engine_config(&config), gateway)
+            .map_err(|e| listen_error(&config, e))?,
+        Some(url) => {
+            let options = RedisOptions {
+                key_prefix: config.redis_key_prefix.clone(),
+                python_channel: config.redis_python_channel.clone(),
+                request_timeout: Duration::from_millis(config.redis_request_timeout_ms),
+                tls: RedisTls {
+                    ca: config.redis_tls_ca.as_ref().map(|ca| ca.pem().to_vec()),
+                },
+                ..RedisOptions::default()
+            };
+            tracing::info!(url = %url.redacted(), "clustering over Redis");
+            crate::engine::start_clustered(engine_config(&config), gateway, |node| {
+                let bridge = crate::cluster::start(url.expose(), options, node)?;
+                let _ = cluster.set(bridge.clone());
+                Ok(Some(bridge as Arc<dyn Publisher>))
+            })
+            .map_err(|e| listen_error(&config, e))?
+        }
+    };
+    tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
+    println!("ringcast listening on http://{}", running.local_addr);
+    if let Some(dev) = dev {
+        tracing::warn!(
+            "DEV MODE: no JWT secret or public key configured; a random secret was generated. Not for production."
+        );
+        println!("dev token (sub \"dev\", 24h): {}", dev.token);
+        println!("dev API key: {}", dev.api_key);
+    }
+    let signal = wait_signal(&signals);
+    tracing::info!(
+        signal,
+        "draining: closing every session; a second signal exits at once"
+    );
+    std::thread::spawn(move || {
+        let again = wait_signal(&signals);
+        tracing::warn!(signal = again, "second signal: exiting now");
+        std::process::exit(1);
+    });
+    let drained = running.shutdown(Duration::from_millis(config.drain_timeout_ms));
+    if !drained {
+        tracing::warn!(
+            timeout_ms = config.drain_timeout_ms,
+            "drain timeout: exiting with sessions still open"
+        );
+    }
+    Ok(())
+}
+
+/// A listen address that cannot be bound is a configuration error: one line naming the
+/// setting, exit code 2, like every other bad setting.
+fn listen_error(config: &Config, e: std::io::Error) -> std::io::Error {
+    use std::io::ErrorKind::{AddrInUse, AddrNotAvailable, PermissionDenied};
+    if matches!(e.kind(), AddrInUse | AddrNotAvailable | PermissionDenied) {
+        eprintln!(
+            "ringcast: invalid configuration: listen: cannot listen on {}: {e}",
+            config.listen
+        );
+        std::process::exit(2);
+    }
+    e
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_env_filter(filter);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Blocks SIGINT and SIGTERM in this thread before the workers start (they inherit the mask),
+/// so only [`wait_signal`] ever sees them.
+fn block_signals() -> libc::sigset_t {
+    // SAFETY: sigset_t is a plain bit array; all-zero is a valid (empty) value.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid, initialised sigset_t owned by this frame.
+    unsafe { libc::sigemptyset(&mut set) };
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: as above; SIGINT and SIGTERM are valid signal numbers.
+        unsafe { libc::sigaddset(&mut set, signal) };
+    }
+    // SAFETY: `set` is initialised; a null old-mask pointer is allowed; this only changes the
+    // calling thread's mask.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    set
+}
+
+fn wait_signal(set: &libc::sigset_t) -> i32 {
+    let mut signal = 0;
+    // SAFETY: `set` was initialised by `block_signals`; sigwait writes the signal number into
+    // `signal`, a valid i32.
+    unsafe {
+        libc::sigwait(set, &mut signal);
+    }
+    signal
+}
