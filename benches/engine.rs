@@ -9,10 +9,10 @@ use std::io::{ErrorKind, Read};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ringcast::engine::Msg;
 use ringcast::engine::mesh::{Doorbell, Mesh};
 use ringcast::engine::rooms::Directory;
 use ringcast::engine::rooms::{Member, RoomIndex};
+use ringcast::engine::{Msg, ReplyToken};
 use ringcast::{Room, ShardId};
 
 /// Room sizes: 1 000 and 10 000 members (the gateway's `dashboard` holds every connection of a
@@ -179,7 +179,10 @@ fn directory(c: &mut Criterion) {
 
 /// A small message of the server's own type (what a core answers to a counted broadcast).
 fn delivered(i: u64) -> Msg {
-    Msg::Delivered { token: i, count: 1 }
+    Msg::Delivered {
+        token: ReplyToken::new(i as usize, 0),
+        count: 1,
+    }
 }
 
 fn count(msg: Msg) -> u64 {

@@ -25,7 +25,8 @@ impl ReplyToken {
     /// Broadcasts per batch a token can address.
     pub const MAX_BATCH: usize = 1 << 16;
 
-    fn new(slot: usize, index: usize) -> Self {
+    /// Broadcast `index` of the batch in `slot`.
+    pub fn new(slot: usize, index: usize) -> Self {
         debug_assert!(index < Self::MAX_BATCH);
         ReplyToken(((slot as u64) << 16) | (index as u64 & 0xffff))
     }

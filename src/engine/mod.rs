@@ -28,6 +28,7 @@ pub use api::{
     BroadcastOp, BroadcastOutcome, ConnectInfo, DisconnectReason, Handler, HttpReply, HttpRequest,
     HttpResponse,
 };
+pub use delivery::ReplyToken;
 pub use msg::Msg;
 pub use node::{Running, start, start_clustered};
 pub use rooms::Room;
