@@ -2,14 +2,14 @@
 //! sockets and HTTP requests, with authentication, rate limits and room policy.
 
 use std::any::Any;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use super::cluster_link::ClusterLink;
 use super::{self as spec, ClientAction};
 use crate::auth::{ApiKeys, Claims, Verifier};
-use crate::cluster::{Bridge, ClusterStatus};
 use crate::config::{Config, RoomPolicy};
 use crate::engine::{
     self, BroadcastOp, BroadcastOutcome, ConnectInfo, Handler, HttpReply, HttpRequest,
@@ -26,7 +26,7 @@ pub struct Gateway {
     room_policy: RoomPolicy,
     expiry_grace_ms: u64,
     /// The Redis bridge, once started (clustered nodes only).
-    pub(super) cluster: Arc<OnceLock<Arc<Bridge>>>,
+    cluster: ClusterLink,
     stats: Arc<crate::metrics::GatewayStats>,
 }
 
@@ -39,6 +39,11 @@ impl std::fmt::Debug for Gateway {
 }
 
 impl Gateway {
+    /// The handle start-up code uses to hand the handler the Redis bridge.
+    pub(super) fn cluster_link(&self) -> ClusterLink {
+        self.cluster.clone()
+    }
+
     /// Builds the handler from a validated configuration (dev mode already resolved).
     pub fn new(config: &Config) -> Result<Gateway, crate::config::ConfigError> {
         Ok(Gateway {
@@ -51,7 +56,7 @@ impl Gateway {
                 burst: f64::from(config.event_rate_burst),
             },
             room_policy: config.room_policy,
-            cluster: Arc::default(),
+            cluster: ClusterLink::default(),
             expiry_grace_ms: config.token_expiry_grace_ms,
             stats: Default::default(),
         })
@@ -60,11 +65,11 @@ impl Gateway {
     /// `/readyz`: ready while accepting; with Redis configured, `degraded` (still 200: local
     /// clients are served) while the bridge is disconnected.
     fn readiness(&self) -> HttpResponse {
-        match self.cluster.get().map(|b| b.status()) {
-            Some(ClusterStatus::Connected) => {
-                HttpResponse::json(200, r#"{"status":"ready","redis":"connected"}"#)
+        match self.cluster.redis_connected() {
+            Some(true) => HttpResponse::json(200, r#"{"status":"ready","redis":"connected"}"#),
+            Some(false) => {
+                HttpResponse::json(200, r#"{"status":"degraded","redis":"disconnected"}"#)
             }
-            Some(_) => HttpResponse::json(200, r#"{"status":"degraded","redis":"disconnected"}"#),
             None => HttpResponse::json(200, r#"{"status":"ready"}"#),
         }
     }
@@ -376,7 +381,10 @@ impl Handler for Gateway {
             "/healthz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ok"}"#)),
             "/readyz" => HttpReply::Now(self.readiness()),
             "/metrics" if self.metrics => {
-                let cluster = self.cluster.get().map(|b| b.stats().snapshot());
+                #[cfg(feature = "cluster")]
+                let cluster = self.cluster.stats();
+                #[cfg(not(feature = "cluster"))]
+                let cluster = None;
                 let body = crate::metrics::render(
                     server.stats(),
                     server.directory(),

@@ -10,6 +10,7 @@
 //! body, and gets back a value saying what to do ([`ClientAction`], [`Publish`]) or what to
 //! answer (the `reply_*` JSON texts, [`PublishError::to_json`]). Time is a parameter.
 
+mod cluster_link;
 mod events;
 mod grants;
 mod handler;

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cluster_link::ClusterLink;
 use super::handler::Gateway;
+#[cfg(feature = "cluster")]
 use crate::cluster::{Publisher, RedisOptions, RedisTls};
 use crate::config::{Config, LogFormat};
-use crate::engine::{CorsConfig, EngineConfig};
+use crate::engine::{CorsConfig, EngineConfig, Running};
 
 /// The engine settings a gateway configuration implies.
 pub fn engine_config(config: &Config) -> EngineConfig {
@@ -46,30 +48,9 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     let dev = crate::auth::dev_mode_material(&mut config);
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
-    let cluster = gateway.cluster.clone();
+    let link = gateway.cluster_link();
     let gateway: Arc<Gateway> = Arc::new(gateway);
-    let running = match &config.redis_url {
-        None => crate::engine::start(engine_config(&config), gateway)
-            .map_err(|e| listen_error(&config, e))?,
-        Some(url) => {
-            let options = RedisOptions {
-                key_prefix: config.redis_key_prefix.clone(),
-                python_channel: config.redis_python_channel.clone(),
-                request_timeout: Duration::from_millis(config.redis_request_timeout_ms),
-                tls: RedisTls {
-                    ca: config.redis_tls_ca.as_ref().map(|ca| ca.pem().to_vec()),
-                },
-                ..RedisOptions::default()
-            };
-            tracing::info!(url = %url.redacted(), "clustering over Redis");
-            crate::engine::start_clustered(engine_config(&config), gateway, |node| {
-                let bridge = crate::cluster::start(url.expose(), options, node)?;
-                let _ = cluster.set(bridge.clone());
-                Ok(Some(bridge as Arc<dyn Publisher>))
-            })
-            .map_err(|e| listen_error(&config, e))?
-        }
-    };
+    let running = start_engine(&config, gateway, link).map_err(|e| listen_error(&config, e))?;
     tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
     println!("ringcast listening on http://{}", running.local_addr);
     if let Some(dev) = dev {
@@ -97,6 +78,49 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Starts the engine: alone, or clustered over Redis when `redis_url` is set.
+#[cfg(feature = "cluster")]
+fn start_engine(
+    config: &Config,
+    gateway: Arc<Gateway>,
+    link: ClusterLink,
+) -> std::io::Result<Running> {
+    let Some(url) = &config.redis_url else {
+        return crate::engine::start(engine_config(config), gateway);
+    };
+    let options = RedisOptions {
+        key_prefix: config.redis_key_prefix.clone(),
+        python_channel: config.redis_python_channel.clone(),
+        request_timeout: Duration::from_millis(config.redis_request_timeout_ms),
+        tls: RedisTls {
+            ca: config.redis_tls_ca.as_ref().map(|ca| ca.pem().to_vec()),
+        },
+        ..RedisOptions::default()
+    };
+    tracing::info!(url = %url.redacted(), "clustering over Redis");
+    crate::engine::start_clustered(engine_config(config), gateway, |node| {
+        let bridge = crate::cluster::start(url.expose(), options, node)?;
+        link.set(bridge.clone());
+        Ok(Some(bridge as Arc<dyn Publisher>))
+    })
+}
+
+/// Starts the engine; this build has no clustering (the `cluster` feature is off).
+#[cfg(not(feature = "cluster"))]
+fn start_engine(
+    config: &Config,
+    gateway: Arc<Gateway>,
+    _link: ClusterLink,
+) -> std::io::Result<Running> {
+    if config.redis_url.is_some() {
+        eprintln!(
+            "ringcast: invalid configuration: redis_url: this build has no clustering (built without the `cluster` feature)"
+        );
+        std::process::exit(2);
+    }
+    crate::engine::start(engine_config(config), gateway)
 }
 
 /// A listen address that cannot be bound is a configuration error: one line naming the
