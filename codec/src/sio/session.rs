@@ -8,33 +8,7 @@
 //! [`crate::eio::Session`] it rides on. Socket ids are made by the caller (they need a CSPRNG)
 //! and handed in as any `S: AsRef<str> + Clone`.
 //!
-//! # Call order
-//! 1. [`Session::new`] when the Engine.IO session opens (it arms the connect timeout).
-//! 2. Feed inputs as they happen: [`Session::handle_text`] for every Engine.IO message
-//!    (the text after the `4`), [`Session::handle_binary`] for every Engine.IO binary message,
-//!    [`Session::handle_timeout`] when [`Session::poll_timeout`]'s deadline passes, and
-//!    [`Session::handle_engine_closed`] once the Engine.IO session has closed for a reason of its
-//!    own (ping timeout, transport close, slow consumer, server close).
-//! 3. After **every** call (inputs and commands alike), drain [`Session::poll_output`] until
-//!    `None`, handling each output completely before polling the next:
-//!    - [`Output::Authorize`]: decide the CONNECT (namespace allowed? auth valid?), then answer
-//!      with [`Session::handle_authorized`] (a fresh socket id) or [`Session::handle_refused`]
-//!      (a message; [`INVALID_NAMESPACE`] for an unknown namespace). Either returns the reply
-//!      frame to queue on the Engine.IO session.
-//!    - [`Output::Connected`] / [`Output::Disconnected`]: create / drop the driver's per-socket
-//!      state (rooms, application data) for that [`Slot`]; a slot is reused after it was freed,
-//!      so apply these in order.
-//!    - [`Output::Event`] / [`Output::Ack`]: hand to the application.
-//!    - [`Output::Close`]: close the Engine.IO session as [`CloseReason`] says. It is always the
-//!      last output: nothing follows it.
-//! 4. Commands from the application: [`Session::emit`], [`Session::emit_with_ack`],
-//!    [`Session::ack`], [`Session::disconnect`]. They **return** their frames rather than
-//!    queueing them, so that the driver puts them on the Engine.IO queue at the moment of the
-//!    call, in order with the broadcast frames it queues there itself.
-//!
-//! The session never holds outbound frames: every frame it makes is returned by the call that
-//! made it. Its outputs are bounded: one input yields at most one output per live socket plus
-//! one.
+//! The call order is documented on [`Session`].
 //!
 //! # Protocol (socket.io-protocol, v5 README), and where this follows ringcast's worker instead
 //! - "At the beginning of a Socket.IO session, the client MUST send a `CONNECT` packet [...]
@@ -301,7 +275,63 @@ struct PendingConnect {
     auth: Option<String>,
 }
 
-/// The Socket.IO side of one Engine.IO session. See the module docs for the call order.
+/// The Socket.IO side of one Engine.IO session (see the [module docs](self) for the protocol
+/// rules it implements).
+///
+/// # Call order
+/// 1. [`Session::new`] when the Engine.IO session opens (it arms the connect timeout).
+/// 2. Feed inputs as they happen: [`Session::handle_text`] for every Engine.IO message
+///    (the text after the `4`), [`Session::handle_binary`] for every Engine.IO binary message,
+///    [`Session::handle_timeout`] when [`Session::poll_timeout`]'s deadline passes, and
+///    [`Session::handle_engine_closed`] once the Engine.IO session has closed for a reason of its
+///    own (ping timeout, transport close, slow consumer, server close).
+/// 3. After **every** call (inputs and commands alike), drain [`Session::poll_output`] until
+///    `None`, handling each output completely before polling the next:
+///    - [`Output::Authorize`]: decide the CONNECT (namespace allowed? auth valid?), then answer
+///      with [`Session::handle_authorized`] (a fresh socket id) or [`Session::handle_refused`]
+///      (a message; [`INVALID_NAMESPACE`] for an unknown namespace). Either returns the reply
+///      frame to queue on the Engine.IO session.
+///    - [`Output::Connected`] / [`Output::Disconnected`]: create / drop the driver's per-socket
+///      state (rooms, application data) for that [`Slot`]; a slot is reused after it was freed,
+///      so apply these in order.
+///    - [`Output::Event`] / [`Output::Ack`]: hand to the application.
+///    - [`Output::Close`]: close the Engine.IO session as [`CloseReason`] says. It is always the
+///      last output: nothing follows it.
+/// 4. Commands from the application: [`Session::emit`], [`Session::emit_with_ack`],
+///    [`Session::ack`], [`Session::disconnect`]. They **return** their frames rather than
+///    queueing them, so that the driver puts them on the Engine.IO queue at the moment of the
+///    call, in order with the broadcast frames it queues there itself.
+///
+/// The session never holds outbound frames: every frame it makes is returned by the call that
+/// made it. Its outputs are bounded: one input yields at most one output per live socket plus
+/// one.
+///
+/// # Example
+/// ```
+/// use ringcast_codec::sio::{Output, Session, SessionConfig, Slot, INVALID_NAMESPACE};
+///
+/// let mut wire = Vec::new(); // what the driver queues on the Engine.IO session
+/// let mut session: Session<&str> = Session::new(SessionConfig::default(), 0);
+/// session.handle_text("0");
+/// while let Some(output) = session.poll_output() {
+///     match output {
+///         Output::Authorize(req) if req.nsp == "/" => {
+///             wire.push(session.handle_authorized(req.id, "wZX3oN0bSVIhsaknAAAI").unwrap())
+///         }
+///         Output::Authorize(req) => {
+///             wire.push(session.handle_refused(req.id, INVALID_NAMESPACE).unwrap())
+///         }
+///         Output::Connected { slot, .. } => {
+///             wire.extend(session.emit(slot, "hey", r#""Jude""#, &[]).unwrap())
+///         }
+///         _ => {}
+///     }
+/// }
+/// let payloads: Vec<_> = wire.iter().map(|f| f.payload()).collect();
+/// assert_eq!(payloads, [&br#"40{"sid":"wZX3oN0bSVIhsaknAAAI"}"#[..], br#"42["hey","Jude"]"#]);
+/// assert_eq!(session.poll_timeout(), None, "connected: no connect timeout any more");
+/// assert_eq!(session.slot_of("/"), Some(Slot(0)));
+/// ```
 #[derive(Debug)]
 pub struct Session<S> {
     config: SessionConfig,
