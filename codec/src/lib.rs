@@ -10,7 +10,8 @@
 //!   and server frames encoded once into shareable [`bytes::Bytes`].
 //! - [`eio`]: Engine.IO v4 packets, polling payloads, the handshake, and the sans-IO
 //!   [`eio::Session`] state machine (ping schedule, upgrade, polling rules, outbound queue).
-//! - [`sio`]: Socket.IO v5 packets, events, acks and binary attachments.
+//! - [`sio`]: Socket.IO v5 packets, events, acks and binary attachments, and the sans-IO
+//!   [`sio::Session`] state machine (namespaces, CONNECT hand-off, acks, connect timeout).
 //!
 //! Each layer has one small `Copy` error enum whose variants map to that protocol's own
 //! reaction (an HTTP status, a WebSocket close code, an Engine.IO close, a `CONNECT_ERROR`).

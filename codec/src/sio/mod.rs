@@ -22,6 +22,14 @@ use std::borrow::Cow;
 
 use crate::Sink;
 use crate::json::{self, Kind, ScanError, Token, Tokenizer};
+use crate::ws::{FrameBuf, OpCode, OutFrame};
+
+pub mod session;
+
+pub use session::{
+    AckId, CloseReason, CommandError, ConnectId, ConnectRequest, DisconnectReason,
+    INVALID_NAMESPACE, Output, ParseError, Session, SessionConfig, SessionStats, Slot,
+};
 
 /// Socket.IO packet types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,6 +417,41 @@ pub fn write_packet(out: &mut impl Sink, packet: &Packet<'_>) {
     if let Some(data) = packet.data {
         out.put(data.as_bytes());
     }
+}
+
+/// An EVENT (or BINARY_EVENT followed by one binary frame per attachment) encoded once into
+/// server frames: the text frame carries [`write_event`]'s output.
+pub fn encode_event(
+    nsp: &str,
+    id: Option<u64>,
+    event: &str,
+    args: &str,
+    attachments: &[bytes::Bytes],
+) -> Vec<OutFrame> {
+    let mut buf = FrameBuf::with_capacity(event.len() + args.len() + 16);
+    write_event(&mut buf, nsp, id, attachments.len(), event, args);
+    let mut frames = Vec::with_capacity(1 + attachments.len());
+    frames.push(buf.finish(OpCode::Text));
+    frames.extend(attachments.iter().map(|a| OutFrame::new(OpCode::Binary, a)));
+    frames
+}
+
+/// An ACK (or BINARY_ACK followed by one binary frame per attachment) encoded into server
+/// frames: the text frame carries [`write_ack`]'s output.
+pub fn encode_ack(nsp: &str, id: u64, args: &str, attachments: &[bytes::Bytes]) -> Vec<OutFrame> {
+    let mut buf = FrameBuf::with_capacity(args.len() + 16);
+    write_ack(&mut buf, nsp, id, attachments.len(), args);
+    let mut frames = Vec::with_capacity(1 + attachments.len());
+    frames.push(buf.finish(OpCode::Text));
+    frames.extend(attachments.iter().map(|a| OutFrame::new(OpCode::Binary, a)));
+    frames
+}
+
+/// One text frame holding what `write` writes (a CONNECT reply, a CONNECT_ERROR, a DISCONNECT).
+pub fn encode_text(write: impl FnOnce(&mut FrameBuf)) -> OutFrame {
+    let mut buf = FrameBuf::new();
+    write(&mut buf);
+    buf.finish(OpCode::Text)
 }
 
 /// `s` without leading and trailing JSON insignificant whitespace (RFC 8259 §2: space, tab,
