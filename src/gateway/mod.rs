@@ -8,7 +8,7 @@
 //!
 //! Pure functions over text: the runtime hands in an event's name and JSON arguments or an HTTP
 //! body, and gets back a value saying what to do ([`ClientAction`], [`Publish`]) or what to
-//! answer (the `reply_*` JSON texts, [`PublishError::to_json`]). Time is a parameter.
+//! answer (the `reply_*` JSON texts, [`InvalidPublish::to_json`]). Time is a parameter.
 
 mod cluster_link;
 mod events;
@@ -25,7 +25,7 @@ pub use events::{
 pub use grants::{EV_AUTH_REFRESH, parse_refresh, room_granted};
 pub use handler::{EV_AUTH_REFRESHED, Gateway, SocketState};
 pub use publish::{
-    MAX_PUBLISH_ITEMS, MAX_PUBLISH_ROOMS, Publish, PublishError, SERVER_EVENTS, iso8601_utc,
+    InvalidPublish, MAX_PUBLISH_ITEMS, MAX_PUBLISH_ROOMS, Publish, SERVER_EVENTS, iso8601_utc,
     parse_publish,
 };
 pub use room_names::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, parse_room};

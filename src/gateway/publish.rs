@@ -71,9 +71,9 @@ pub struct Publish {
     pub data_json: String,
 }
 
-/// Why a publish body was refused: the HTTP API answers 400 with [`PublishError::to_json`].
+/// Why a publish body was refused: the HTTP API answers 400 with [`InvalidPublish::to_json`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublishError {
+pub struct InvalidPublish {
     /// Where: `body`, `event`, `rooms[2]`, `data.agent_id`; in an array body prefixed with the
     /// item's index, `[3].data.task_id`.
     pub field: String,
@@ -83,21 +83,24 @@ pub struct PublishError {
 
 /// Parses and validates a publish body. `now` fills in absent timestamps (one value for the
 /// whole request).
-pub fn parse_publish(body: &[u8], now: SystemTime) -> Result<Vec<Publish>, PublishError> {
-    let text = std::str::from_utf8(body).map_err(|_| PublishError::new("body", "not UTF-8"))?;
+pub fn parse_publish(body: &[u8], now: SystemTime) -> Result<Vec<Publish>, InvalidPublish> {
+    let text = std::str::from_utf8(body).map_err(|_| InvalidPublish::new("body", "not UTF-8"))?;
     let timestamp = iso8601_utc(now);
     match text.trim_start().as_bytes().first() {
         Some(b'{') => {
             let item: &RawValue = serde_json::from_str(text)
-                .map_err(|e| PublishError::new("body", json_error(&e)))?;
+                .map_err(|e| InvalidPublish::new("body", json_error(&e)))?;
             Ok(vec![parse_item(item, &timestamp, "")?])
         }
         Some(b'[') => {
             let items = serde_json::from_str::<BoundedItems<'_>>(text)
-                .map_err(|e| PublishError::new("body", json_error(&e)))?
+                .map_err(|e| InvalidPublish::new("body", json_error(&e)))?
                 .0;
             if items.is_empty() {
-                return Err(PublishError::new("body", "empty array: nothing to publish"));
+                return Err(InvalidPublish::new(
+                    "body",
+                    "empty array: nothing to publish",
+                ));
             }
             items
                 .iter()
@@ -105,7 +108,7 @@ pub fn parse_publish(body: &[u8], now: SystemTime) -> Result<Vec<Publish>, Publi
                 .map(|(i, item)| parse_item(item, &timestamp, &format!("[{i}].")))
                 .collect()
         }
-        _ => Err(PublishError::new(
+        _ => Err(InvalidPublish::new(
             "body",
             "must be a JSON object or an array of objects",
         )),
@@ -129,10 +132,10 @@ pub fn iso8601_utc(t: SystemTime) -> String {
     )
 }
 
-impl PublishError {
+impl InvalidPublish {
     /// An error at `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> PublishError {
-        PublishError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> InvalidPublish {
+        InvalidPublish {
             field: field.into(),
             message: message.into(),
         }
@@ -144,19 +147,19 @@ impl PublishError {
     }
 }
 
-impl fmt::Display for PublishError {
+impl fmt::Display for InvalidPublish {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
 }
 
-impl std::error::Error for PublishError {}
+impl std::error::Error for InvalidPublish {}
 
 // --- helpers ---------------------------------------------------------------------------------
 
 /// How an event is routed when the item has no `rooms`.
 #[derive(Clone, Copy)]
-enum Route {
+enum DefaultRooms {
     /// `agent:{agent_id}` + `dashboard`.
     Agent,
     /// `task:{task_id}` + `dashboard`.
@@ -174,49 +177,49 @@ struct EventSpec {
     /// The spec table's fields except `timestamp`. `agent:heartbeat`'s `metadata` is optional:
     /// a heartbeat without metadata still says the agent is alive.
     required: &'static [&'static str],
-    route: Route,
+    route: DefaultRooms,
 }
 
 const EVENTS: [EventSpec; 8] = [
     EventSpec {
         name: "agent:status_changed",
         required: &["agent_id", "old_status", "new_status"],
-        route: Route::Agent,
+        route: DefaultRooms::Agent,
     },
     EventSpec {
         name: "agent:heartbeat",
         required: &["agent_id"],
-        route: Route::Agent,
+        route: DefaultRooms::Agent,
     },
     EventSpec {
         name: "task:created",
         required: &["task_id", "task"],
-        route: Route::Task,
+        route: DefaultRooms::Task,
     },
     EventSpec {
         name: "task:assigned",
         required: &["task_id", "agent_id", "task"],
-        route: Route::TaskAndAgent,
+        route: DefaultRooms::TaskAndAgent,
     },
     EventSpec {
         name: "task:updated",
         required: &["task_id", "update"],
-        route: Route::Task,
+        route: DefaultRooms::Task,
     },
     EventSpec {
         name: "task:completed",
         required: &["task_id", "result"],
-        route: Route::Task,
+        route: DefaultRooms::Task,
     },
     EventSpec {
         name: "conversation:message",
         required: &["conversation_id", "message"],
-        route: Route::Conversation,
+        route: DefaultRooms::Conversation,
     },
     EventSpec {
         name: "system:alert",
         required: &["message", "severity"],
-        route: Route::Dashboard,
+        route: DefaultRooms::Dashboard,
     },
 ];
 
@@ -270,17 +273,17 @@ impl<'a> RawObject<'a> {
         raw: &'a RawValue,
         field: &str,
         key_prefix: &str,
-    ) -> Result<RawObject<'a>, PublishError> {
+    ) -> Result<RawObject<'a>, InvalidPublish> {
         if !raw.get().starts_with('{') {
-            return Err(PublishError::new(field, "must be an object"));
+            return Err(InvalidPublish::new(field, "must be an object"));
         }
         let object: RawObject<'a> = serde_json::from_str(raw.get())
-            .map_err(|e| PublishError::new(field, json_error(&e)))?;
+            .map_err(|e| InvalidPublish::new(field, json_error(&e)))?;
         // Sorting keeps this O(n log n): a 1 MB body can hold ~100 000 keys.
         let mut keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_ref()).collect();
         keys.sort_unstable();
         if let Some(pair) = keys.windows(2).find(|w| w[0] == w[1]) {
-            return Err(PublishError::new(
+            return Err(InvalidPublish::new(
                 format!("{key_prefix}{}", pair[0]),
                 "duplicate key",
             ));
@@ -317,7 +320,7 @@ fn json_error(e: &serde_json::Error) -> String {
     format!("invalid JSON: {e}")
 }
 
-fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish, PublishError> {
+fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish, InvalidPublish> {
     let at = |field: &str| format!("{prefix}{field}");
     let item_field = if prefix.is_empty() {
         "body"
@@ -330,7 +333,7 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
         .iter()
         .find(|(k, _)| !ITEM_FIELDS.contains(&k.as_ref()))
     {
-        return Err(PublishError::new(
+        return Err(InvalidPublish::new(
             at(key),
             "unknown field (expected event, rooms, data)",
         ));
@@ -338,11 +341,11 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
 
     let event_raw = object
         .get("event")
-        .ok_or_else(|| PublishError::new(at("event"), "missing"))?;
+        .ok_or_else(|| InvalidPublish::new(at("event"), "missing"))?;
     let event: Cow<'_, str> = serde_json::from_str(event_raw.get())
-        .map_err(|_| PublishError::new(at("event"), "must be a string"))?;
+        .map_err(|_| InvalidPublish::new(at("event"), "must be a string"))?;
     let spec = EVENTS.iter().find(|s| s.name == event).ok_or_else(|| {
-        PublishError::new(
+        InvalidPublish::new(
             at("event"),
             format!(
                 "unknown event {} (expected one of {})",
@@ -354,11 +357,11 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
 
     let data_raw = object
         .get("data")
-        .ok_or_else(|| PublishError::new(at("data"), "missing"))?;
+        .ok_or_else(|| InvalidPublish::new(at("data"), "missing"))?;
     let data = RawObject::parse(data_raw, &at("data"), &at("data."))?;
     for field in spec.required {
         if data.get(field).is_none() {
-            return Err(PublishError::new(
+            return Err(InvalidPublish::new(
                 at(&format!("data.{field}")),
                 format!("missing (required by {})", spec.name),
             ));
@@ -368,7 +371,7 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
     for field in ID_FIELDS {
         if let Some(raw) = data.get(field) {
             let id = id_text(raw).ok_or_else(|| {
-                PublishError::new(
+                InvalidPublish::new(
                     at(&format!("data.{field}")),
                     "must be a string or a non-negative integer",
                 )
@@ -411,21 +414,21 @@ fn id_text(raw: &RawValue) -> Option<String> {
     text.parse::<u64>().ok().map(|n| n.to_string())
 }
 
-fn explicit_rooms(raw: &RawValue, field: &str) -> Result<Vec<Room>, PublishError> {
+fn explicit_rooms(raw: &RawValue, field: &str) -> Result<Vec<Room>, InvalidPublish> {
     let names: Vec<Cow<'_, str>> = if raw.get().starts_with('[') {
         serde_json::from_str::<Vec<Cow<'_, str>>>(raw.get()).ok()
     } else {
         None
     }
-    .ok_or_else(|| PublishError::new(field, "must be an array of room names"))?;
+    .ok_or_else(|| InvalidPublish::new(field, "must be an array of room names"))?;
     if names.is_empty() {
-        return Err(PublishError::new(
+        return Err(InvalidPublish::new(
             field,
             "is empty (leave it out to route by event)",
         ));
     }
     if names.len() > MAX_PUBLISH_ROOMS {
-        return Err(PublishError::new(
+        return Err(InvalidPublish::new(
             field,
             format!("more than {MAX_PUBLISH_ROOMS} rooms in one event"),
         ));
@@ -433,7 +436,7 @@ fn explicit_rooms(raw: &RawValue, field: &str) -> Result<Vec<Room>, PublishError
     let mut rooms: Vec<Room> = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let room = parse_room(name).map_err(|e| {
-            PublishError::new(
+            InvalidPublish::new(
                 format!("{field}[{i}]"),
                 format!("invalid room {}: {e}", quoted(name)),
             )
@@ -446,19 +449,19 @@ fn explicit_rooms(raw: &RawValue, field: &str) -> Result<Vec<Room>, PublishError
 }
 
 fn route(
-    route: Route,
+    route: DefaultRooms,
     ids: &[(&str, String)],
     at: &dyn Fn(&str) -> String,
-) -> Result<Vec<Room>, PublishError> {
-    let room = |kind: &str, field: &str| -> Result<Room, PublishError> {
+) -> Result<Vec<Room>, InvalidPublish> {
+    let room = |kind: &str, field: &str| -> Result<Room, InvalidPublish> {
         // Required fields were checked before routing, so the id is present.
         let id = ids
             .iter()
             .find(|(f, _)| *f == field)
             .map(|(_, id)| id.as_str())
-            .ok_or_else(|| PublishError::new(at(field), "missing"))?;
+            .ok_or_else(|| InvalidPublish::new(at(field), "missing"))?;
         room_for(kind, id).map_err(|e| {
-            PublishError::new(
+            InvalidPublish::new(
                 at(field),
                 format!("cannot route to {kind}:{}: {e}", quoted(id)),
             )
@@ -466,17 +469,17 @@ fn route(
     };
     let dashboard = Room::from(DASHBOARD);
     Ok(match route {
-        Route::Agent => vec![room("agent", "agent_id")?, dashboard],
-        Route::Task => vec![room("task", "task_id")?, dashboard],
-        Route::TaskAndAgent => {
+        DefaultRooms::Agent => vec![room("agent", "agent_id")?, dashboard],
+        DefaultRooms::Task => vec![room("task", "task_id")?, dashboard],
+        DefaultRooms::TaskAndAgent => {
             vec![
                 room("task", "task_id")?,
                 room("agent", "agent_id")?,
                 dashboard,
             ]
         }
-        Route::Conversation => vec![room("conversation", "conversation_id")?],
-        Route::Dashboard => vec![dashboard],
+        DefaultRooms::Conversation => vec![room("conversation", "conversation_id")?],
+        DefaultRooms::Dashboard => vec![dashboard],
     })
 }
 

@@ -16,7 +16,7 @@ use crate::engine::sid::Sid;
 use crate::engine::worker::{ConnRef, with_worker};
 
 /// The Engine.IO query of a request and the path's mode.
-pub(super) struct Query {
+pub(super) struct EioQuery {
     pub eio: Option<String>,
     pub transport: Option<String>,
     pub sid: Option<String>,
@@ -98,7 +98,7 @@ pub(super) async fn engine_request(
     peer: SocketAddr,
     buf: Vec<u8>,
     head: &Head,
-    query: Query,
+    query: EioQuery,
     mut out: Vec<u8>,
     permit: &mut Option<Permit>,
 ) -> Option<Next> {

@@ -22,7 +22,7 @@ mod http_api;
 pub(crate) mod write_policy;
 pub(crate) mod ws;
 
-use engine_io::{Query, engine_request};
+use engine_io::{EioQuery, engine_request};
 use http_api::other_request;
 
 /// Initial read buffer of a connection; grows on demand up to the largest request allowed.
@@ -140,7 +140,7 @@ pub(crate) async fn serve(
                 echo,
                 ws_accept,
             } => {
-                let query = Query {
+                let query = EioQuery {
                     eio,
                     transport,
                     sid,

@@ -13,7 +13,7 @@ fn now() -> SystemTime {
 /// `(event, rooms, data_json)`, for comparison.
 type Flat = (&'static str, Vec<String>, String);
 
-fn got(body: &str) -> Result<Vec<Flat>, PublishError> {
+fn got(body: &str) -> Result<Vec<Flat>, InvalidPublish> {
     parse_publish(body.as_bytes(), now()).map(|items| {
         items
             .into_iter()
@@ -283,7 +283,7 @@ macro_rules! to_json_cases {
     ($($name:ident: ($field:expr, $message:expr) => $expected:expr;)*) => {$(
         #[test]
         fn $name() {
-            assert_eq!(PublishError::new($field, $message).to_json(), $expected);
+            assert_eq!(InvalidPublish::new($field, $message).to_json(), $expected);
         }
     )*};
 }
