@@ -2,9 +2,8 @@
 //! workers, plus one multi-producer injector per worker for threads outside the runtime.
 //!
 //! Waking an idle core costs ~20 µs on 2-vCPU VMs (a futex park/unpark costs the same), so a
-//! receiver that is
-//! busy is never signalled: each receiver publishes a "sleeping" flag before it parks on its
-//! doorbell (one end of a socketpair read through its own io_uring), and only the first sender
+//! receiver that is busy is never signalled: each receiver publishes a "sleeping" flag before it
+//! parks on its doorbell (one end of a socketpair read through its own io_uring), and only the first sender
 //! that finds the flag set rings. Everything sent while the receiver is awake costs one
 //! `ArrayQueue::push` (77–85 M msg/s streaming between two cores; `cargo bench --bench engine`
 //! measures the mesh stream on your machine).
