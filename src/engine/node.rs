@@ -87,7 +87,7 @@ pub fn start_clustered(
         config.max_connections,
         config.max_connections_per_ip,
     ));
-    let node: Arc<dyn LocalNode> = Arc::new(Node {
+    let node: Arc<dyn LocalNode> = Arc::new(NodeHandle {
         mesh: mesh.clone(),
         directory: directory.clone(),
     });
@@ -402,12 +402,12 @@ async fn yield_now() {
 }
 
 /// This node as the Redis bridge sees it: commands become mesh messages to every worker.
-struct Node {
+struct NodeHandle {
     mesh: Arc<Mesh<Msg>>,
     directory: Arc<Directory>,
 }
 
-impl LocalNode for Node {
+impl LocalNode for NodeHandle {
     fn has_local_room(&self, nsp: &str, room: &str) -> bool {
         self.directory.workers_of(nsp, room) != 0
     }
