@@ -42,9 +42,10 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     /// Builds the handler from a validated configuration (dev mode already resolved).
     pub fn new(config: &Config) -> Result<Gateway, crate::config::ConfigError> {
+        let auth = config.auth();
         Ok(Gateway {
-            verifier: Verifier::new(config)?,
-            api_keys: ApiKeys::new(config),
+            verifier: Verifier::new(&auth)?,
+            api_keys: ApiKeys::new(&auth),
             max_rooms: config.max_rooms_per_socket,
             metrics: config.metrics,
             rate: RateLimit {
@@ -431,7 +432,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
 /// Runs the gateway until SIGTERM/SIGINT, then drains (a second signal exits at once).
 pub fn run(mut config: Config) -> std::io::Result<()> {
     init_logging(&config);
-    let dev = crate::auth::dev_mode_material(&mut config);
+    let dev = config.dev_mode_material();
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
     let cluster = gateway.cluster.clone();

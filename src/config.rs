@@ -30,7 +30,8 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde::Deserialize;
 
-use crate::auth::{self, KeyKind};
+use crate::auth::{self, AuthSettings, DevMaterial};
+pub use crate::auth::{PemFile, Secret};
 
 /// The server's whole configuration, validated. Plain typed fields: the runtime reads them
 /// directly. Build it with [`Config::load`] (the process) or [`Config::load_from`] (tests).
@@ -127,20 +128,6 @@ pub struct Config {
 pub struct ConfigError {
     setting: String,
     message: String,
-}
-
-/// A secret string (JWT secret, API key). `Debug` prints `***`, and there is no `Display`, so a
-/// secret reaches a log only through an explicit [`Secret::expose`].
-#[derive(Clone)]
-pub struct Secret(String);
-
-/// A PEM key file, read and classified at load time. `Debug` shows the path and the key kind,
-/// never the contents (the private key is a secret).
-#[derive(Clone)]
-pub struct PemFile {
-    path: PathBuf,
-    pem: Vec<u8>,
-    kind: KeyKind,
 }
 
 /// A PEM certificate bundle (a CA that verifies a TLS server), read and parsed at load time:
@@ -479,6 +466,45 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The settings authentication works from ([`auth::Verifier::new`], [`auth::ApiKeys::new`],
+    /// [`auth::mint`]).
+    pub fn auth(&self) -> AuthSettings {
+        AuthSettings {
+            secret: self.jwt_secret.clone(),
+            public_key: self.jwt_public_key.clone(),
+            private_key: self.jwt_private_key.clone(),
+            algorithms: self.jwt_algorithms.clone(),
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+            leeway_secs: self.jwt_leeway_secs,
+            api_keys: self.api_keys.clone(),
+        }
+    }
+
+    /// In dev mode, draws a random JWT secret and API key into the configuration
+    /// ([`auth::dev_mode_material`]) and returns them with a token to print. `None` outside
+    /// dev mode or when called a second time. [`Config::dev_mode`] stays true, so the server
+    /// can still say it runs in dev mode.
+    pub fn dev_mode_material(&mut self) -> Option<DevMaterial> {
+        if !self.dev_mode {
+            return None;
+        }
+        let mut settings = self.auth();
+        let dev = auth::dev_mode_material(&mut settings)?;
+        self.jwt_secret = settings.secret;
+        self.jwt_algorithms = settings.algorithms;
+        self.api_keys = settings.api_keys;
+        Some(dev)
+    }
+}
+
+impl From<auth::SettingError> for ConfigError {
+    fn from(e: auth::SettingError) -> ConfigError {
+        ConfigError::new(e.setting(), e.message())
+    }
+}
+
 impl ConfigError {
     /// An error about `setting` (its canonical name, an env var or a flag).
     pub fn new(setting: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -508,50 +534,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Secret {
-        Secret(secret.into())
-    }
-
-    /// The secret itself; every use is a place a secret could leak, so it is spelled out.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl PemFile {
-    /// Where the key was read from.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The PEM text.
-    pub fn pem(&self) -> &[u8] {
-        &self.pem
-    }
-
-    /// What kind of key it holds.
-    pub fn kind(&self) -> KeyKind {
-        self.kind
-    }
-}
-
-impl fmt::Debug for PemFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PemFile")
-            .field("path", &self.path)
-            .field("kind", &self.kind)
-            .finish()
-    }
-}
 
 impl RedisUrl {
     /// Validates a Redis URL (the forms are in [`RedisUrl`]'s description): the scheme, a host
@@ -1070,22 +1052,14 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
     )?;
 
     let jwt_secret = resolve_secret(s.jwt_secret, s.jwt_secret_file)?;
-    let jwt_public_key = match s.jwt_public_key_file {
-        Some(path) => Some(read_key(
-            "jwt_public_key_file",
-            path,
-            auth::public_key_kind,
-        )?),
-        None => None,
-    };
-    let jwt_private_key = match s.jwt_private_key_file {
-        Some(path) => Some(read_key(
-            "jwt_private_key_file",
-            path,
-            auth::private_key_kind,
-        )?),
-        None => None,
-    };
+    let jwt_public_key = s
+        .jwt_public_key_file
+        .map(|path| read_key("jwt_public_key_file", path, PemFile::read_public))
+        .transpose()?;
+    let jwt_private_key = s
+        .jwt_private_key_file
+        .map(|path| read_key("jwt_private_key_file", path, PemFile::read_private))
+        .transpose()?;
     let jwt_algorithms = resolve_algorithms(
         s.jwt_algorithms,
         jwt_secret.as_ref(),
@@ -1174,7 +1148,7 @@ fn resolve(s: Settings) -> Result<Config, ConfigError> {
     if !config.dev_mode {
         // Builds the verifier once so a key that parses as PEM but not as a key fails here, at
         // load, with exit code 2, rather than at the first connection.
-        auth::Verifier::new(&config)?;
+        auth::Verifier::new(&config.auth())?;
     }
     Ok(config)
 }
@@ -1264,19 +1238,15 @@ fn resolve_secret(
     if secret.is_empty() {
         return Err(ConfigError::new("jwt_secret", "is empty"));
     }
-    Ok(Some(Secret(secret)))
+    Ok(Some(Secret::new(secret)))
 }
 
 fn read_key(
     setting: &str,
     path: PathBuf,
-    classify: fn(&[u8]) -> Result<KeyKind, String>,
+    read: fn(PathBuf) -> Result<PemFile, String>,
 ) -> Result<PemFile, ConfigError> {
-    let pem = std::fs::read(&path)
-        .map_err(|e| ConfigError::new(setting, format!("{}: {e}", path.display())))?;
-    let kind = classify(&pem)
-        .map_err(|why| ConfigError::new(setting, format!("{}: {why}", path.display())))?;
-    Ok(PemFile { path, pem, kind })
+    read(path).map_err(|why| ConfigError::new(setting, why))
 }
 
 /// Resolves the accepted algorithm list.
@@ -1298,7 +1268,7 @@ fn resolve_algorithms(
             algs.push(Algorithm::HS256);
         }
         if let Some(key) = public {
-            algs.push(key.kind.default_algorithm());
+            algs.push(key.kind().default_algorithm());
         }
         return Ok(algs);
     };
@@ -1343,13 +1313,13 @@ fn resolve_algorithms(
                     format!("{alg:?} needs jwt_public_key_file"),
                 ));
             }
-            (_, _, Some(key)) if !key.kind.accepts(alg) => {
+            (_, _, Some(key)) if !key.kind().accepts(alg) => {
                 return Err(ConfigError::new(
                     SETTING,
                     format!(
                         "{alg:?} cannot be verified with {} ({})",
-                        key.kind.describe(),
-                        key.path.display()
+                        key.kind().describe(),
+                        key.path().display()
                     ),
                 ));
             }
@@ -1366,13 +1336,13 @@ fn resolve_algorithms(
         ));
     }
     if let Some(key) = public
-        && !algs.iter().any(|a| key.kind.accepts(*a))
+        && !algs.iter().any(|a| key.kind().accepts(*a))
     {
         return Err(ConfigError::new(
             SETTING,
             format!(
                 "jwt_public_key_file is configured but no algorithm for {} is listed",
-                key.kind.describe()
+                key.kind().describe()
             ),
         ));
     }
@@ -1387,13 +1357,13 @@ fn check_secret_length(secret: &Secret, alg: Algorithm) -> Result<(), ConfigErro
         Algorithm::HS512 => 64,
         _ => 32,
     };
-    if secret.0.len() < min {
+    if secret.expose().len() < min {
         return Err(ConfigError::new(
             "jwt_secret",
             format!(
                 "is {} bytes; {alg:?} needs at least {min} (RFC 7518 §3.2: a key the size of \
                  the hash output or larger MUST be used)",
-                secret.0.len()
+                secret.expose().len()
             ),
         ));
     }
@@ -1438,8 +1408,8 @@ fn resolve_api_keys(keys: Vec<String>) -> Result<Vec<Secret>, ConfigError> {
                 ),
             ));
         }
-        if !out.iter().any(|k| k.0 == key) {
-            out.push(Secret(key));
+        if !out.iter().any(|k| k.expose() == key) {
+            out.push(Secret::new(key));
         }
     }
     Ok(out)
@@ -1818,13 +1788,13 @@ fn check_private_key(config: &Config) -> Result<(), ConfigError> {
              tokens it signs would be refused",
         ));
     };
-    if private.kind != public.kind {
+    if private.kind() != public.kind() {
         return Err(ConfigError::new(
             SETTING,
             format!(
                 "holds {} but jwt_public_key_file holds {}",
-                private.kind.describe(),
-                public.kind.describe()
+                private.kind().describe(),
+                public.kind().describe()
             ),
         ));
     }
