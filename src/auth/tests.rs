@@ -659,3 +659,20 @@ fn key_kind_algorithms() {
         assert!(kind.accepts(kind.default_algorithm()));
     }
 }
+
+#[test]
+fn config_dev_mode_material_fills_the_config() {
+    let mut cfg = Config::load_from(["ringcast".to_owned()], &HashMap::new()).unwrap();
+    let dev = cfg.dev_mode_material().expect("dev mode");
+    assert!(cfg.dev_mode, "still reported as dev mode so run() can warn");
+    assert_eq!(cfg.jwt_algorithms, vec![Algorithm::HS256]);
+    let settings = cfg.auth();
+    assert!(
+        ApiKeys::new(&settings).check_bearer(Some(format!("Bearer {}", dev.api_key).as_bytes()))
+    );
+    let claims = verifier(&settings)
+        .verify_connect(Some(&auth(&dev.token)))
+        .expect("token valid");
+    assert_eq!(claims.sub.as_deref(), Some("dev"));
+    assert!(cfg.dev_mode_material().is_none(), "only once");
+}
