@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Token(args)) => {
-            match ringcast::auth::mint(&config, &args.sub, args.ttl, &args.claims) {
+            match ringcast::auth::mint(&config.auth(), &args.sub, args.ttl, &args.claims) {
                 Ok(token) => {
                     println!("{token}");
                     ExitCode::SUCCESS

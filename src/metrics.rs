@@ -79,30 +79,56 @@ pub fn render(
     gateway: &GatewayStats,
     cluster: Option<&crate::cluster::StatsSnapshot>,
 ) -> String {
-    let sum = |f: fn(&WorkerStats) -> u64| workers.iter().map(f).sum::<u64>();
     let mut r = Registry::with_prefix("ringcast");
+    build_info(&mut r);
+    sessions(&mut r, workers, directory);
+    refusals(&mut r, workers, gateway);
+    traffic(&mut r, workers, gateway);
+    closes(&mut r, workers);
+    publish(&mut r, gateway);
+    per_worker(&mut r, workers);
+    if let Some(c) = cluster {
+        redis(&mut r, c);
+    }
 
+    let mut out = String::with_capacity(8 * 1024);
+    if encode(&mut out, &r).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// A counter summed over the workers.
+fn sum(workers: &[WorkerStats], f: fn(&WorkerStats) -> u64) -> u64 {
+    workers.iter().map(f).sum::<u64>()
+}
+
+/// `build_info`: the version.
+fn build_info(r: &mut Registry) {
     let info: Family<Labels, Gauge> = Family::default();
     info.get_or_create(&vec![("version".into(), env!("CARGO_PKG_VERSION").into())])
         .set(1);
     r.register("build_info", "Build information", info);
+}
 
+/// Sessions, sockets and rooms.
+fn sessions(r: &mut Registry, workers: &[WorkerStats], directory: &Directory) {
     let conns: Family<Labels, Gauge> = Family::default();
     conns
         .get_or_create(&vec![("transport".into(), "polling".into())])
-        .set(sum(|w| w.sessions_polling.get()) as i64);
+        .set(sum(workers, |w| w.sessions_polling.get()) as i64);
     conns
         .get_or_create(&vec![("transport".into(), "websocket".into())])
-        .set(sum(|w| w.sessions_websocket.get()) as i64);
+        .set(sum(workers, |w| w.sessions_websocket.get()) as i64);
     r.register("connections", "Open Engine.IO sessions by transport", conns);
 
     let handshakes: Family<Labels, Counter> = Family::default();
     handshakes
         .get_or_create(&vec![("transport".into(), "polling".into())])
-        .inc_by(sum(|w| w.handshakes_polling.get()));
+        .inc_by(sum(workers, |w| w.handshakes_polling.get()));
     handshakes
         .get_or_create(&vec![("transport".into(), "websocket".into())])
-        .inc_by(sum(|w| w.handshakes_websocket.get()));
+        .inc_by(sum(workers, |w| w.handshakes_websocket.get()));
     r.register(
         "handshakes",
         "Engine.IO handshakes by transport",
@@ -110,30 +136,33 @@ pub fn render(
     );
 
     counter(
-        &mut r,
+        r,
         "upgrades",
         "Polling sessions upgraded to WebSocket",
-        sum(|w| w.upgrades.get()),
+        sum(workers, |w| w.upgrades.get()),
     );
     gauge(
-        &mut r,
+        r,
         "sockets",
         "Connected Socket.IO sockets",
-        sum(|w| w.sockets.get()),
+        sum(workers, |w| w.sockets.get()),
     );
     gauge(
-        &mut r,
+        r,
         "rooms",
         "Rooms with at least one member on this node",
         directory.room_count() as u64,
     );
     gauge(
-        &mut r,
+        r,
         "room_memberships",
         "Room memberships of connected sockets",
-        sum(|w| w.memberships.get()),
+        sum(workers, |w| w.memberships.get()),
     );
+}
 
+/// CONNECTs refused.
+fn refusals(r: &mut Registry, workers: &[WorkerStats], gateway: &GatewayStats) {
     let auth: Family<Labels, Counter> = Family::default();
     if let Ok(m) = gateway.auth_failures.lock() {
         for (reason, n) in m.iter() {
@@ -143,91 +172,101 @@ pub fn render(
     }
     r.register("auth_failures", "CONNECTs refused, by reason", auth);
     counter(
-        &mut r,
+        r,
         "connects_refused",
         "CONNECTs refused for any reason (auth, namespace)",
-        sum(|w| w.connects_refused.get()),
+        sum(workers, |w| w.connects_refused.get()),
     );
+}
 
+/// Events, frames, bytes and broadcasts.
+fn traffic(r: &mut Registry, workers: &[WorkerStats], gateway: &GatewayStats) {
     counter(
-        &mut r,
+        r,
         "events_in",
         "Client events received",
-        sum(|w| w.events_in.get()),
+        sum(workers, |w| w.events_in.get()),
     );
     counter(
-        &mut r,
+        r,
         "client_errors",
         "Client events answered with an error event",
         gateway.client_errors.load(Ordering::Relaxed),
     );
     counter(
-        &mut r,
+        r,
         "rate_limited",
         "Client events refused by the per-socket rate limit",
         gateway.rate_limited.load(Ordering::Relaxed),
     );
     counter(
-        &mut r,
+        r,
         "frames_out",
         "Frames queued to clients (events, acks, control)",
-        sum(|w| w.frames_out.get()),
+        sum(workers, |w| w.frames_out.get()),
     );
     counter_bytes(
-        &mut r,
+        r,
         "received",
         "Bytes read from client connections",
-        sum(|w| w.bytes_in.get()),
+        sum(workers, |w| w.bytes_in.get()),
     );
     counter_bytes(
-        &mut r,
+        r,
         "sent",
         "Bytes written to client connections",
-        sum(|w| w.bytes_out.get()),
+        sum(workers, |w| w.bytes_out.get()),
     );
     counter(
-        &mut r,
+        r,
         "broadcasts",
         "Broadcast fan-outs run (one per worker reached)",
-        sum(|w| w.broadcasts.get()),
+        sum(workers, |w| w.broadcasts.get()),
     );
     counter(
-        &mut r,
+        r,
         "broadcast_recipients",
         "Sockets reached by broadcasts",
-        sum(|w| w.broadcast_recipients.get()),
+        sum(workers, |w| w.broadcast_recipients.get()),
     );
+}
+
+/// Sessions closed or connections refused by the engine, and handoffs between cores.
+fn closes(r: &mut Registry, workers: &[WorkerStats]) {
     counter(
-        &mut r,
+        r,
         "slow_consumer_disconnects",
         "Sessions closed because their outbound queue passed its bound",
-        sum(|w| w.slow_consumer_disconnects.get()),
+        sum(workers, |w| w.slow_consumer_disconnects.get()),
     );
     counter(
-        &mut r,
+        r,
         "protocol_errors",
         "Sessions closed for protocol violations",
-        sum(|w| w.protocol_errors.get()),
+        sum(workers, |w| w.protocol_errors.get()),
     );
     counter(
-        &mut r,
+        r,
         "handoffs",
         "Connections handed to the core owning their session",
-        sum(|w| w.handoffs.get()),
+        sum(workers, |w| w.handoffs.get()),
     );
     counter(
-        &mut r,
+        r,
         "http_errors",
         "Requests answered with an HTTP error before routing (400, 408, 413, 431)",
-        sum(|w| w.http_errors.get()),
+        sum(workers, |w| w.http_errors.get()),
     );
     counter(
-        &mut r,
+        r,
         "connections_refused",
         "Connections refused at accept (node or per-IP cap)",
-        sum(|w| w.connections_refused.get()),
+        sum(workers, |w| w.connections_refused.get()),
     );
+}
 
+/// The publish API.
+fn publish(r: &mut Registry, gateway: &GatewayStats) {
     let publish: Family<Labels, Counter> = Family::default();
     if let Ok(m) = gateway.publish_requests.lock() {
         for (status, n) in m.iter() {
@@ -242,18 +281,21 @@ pub fn render(
         publish,
     );
     counter(
-        &mut r,
+        r,
         "published_events",
         "Events accepted by the publish API",
         gateway.published_events.load(Ordering::Relaxed),
     );
     counter(
-        &mut r,
+        r,
         "cluster_publish_failures",
         "Events that could not be published to the other nodes",
         gateway.cluster_publish_failures.load(Ordering::Relaxed),
     );
+}
 
+/// Per-worker (per-core) families.
+fn per_worker(r: &mut Registry, workers: &[WorkerStats]) {
     let per_core: Family<Labels, Gauge> = Family::default();
     let per_core_out: Family<Labels, Counter> = Family::default();
     for (i, w) in workers.iter().enumerate() {
@@ -275,78 +317,73 @@ pub fn render(
         "Frames queued per worker (core)",
         per_core_out,
     );
+}
 
-    if let Some(c) = cluster {
-        gauge(
-            &mut r,
-            "redis_connected",
-            "1 while the Redis bridge is subscribed and publishing",
-            u64::from(c.connected),
-        );
-        let published: Family<Labels, Counter> = Family::default();
-        let received: Family<Labels, Counter> = Family::default();
-        for kind in crate::cluster::ChannelKind::ALL {
-            let label = vec![("channel".into(), kind.name().into())];
-            published
-                .get_or_create(&label)
-                .inc_by(c.published[kind as usize]);
-            received
-                .get_or_create(&label)
-                .inc_by(c.received[kind as usize]);
-        }
-        r.register(
-            "redis_published",
-            "Messages published to Redis, by channel kind",
-            published,
-        );
-        r.register(
-            "redis_received",
-            "Messages received from Redis, by channel kind",
-            received,
-        );
-        counter(
-            &mut r,
-            "redis_skipped",
-            "Room messages skipped before decoding (no local member)",
-            c.skipped,
-        );
-        counter(
-            &mut r,
-            "redis_decode_errors",
-            "Redis messages that did not decode",
-            c.decode_errors,
-        );
-        counter(
-            &mut r,
-            "redis_unsupported",
-            "Redis messages ringcast cannot honour",
-            c.unsupported,
-        );
-        counter(
-            &mut r,
-            "redis_publish_failures",
-            "Publishes refused or failed (Redis away)",
-            c.publish_refused + c.publish_failed,
-        );
-        counter(
-            &mut r,
-            "redis_reconnects",
-            "Reconnections to Redis",
-            c.reconnects,
-        );
-        let rtt: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
-        rtt.set(c.ping_rtt_us as f64 / 1e6);
-        r.register_with_unit(
-            "redis_rtt",
-            "Last Redis PING round trip",
-            Unit::Seconds,
-            rtt,
-        );
+/// The Redis bridge (clustered nodes only).
+fn redis(r: &mut Registry, c: &crate::cluster::StatsSnapshot) {
+    gauge(
+        r,
+        "redis_connected",
+        "1 while the Redis bridge is subscribed and publishing",
+        u64::from(c.connected),
+    );
+    let published: Family<Labels, Counter> = Family::default();
+    let received: Family<Labels, Counter> = Family::default();
+    for kind in crate::cluster::ChannelKind::ALL {
+        let label = vec![("channel".into(), kind.name().into())];
+        published
+            .get_or_create(&label)
+            .inc_by(c.published[kind as usize]);
+        received
+            .get_or_create(&label)
+            .inc_by(c.received[kind as usize]);
     }
-
-    let mut out = String::with_capacity(8 * 1024);
-    if encode(&mut out, &r).is_err() {
-        out.clear();
-    }
-    out
+    r.register(
+        "redis_published",
+        "Messages published to Redis, by channel kind",
+        published,
+    );
+    r.register(
+        "redis_received",
+        "Messages received from Redis, by channel kind",
+        received,
+    );
+    counter(
+        r,
+        "redis_skipped",
+        "Room messages skipped before decoding (no local member)",
+        c.skipped,
+    );
+    counter(
+        r,
+        "redis_decode_errors",
+        "Redis messages that did not decode",
+        c.decode_errors,
+    );
+    counter(
+        r,
+        "redis_unsupported",
+        "Redis messages ringcast cannot honour",
+        c.unsupported,
+    );
+    counter(
+        r,
+        "redis_publish_failures",
+        "Publishes refused or failed (Redis away)",
+        c.publish_refused + c.publish_failed,
+    );
+    counter(
+        r,
+        "redis_reconnects",
+        "Reconnections to Redis",
+        c.reconnects,
+    );
+    let rtt: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
+    rtt.set(c.ping_rtt_us as f64 / 1e6);
+    r.register_with_unit(
+        "redis_rtt",
+        "Last Redis PING round trip",
+        Unit::Seconds,
+        rtt,
+    );
 }

@@ -46,9 +46,10 @@ impl Gateway {
 
     /// Builds the handler from a validated configuration (dev mode already resolved).
     pub fn new(config: &Config) -> Result<Gateway, crate::config::ConfigError> {
+        let auth = config.auth();
         Ok(Gateway {
-            verifier: Verifier::new(config)?,
-            api_keys: ApiKeys::new(config),
+            verifier: Verifier::new(&auth)?,
+            api_keys: ApiKeys::new(&auth),
             max_rooms: config.max_rooms_per_socket,
             metrics: config.metrics,
             rate: RateLimit {

@@ -45,7 +45,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
 /// Runs the gateway until SIGTERM/SIGINT, then drains (a second signal exits at once).
 pub fn run(mut config: Config) -> std::io::Result<()> {
     init_logging(&config);
-    let dev = crate::auth::dev_mode_material(&mut config);
+    let dev = config.dev_mode_material();
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
     let link = gateway.cluster_link();

@@ -1,0 +1,25 @@
+//! The Redis TLS CA bundle, checked with rustls: the one place the configuration needs a TLS
+//! library.
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+/// How many certificates a PEM CA bundle holds, read the way the redis crate will use it
+/// (rustls-pki-types' PEM reader, then `RootCertStore::add`): every one must be usable as a
+/// trust anchor, and there must be at least one.
+pub(super) fn ca_certificates(pem: &[u8]) -> Result<usize, String> {
+    let mut store = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("not a PEM certificate bundle: {e}"))?;
+        store.add(cert).map_err(|e| {
+            format!(
+                "certificate #{} is not usable as a CA: {e}",
+                store.len() + 1
+            )
+        })?;
+    }
+    if store.is_empty() {
+        return Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned());
+    }
+    Ok(store.len())
+}

@@ -1,0 +1,633 @@
+//! Resolution: the layers merged (flag > env > file > default, each layer setting a value or
+//! leaving it alone; lists replace, never merge) and every value checked, into a [`Config`].
+//!
+//! Checks run in a fixed order, so a configuration with several mistakes always reports the
+//! same one first: paths, numbers, JWT keys and algorithms, API keys, CORS, Redis, logging,
+//! then the key pair and a trial [`auth::Verifier`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
+
+use super::redis::Redis;
+use super::settings::Merged;
+use super::{Config, ConfigError, Settings, file};
+use crate::auth::{self, PemFile, Secret};
+
+/// A day: the ceiling for every time setting. Far beyond any sane timeout, and it keeps
+/// `now_ms + timeout` nowhere near `u64` overflow.
+const MAX_MS: u64 = 86_400_000;
+/// 1 GiB: the ceiling for byte sizes. Larger is a unit mistake, and any such buffer would
+/// exhaust the machine long before it filled.
+const MAX_BYTES: usize = 1 << 30;
+
+/// Merges the flags, the environment (which may name the file through `RINGCAST_CONFIG`), the
+/// file and the defaults, and checks the result.
+pub(super) fn from_layers(
+    flags: Settings,
+    env: &HashMap<String, String>,
+) -> Result<Config, ConfigError> {
+    let env_layer = Settings::from_env(env)?;
+    let file_path = flags.config.clone().or_else(|| env_layer.config.clone());
+    let file_layer = match file_path {
+        Some(path) => file::read(&path)?,
+        None => Settings::default(),
+    };
+    resolve(flags.over(env_layer).over(file_layer).with_defaults())
+}
+
+/// Turns the merged layers into a validated [`Config`].
+fn resolve(m: Merged) -> Result<Config, ConfigError> {
+    let paths = resolve_paths(&m.paths)?;
+    check_numbers(&m)?;
+    let jwt = Jwt::resolve(
+        m.jwt_secret,
+        m.jwt_secret_file,
+        m.jwt_public_key_file,
+        m.jwt_private_key_file,
+        m.jwt_algorithms,
+    )?;
+    let jwt_issuer = non_empty("jwt_issuer", m.jwt_issuer)?;
+    let jwt_audience = non_empty("jwt_audience", m.jwt_audience)?;
+    let api_keys = resolve_api_keys(m.api_keys)?;
+    let cors_origins = resolve_origins(m.cors_origins)?;
+    check_credentials(m.cors_credentials, &cors_origins)?;
+    let redis = Redis::resolve(
+        m.redis_url,
+        m.redis_key_prefix,
+        m.redis_python_channel,
+        m.redis_tls_ca,
+    )?;
+    let log_level = resolve_log_level(m.log_level)?;
+    let dev_mode = jwt.secret.is_none() && jwt.public_key.is_none();
+
+    let config = Config {
+        listen: m.listen,
+        paths,
+        workers: m.workers,
+        ping_interval_ms: m.ping_interval_ms,
+        ping_timeout_ms: m.ping_timeout_ms,
+        max_payload: m.max_payload,
+        connect_timeout_ms: m.connect_timeout_ms,
+        jwt_secret: jwt.secret,
+        jwt_public_key: jwt.public_key,
+        jwt_private_key: jwt.private_key,
+        jwt_algorithms: jwt.algorithms,
+        jwt_issuer,
+        jwt_audience,
+        jwt_leeway_secs: m.jwt_leeway_secs,
+        room_policy: m.room_policy,
+        token_expiry_grace_ms: m.token_expiry_grace_ms,
+        api_keys,
+        cors_origins,
+        cors_credentials: m.cors_credentials,
+        max_connections: m.max_connections,
+        max_connections_per_ip: m.max_connections_per_ip,
+        handshake_timeout_ms: m.handshake_timeout_ms,
+        max_http_head: m.max_http_head,
+        max_rooms_per_socket: m.max_rooms_per_socket,
+        max_outbound_bytes: m.max_outbound_bytes,
+        max_json_depth: m.max_json_depth,
+        event_rate_per_sec: m.event_rate_per_sec,
+        event_rate_burst: m.event_rate_burst,
+        redis_url: redis.url,
+        redis_key_prefix: redis.key_prefix,
+        redis_python_channel: redis.python_channel,
+        redis_request_timeout_ms: m.redis_request_timeout_ms,
+        redis_tls_ca: redis.tls_ca,
+        log_level,
+        log_format: m.log_format,
+        metrics: m.metrics,
+        drain_timeout_ms: m.drain_timeout_ms,
+        dev_mode,
+    };
+    check_private_key(&config)?;
+    if !config.dev_mode {
+        // Builds the verifier once so a key that parses as PEM but not as a key fails here, at
+        // load, with exit code 2, rather than at the first connection.
+        auth::Verifier::new(&config.auth())?;
+    }
+    Ok(config)
+}
+
+/// The numeric settings' ranges.
+fn check_numbers(m: &Merged) -> Result<(), ConfigError> {
+    ranged("workers", m.workers, 1, 1024, "threads")?;
+    ms("ping_interval_ms", m.ping_interval_ms, 1)?;
+    ms("ping_timeout_ms", m.ping_timeout_ms, 1)?;
+    ms("connect_timeout_ms", m.connect_timeout_ms, 1)?;
+    ms("handshake_timeout_ms", m.handshake_timeout_ms, 1)?;
+    // 0 is meaningful here: close everything at once.
+    ms("drain_timeout_ms", m.drain_timeout_ms, 0)?;
+    // 0 is meaningful too: the token's `exp` (plus nothing) ends the session.
+    ms("token_expiry_grace_ms", m.token_expiry_grace_ms, 0)?;
+    ms("redis_request_timeout_ms", m.redis_request_timeout_ms, 1)?;
+
+    ranged("max_payload", m.max_payload, 1, MAX_BYTES, "bytes")?;
+    // A browser's upgrade request with cookies is 1-2 KiB: 1 KiB is the least that works.
+    ranged(
+        "max_http_head",
+        m.max_http_head,
+        1024,
+        1 << 20,
+        "bytes; a browser's WebSocket upgrade request needs about 1-2 KiB",
+    )?;
+    ranged(
+        "max_outbound_bytes",
+        m.max_outbound_bytes,
+        1024,
+        MAX_BYTES,
+        "bytes",
+    )?;
+    let conns = 100_000_000;
+    ranged(
+        "max_connections",
+        m.max_connections,
+        1,
+        conns,
+        "connections",
+    )?;
+    ranged(
+        "max_connections_per_ip",
+        m.max_connections_per_ip,
+        1,
+        conns,
+        "connections",
+    )?;
+    // Every socket joins `dashboard` on connect, so 1 is the least that works.
+    ranged(
+        "max_rooms_per_socket",
+        m.max_rooms_per_socket,
+        1,
+        1_000_000,
+        "rooms; every socket is in dashboard",
+    )?;
+    // serde_json stops at 128 levels itself; recursive parsers need a bound on stack use.
+    ranged(
+        "max_json_depth",
+        m.max_json_depth,
+        1,
+        128,
+        "levels; serde_json's own limit is 128",
+    )?;
+    ranged(
+        "event_rate_per_sec",
+        m.event_rate_per_sec,
+        1,
+        1_000_000,
+        "events per second",
+    )?;
+    ranged(
+        "event_rate_burst",
+        m.event_rate_burst,
+        1,
+        1_000_000,
+        "events",
+    )?;
+    // An hour of leeway is expiry switched off in practice.
+    ranged("jwt_leeway_secs", m.jwt_leeway_secs, 0, 3_600, "seconds")?;
+    Ok(())
+}
+
+/// Checks `value` against `min..=max`, naming the setting.
+fn ranged<T: PartialOrd + fmt::Display + Copy>(
+    setting: &str,
+    value: T,
+    min: T,
+    max: T,
+    why: &str,
+) -> Result<T, ConfigError> {
+    if value < min || value > max {
+        return Err(ConfigError::new(
+            setting,
+            format!("must be between {min} and {max} ({why}), got {value}"),
+        ));
+    }
+    Ok(value)
+}
+
+fn ms(setting: &str, value: u64, min: u64) -> Result<u64, ConfigError> {
+    ranged(setting, value, min, MAX_MS, "milliseconds, at most a day")
+}
+
+/// The JWT keys and the algorithms they verify.
+struct Jwt {
+    secret: Option<Secret>,
+    public_key: Option<PemFile>,
+    private_key: Option<PemFile>,
+    algorithms: Vec<Algorithm>,
+}
+
+impl Jwt {
+    fn resolve(
+        secret: Option<String>,
+        secret_file: Option<PathBuf>,
+        public_key_file: Option<PathBuf>,
+        private_key_file: Option<PathBuf>,
+        algorithms: Option<Vec<String>>,
+    ) -> Result<Jwt, ConfigError> {
+        let secret = resolve_secret(secret, secret_file)?;
+        let public_key = public_key_file
+            .map(|path| read_key("jwt_public_key_file", path, PemFile::read_public))
+            .transpose()?;
+        let private_key = private_key_file
+            .map(|path| read_key("jwt_private_key_file", path, PemFile::read_private))
+            .transpose()?;
+        let algorithms = resolve_algorithms(algorithms, secret.as_ref(), public_key.as_ref())?;
+        Ok(Jwt {
+            secret,
+            public_key,
+            private_key,
+            algorithms,
+        })
+    }
+}
+
+/// `cors_credentials` with `*` would let any site send your users' credentials.
+fn check_credentials(credentials: bool, origins: &[String]) -> Result<(), ConfigError> {
+    if credentials && origins.iter().any(|o| o == "*") {
+        return Err(ConfigError::new(
+            "cors_credentials",
+            "cannot be true with cors_origins = \"*\": any web site could make requests \
+             carrying your users' credentials; list the origins instead",
+        ));
+    }
+    Ok(())
+}
+
+fn resolve_paths(raw: &[String]) -> Result<Vec<String>, ConfigError> {
+    if raw.is_empty() {
+        return Err(ConfigError::new("paths", "at least one path is needed"));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for path in raw {
+        let normal = normalize_path(path)
+            .map_err(|why| ConfigError::new("paths", format!("{path:?}: {why}")))?;
+        if !out.contains(&normal) {
+            out.push(normal);
+        }
+    }
+    Ok(out)
+}
+
+/// `ws` → `/ws/`. The runtime matches request paths by prefix, so a path must end in a slash
+/// (`/ws/` must not capture `/wsx`) and must not shadow the HTTP API's own routes.
+fn normalize_path(raw: &str) -> Result<String, &'static str> {
+    let p = raw.trim();
+    if p.is_empty() {
+        return Err("empty path");
+    }
+    if !p
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'?' | b'#' | b'%'))
+    {
+        return Err("may only contain visible ASCII without '?', '#' or '%'");
+    }
+    let mut path = String::with_capacity(p.len() + 2);
+    if !p.starts_with('/') {
+        path.push('/');
+    }
+    path.push_str(p);
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    if path == "/" {
+        return Err("\"/\" would capture every request, the HTTP API's included");
+    }
+    let segments = &path[1..path.len() - 1];
+    if segments
+        .split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        return Err("has an empty, '.' or '..' segment");
+    }
+    for reserved in ["/api/", "/metrics/", "/healthz/", "/readyz/"] {
+        if path.starts_with(reserved) {
+            return Err("is reserved for the HTTP API (/api/, /metrics, /healthz, /readyz)");
+        }
+    }
+    Ok(path)
+}
+
+fn resolve_secret(
+    secret: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<Option<Secret>, ConfigError> {
+    let secret = match (secret, file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::new(
+                "jwt_secret",
+                "set jwt_secret or jwt_secret_file, not both",
+            ));
+        }
+        (Some(secret), None) => secret,
+        (None, Some(path)) => {
+            let mut text = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError::new("jwt_secret_file", format!("{}: {e}", path.display()))
+            })?;
+            // `echo secret > file` adds one newline; it is not part of the secret.
+            if text.ends_with('\n') {
+                text.pop();
+                if text.ends_with('\r') {
+                    text.pop();
+                }
+            }
+            text
+        }
+        (None, None) => return Ok(None),
+    };
+    if secret.is_empty() {
+        return Err(ConfigError::new("jwt_secret", "is empty"));
+    }
+    Ok(Some(Secret::new(secret)))
+}
+
+fn read_key(
+    setting: &str,
+    path: PathBuf,
+    read: fn(PathBuf) -> Result<PemFile, String>,
+) -> Result<PemFile, ConfigError> {
+    read(path).map_err(|why| ConfigError::new(setting, why))
+}
+
+/// Resolves the accepted algorithm list.
+///
+/// Default: HS256 with a secret, the public key's own algorithm with a public key, both with
+/// both. An explicit list is strict: each entry needs its key, and each configured key needs
+/// an entry, so a typo cannot leave a key silently unused. `none` is refused by name: RFC 7518
+/// §3.6 defines it as an unsecured JWS, which anyone can forge.
+fn resolve_algorithms(
+    list: Option<Vec<String>>,
+    secret: Option<&Secret>,
+    public: Option<&PemFile>,
+) -> Result<Vec<Algorithm>, ConfigError> {
+    let Some(list) = list else {
+        return default_algorithms(secret, public);
+    };
+    if list.is_empty() {
+        return Err(ConfigError::new(
+            ALGORITHMS,
+            "is empty; leave it unset for the default",
+        ));
+    }
+    let mut algs: Vec<Algorithm> = Vec::with_capacity(list.len());
+    for name in &list {
+        let alg = parse_algorithm(name.trim())?;
+        check_algorithm_key(alg, secret, public)?;
+        if !algs.contains(&alg) {
+            algs.push(alg);
+        }
+    }
+    if secret.is_some() && !algs.iter().any(|a| a.family() == AlgorithmFamily::Hmac) {
+        return Err(ConfigError::new(
+            ALGORITHMS,
+            "a JWT secret is configured but no HS algorithm is listed",
+        ));
+    }
+    if let Some(key) = public
+        && !algs.iter().any(|a| key.kind().accepts(*a))
+    {
+        return Err(ConfigError::new(
+            ALGORITHMS,
+            format!(
+                "jwt_public_key_file is configured but no algorithm for {} is listed",
+                key.kind().describe()
+            ),
+        ));
+    }
+    Ok(algs)
+}
+
+const ALGORITHMS: &str = "jwt_algorithms";
+
+/// HS256 with a secret, the public key's own algorithm with a public key, both with both.
+fn default_algorithms(
+    secret: Option<&Secret>,
+    public: Option<&PemFile>,
+) -> Result<Vec<Algorithm>, ConfigError> {
+    let mut algs = Vec::new();
+    if let Some(secret) = secret {
+        check_secret_length(secret, Algorithm::HS256)?;
+        algs.push(Algorithm::HS256);
+    }
+    if let Some(key) = public {
+        algs.push(key.kind().default_algorithm());
+    }
+    Ok(algs)
+}
+
+fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigError> {
+    if name.eq_ignore_ascii_case("none") {
+        return Err(ConfigError::new(
+            ALGORITHMS,
+            "\"none\" is never accepted: it means an unsigned token anyone can forge",
+        ));
+    }
+    name.parse().map_err(|_| {
+        ConfigError::new(
+            ALGORITHMS,
+            format!(
+                "unknown algorithm {name:?} (supported: HS256 HS384 HS512 RS256 RS384 \
+                 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA)"
+            ),
+        )
+    })
+}
+
+/// An algorithm needs its key: HS* the secret, the others a public key of the right kind.
+fn check_algorithm_key(
+    alg: Algorithm,
+    secret: Option<&Secret>,
+    public: Option<&PemFile>,
+) -> Result<(), ConfigError> {
+    match (alg.family(), secret, public) {
+        (AlgorithmFamily::Hmac, Some(secret), _) => check_secret_length(secret, alg),
+        (AlgorithmFamily::Hmac, None, _) => Err(ConfigError::new(
+            ALGORITHMS,
+            format!(
+                "{alg:?} needs jwt_secret or jwt_secret_file (verifying an HMAC \
+                 token with a public key is the algorithm-confusion attack)"
+            ),
+        )),
+        (_, _, None) => Err(ConfigError::new(
+            ALGORITHMS,
+            format!("{alg:?} needs jwt_public_key_file"),
+        )),
+        (_, _, Some(key)) if !key.kind().accepts(alg) => Err(ConfigError::new(
+            ALGORITHMS,
+            format!(
+                "{alg:?} cannot be verified with {} ({})",
+                key.kind().describe(),
+                key.path().display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// RFC 7518 §3.2: "A key of the same size as the hash output (for instance, 256 bits for
+/// "HS256") or larger MUST be used with this algorithm."
+fn check_secret_length(secret: &Secret, alg: Algorithm) -> Result<(), ConfigError> {
+    let min = match alg {
+        Algorithm::HS384 => 48,
+        Algorithm::HS512 => 64,
+        _ => 32,
+    };
+    if secret.expose().len() < min {
+        return Err(ConfigError::new(
+            "jwt_secret",
+            format!(
+                "is {} bytes; {alg:?} needs at least {min} (RFC 7518 §3.2: a key the size of \
+                 the hash output or larger MUST be used)",
+                secret.expose().len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn non_empty(setting: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(ConfigError::new(setting, "is empty")),
+        other => Ok(other),
+    }
+}
+
+/// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+/// 16 characters is the floor: shorter keys can be guessed online.
+fn resolve_api_keys(keys: Vec<String>) -> Result<Vec<Secret>, ConfigError> {
+    let mut out: Vec<Secret> = Vec::with_capacity(keys.len());
+    for (i, key) in keys.into_iter().enumerate() {
+        let body = key.trim_end_matches('=');
+        let valid = !body.is_empty()
+            && body.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+            });
+        // Never echo the key: the message names its position.
+        if !valid {
+            return Err(ConfigError::new(
+                "api_keys",
+                format!(
+                    "key #{} may only contain A-Z a-z 0-9 - . _ ~ + / and trailing '=' \
+                     (RFC 6750 b64token)",
+                    i + 1
+                ),
+            ));
+        }
+        if key.len() < 16 {
+            return Err(ConfigError::new(
+                "api_keys",
+                format!(
+                    "key #{} is {} characters; at least 16 are needed",
+                    i + 1,
+                    key.len()
+                ),
+            ));
+        }
+        if !out.iter().any(|k| k.expose() == key) {
+            out.push(Secret::new(key));
+        }
+    }
+    Ok(out)
+}
+
+/// An origin is `scheme "://" host [ ":" port ]` (RFC 6454 §6.2), which browsers serialise in
+/// lowercase with no path and no trailing slash; the runtime compares the `Origin` header to
+/// these strings exactly.
+fn resolve_origins(origins: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    let mut out: Vec<String> = Vec::with_capacity(origins.len());
+    for origin in origins {
+        let origin = origin.trim().to_ascii_lowercase();
+        if origin != "*" {
+            check_origin(&origin)
+                .map_err(|why| ConfigError::new("cors_origins", format!("{origin:?}: {why}")))?;
+        }
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    if out.len() > 1 && out.iter().any(|o| o == "*") {
+        return Err(ConfigError::new(
+            "cors_origins",
+            "\"*\" already allows every origin; list origins or use \"*\" alone",
+        ));
+    }
+    Ok(out)
+}
+
+fn check_origin(origin: &str) -> Result<(), &'static str> {
+    let (scheme, rest) = origin
+        .split_once("://")
+        .ok_or("expected scheme://host[:port]")?;
+    if scheme != "http" && scheme != "https" {
+        return Err("scheme must be http or https");
+    }
+    if rest.is_empty() {
+        return Err("missing host");
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Err("an origin has no path, query or trailing slash");
+    }
+    if !rest
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    {
+        return Err("host may only contain letters, digits, '.', '-' and a :port");
+    }
+    Ok(())
+}
+
+fn resolve_log_level(level: String) -> Result<String, ConfigError> {
+    let trimmed = level.trim();
+    const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
+    if LEVELS.iter().any(|l| l.eq_ignore_ascii_case(trimmed)) {
+        return Ok(trimmed.to_ascii_lowercase());
+    }
+    // EnvFilter reads a bare word as a target name (`verbose` = "target verbose at trace"),
+    // so only strings with a directive's `=` or `,` go to it; other words are typos.
+    if trimmed.contains(['=', ',']) {
+        return tracing_subscriber::EnvFilter::try_new(trimmed)
+            .map(|_| trimmed.to_owned())
+            .map_err(|e| ConfigError::new("log_level", format!("{trimmed:?}: {e}")));
+    }
+    Err(ConfigError::new(
+        "log_level",
+        format!(
+            "{trimmed:?} is not one of error, warn, info, debug, trace, off, or a directive list"
+        ),
+    ))
+}
+
+/// The private key only signs test tokens; make sure the server would accept what it signs.
+fn check_private_key(config: &Config) -> Result<(), ConfigError> {
+    const SETTING: &str = "jwt_private_key_file";
+    let Some(private) = &config.jwt_private_key else {
+        return Ok(());
+    };
+    let Some(public) = &config.jwt_public_key else {
+        return Err(ConfigError::new(
+            SETTING,
+            "is set without jwt_public_key_file: the server verifies with the public key, so \
+             tokens it signs would be refused",
+        ));
+    };
+    if private.kind() != public.kind() {
+        return Err(ConfigError::new(
+            SETTING,
+            format!(
+                "holds {} but jwt_public_key_file holds {}",
+                private.kind().describe(),
+                public.kind().describe()
+            ),
+        ));
+    }
+    if !auth::key_pair_matches(private, public, &config.jwt_algorithms) {
+        return Err(ConfigError::new(
+            SETTING,
+            "does not match jwt_public_key_file: a token it signs fails verification",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! The settings table: every setting, declared once.
+//!
+//! A row names the setting (also its TOML key), its type, its command-line flag and value name,
+//! its environment variable, its default and its `--help` text; [`super::macros`] generates the
+//! raw layer [`Settings`] with its clap arguments, the environment and file layers, the
+//! defaults layer and [`SETTING_NAMES`] from it. What a value means (ranges, cross-checks, the
+//! typed [`super::Config`] field) is [`super::resolve`]'s business.
+//!
+//! The order of the rows is the order of `--help`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::macros::settings;
+use super::{ConfigError, LogFormat, RoomPolicy};
+
+settings! {
+    /// TOML configuration file.
+    config: PathBuf => Scalar { flag: "config", value: "FILE", env: "RINGCAST_CONFIG", }
+
+    /// Address to listen on.
+    listen: SocketAddr => Scalar {
+        flag: "listen", value: "ADDR", env: "RINGCAST_LISTEN",
+        default: SocketAddr::from(([0, 0, 0, 0], 8000)),
+    }
+    /// Engine.IO path, repeatable; normalised to a leading and trailing slash.
+    paths: Vec<String> => Repeated {
+        flag: "path", value: "PATH", env: "RINGCAST_PATHS",
+        // The spec's `/ws` and Socket.IO's own default.
+        default: vec!["/ws/".to_owned(), "/socket.io/".to_owned()],
+        shown: "/ws/ and /socket.io/",
+    }
+    /// Worker threads.
+    workers: usize => Scalar {
+        flag: "workers", value: "N", env: "RINGCAST_WORKERS",
+        default: cores(),
+        shown: "number of cores",
+    }
+
+    /// Engine.IO ping interval.
+    ping_interval_ms: u64 => Scalar {
+        flag: "ping-interval-ms", value: "MS", env: "RINGCAST_PING_INTERVAL_MS",
+        // The spec's server uses `ping_interval=25`.
+        default: 25_000,
+    }
+    /// Engine.IO ping timeout.
+    ping_timeout_ms: u64 => Scalar {
+        flag: "ping-timeout-ms", value: "MS", env: "RINGCAST_PING_TIMEOUT_MS",
+        // The spec's server uses `ping_timeout=30`.
+        default: 30_000,
+    }
+    /// Largest Engine.IO packet accepted, in bytes.
+    max_payload: usize => Scalar {
+        flag: "max-payload", value: "BYTES", env: "RINGCAST_MAX_PAYLOAD",
+        // The spec's server uses `max_http_buffer_size=1_000_000`.
+        default: 1_000_000,
+    }
+    /// Time to send the Socket.IO CONNECT after the handshake.
+    connect_timeout_ms: u64 => Scalar {
+        flag: "connect-timeout-ms", value: "MS", env: "RINGCAST_CONNECT_TIMEOUT_MS",
+        // Socket.IO's `connectTimeout` default.
+        default: 45_000,
+    }
+
+    /// HMAC secret for HS256/384/512 tokens; at least 32 bytes for HS256 (RFC 7518 §3.2).
+    /// Prefer --jwt-secret-file: flags show up in `ps`.
+    jwt_secret: String => Scalar {
+        flag: "jwt-secret", value: "SECRET", env: "RINGCAST_JWT_SECRET",
+    }
+    /// File holding the HMAC secret (one trailing newline is ignored).
+    jwt_secret_file: PathBuf => Scalar {
+        flag: "jwt-secret-file", value: "FILE", env: "RINGCAST_JWT_SECRET_FILE",
+    }
+    /// PEM public key (RSA, EC P-256/P-384, Ed25519) verifying asymmetric tokens.
+    jwt_public_key_file: PathBuf => Scalar {
+        flag: "jwt-public-key-file", value: "FILE", env: "RINGCAST_JWT_PUBLIC_KEY_FILE",
+    }
+    /// PEM private key (PKCS#8 or PKCS#1 RSA); only `ringcast token` signs with it.
+    jwt_private_key_file: PathBuf => Scalar {
+        flag: "jwt-private-key-file", value: "FILE", env: "RINGCAST_JWT_PRIVATE_KEY_FILE",
+    }
+    /// Accepted token algorithms, comma list (`none` is refused).
+    jwt_algorithms: Vec<String> => Delimited {
+        flag: "jwt-algorithms", value: "ALGS", env: "RINGCAST_JWT_ALGORITHMS",
+        // Unset, the keys decide (`resolve::algorithms`).
+        shown: "HS256 with a secret; the public key's own algorithm (RS256, ES256, ES384, \
+                EdDSA) with a public key",
+    }
+    /// Required `iss` claim.
+    jwt_issuer: String => Scalar {
+        flag: "jwt-issuer", value: "ISS", env: "RINGCAST_JWT_ISSUER",
+        shown: "not checked",
+    }
+    /// Required `aud` claim.
+    jwt_audience: String => Scalar {
+        flag: "jwt-audience", value: "AUD", env: "RINGCAST_JWT_AUDIENCE",
+        shown: "tokens carrying any `aud` are refused, RFC 7519 §4.1.3",
+    }
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    jwt_leeway_secs: u64 => Scalar {
+        flag: "jwt-leeway-secs", value: "SECS", env: "RINGCAST_JWT_LEEWAY_SECS",
+        default: 30,
+    }
+    /// Rooms a client may subscribe to: `open` (any valid room) or `claims` (only those the
+    /// token's `rooms` claim grants: exact names like `task:123`, kind wildcards `agent:*`,
+    /// `task:*`, `conversation:*`, or `*`).
+    room_policy: RoomPolicy => Scalar {
+        flag: "room-policy", value: "POLICY", env: "RINGCAST_ROOM_POLICY",
+        default: RoomPolicy::Open,
+    }
+    /// Time a socket whose token has expired stays connected, waiting for a fresh token sent
+    /// with the `auth:refresh` event; at most a day.
+    token_expiry_grace_ms: u64 => Scalar {
+        flag: "token-expiry-grace-ms", value: "MS", env: "RINGCAST_TOKEN_EXPIRY_GRACE_MS",
+        // None: the token's `exp` is the end of the session.
+        default: 0,
+        shown: "0 (disconnected at `exp`)",
+    }
+
+    /// Publish API key (`Authorization: Bearer <key>`), repeatable for rotation; 16+ characters
+    /// of A-Z a-z 0-9 - . _ ~ + / (RFC 6750 b64token).
+    api_keys: Vec<String> => Repeated {
+        flag: "api-key", value: "KEY", env: "RINGCAST_API_KEYS",
+        default: Vec::new(),
+    }
+    /// Allowed cross-origin origin (`https://app.example.com`) or `*`, repeatable.
+    cors_origins: Vec<String> => Repeated {
+        flag: "cors-origin", value: "ORIGIN", env: "RINGCAST_CORS_ORIGINS",
+        default: Vec::new(),
+        shown: "none",
+    }
+    /// Allow credentialed cross-origin requests.
+    cors_credentials: bool => Bool {
+        flag: "cors-credentials", value: "BOOL", env: "RINGCAST_CORS_CREDENTIALS",
+        default: false,
+    }
+
+    /// Open connections in total.
+    max_connections: usize => Scalar {
+        flag: "max-connections", value: "N", env: "RINGCAST_MAX_CONNECTIONS",
+        // On these machines the 20 000 open-file hard limit per process binds first; the cap
+        // matters where that limit is raised.
+        default: 100_000,
+    }
+    /// Open connections per client IP.
+    max_connections_per_ip: usize => Scalar {
+        flag: "max-connections-per-ip", value: "N", env: "RINGCAST_MAX_CONNECTIONS_PER_IP",
+        default: 1_000,
+    }
+    /// Time to receive a complete HTTP request head.
+    handshake_timeout_ms: u64 => Scalar {
+        flag: "handshake-timeout-ms", value: "MS", env: "RINGCAST_HANDSHAKE_TIMEOUT_MS",
+        default: 10_000,
+    }
+    /// Largest HTTP request head, in bytes.
+    max_http_head: usize => Scalar {
+        flag: "max-http-head", value: "BYTES", env: "RINGCAST_MAX_HTTP_HEAD",
+        default: 16_384,
+    }
+    /// Rooms per socket, `dashboard` included.
+    max_rooms_per_socket: usize => Scalar {
+        flag: "max-rooms-per-socket", value: "N", env: "RINGCAST_MAX_ROOMS_PER_SOCKET",
+        default: 100,
+    }
+    /// Bytes queued per connection before it is dropped as a slow consumer.
+    max_outbound_bytes: usize => Scalar {
+        flag: "max-outbound-bytes", value: "BYTES", env: "RINGCAST_MAX_OUTBOUND_BYTES",
+        default: 4 * 1024 * 1024,
+        shown: "4194304 (4 MiB)",
+    }
+    /// Deepest JSON nesting accepted from clients.
+    max_json_depth: usize => Scalar {
+        flag: "max-json-depth", value: "N", env: "RINGCAST_MAX_JSON_DEPTH",
+        default: 32,
+    }
+    /// Client events per second per socket.
+    event_rate_per_sec: u32 => Scalar {
+        flag: "event-rate-per-sec", value: "N", env: "RINGCAST_EVENT_RATE_PER_SEC",
+        default: 100,
+    }
+    /// Client events a socket may burst.
+    event_rate_burst: u32 => Scalar {
+        flag: "event-rate-burst", value: "N", env: "RINGCAST_EVENT_RATE_BURST",
+        default: 200,
+    }
+
+    /// Redis for clustering: `redis://[user][:password@]host[:port][/db]`, `rediss://…` (TLS)
+    /// or `unix:///path/redis.sock[?db=N&pass=P]`. Prefer the environment or the file when it
+    /// holds a password: flags show up in `ps`.
+    redis_url: String => Scalar {
+        flag: "redis-url", value: "URL", env: "RINGCAST_REDIS_URL",
+        shown: "none, a single node",
+    }
+    /// Channel prefix of the socket.io Redis adapter (its `key` option).
+    redis_key_prefix: String => Scalar {
+        flag: "redis-key-prefix", value: "PREFIX", env: "RINGCAST_REDIS_KEY_PREFIX",
+        // `@socket.io/redis-adapter`'s `key` default.
+        default: "socket.io".to_owned(),
+    }
+    /// Channel python-socketio's Redis manager publishes on (its `channel` option).
+    redis_python_channel: String => Scalar {
+        flag: "redis-python-channel", value: "CHANNEL", env: "RINGCAST_REDIS_PYTHON_CHANNEL",
+        // `AsyncRedisManager`'s `channel='socketio'`.
+        default: "socketio".to_owned(),
+    }
+    /// Time a request to the other nodes waits for their answers.
+    redis_request_timeout_ms: u64 => Scalar {
+        flag: "redis-request-timeout-ms", value: "MS", env: "RINGCAST_REDIS_REQUEST_TIMEOUT_MS",
+        // The redis adapter's `requestsTimeout`.
+        default: 5_000,
+    }
+    /// PEM CA bundle that verifies a rediss:// server (a private CA), replacing the system
+    /// trust store.
+    redis_tls_ca: PathBuf => Scalar {
+        flag: "redis-tls-ca", value: "FILE", env: "RINGCAST_REDIS_TLS_CA",
+        shown: "the system trust store",
+    }
+
+    /// Log filter: error, warn, info, debug, trace, off, or directives like
+    /// `info,ringcast=debug`.
+    log_level: String => Scalar {
+        flag: "log-level", value: "FILTER", env: "RINGCAST_LOG_LEVEL",
+        default: "info".to_owned(),
+    }
+    /// Log format.
+    log_format: LogFormat => Scalar {
+        flag: "log-format", value: "FORMAT", env: "RINGCAST_LOG_FORMAT",
+        default: LogFormat::Text,
+    }
+    /// Serve Prometheus metrics on /metrics.
+    metrics: bool => Bool {
+        flag: "metrics", value: "BOOL", env: "RINGCAST_METRICS",
+        default: true,
+    }
+    /// On shutdown, time connections get to close.
+    drain_timeout_ms: u64 => Scalar {
+        flag: "drain-timeout-ms", value: "MS", env: "RINGCAST_DRAIN_TIMEOUT_MS",
+        default: 10_000,
+    }
+}
+
+/// The default worker count: one per core.
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+impl fmt::Debug for Settings {
+    // Settings hold raw secrets; nothing in them is printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings").finish_non_exhaustive()
+    }
+}
