@@ -72,12 +72,21 @@ fn gauge(registry: &mut Registry, name: &str, help: &str, value: u64) {
     registry.register(name, help, g);
 }
 
+/// The Redis bridge's counters at scrape time.
+#[cfg(feature = "cluster")]
+pub use crate::cluster::StatsSnapshot as ClusterSnapshot;
+
+/// A build without the `cluster` feature never has a Redis bridge to report.
+#[cfg(not(feature = "cluster"))]
+#[derive(Debug)]
+pub enum ClusterSnapshot {}
+
 /// Renders every metric.
 pub fn render(
     workers: &[WorkerStats],
     directory: &Directory,
     gateway: &GatewayStats,
-    cluster: Option<&crate::cluster::StatsSnapshot>,
+    cluster: Option<&ClusterSnapshot>,
 ) -> String {
     let mut r = Registry::with_prefix("ringcast");
     build_info(&mut r);
@@ -319,8 +328,15 @@ fn per_worker(r: &mut Registry, workers: &[WorkerStats]) {
     );
 }
 
+/// A build without clustering has no Redis families.
+#[cfg(not(feature = "cluster"))]
+fn redis(_r: &mut Registry, c: &ClusterSnapshot) {
+    match *c {}
+}
+
 /// The Redis bridge (clustered nodes only).
-fn redis(r: &mut Registry, c: &crate::cluster::StatsSnapshot) {
+#[cfg(feature = "cluster")]
+fn redis(r: &mut Registry, c: &ClusterSnapshot) {
     gauge(
         r,
         "redis_connected",
