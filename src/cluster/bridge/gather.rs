@@ -147,3 +147,236 @@ impl Pending {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::oneshot::{self, error::TryRecvError};
+
+    use super::*;
+    use crate::cluster::ClusterError;
+
+    type SocketsRx = oneshot::Receiver<Result<Gathered<SocketInfo>, ClusterError>>;
+    type RoomsRx = oneshot::Receiver<Result<Gathered<String>, ClusterError>>;
+
+    fn sockets_query(g: &mut Gathers, id: &str, servers: usize, deadline: Instant) -> SocketsRx {
+        let (tx, rx) = oneshot::channel();
+        g.begin(id.to_owned(), Reply::Sockets(tx), servers, deadline);
+        rx
+    }
+
+    fn rooms_query(g: &mut Gathers, id: &str, servers: usize, deadline: Instant) -> RoomsRx {
+        let (tx, rx) = oneshot::channel();
+        g.begin(id.to_owned(), Reply::Rooms(tx), servers, deadline);
+        rx
+    }
+
+    fn socket(id: &str) -> SocketInfo {
+        SocketInfo {
+            id: id.to_owned(),
+            rooms: vec![id.to_owned()],
+        }
+    }
+
+    fn sockets_response(id: &str, sockets: &[&str]) -> Response {
+        Response {
+            request_id: id.to_owned(),
+            rooms: None,
+            sockets: Some(sockets.iter().map(|s| socket(s)).collect()),
+        }
+    }
+
+    fn rooms_response(id: &str, rooms: &[&str]) -> Response {
+        Response {
+            request_id: id.to_owned(),
+            rooms: Some(rooms.iter().map(|r| (*r).to_owned()).collect()),
+            sockets: None,
+        }
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn completes_when_the_local_part_and_every_other_node_answered() {
+        let mut g = Gathers::default();
+        let mut rx = sockets_query(&mut g, "r1", 3, later());
+        assert_eq!(
+            g.local_part("r1", Part::Sockets(vec![socket("a")])),
+            Progress::Waiting
+        );
+        assert_eq!(
+            g.response(sockets_response("r1", &["b"])),
+            Progress::Waiting
+        );
+        assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+        assert_eq!(
+            g.response(sockets_response("r1", &["c", "d"])),
+            Progress::Completed
+        );
+        let got = rx.try_recv().unwrap().unwrap();
+        let ids: Vec<_> = got.items.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+        assert_eq!((got.servers, got.responses, got.complete), (3, 2, true));
+        assert_eq!(g.len(), 0);
+    }
+
+    #[test]
+    fn responses_before_the_local_part_wait_for_it() {
+        let mut g = Gathers::default();
+        let mut rx = rooms_query(&mut g, "r1", 2, later());
+        assert_eq!(g.response(rooms_response("r1", &["x"])), Progress::Waiting);
+        assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+        assert_eq!(
+            g.local_part("r1", Part::Rooms(vec!["a".to_owned()])),
+            Progress::Completed
+        );
+        let got = rx.try_recv().unwrap().unwrap();
+        assert_eq!(got.items, ["a", "x"]);
+        assert!(got.complete);
+    }
+
+    #[test]
+    fn a_lone_node_completes_on_its_own_part() {
+        for servers in [0, 1] {
+            let mut g = Gathers::default();
+            let mut rx = rooms_query(&mut g, "r1", servers, later());
+            assert_eq!(g.local_part("r1", Part::Rooms(vec![])), Progress::Completed);
+            let got = rx.try_recv().unwrap().unwrap();
+            assert_eq!(
+                (got.servers, got.responses, got.complete),
+                (servers, 0, true)
+            );
+        }
+    }
+
+    #[test]
+    fn rooms_are_deduplicated_and_sorted() {
+        let mut g = Gathers::default();
+        let mut rx = rooms_query(&mut g, "r1", 3, later());
+        g.local_part("r1", Part::Rooms(vec!["b".to_owned(), "a".to_owned()]));
+        g.response(rooms_response("r1", &["c", "a"]));
+        g.response(rooms_response("r1", &["b"]));
+        assert_eq!(rx.try_recv().unwrap().unwrap().items, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn unknown_request_ids_are_ignored() {
+        let mut g = Gathers::default();
+        let mut rx = sockets_query(&mut g, "r1", 2, later());
+        assert_eq!(
+            g.response(sockets_response("other", &["z"])),
+            Progress::Unknown
+        );
+        assert_eq!(
+            g.local_part("other", Part::Sockets(vec![socket("z")])),
+            Progress::Unknown
+        );
+        assert_eq!(g.len(), 1);
+        g.local_part("r1", Part::Sockets(vec![]));
+        g.response(sockets_response("r1", &["b"]));
+        let got = rx.try_recv().unwrap().unwrap();
+        assert_eq!(got.items, [socket("b")]);
+    }
+
+    #[test]
+    fn a_duplicate_response_counts_as_another_node() {
+        // The protocol names no responder: a node answering twice looks like two nodes.
+        let mut g = Gathers::default();
+        let mut rx = sockets_query(&mut g, "r1", 3, later());
+        g.local_part("r1", Part::Sockets(vec![]));
+        g.response(sockets_response("r1", &["b"]));
+        assert_eq!(
+            g.response(sockets_response("r1", &["b"])),
+            Progress::Completed
+        );
+        let got = rx.try_recv().unwrap().unwrap();
+        assert_eq!((got.responses, got.items.len()), (2, 2));
+    }
+
+    #[test]
+    fn a_response_after_completion_is_unknown() {
+        let mut g = Gathers::default();
+        let mut rx = sockets_query(&mut g, "r1", 2, later());
+        g.local_part("r1", Part::Sockets(vec![]));
+        assert_eq!(
+            g.response(sockets_response("r1", &["b"])),
+            Progress::Completed
+        );
+        assert_eq!(
+            g.response(sockets_response("r1", &["c"])),
+            Progress::Unknown
+        );
+        assert_eq!(rx.try_recv().unwrap().unwrap().items, [socket("b")]);
+    }
+
+    #[test]
+    fn a_response_of_the_other_shape_still_counts() {
+        // A rooms response to a sockets query (or one with neither field) is one more answer.
+        let mut g = Gathers::default();
+        let mut rx = sockets_query(&mut g, "r1", 2, later());
+        g.local_part("r1", Part::Sockets(vec![socket("a")]));
+        assert_eq!(
+            g.response(rooms_response("r1", &["x"])),
+            Progress::Completed
+        );
+        let got = rx.try_recv().unwrap().unwrap();
+        assert_eq!((got.items, got.responses), (vec![socket("a")], 1));
+    }
+
+    #[test]
+    fn the_deadline_answers_with_what_arrived() {
+        let mut g = Gathers::default();
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(5);
+        let mut rx = sockets_query(&mut g, "r1", 3, deadline);
+        let mut other = sockets_query(&mut g, "r2", 2, deadline + Duration::from_secs(1));
+        g.local_part("r1", Part::Sockets(vec![socket("a")]));
+        g.response(sockets_response("r1", &["b"]));
+        assert!(g.expire(start + Duration::from_secs(4)).is_empty());
+        assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+        assert_eq!(g.expire(deadline), ["r1"]);
+        let got = rx.try_recv().unwrap().unwrap();
+        assert_eq!(got.items, [socket("a"), socket("b")]);
+        assert_eq!((got.servers, got.responses, got.complete), (3, 1, false));
+        // Only the late query ended; a response to it is now unknown.
+        assert!(matches!(other.try_recv(), Err(TryRecvError::Empty)));
+        assert_eq!(
+            g.response(sockets_response("r1", &["c"])),
+            Progress::Unknown
+        );
+        assert_eq!(g.len(), 1);
+    }
+
+    #[test]
+    fn the_deadline_answers_even_without_the_local_part() {
+        let mut g = Gathers::default();
+        let deadline = Instant::now();
+        let mut rx = rooms_query(&mut g, "r1", 2, deadline);
+        g.response(rooms_response("r1", &["x"]));
+        assert_eq!(g.expire(deadline), ["r1"]);
+        let got = rx.try_recv().unwrap().unwrap();
+        assert_eq!((got.items, got.complete), (vec!["x".to_owned()], false));
+        // The local part arriving afterwards finds nothing.
+        assert_eq!(g.local_part("r1", Part::Rooms(vec![])), Progress::Unknown);
+    }
+
+    #[test]
+    fn a_caller_that_gave_up_does_not_disturb_the_table() {
+        let mut g = Gathers::default();
+        drop(sockets_query(&mut g, "r1", 2, later()));
+        g.local_part("r1", Part::Sockets(vec![]));
+        assert_eq!(g.response(sockets_response("r1", &[])), Progress::Completed);
+        assert_eq!(g.len(), 0);
+    }
+
+    #[test]
+    fn failing_a_reply_reports_the_error() {
+        let (tx, mut rx) = oneshot::channel();
+        Reply::Rooms(tx).fail(ClusterError::Unavailable);
+        assert_eq!(rx.try_recv().unwrap(), Err(ClusterError::Unavailable));
+    }
+}

@@ -41,6 +41,8 @@ mod gather;
 mod inbound;
 mod options;
 mod runner;
+#[cfg(test)]
+mod testing;
 
 pub use options::{ClusterError, Gathered, RedisOptions, RedisTls, StartError};
 

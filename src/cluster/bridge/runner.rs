@@ -374,3 +374,15 @@ impl Runner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_100ms_up_to_3s() {
+        let delays: Vec<u128> = (0..8).map(|a| backoff_delay(a).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 800, 1600, 3000, 3000, 3000]);
+        assert_eq!(backoff_delay(u32::MAX), BACKOFF_CAP);
+    }
+}
