@@ -19,6 +19,7 @@ use crate::cluster::wire::WireError;
 /// A message to publish now: `(channel, payload)`.
 pub(super) type Outgoing = (String, Vec<u8>);
 
+/// The bridge thread's state that outlives a connection: the engine, the gathers in flight.
 pub(super) struct Dispatcher {
     inner: Arc<Inner>,
     pub(super) node: Arc<dyn LocalNode>,
