@@ -114,6 +114,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    // Long by design (~100 lines): one arm per MessagePack marker, the format's table in order.
     /// Reads the next token.
     pub fn read(&mut self) -> Result<Item<'a>, MsgpackError> {
         let marker = self.u8()?;

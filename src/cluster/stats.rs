@@ -56,8 +56,9 @@ pub struct ClusterStats {
     pub(crate) own: AtomicU64,
     /// Messages that did not decode (or broadcasts that did not encode).
     pub(crate) decode_errors: AtomicU64,
-    /// Broadcasts not delivered because they exclude rooms and the engine cannot (see
-    /// `LocalNode::deliver_except_rooms`), or other features ringcast does not offer.
+    /// Broadcasts not delivered because the engine refused them: ones that exclude rooms, from an
+    /// engine whose `LocalNode::deliver_except_rooms` is the trait's refusing default (ringcast's
+    /// engine implements it, so this stays 0 in ringcast).
     pub(crate) unsupported: AtomicU64,
     /// `publish` calls refused (Redis down, or the queue full).
     pub(crate) publish_refused: AtomicU64,

@@ -1,0 +1,111 @@
+//! What the bridge thread shares with the rest of the node ([`Inner`]) and the messages it is
+//! sent ([`Control`]): from the [`super::Bridge`] API, and from `LocalNode` reply callbacks
+//! (which may run on any thread).
+
+use std::sync::atomic::AtomicBool;
+
+use crossbeam_queue::ArrayQueue;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use super::options::{ClusterError, Gathered, RedisOptions};
+use super::{NSP, random_id};
+use crate::cluster::adapter::Channels;
+use crate::cluster::stats::ClusterStats;
+use crate::cluster::{RemoteCommand, Selector, SocketInfo};
+use crate::engine::BroadcastOp;
+
+/// State shared by the [`super::Bridge`] handle, the workers (through [`crate::cluster::Publisher`])
+/// and the bridge thread.
+#[derive(Debug)]
+pub(super) struct Inner {
+    pub(super) uid: String,
+    pub(super) options: RedisOptions,
+    pub(super) channels: Channels,
+    /// Broadcasts from the workers awaiting publication.
+    pub(super) queue: ArrayQueue<BroadcastOp>,
+    /// Wakes the bridge thread when `queue` is no longer empty.
+    pub(super) wake: Notify,
+    pub(super) control: mpsc::UnboundedSender<Control>,
+    pub(super) stats: ClusterStats,
+    pub(super) stopping: AtomicBool,
+}
+
+impl Inner {
+    /// A fresh node identity (a random uid) and the receiving end of its control channel.
+    pub(super) fn new(options: RedisOptions) -> (Inner, mpsc::UnboundedReceiver<Control>) {
+        let uid = random_id(6);
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let inner = Inner {
+            channels: Channels::new(&options.key_prefix, NSP, &uid),
+            queue: ArrayQueue::new(options.queue_capacity.max(1)),
+            uid,
+            options,
+            wake: Notify::new(),
+            control,
+            stats: ClusterStats::default(),
+            stopping: AtomicBool::new(false),
+        };
+        (inner, control_rx)
+    }
+
+    /// Where to answer a request from `uid`: its own response channel when the option says so
+    /// and the requester named itself (the emitter does not), else the shared one.
+    pub(super) fn response_channel(&self, uid: Option<&str>) -> String {
+        let ch = &self.channels;
+        match uid {
+            Some(uid) if self.options.respond_on_specific_channel => {
+                format!("{}{uid}#", ch.response)
+            }
+            _ => ch.response.clone(),
+        }
+    }
+}
+
+/// Messages to the bridge thread.
+pub(super) enum Control {
+    ServerCount(oneshot::Sender<Result<usize, ClusterError>>),
+    Gather(Query, Reply),
+    /// This node's part of a gather.
+    LocalPart {
+        request_id: String,
+        part: Part,
+    },
+    /// Publish an answer to another node.
+    Publish {
+        channel: String,
+        payload: Vec<u8>,
+    },
+    /// A legacy remote join/leave/disconnect for a socket found on this node.
+    ApplyLegacy {
+        command: RemoteCommand,
+        ack: Option<(String, Vec<u8>)>,
+    },
+    Stop,
+}
+
+/// What a gather asks every node for.
+pub(super) enum Query {
+    Sockets(Selector),
+    Rooms,
+}
+
+/// Where a gather's outcome goes.
+pub(super) enum Reply {
+    Sockets(oneshot::Sender<Result<Gathered<SocketInfo>, ClusterError>>),
+    Rooms(oneshot::Sender<Result<Gathered<String>, ClusterError>>),
+}
+
+/// This node's own part of a gather.
+pub(super) enum Part {
+    Sockets(Vec<SocketInfo>),
+    Rooms(Vec<String>),
+}
+
+impl Reply {
+    pub(super) fn fail(self, e: ClusterError) {
+        match self {
+            Reply::Sockets(tx) => drop(tx.send(Err(e))),
+            Reply::Rooms(tx) => drop(tx.send(Err(e))),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The Redis bridge: one thread per node running a current-thread tokio runtime with the
+//! `redis` crate, between this node's engine ([`LocalNode`]) and the other nodes.
+//!
+//! - Subscriptions: one `PSUBSCRIBE socket.io#/#*` for every broadcast channel (not one per
+//!   room), `SUBSCRIBE socket.io-request#/#`, `socket.io-response#/#`,
+//!   `socket.io-response#/#<uid>#` and python-socketio's channel.
+//! - Workers hand broadcasts over through a lock-free bounded queue ([`Publisher::publish`]
+//!   never blocks: a full queue or a disconnected Redis is an immediate `Err`); the bridge
+//!   encodes them and publishes them in pipelined batches.
+//! - Failures: a node starts even when Redis is down; the bridge retries with exponential
+//!   backoff (100 ms doubling to 3 s), resubscribes after every reconnection, and reports
+//!   `Degraded` in between. A failed TLS handshake (`rediss://`: unknown CA, wrong host name)
+//!   is one more failed attempt, logged with the reason and retried the same way. A PING every
+//!   second on the subscription connection detects a dead connection within the 3 s PING
+//!   timeout and measures the round trip.
+//!
+//! The submodules, by concern:
+//! - `options`: settings, and the errors of starting the bridge and of cluster queries;
+//! - `control`: the state shared with the workers, and the messages to the bridge thread;
+//! - `runner`: the thread and all its Redis IO: connection, subscriptions, backoff, PING, the
+//!   publish queue, the control messages that need Redis;
+//! - `inbound`: pure decisions: which concern a message is, and what it calls for;
+//! - `dispatch`: carries those decisions out against the engine;
+//! - `gather`: the cluster queries in flight (fetchSockets, allRooms) and their deadlines.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use super::adapter::Channels;
+use super::stats::{ClusterStats, ClusterStatus};
+use super::{LocalNode, PublishError, Publisher, Selector, SocketInfo};
+use crate::engine::BroadcastOp;
+use control::{Control, Inner, Query, Reply};
+
+mod control;
+mod dispatch;
+mod gather;
+mod inbound;
+mod options;
+mod runner;
+#[cfg(test)]
+mod testing;
+
+pub use options::{ClusterError, Gathered, RedisOptions, RedisTls, StartError};
+
+/// The one namespace ringcast serves.
+const NSP: &str = "/";
+
+/// A running bridge. Implements [`Publisher`] for the workers.
+#[derive(Debug)]
+pub struct Bridge {
+    inner: Arc<Inner>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Starts the bridge thread. Returns at once: the connection is made (and retried) in the
+/// background; until it is up the bridge is [`ClusterStatus::Degraded`].
+pub fn start(
+    url: &str,
+    options: RedisOptions,
+    node: Arc<dyn LocalNode>,
+) -> Result<Arc<Bridge>, StartError> {
+    install_crypto_provider();
+    let client = open_client(url, &options.tls)?;
+    let (inner, control_rx) = Inner::new(options);
+    let inner = Arc::new(inner);
+    let thread_inner = inner.clone();
+    let thread = std::thread::Builder::new()
+        .name("ringcast-redis".to_owned())
+        .spawn(move || runner::bridge_thread(thread_inner, client, node, control_rx))
+        .map_err(StartError::Thread)?;
+    Ok(Arc::new(Bridge {
+        inner,
+        thread: Mutex::new(Some(thread)),
+    }))
+}
+
+impl Bridge {
+    /// This node's uid on the adapter's channels (6 random alphanumerics, like `uid2(6)`).
+    pub fn uid(&self) -> &str {
+        &self.inner.uid
+    }
+
+    pub fn status(&self) -> ClusterStatus {
+        self.inner.stats.status()
+    }
+
+    pub fn stats(&self) -> &ClusterStats {
+        &self.inner.stats
+    }
+
+    /// The channel names in use.
+    pub fn channels(&self) -> &Channels {
+        &self.inner.channels
+    }
+
+    /// `serverCount()`: subscribers of the request channel (every node, this one included).
+    pub fn server_count(
+        &self,
+    ) -> impl Future<Output = Result<usize, ClusterError>> + Send + 'static {
+        let (tx, rx) = oneshot::channel();
+        self.control(Control::ServerCount(tx));
+        async move { rx.await.unwrap_or(Err(ClusterError::Stopped)) }
+    }
+
+    /// `fetchSockets()` across the cluster: this node's matching sockets and the other nodes'
+    /// (REMOTE_FETCH), waiting for `server_count() - 1` answers or the request timeout.
+    pub fn fetch_sockets(
+        &self,
+        selector: Selector,
+    ) -> impl Future<Output = Result<Gathered<SocketInfo>, ClusterError>> + Send + 'static {
+        let (tx, rx) = oneshot::channel();
+        self.control(Control::Gather(
+            Query::Sockets(selector),
+            Reply::Sockets(tx),
+        ));
+        async move { rx.await.unwrap_or(Err(ClusterError::Stopped)) }
+    }
+
+    /// `allRooms()` across the cluster (ALL_ROOMS), deduplicated and sorted.
+    pub fn all_rooms(
+        &self,
+    ) -> impl Future<Output = Result<Gathered<String>, ClusterError>> + Send + 'static {
+        let (tx, rx) = oneshot::channel();
+        self.control(Control::Gather(Query::Rooms, Reply::Rooms(tx)));
+        async move { rx.await.unwrap_or(Err(ClusterError::Stopped)) }
+    }
+
+    /// Stops the bridge thread and waits for it (queued broadcasts are dropped).
+    pub fn shutdown(&self) {
+        self.inner.stopping.store(true, Ordering::Release);
+        self.control(Control::Stop);
+        let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!("the Redis bridge thread panicked");
+        }
+    }
+
+    fn control(&self, c: Control) {
+        // Fails only once the thread has exited; the dropped reply sender then reports Stopped.
+        let _ = self.inner.control.send(c);
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Publisher for Bridge {
+    fn publish(&self, op: &BroadcastOp) -> Result<(), PublishError> {
+        let inner = &self.inner;
+        if inner.stats.status() != ClusterStatus::Connected {
+            ClusterStats::bump(&inner.stats.publish_refused);
+            return Err(PublishError::Unavailable);
+        }
+        if inner.queue.push(op.clone()).is_err() {
+            ClusterStats::bump(&inner.stats.publish_refused);
+            return Err(PublishError::Backlogged);
+        }
+        // Takes tokio's waiter lock only while the bridge is parked; a busy bridge drains the
+        // queue without being woken per message.
+        inner.wake.notify_one();
+        Ok(())
+    }
+}
+
+/// The redis client for `url`, with the CA bundle of `tls` when there is one.
+fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StartError> {
+    let Some(ca) = &tls.ca else {
+        return redis::Client::open(url).map_err(StartError::BadUrl);
+    };
+    // Parsed first on its own so a malformed URL is reported as one, not as a TLS error.
+    redis::Client::open(url).map_err(StartError::BadUrl)?;
+    let certificates = redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(ca.clone()),
+    };
+    redis::Client::build_with_tls(url, certificates).map_err(StartError::Tls)
+}
+
+/// rustls needs one crypto provider per process. Left to itself it picks one from its crate
+/// features at the first handshake and panics when it finds none or two (feature unification
+/// can add `ring` beside aws-lc-rs: the trap jsonwebtoken's backend features set too), and the
+/// redis crate's `#insecure` verifier reads the process default without installing it.
+/// Installing aws-lc-rs here makes the choice once; `Err` means one is already installed.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// `len` random characters from `[A-Za-z0-9]`, like the adapter's `uid2`.
+fn random_id(len: usize) -> String {
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = vec![0u8; len];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Only uniqueness matters here (ids, not secrets): fall back to the clock.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (nanos >> (i * 5)) as u8;
+        }
+    }
+    // 256 % 62 = 8: the first 8 characters are 1/32 likelier; irrelevant for ids.
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}

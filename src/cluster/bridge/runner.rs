@@ -1,0 +1,388 @@
+//! The bridge thread: a current-thread tokio runtime that connects and subscribes, serves the
+//! connection (messages, the workers' publish queue, control messages, PING, gather deadlines)
+//! until it fails, then retries with backoff. The Redis IO lives here; what to do with each
+//! message is the [`Dispatcher`]'s.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use redis::AsyncConnectionConfig;
+use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
+use tokio::sync::mpsc;
+
+use super::control::{Control, Inner, Query};
+use super::dispatch::Dispatcher;
+use super::inbound::{self, Route};
+use super::options::ClusterError;
+use super::random_id;
+use crate::cluster::LocalNode;
+use crate::cluster::adapter;
+use crate::cluster::msgpack::Writer;
+use crate::cluster::stats::{ChannelKind, ClusterStats};
+
+/// Connecting (TCP + subscriptions) gives up after this long and counts as a failed attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// First retry delay; doubled per failed attempt up to [`BACKOFF_CAP`].
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const BACKOFF_CAP: Duration = Duration::from_secs(3);
+const PING_EVERY: Duration = Duration::from_secs(1);
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often pending cluster queries are checked against their deadline (5 s by default, so a
+/// quarter second of lateness at most).
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
+/// Broadcasts per pipelined round trip to Redis.
+const PUBLISH_BATCH: usize = 256;
+
+/// How long to wait before connection attempt `attempt + 1` (`attempt` failures so far).
+fn backoff_delay(attempt: u32) -> Duration {
+    BACKOFF_BASE
+        .saturating_mul(1 << attempt.min(5))
+        .min(BACKOFF_CAP)
+}
+
+/// One live connection: the subscription's two halves and the connection that publishes.
+struct Conn {
+    sink: PubSubSink,
+    stream: PubSubStream,
+    publisher: MultiplexedConnection,
+}
+
+struct Runner {
+    inner: Arc<Inner>,
+    dispatch: Dispatcher,
+    client: redis::Client,
+}
+
+/// The body of the bridge thread.
+pub(super) fn bridge_thread(
+    inner: Arc<Inner>,
+    client: redis::Client,
+    node: Arc<dyn LocalNode>,
+    control: mpsc::UnboundedReceiver<Control>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the Redis bridge runtime; clustering is off");
+            return;
+        }
+    };
+    let mut bridge = Runner {
+        dispatch: Dispatcher::new(inner.clone(), node),
+        inner,
+        client,
+    };
+    runtime.block_on(bridge.run(control));
+}
+
+impl Runner {
+    async fn run(&mut self, mut control: mpsc::UnboundedReceiver<Control>) {
+        let mut attempt: u32 = 0;
+        loop {
+            if self.stopping() {
+                break;
+            }
+            match tokio::time::timeout(CONNECT_TIMEOUT, self.connect()).await {
+                Ok(Ok(mut conn)) => {
+                    attempt = 0;
+                    self.inner.stats.set_connected(true);
+                    tracing::info!(uid = %self.inner.uid, "redis bridge connected and subscribed");
+                    let reason = self.session(&mut conn, &mut control).await;
+                    self.inner.stats.set_connected(false);
+                    if self.stopping() {
+                        break;
+                    }
+                    ClusterStats::bump(&self.inner.stats.reconnects);
+                    tracing::warn!(reason, "redis connection lost; reconnecting");
+                }
+                // Refused, unreachable, or a TLS handshake that failed (the error says which:
+                // "invalid peer certificate: UnknownIssuer" for a CA that does not match).
+                Ok(Err(e)) => {
+                    tracing::warn!(attempt, error = %e, "cannot connect to redis; retrying")
+                }
+                Err(_) => tracing::warn!(attempt, "redis connection attempt timed out; retrying"),
+            }
+            self.drop_queued();
+            let delay = backoff_delay(attempt);
+            attempt = attempt.saturating_add(1);
+            if self.offline(delay, &mut control).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Waits `delay` without a connection: control messages are answered offline, queued
+    /// broadcasts dropped, and gathers begun before the connection broke still end at their
+    /// deadline. `Err` when the bridge must stop.
+    async fn offline(
+        &mut self,
+        delay: Duration,
+        control: &mut mpsc::UnboundedReceiver<Control>,
+    ) -> Result<(), ()> {
+        let until = tokio::time::Instant::now() + delay;
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => return Ok(()),
+                _ = sweep.tick() => self.dispatch.expire(Instant::now()),
+                c = control.recv() => match c {
+                    Some(Control::Stop) | None => return Err(()),
+                    Some(c) => self.dispatch.control_offline(c),
+                },
+                _ = self.inner.wake.notified() => self.drop_queued(),
+            }
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::Acquire)
+    }
+
+    async fn connect(&self) -> redis::RedisResult<Conn> {
+        let ch = &self.inner.channels;
+        let (mut sink, stream) = self.client.get_async_pubsub().await?.split();
+        sink.psubscribe(&ch.pattern).await?;
+        let mut channels = vec![
+            ch.request.as_str(),
+            ch.response.as_str(),
+            ch.own_response.as_str(),
+        ];
+        if !self.inner.options.python_channel.is_empty() {
+            channels.push(&self.inner.options.python_channel);
+        }
+        sink.subscribe(&channels).await?;
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(PING_TIMEOUT));
+        let publisher = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        Ok(Conn {
+            sink,
+            stream,
+            publisher,
+        })
+    }
+
+    /// Serves one connection until it fails (returns why) or the bridge stops.
+    async fn session(
+        &mut self,
+        conn: &mut Conn,
+        control: &mut mpsc::UnboundedReceiver<Control>,
+    ) -> &'static str {
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        // Broadcasts queued in the instant between `Connected` and now.
+        if let Err(reason) = self.flush(conn).await {
+            return reason;
+        }
+        loop {
+            let step = tokio::select! {
+                msg = conn.stream.next() => match msg {
+                    Some(msg) => self.on_message(&msg, conn).await,
+                    None => Err("subscription connection closed"),
+                },
+                _ = self.inner.wake.notified() => self.flush(conn).await,
+                c = control.recv() => match c {
+                    Some(Control::Stop) | None => return "stopping",
+                    Some(c) => self.control_online(c, conn).await,
+                },
+                _ = ping.tick() => self.ping(conn).await,
+                _ = sweep.tick() => {
+                    self.dispatch.expire(Instant::now());
+                    Ok(())
+                }
+            };
+            if let Err(reason) = step {
+                return reason;
+            }
+        }
+    }
+
+    /// PINGs the subscription connection and records the round trip.
+    async fn ping(&self, conn: &mut Conn) -> Result<(), &'static str> {
+        let sent = Instant::now();
+        match tokio::time::timeout(PING_TIMEOUT, conn.sink.ping::<redis::Value>()).await {
+            Ok(Ok(_)) => {
+                let rtt = sent.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
+                self.inner.stats.ping_rtt_us.store(rtt, Ordering::Relaxed);
+                Ok(())
+            }
+            Ok(Err(_)) => Err("PING failed"),
+            Err(_) => Err("PING timed out"),
+        }
+    }
+
+    /// Publishes every queued broadcast, pipelined in batches.
+    async fn flush(&mut self, conn: &mut Conn) -> Result<(), &'static str> {
+        loop {
+            let mut pipe = redis::pipe();
+            let mut batch = 0u64;
+            while batch < PUBLISH_BATCH as u64 {
+                let Some(op) = self.inner.queue.pop() else {
+                    break;
+                };
+                let mut w = Writer::new();
+                if let Err(e) = adapter::encode_broadcast(&self.inner.uid, &op, &mut w) {
+                    ClusterStats::bump(&self.inner.stats.decode_errors);
+                    tracing::debug!(?e, "broadcast not publishable");
+                    continue;
+                }
+                let channel = self
+                    .inner
+                    .channels
+                    .broadcast_channel(op.nsp.as_str(), &op.rooms);
+                pipe.cmd("PUBLISH").arg(channel).arg(w.buf).ignore();
+                batch += 1;
+            }
+            if batch == 0 {
+                return Ok(());
+            }
+            if let Err(e) = pipe.query_async::<()>(&mut conn.publisher).await {
+                self.inner
+                    .stats
+                    .publish_failed
+                    .fetch_add(batch, Ordering::Relaxed);
+                tracing::warn!(error = %e, lost = batch, "publishing to redis failed");
+                return Err("PUBLISH failed");
+            }
+            self.inner.stats.published(ChannelKind::Broadcast, batch);
+        }
+    }
+
+    /// Broadcasts accepted just before the connection failed: at-most-once, so they are lost.
+    fn drop_queued(&mut self) {
+        let mut lost = 0;
+        while self.inner.queue.pop().is_some() {
+            lost += 1;
+        }
+        if lost > 0 {
+            self.inner
+                .stats
+                .publish_failed
+                .fetch_add(lost, Ordering::Relaxed);
+            tracing::warn!(lost, "broadcasts dropped: redis unavailable");
+        }
+    }
+
+    async fn on_message(&mut self, msg: &redis::Msg, conn: &mut Conn) -> Result<(), &'static str> {
+        let channel = msg.get_channel_name();
+        let payload = msg.get_payload_bytes();
+        let route = inbound::route(&self.inner, channel, msg.from_pattern());
+        if let Some(kind) = route.kind() {
+            self.inner.stats.received(kind);
+        }
+        match route {
+            Route::Broadcast => self.dispatch.on_broadcast(channel, payload),
+            Route::Request => {
+                if let Some((channel, payload)) = self.dispatch.on_request(payload) {
+                    self.publish(conn, ChannelKind::Response, channel, payload)
+                        .await?;
+                }
+            }
+            Route::Response => self.dispatch.on_response(payload),
+            Route::Python => self.dispatch.on_python(payload),
+            Route::Ignored => {}
+        }
+        Ok(())
+    }
+
+    async fn control_online(&mut self, c: Control, conn: &mut Conn) -> Result<(), &'static str> {
+        match c {
+            Control::ServerCount(tx) => {
+                let count = self.server_count(conn).await;
+                let _ = tx.send(count.map_err(|_| ClusterError::Unavailable));
+            }
+            Control::Gather(query, reply) => {
+                let servers = match self.server_count(conn).await {
+                    Ok(n) => n,
+                    Err(_) => {
+                        reply.fail(ClusterError::Unavailable);
+                        return Err("PUBSUB NUMSUB failed");
+                    }
+                };
+                let request_id = random_id(6);
+                let request = match &query {
+                    Query::Sockets(selector) => {
+                        adapter::fetch_request(&self.inner.uid, &request_id, selector)
+                    }
+                    Query::Rooms => adapter::all_rooms_request(&self.inner.uid, &request_id),
+                };
+                self.dispatch
+                    .begin_gather(request_id, query, reply, servers);
+                // This node is one of the subscribers: `numSub <= 1` means nobody else to ask.
+                if servers > 1 {
+                    let channel = self.inner.channels.request.clone();
+                    self.publish(conn, ChannelKind::Request, channel, request)
+                        .await?;
+                }
+            }
+            Control::Publish { channel, payload } => {
+                self.publish(conn, ChannelKind::Response, channel, payload)
+                    .await?
+            }
+            Control::ApplyLegacy { command, ack } => {
+                self.dispatch.node.apply(command);
+                if let Some((channel, payload)) = ack {
+                    self.publish(conn, ChannelKind::Response, channel, payload)
+                        .await?;
+                }
+            }
+            other => self.dispatch.control_offline(other),
+        }
+        Ok(())
+    }
+
+    async fn server_count(&self, conn: &mut Conn) -> redis::RedisResult<usize> {
+        let (_, count): (String, usize) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&self.inner.channels.request)
+            .query_async(&mut conn.publisher)
+            .await?;
+        Ok(count)
+    }
+
+    async fn publish(
+        &self,
+        conn: &mut Conn,
+        kind: ChannelKind,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> Result<(), &'static str> {
+        match redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(payload)
+            .query_async::<()>(&mut conn.publisher)
+            .await
+        {
+            Ok(()) => {
+                self.inner.stats.published(kind, 1);
+                Ok(())
+            }
+            Err(e) => {
+                ClusterStats::bump(&self.inner.stats.publish_failed);
+                tracing::warn!(error = %e, "publishing to redis failed");
+                Err("PUBLISH failed")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_100ms_up_to_3s() {
+        let delays: Vec<u128> = (0..8).map(|a| backoff_delay(a).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 800, 1600, 3000, 3000, 3000]);
+        assert_eq!(backoff_delay(u32::MAX), BACKOFF_CAP);
+    }
+}
