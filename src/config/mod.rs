@@ -65,7 +65,6 @@ pub use settings::{SETTING_NAMES, Settings};
 /// The server's whole configuration, validated. Plain typed fields: the runtime reads them
 /// directly. Build it with [`Config::from_settings`] (the process, after [`Cli::parse`]) or
 /// [`Config::load_from`] (tests).
-/// directly. Build it with [`Config::load`] (the process) or [`Config::load_from`] (tests).
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Address the workers listen on (each its own `SO_REUSEPORT` socket).
