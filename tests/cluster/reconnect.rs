@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ringcast::cluster::msgpack::Writer;
 use ringcast::cluster::{ClusterStatus, PublishError, Publisher, RedisOptions, start};
 
-use crate::support::{RecordingNode, RedisServer, free_port, stats, wait_until};
+use ringcast_test_support::{RedisServer, free_port, wait_until};
+
+use crate::recording_node::{RecordingNode, stats};
 
 /// What `emitter.to("agent:7").emit("tick", seq)` publishes.
 fn tick(seq: u64) -> Vec<u8> {

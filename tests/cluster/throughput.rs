@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use ringcast::cluster::msgpack::Writer;
 
-use crate::support::{RecordingNode, RedisServer, connected_bridge, stats, wait_until};
+use ringcast_test_support::{RedisServer, wait_until};
+
+use crate::recording_node::{RecordingNode, connected_bridge, stats};
 
 /// `emitter.to(room).emit("tick", seq)` as notepack writes it.
 fn tick(room: &str, seq: u64) -> Vec<u8> {

@@ -31,7 +31,10 @@ pub fn run_with_env(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("{} {args:?} did not exit within {DEADLINE:?}", bin.display());
+                panic!(
+                    "{} {args:?} did not exit within {DEADLINE:?}",
+                    bin.display()
+                );
             }
             Err(e) => panic!("{} {args:?}: {e}", bin.display()),
         }

@@ -182,4 +182,3 @@ fn example_binary(bin: &Path, name: &str) -> PathBuf {
     );
     path
 }
-

@@ -85,7 +85,10 @@ pub fn clients_js() -> PathBuf {
 
 /// `tests/production/js`: the browser, the swarm and the stock clients of the production suite.
 pub fn production_js() -> PathBuf {
-    js_dir("tests/production/js", &["socket.io-client", "playwright-core"])
+    js_dir(
+        "tests/production/js",
+        &["socket.io-client", "playwright-core"],
+    )
 }
 
 /// `tests/clients/js-redis`: the Node redis emitter and redis-adapter server.

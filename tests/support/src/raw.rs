@@ -413,10 +413,9 @@ impl Eio {
     /// (`40{…}` or `44{…}`).
     pub fn connect(&mut self, auth: &str) -> Result<String, String> {
         self.ws.send_text(&format!("40{auth}"))?;
-        self.ws
-            .wait_text(Instant::now() + SOON, |t| {
-                t.starts_with("40") || t.starts_with("44")
-            })
+        self.ws.wait_text(Instant::now() + SOON, |t| {
+            t.starts_with("40") || t.starts_with("44")
+        })
     }
 }
 
@@ -442,4 +441,3 @@ pub fn event_of(packet: &str) -> Option<(String, serde_json::Value)> {
     let name = v.get(0)?.as_str()?.to_owned();
     Some((name, v.get(1).cloned().unwrap_or(serde_json::Value::Null)))
 }
-

@@ -73,7 +73,10 @@ impl Launch {
 
     /// Starts it and waits (at most [`DEADLINE`]) for its listening line.
     pub fn start(mut self) -> Server {
-        let name = self.name.take().unwrap_or_else(|| format!("{:?}", self.cmd));
+        let name = self
+            .name
+            .take()
+            .unwrap_or_else(|| format!("{:?}", self.cmd));
         if self.die_with_parent {
             use std::os::unix::process::CommandExt;
             let hook = || {
