@@ -88,9 +88,15 @@ impl Proc {
         }
     }
 
-    /// Includes `server`'s stderr in this program's failure messages.
-    pub fn watching(mut self, server: &Server) -> Proc {
+    /// Includes `server`'s stderr in this program's failure messages from now on.
+    pub fn watch(&mut self, server: &Server) -> &mut Proc {
         self.server = Some((format!("server on port {}", server.port), server.log()));
+        self
+    }
+
+    /// [`Proc::watch`], for a program started with its server already up.
+    pub fn watching(mut self, server: &Server) -> Proc {
+        self.watch(server);
         self
     }
 
