@@ -67,7 +67,7 @@ fn dom(browser: &mut Proc, page: &str) -> (String, Vec<String>) {
 #[test]
 fn page_on_allowed_origin_shows_published_task_update() {
     let (mut browser, allowed, _) = browser();
-    let server = gateway().args(&["--cors-origin", &allowed]).start();
+    let server = gateway().args(["--cors-origin", allowed.as_str()]).start();
     browser.watch(&server);
     let task_id = unique("browser-task-");
     let room = format!("task:{task_id}");
@@ -137,7 +137,7 @@ fn page_on_allowed_origin_shows_published_task_update() {
 #[test]
 fn page_on_other_origin_is_refused_with_default_transports() {
     let (mut browser, allowed, _) = browser();
-    let server = gateway().args(&["--cors-origin", &allowed]).start();
+    let server = gateway().args(["--cors-origin", allowed.as_str()]).start();
     browser.watch(&server);
     let task_id = unique("browser-denied-");
     let room = format!("task:{task_id}");

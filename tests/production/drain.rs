@@ -23,7 +23,7 @@ const PER_KIND: u64 = 100;
 
 #[test]
 fn sigterm_drains_every_client_with_transport_close_and_exits_0() {
-    let mut server = gateway().args(&["--drain-timeout-ms", "20000"]).start();
+    let mut server = gateway().args(["--drain-timeout-ms", "20000"]).start();
     let mut swarm = start_swarm(&server, PER_KIND);
     server.signal(libc::SIGTERM);
     let gone = swarm.expect("every socket's disconnect", |v| v["type"] == "disconnected");
@@ -46,7 +46,7 @@ fn sigterm_drains_every_client_with_transport_close_and_exits_0() {
 fn sigterm_under_traffic_every_client_still_reconnects() {
     // Events flow to every socket (`system:alert` goes to `dashboard`, which every socket is
     // in) while the drain runs, so polling clients are caught between two long-polls.
-    let mut server = gateway().args(&["--drain-timeout-ms", "20000"]).start();
+    let mut server = gateway().args(["--drain-timeout-ms", "20000"]).start();
     let mut swarm = start_swarm(&server, PER_KIND / 2);
     let stop = Arc::new(AtomicBool::new(false));
     let published = Arc::new(AtomicU64::new(0));
@@ -177,7 +177,7 @@ fn publish_until(addr: SocketAddr, stop: &AtomicBool, published: &AtomicU64) {
 /// outbound bound is far above what [`stall`] sends, so the stalled session stays open.
 fn stalled_server(drain_timeout_ms: &str) -> Server {
     gateway()
-        .args(&[
+        .args([
             "--drain-timeout-ms",
             drain_timeout_ms,
             "--ping-interval-ms",

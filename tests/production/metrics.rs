@@ -167,7 +167,7 @@ fn metrics_families_exist_and_move_with_traffic() {
 
 #[test]
 fn health_endpoints_answer_json_and_metrics_can_be_turned_off() {
-    let server = gateway().args(&["--metrics", "false"]).start();
+    let server = gateway().args(["--metrics", "false"]).start();
     for (path, body) in [
         ("/healthz", json!({"status": "ok"})),
         ("/readyz", json!({"status": "ready"})),
