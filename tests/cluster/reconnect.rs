@@ -4,37 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use ringcast::cluster::msgpack::Writer;
 use ringcast::cluster::{ClusterStatus, PublishError, Publisher, RedisOptions, start};
 
 use ringcast_test_support::{RedisServer, free_port, wait_until};
 
-use crate::recording_node::{RecordingNode, stats};
-
-/// What `emitter.to("agent:7").emit("tick", seq)` publishes.
-fn tick(seq: u64) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.array(3);
-    w.str("emitter");
-    w.map(3);
-    w.str("type");
-    w.uint(2);
-    w.str("data");
-    w.array(2);
-    w.str("tick");
-    w.uint(seq);
-    w.str("nsp");
-    w.str("/");
-    w.map(3);
-    w.str("rooms");
-    w.array(1);
-    w.str("agent:7");
-    w.str("flags");
-    w.map(0);
-    w.str("except");
-    w.array(0);
-    w.buf
-}
+use crate::recording_node::{RecordingNode, emitter_tick, stats};
 
 fn delivered_seqs(node: &RecordingNode) -> Vec<u64> {
     node.delivered_texts()
@@ -85,7 +59,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
                 if let Some(c) = con.as_mut() {
                     let sent_ok: redis::RedisResult<i64> = redis::cmd("PUBLISH")
                         .arg("socket.io#/#agent:7#")
-                        .arg(tick(seq))
+                        .arg(emitter_tick("agent:7", seq))
                         .query(c);
                     if sent_ok.is_err() {
                         con = None;

@@ -1,10 +1,12 @@
 //! A recording `LocalNode` standing in for the engine: the bridge tests run the cluster bridge
-//! in-process against it, with nothing but redis-server and the ecosystem's peers around.
+//! in-process against it, with nothing but redis-server and the ecosystem's peers around; and
+//! what the Node emitter publishes, for tests that play the emitter themselves.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use ringcast::Room;
+use ringcast::cluster::msgpack::Writer;
 use ringcast::cluster::{
     Bridge, ClusterStatus, LocalNode, RedisOptions, RemoteCommand, Selector, SocketInfo,
     StatsSnapshot, start,
@@ -122,4 +124,29 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .build()
         .expect("runtime")
         .block_on(f)
+}
+
+/// `emitter.to(room).emit("tick", seq)` as notepack writes it.
+pub fn emitter_tick(room: &str, seq: u64) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.array(3);
+    w.str("emitter");
+    w.map(3);
+    w.str("type");
+    w.uint(2);
+    w.str("data");
+    w.array(2);
+    w.str("tick");
+    w.uint(seq);
+    w.str("nsp");
+    w.str("/");
+    w.map(3);
+    w.str("rooms");
+    w.array(1);
+    w.str(room);
+    w.str("flags");
+    w.map(0);
+    w.str("except");
+    w.array(0);
+    w.buf
 }
