@@ -10,18 +10,6 @@ use ringcast_test_support::{RedisServer, free_port, wait_until};
 
 use crate::recording_node::{RecordingNode, emitter_tick, stats};
 
-fn delivered_seqs(node: &RecordingNode) -> Vec<u64> {
-    node.delivered_texts()
-        .iter()
-        .filter_map(|t| {
-            t.strip_prefix(r#"42["tick","#)?
-                .strip_suffix(']')?
-                .parse()
-                .ok()
-        })
-        .collect()
-}
-
 #[test]
 fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     let port = free_port();
@@ -74,7 +62,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     };
     wait_until(
         "ticks before the restart",
-        || delivered_seqs(&node).len() >= 5,
+        || node.delivered_ticks().len() >= 5,
         || stats(&bridge),
     );
 
@@ -91,7 +79,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
         frames: ringcast::cluster::wire::event_frames("/", "x", "", std::iter::empty()),
     };
     assert_eq!(bridge.publish(&probe), Err(PublishError::Unavailable));
-    let before_restart = delivered_seqs(&node).into_iter().max().unwrap_or(0);
+    let before_restart = node.delivered_ticks().into_iter().max().unwrap_or(0);
 
     redis.restart();
     wait_until(
@@ -102,7 +90,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     wait_until(
         "ticks after the restart",
         || {
-            delivered_seqs(&node)
+            node.delivered_ticks()
                 .iter()
                 .filter(|&&s| s > before_restart)
                 .count()
@@ -124,7 +112,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     assert!(s.reconnects >= 1, "{s:?}");
     assert_eq!(s.decode_errors, 0, "{s:?}");
     // At-most-once, in order: what arrived is strictly increasing, nothing duplicated.
-    let seqs = delivered_seqs(&node);
+    let seqs = node.delivered_ticks();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     bridge.shutdown();
 }

@@ -42,6 +42,19 @@ impl RecordingNode {
             .collect()
     }
 
+    /// The sequence numbers of the delivered [`emitter_tick`]s, in delivery order.
+    pub fn delivered_ticks(&self) -> Vec<u64> {
+        self.delivered_texts()
+            .iter()
+            .filter_map(|t| {
+                t.strip_prefix(r#"42["tick","#)?
+                    .strip_suffix(']')?
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    }
+
     pub fn find(&self, prefix: &str) -> Option<BroadcastOp> {
         self.delivered
             .lock()

@@ -35,16 +35,7 @@ fn a_burst_arrives_complete_and_in_order() {
         || stats(&bridge),
     );
     let elapsed = started.elapsed();
-    let seqs: Vec<u64> = node
-        .delivered_texts()
-        .iter()
-        .filter_map(|t| {
-            t.strip_prefix(r#"42["tick","#)?
-                .strip_suffix(']')?
-                .parse()
-                .ok()
-        })
-        .collect();
+    let seqs = node.delivered_ticks();
     assert_eq!(seqs, (0..N).step_by(2).collect::<Vec<_>>());
     let s = bridge.stats().snapshot();
     assert_eq!(
