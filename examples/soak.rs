@@ -21,16 +21,14 @@
 //!
 //! Loopback only, bounded in time; not run by CI.
 
-#[path = "../tests/hostile/harness.rs"]
-mod harness;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use harness::{Ended, Next, Server};
+use ringcast_test_support::raw::{self, Ended, Next, Ws};
+use ringcast_test_support::{Gateway, Server, http, token};
 
 struct Options {
     seconds: u64,
@@ -49,20 +47,13 @@ struct Counters {
 
 fn main() {
     let o = options();
-    let args: Vec<String> = [
-        "--workers",
-        "2",
-        "--jwt-secret",
-        harness::SECRET,
-        "--api-key",
-        harness::API_KEY,
-        "--log-level",
-        "error",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let server = Server::start(&o.bin, &args, None, true);
+    // Killed with this thread (the main thread): the soak may be interrupted at any point.
+    let server = Gateway::new(&o.bin)
+        .workers(2)
+        .args(["--log-level", "error"])
+        .launch()
+        .die_with_parent()
+        .start();
     let addr = server.addr;
     let cold = (server.rss_kib(), server.fds());
     println!(
@@ -158,7 +149,7 @@ fn broadcast(addr: SocketAddr, stop: &AtomicBool) {
             r#"[{{"event":"system:alert","data":{{"message":"soak-{i}","severity":"info"}}}},{{"event":"agent:status_changed","data":{{"agent_id":"soak-{}","old_status":"idle","new_status":"busy"}}}}]"#,
             i % 50
         );
-        if let Err(e) = harness::publish(addr, &body) {
+        if let Err(e) = http::publish(addr, &body) {
             eprintln!("soak: publish failed: {e}");
         }
         i += 1;
@@ -172,7 +163,7 @@ fn churn(addr: SocketAddr, o: &Options, length: Duration, server: &Server) -> Ar
     let end = Instant::now() + length;
     // Each thread paces itself so that all of them together aim at `rate` cycles a second.
     let pace = Duration::from_secs_f64(o.threads as f64 / o.rate as f64);
-    let token = harness::good_token();
+    let token = token::good();
     let workers: Vec<_> = (0..o.threads)
         .map(|t| {
             let (counters, token) = (counters.clone(), token.clone());
@@ -221,7 +212,7 @@ fn churn(addr: SocketAddr, o: &Options, length: Duration, server: &Server) -> Ar
 
 /// Connect over websocket, subscribe, receive one broadcast, leave in one of three ways.
 fn websocket_cycle(addr: SocketAddr, token: &str, n: u64, c: &Counters) -> Result<(), String> {
-    let mut eio = harness::sio_client(addr, token)?;
+    let mut eio = raw::sio_client(addr, token)?;
     let room = format!("agent:soak-{}", n % 50);
     eio.ws
         .send_text(&format!(r#"42["subscribe",{{"room":"{room}"}}]"#))?;
@@ -235,7 +226,7 @@ fn websocket_cycle(addr: SocketAddr, token: &str, n: u64, c: &Counters) -> Resul
     match n % 3 {
         // A clean WebSocket close: the server answers 1000 and closes.
         0 => {
-            eio.ws.send(&harness::close_frame(1000, b""))?;
+            eio.ws.send(&raw::close_frame(1000, b""))?;
             wait_end(&mut eio.ws, deadline)
         }
         // Engine.IO close packet.
@@ -249,7 +240,7 @@ fn websocket_cycle(addr: SocketAddr, token: &str, n: u64, c: &Counters) -> Resul
 }
 
 /// Reads until the server closes the connection.
-fn wait_end(ws: &mut harness::Ws, deadline: Instant) -> Result<(), String> {
+fn wait_end(ws: &mut Ws, deadline: Instant) -> Result<(), String> {
     loop {
         match ws.next(deadline) {
             Next::Frame(_) => {}
@@ -261,24 +252,24 @@ fn wait_end(ws: &mut harness::Ws, deadline: Instant) -> Result<(), String> {
 
 /// Open a polling session, CONNECT, read the answer, close with an Engine.IO `1`.
 fn polling_cycle(addr: SocketAddr, token: &str, c: &Counters) -> Result<(), String> {
-    let sid = harness::polling_open(addr)?;
-    let target = format!("{}?EIO=4&transport=polling&sid={sid}", harness::PATH);
-    let r = harness::post(
+    let sid = raw::polling_open(addr)?;
+    let target = format!("{}?EIO=4&transport=polling&sid={sid}", raw::PATH);
+    let r = http::post(
         addr,
         &target,
         format!(r#"40{{"token":"{token}"}}"#).as_bytes(),
     )?;
     if r.status != 200 {
-        return Err(format!("polling CONNECT: {} {}", r.status, r.body_str()));
+        return Err(format!("polling CONNECT: {} {}", r.status, r.body));
     }
-    let r = harness::get(addr, &target)?;
-    if !r.body_str().starts_with("40{") {
-        return Err(format!("polling CONNECT answer: {}", r.body_str()));
+    let r = http::get(addr, &target)?;
+    if !r.body.starts_with("40{") {
+        return Err(format!("polling CONNECT answer: {}", r.body));
     }
     c.received.fetch_add(1, Ordering::Relaxed);
-    let r = harness::post(addr, &target, b"1")?;
+    let r = http::post(addr, &target, b"1")?;
     if r.status != 200 {
-        return Err(format!("polling close: {} {}", r.status, r.body_str()));
+        return Err(format!("polling close: {} {}", r.status, r.body));
     }
     Ok(())
 }

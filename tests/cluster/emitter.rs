@@ -4,7 +4,9 @@ use ringcast::Room;
 use ringcast::cluster::{RemoteCommand, Selector};
 use ringcast_codec::ws::OpCode;
 
-use crate::support::{Peer, RecordingNode, RedisServer, connected_bridge, stats, wait_until};
+use ringcast_test_support::{Proc, RedisServer, redis_js, wait_until};
+
+use crate::recording_node::{RecordingNode, connected_bridge, stats, text};
 
 fn selector(rooms: &[&str]) -> Selector {
     Selector {
@@ -20,7 +22,7 @@ fn emitter_broadcasts_and_requests_reach_the_engine() {
     let node = RecordingNode::with_rooms(&["agent:7", "vip"]);
     let bridge = connected_bridge(&redis, node.clone());
 
-    Peer::node("emitter.js", &[&redis.port.to_string()]).wait_success();
+    Proc::node(&redis_js(), "emitter.js", &[&redis.port.to_string()]).wait_success();
     wait_until(
         "the emitter's end marker",
         || node.find(r#"42["done"]"#).is_some(),
@@ -31,7 +33,7 @@ fn emitter_broadcasts_and_requests_reach_the_engine() {
         .find(r#"42["agent:status_changed""#)
         .expect("room broadcast delivered");
     assert_eq!(
-        crate::support::text(&op),
+        text(&op),
         r#"42["agent:status_changed",{"agent_id":"7","old_status":"idle","new_status":"busy","timestamp":1}]"#
     );
     assert_eq!(op.rooms, vec![Room::from("agent:7")]);
@@ -39,7 +41,7 @@ fn emitter_broadcasts_and_requests_reach_the_engine() {
     // Buffer (bin) and Uint8Array (ext type 0) become attachments; `undefined` disappears.
     let op = node.find("452-").expect("binary broadcast delivered");
     assert_eq!(
-        crate::support::text(&op),
+        text(&op),
         r#"452-["system:alert",{"message":"hi","severity":"low"},{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
     );
     assert_eq!(op.frames.len(), 3);

@@ -6,17 +6,12 @@
 //! Needs `redis-server`, `node` with tests/clients/js-redis and tests/clients/js installed, and
 //! `.venv` with tests/clients/py/requirements-redis.txt: `bash scripts/install-test-deps`.
 
-// The e2e harness (start the binary, tokens, HTTP publish, stock-client drivers), reused
-// unchanged; this binary uses only part of it.
-#[allow(dead_code, unused_imports)]
-#[path = "../e2e/common/mod.rs"]
-mod common;
-
 mod emitter;
 mod node_adapter;
 mod publish;
 mod python;
 mod reconnect;
+mod recording_node;
 mod ringcast;
 mod ringcast_emitter;
 mod ringcast_node_mixed;
@@ -25,6 +20,13 @@ mod ringcast_redis_late;
 mod ringcast_redis_restart;
 mod ringcast_redis_tls;
 mod ringcast_redis_tls_wrong_ca;
-mod support;
 mod throughput;
 mod two_nodes;
+
+use ringcast_test_support::{Gateway, Target};
+
+/// A ringcast node: the binary (only this package's integration tests see
+/// `CARGO_BIN_EXE_ringcast`), or the Node gateway under `RINGCAST_E2E_TARGET=node`.
+fn gateway() -> Gateway {
+    Gateway::new(env!("CARGO_BIN_EXE_ringcast")).target(Target::from_env())
+}

@@ -9,9 +9,9 @@ use ringcast::engine::BroadcastOp;
 use ringcast::engine::sid::{ShardId, Sid};
 use serde_json::{Value, json};
 
-use crate::support::{
-    Peer, RecordingNode, RedisServer, block_on, connected_bridge, stats, text, wait_until,
-};
+use ringcast_test_support::{Proc, RedisServer, redis_js, wait_until};
+
+use crate::recording_node::{RecordingNode, block_on, connected_bridge, stats, text};
 
 fn all() -> Selector {
     Selector {
@@ -31,15 +31,15 @@ fn node_adapter_and_ringcast_share_one_cluster() {
         rooms: vec![local.as_str().to_owned(), "agent:7".to_owned()],
     });
     let bridge = connected_bridge(&redis, node.clone());
-    let mut peer = Peer::node("node-server.js", &[&redis.port.to_string()]);
-    let ready = peer.expect_line("the Node server to be ready", |v| v["ready"] == true);
+    let mut peer = Proc::node(&redis_js(), "node-server.js", &[&redis.port.to_string()]);
+    let ready = peer.expect("the Node server to be ready", |v| v["ready"] == true);
     let node_sid = ready["sid"].as_str().expect("sid").to_owned();
 
     // serverCount both ways: PUBSUB NUMSUB of socket.io-request#/#.
     assert_eq!(block_on(bridge.server_count()), Ok(2));
-    peer.send(r#"{"op":"serverCount"}"#);
+    peer.write_line(r#"{"op":"serverCount"}"#);
     assert_eq!(
-        peer.expect_line("Node's serverCount", |v| v["op"] == "serverCount")["result"],
+        peer.expect("Node's serverCount", |v| v["op"] == "serverCount")["result"],
         2
     );
 
@@ -56,7 +56,7 @@ fn node_adapter_and_ringcast_share_one_cluster() {
         ),
     };
     bridge.publish(&plain).expect("publish");
-    let got = peer.expect_line("the Node client to get ringcast's event", |v| {
+    let got = peer.expect("the Node client to get ringcast's event", |v| {
         v["got"] == "agent:status_changed"
     });
     assert_eq!(
@@ -75,13 +75,13 @@ fn node_adapter_and_ringcast_share_one_cluster() {
         ),
     };
     bridge.publish(&binary).expect("publish");
-    let got = peer.expect_line("the Node client to get ringcast's binary event", |v| {
+    let got = peer.expect("the Node client to get ringcast's binary event", |v| {
         v["got"] == "blob"
     });
     assert_eq!(got["args"], json!([{"n": 1}, {"bin": [7, 8, 9]}]));
 
     // Node → ringcast: io.to(room).emit on the Node node reaches the engine.
-    peer.send(r#"{"op":"emit","room":"agent:7","event":"task:created","args":[{"task_id":"1"}],"binary":[1,2]}"#);
+    peer.write_line(r#"{"op":"emit","room":"agent:7","event":"task:created","args":[{"task_id":"1"}],"binary":[1,2]}"#);
     wait_until(
         "Node's broadcast to reach ringcast",
         || node.find("451-").is_some(),
@@ -96,8 +96,8 @@ fn node_adapter_and_ringcast_share_one_cluster() {
     assert_eq!(op.rooms, vec![Room::from("agent:7")]);
 
     // Node's fetchSockets / allRooms include ringcast's answers.
-    peer.send(r#"{"op":"fetch"}"#);
-    let fetched = peer.expect_line("Node's fetchSockets", |v| v["op"] == "fetch")["result"].clone();
+    peer.write_line(r#"{"op":"fetch"}"#);
+    let fetched = peer.expect("Node's fetchSockets", |v| v["op"] == "fetch")["result"].clone();
     let ids: Vec<&str> = fetched
         .as_array()
         .expect("array")
@@ -117,8 +117,8 @@ fn node_adapter_and_ringcast_share_one_cluster() {
         .unwrap_or(Value::Null);
     assert_eq!(ours["rooms"], json!([local.as_str(), "agent:7"]));
     assert_eq!(ours["auth"], json!({}));
-    peer.send(r#"{"op":"allRooms"}"#);
-    let rooms = peer.expect_line("Node's allRooms", |v| v["op"] == "allRooms")["result"].clone();
+    peer.write_line(r#"{"op":"allRooms"}"#);
+    let rooms = peer.expect("Node's allRooms", |v| v["op"] == "allRooms")["result"].clone();
     for room in ["dashboard", "agent:7", node_sid.as_str()] {
         assert!(
             rooms.as_array().expect("array").iter().any(|r| r == room),
@@ -154,7 +154,7 @@ fn node_adapter_and_ringcast_share_one_cluster() {
     );
 
     // socketsJoin on the Node node applies on ringcast's too.
-    peer.send(r#"{"op":"socketsJoin","room":"agent:7","join":"vip"}"#);
+    peer.write_line(r#"{"op":"socketsJoin","room":"agent:7","join":"vip"}"#);
     let want = RemoteCommand::Join {
         selector: Selector {
             nsp: Room::from("/"),

@@ -11,9 +11,9 @@ use ringcast::cluster::{
 };
 use ringcast::engine::BroadcastOp;
 
-use crate::support::{
-    RecordingNode, RedisServer, TestPki, block_on, connected_bridge, free_port, stats, wait_until,
-};
+use ringcast_test_support::{RedisServer, TestPki, free_port, wait_until};
+
+use crate::recording_node::{RecordingNode, block_on, connected_bridge, stats};
 
 fn op(rooms: &[&str], args: &str) -> BroadcastOp {
     BroadcastOp {

@@ -3,7 +3,9 @@
 use ringcast::Room;
 use ringcast::engine::sid::{ShardId, Sid};
 
-use crate::support::{Peer, RecordingNode, RedisServer, connected_bridge, stats, text, wait_until};
+use ringcast_test_support::{Proc, RedisServer, wait_until};
+
+use crate::recording_node::{RecordingNode, connected_bridge, stats, text};
 
 #[test]
 fn python_manager_emits_reach_the_engine() {
@@ -12,7 +14,7 @@ fn python_manager_emits_reach_the_engine() {
     let bridge = connected_bridge(&redis, node.clone());
     let skip = Sid::generate(ShardId(0)).expect("csprng");
 
-    Peer::python(
+    Proc::python(
         "redis_manager_emit.py",
         &[&redis.port.to_string(), skip.as_str()],
     )

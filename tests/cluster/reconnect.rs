@@ -4,47 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use ringcast::cluster::msgpack::Writer;
 use ringcast::cluster::{ClusterStatus, PublishError, Publisher, RedisOptions, start};
 
-use crate::support::{RecordingNode, RedisServer, free_port, stats, wait_until};
+use ringcast_test_support::{RedisServer, free_port, wait_until};
 
-/// What `emitter.to("agent:7").emit("tick", seq)` publishes.
-fn tick(seq: u64) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.array(3);
-    w.str("emitter");
-    w.map(3);
-    w.str("type");
-    w.uint(2);
-    w.str("data");
-    w.array(2);
-    w.str("tick");
-    w.uint(seq);
-    w.str("nsp");
-    w.str("/");
-    w.map(3);
-    w.str("rooms");
-    w.array(1);
-    w.str("agent:7");
-    w.str("flags");
-    w.map(0);
-    w.str("except");
-    w.array(0);
-    w.buf
-}
-
-fn delivered_seqs(node: &RecordingNode) -> Vec<u64> {
-    node.delivered_texts()
-        .iter()
-        .filter_map(|t| {
-            t.strip_prefix(r#"42["tick","#)?
-                .strip_suffix(']')?
-                .parse()
-                .ok()
-        })
-        .collect()
-}
+use crate::recording_node::{RecordingNode, emitter_tick, stats};
 
 #[test]
 fn survives_redis_down_at_start_and_a_restart_mid_stream() {
@@ -83,7 +47,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
                 if let Some(c) = con.as_mut() {
                     let sent_ok: redis::RedisResult<i64> = redis::cmd("PUBLISH")
                         .arg("socket.io#/#agent:7#")
-                        .arg(tick(seq))
+                        .arg(emitter_tick("agent:7", seq))
                         .query(c);
                     if sent_ok.is_err() {
                         con = None;
@@ -98,7 +62,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     };
     wait_until(
         "ticks before the restart",
-        || delivered_seqs(&node).len() >= 5,
+        || node.delivered_ticks().len() >= 5,
         || stats(&bridge),
     );
 
@@ -115,7 +79,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
         frames: ringcast::cluster::wire::event_frames("/", "x", "", std::iter::empty()),
     };
     assert_eq!(bridge.publish(&probe), Err(PublishError::Unavailable));
-    let before_restart = delivered_seqs(&node).into_iter().max().unwrap_or(0);
+    let before_restart = node.delivered_ticks().into_iter().max().unwrap_or(0);
 
     redis.restart();
     wait_until(
@@ -126,7 +90,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     wait_until(
         "ticks after the restart",
         || {
-            delivered_seqs(&node)
+            node.delivered_ticks()
                 .iter()
                 .filter(|&&s| s > before_restart)
                 .count()
@@ -148,7 +112,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     assert!(s.reconnects >= 1, "{s:?}");
     assert_eq!(s.decode_errors, 0, "{s:?}");
     // At-most-once, in order: what arrived is strictly increasing, nothing duplicated.
-    let seqs = delivered_seqs(&node);
+    let seqs = node.delivered_ticks();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     bridge.shutdown();
 }

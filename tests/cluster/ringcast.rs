@@ -1,15 +1,13 @@
-//! Real ringcast nodes in a cluster: the e2e harness (tests/e2e/common, reused as is through
-//! `#[path]` in main.rs) starts the binary; this adds `--redis-url`, `/readyz` polling and a
-//! "connect, leave the default `dashboard`, join these rooms" helper for stock clients.
+//! Real ringcast nodes in a cluster: `--redis-url`, `/readyz` polling and a "connect, leave the
+//! default `dashboard`, join these rooms" helper for stock clients.
 
 use std::cell::RefCell;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Connect, DEADLINE, Server, ServerOpts, publish};
-use crate::support::wait_until;
+use ringcast_test_support::{Client, Connect, Server, wait_until};
+
+use crate::gateway;
 
 /// A ringcast node (one worker, so one socket's events keep their order) clustering over the
 /// Redis at 127.0.0.1:`redis_port`, whether or not anything listens there yet.
@@ -19,11 +17,7 @@ pub fn node(redis_port: u16) -> Server {
 
 /// A node (one worker) started with these Redis settings (`--redis-url …`, `--redis-tls-ca …`).
 pub fn node_with(redis_args: &[&str]) -> Server {
-    Server::start(ServerOpts {
-        workers: Some(1),
-        extra: redis_args.iter().map(|a| (*a).to_owned()).collect(),
-        ..ServerOpts::default()
-    })
+    gateway().workers(1).args(redis_args).start()
 }
 
 /// A node that is up and whose bridge is subscribed (`/readyz` says `ready`).
@@ -35,7 +29,8 @@ pub fn ready_node(redis_port: u16) -> Server {
 
 /// `/readyz`'s `status` (`ready` or `degraded`).
 pub fn readiness(server: &Server) -> String {
-    let (status, body) = get(server, "/readyz");
+    let resp = server.get("/readyz");
+    let (status, body) = (resp.status, resp.body);
     assert_eq!(
         status,
         200,
@@ -79,7 +74,7 @@ pub fn socket_in(client: &mut Client, server: &Server, sock: &str, rooms: &[&str
 
 /// Publishes through `server`'s HTTP API and asserts the status; returns the JSON body.
 pub fn publish_status(server: &Server, body: &Value, want: u16) -> Value {
-    let resp = publish(server, body);
+    let resp = server.publish(body);
     assert_eq!(
         resp.status,
         want,
@@ -112,35 +107,4 @@ pub fn events_until_marker(client: &mut Client, sock: &str) -> Vec<(String, Vec<
         .collect();
     got.push(("conversation:message".to_owned(), end));
     got
-}
-
-/// `GET path` (one request per connection); returns the status and the body.
-pub fn get(server: &Server, path: &str) -> (u16, String) {
-    let fail = |what: String| -> ! { panic!("GET {path}: {what}\n{}", server.context()) };
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port))
-        .unwrap_or_else(|e| fail(format!("connect: {e}")));
-    stream
-        .set_read_timeout(Some(DEADLINE))
-        .unwrap_or_else(|e| fail(format!("set_read_timeout: {e}")));
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-        server.port
-    );
-    stream
-        .write_all(req.as_bytes())
-        .unwrap_or_else(|e| fail(format!("write: {e}")));
-    let mut raw = String::new();
-    stream
-        .read_to_string(&mut raw)
-        .unwrap_or_else(|e| fail(format!("read (got {raw:?}): {e}")));
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| fail(format!("no status line in {raw:?}")));
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
 }

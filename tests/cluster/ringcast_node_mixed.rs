@@ -4,16 +4,16 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Lang, unique};
+use ringcast_test_support::{Client, Lang, Proc, RedisServer, redis_js, unique};
+
 use crate::ringcast::{events_until_marker, publish_status, ready_node, socket_in};
-use crate::support::{Peer, RedisServer};
 
 #[test]
 fn node_adapter_server_and_ringcast_share_broadcasts_and_sockets() {
     let redis = RedisServer::start();
     let ringcast = ready_node(redis.port);
-    let mut node = Peer::node("node-server.js", &[&redis.port.to_string()]);
-    node.expect_line("the Node server's ready line", |v| v["ready"] == true);
+    let mut node = Proc::node(&redis_js(), "node-server.js", &[&redis.port.to_string()]);
+    node.expect("the Node server's ready line", |v| v["ready"] == true);
 
     let end = unique("end");
     let end_room = format!("conversation:{end}");
@@ -23,9 +23,9 @@ fn node_adapter_server_and_ringcast_share_broadcasts_and_sockets() {
 
     // Node → ringcast: io.to("agent:7").emit(…), then a marker to the room both sockets are in.
     let status = json!({"agent_id": "7", "old_status": "idle", "new_status": "busy"});
-    node.send(&json!({"op": "emit", "room": "agent:7", "event": "agent:status_changed", "args": [status]}).to_string());
+    node.write_line(&json!({"op": "emit", "room": "agent:7", "event": "agent:status_changed", "args": [status]}).to_string());
     let message = json!({"conversation_id": end, "message": {"text": "end"}});
-    node.send(&json!({"op": "emit", "room": end_room, "event": "conversation:message", "args": [message]}).to_string());
+    node.write_line(&json!({"op": "emit", "room": end_room, "event": "conversation:message", "args": [message]}).to_string());
     // socket, the events it must receive up to and including the marker
     let cases: [(&str, &[&str]); 2] = [
         ("agent", &["agent:status_changed", "conversation:message"]),
@@ -44,15 +44,15 @@ fn node_adapter_server_and_ringcast_share_broadcasts_and_sockets() {
         &json!({"event": "system:alert", "data": alert}),
         200,
     );
-    let got = node.expect_line("system:alert on the Node server's client", |v| {
+    let got = node.expect("system:alert on the Node server's client", |v| {
         v["got"] == "system:alert"
     });
     assert_eq!(got["args"][0]["message"], "from ringcast", "{got}");
     assert_eq!(got["args"][0]["severity"], "info", "{got}");
 
     // Node's io.fetchSockets() and allRooms() include ringcast's socket and rooms.
-    node.send(r#"{"op":"fetch"}"#);
-    let fetched = node.expect_line("fetchSockets' result", |v| v["op"] == "fetch");
+    node.write_line(r#"{"op":"fetch"}"#);
+    let fetched = node.expect("fetchSockets' result", |v| v["op"] == "fetch");
     let sockets = fetched["result"].as_array().cloned().unwrap_or_default();
     let ours: Vec<&Value> = sockets
         .iter()
@@ -65,8 +65,8 @@ fn node_adapter_server_and_ringcast_share_broadcasts_and_sockets() {
     // Node's own client plus ringcast's two sockets.
     assert_eq!(sockets.len(), 3, "{fetched}");
 
-    node.send(r#"{"op":"allRooms"}"#);
-    let all = node.expect_line("allRooms' result", |v| v["op"] == "allRooms");
+    node.write_line(r#"{"op":"allRooms"}"#);
+    let all = node.expect("allRooms' result", |v| v["op"] == "allRooms");
     let all_rooms = all["result"].as_array().cloned().unwrap_or_default();
     for room in ["agent:7", end_room.as_str(), "dashboard"] {
         assert!(

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Lang, unique};
+use ringcast_test_support::{Client, Lang, Proc, RedisServer, unique};
+
 use crate::ringcast::{events_until_marker, ready_node, socket_in};
-use crate::support::{Peer, RedisServer};
 
 #[test]
 fn python_manager_rooms_reach_the_right_ringcast_clients() {
@@ -39,7 +39,7 @@ fn python_manager_rooms_reach_the_right_ringcast_clients() {
         socket_in(&mut client, &ringcast, sock, rooms);
     }
 
-    Peer::python("redis_manager_rooms.py", &[&redis.port.to_string(), &end]).wait_success();
+    Proc::python("redis_manager_rooms.py", &[&redis.port.to_string(), &end]).wait_success();
 
     for (sock, _, want) in &sockets {
         let got = events_until_marker(&mut client, sock);

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Lang, unique};
+use ringcast_test_support::{Client, Lang, RedisServer, free_port, unique};
+
 use crate::ringcast::{node, publish_status, readiness, ready_node, socket_in, wait_ready};
-use crate::support::{RedisServer, free_port};
 
 /// Given, so the API forwards the data unchanged (it adds one only when absent).
 const TS: &str = "2026-11-26T00:00:00.000Z";

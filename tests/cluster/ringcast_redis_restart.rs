@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Lang, Server, publish};
-use crate::ringcast::{get, ready_node, socket_in};
-use crate::support::{RedisServer, wait_until};
+use ringcast_test_support::{Client, Lang, RedisServer, Server, wait_until};
+
+use crate::ringcast::{ready_node, socket_in};
 
 /// Given, so the API forwards the data unchanged (it adds one only when absent).
 const TS: &str = "2026-11-26T00:00:00.000Z";
@@ -51,7 +51,7 @@ fn nodes_survive_a_redis_restart_mid_stream_and_delivery_resumes() {
             while !stop.load(Ordering::Relaxed) && seq < MAX_PUBLISHES {
                 seq += 1;
                 let data = json!({"task_id": "1", "update": {"seq": seq}, "timestamp": TS});
-                let resp = publish(&b, &json!({"event": "task:updated", "data": data}));
+                let resp = b.publish(&json!({"event": "task:updated", "data": data}));
                 let delivered = serde_json::from_str::<Value>(&resp.body)
                     .ok()
                     .and_then(|v| v["delivered"].as_u64());
@@ -171,18 +171,14 @@ fn seq_of(line: &Value) -> u64 {
 
 /// `/healthz` answers 200 and nothing on stderr says the process panicked.
 fn assert_healthy(server: &Server, when: &str) {
-    let (status, body) = get(server, "/healthz");
+    let resp = server.get("/healthz");
+    let (status, body) = (resp.status, resp.body);
     assert_eq!(
         status,
         200,
         "/healthz {when}: {body:?}\n{}",
         server.context()
     );
-    // Copied out first: `context()` takes the same lock.
-    let panicked = server
-        .log()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .contains("panicked");
+    let panicked = server.log_text().contains("panicked");
     assert!(!panicked, "a panic {when}\n{}", server.context());
 }

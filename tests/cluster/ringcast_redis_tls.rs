@@ -5,9 +5,9 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Lang, unique};
+use ringcast_test_support::{Client, Lang, RedisServer, TestPki, unique};
+
 use crate::ringcast::{node_with, publish_status, socket_in, wait_ready};
-use crate::support::{RedisServer, TestPki};
 
 #[test]
 fn nodes_trusting_a_private_ca_cluster_over_tls() {

@@ -5,11 +5,11 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Lang, unique};
+use ringcast_test_support::{Client, Lang, RedisServer, TestPki, unique, wait_until};
+
 use crate::ringcast::{
-    events_until_marker, get, marker, node_with, publish_status, readiness, socket_in, wait_ready,
+    events_until_marker, marker, node_with, publish_status, readiness, socket_in, wait_ready,
 };
-use crate::support::{RedisServer, TestPki, wait_until};
 
 /// Given, so the API forwards the data unchanged (it adds one only when absent).
 const TS: &str = "2026-11-26T00:00:00.000Z";
@@ -33,10 +33,8 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
     wait_ready(&b);
 
     // Two failed handshakes logged: the first attempt and at least one retry after backoff.
-    let log = a.log();
     let failures = || {
-        log.lock()
-            .expect("log lock")
+        a.log_text()
             .lines()
             .filter(|l| l.contains(FAILED_ATTEMPT) && l.contains(UNKNOWN_CA))
             .count()
@@ -47,7 +45,8 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
         || a.context(),
     );
     assert_eq!(readiness(&a), "degraded", "{}", a.context());
-    let (status, body) = get(&a, "/healthz");
+    let resp = a.get("/healthz");
+    let (status, body) = (resp.status, resp.body);
     assert_eq!(status, 200, "{body}\n{}", a.context());
 
     let (task, end) = (unique("t"), unique("end"));
@@ -85,6 +84,6 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
     );
 
     assert_eq!(readiness(&a), "degraded", "{}", a.context());
-    let text = log.lock().expect("log lock").clone();
+    let text = a.log_text();
     assert!(!text.contains("panicked"), "{}", a.context());
 }

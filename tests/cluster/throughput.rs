@@ -4,34 +4,9 @@
 
 use std::time::Instant;
 
-use ringcast::cluster::msgpack::Writer;
+use ringcast_test_support::{RedisServer, wait_until};
 
-use crate::support::{RecordingNode, RedisServer, connected_bridge, stats, wait_until};
-
-/// `emitter.to(room).emit("tick", seq)` as notepack writes it.
-fn tick(room: &str, seq: u64) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.array(3);
-    w.str("emitter");
-    w.map(3);
-    w.str("type");
-    w.uint(2);
-    w.str("data");
-    w.array(2);
-    w.str("tick");
-    w.uint(seq);
-    w.str("nsp");
-    w.str("/");
-    w.map(3);
-    w.str("rooms");
-    w.array(1);
-    w.str(room);
-    w.str("flags");
-    w.map(0);
-    w.str("except");
-    w.array(0);
-    w.buf
-}
+use crate::recording_node::{RecordingNode, connected_bridge, emitter_tick, stats};
 
 #[test]
 fn a_burst_arrives_complete_and_in_order() {
@@ -49,7 +24,7 @@ fn a_burst_arrives_complete_and_in_order() {
             let room = if seq % 2 == 0 { "agent:7" } else { "task:404" };
             pipe.cmd("PUBLISH")
                 .arg(format!("socket.io#/#{room}#"))
-                .arg(tick(room, seq))
+                .arg(emitter_tick(room, seq))
                 .ignore();
         }
         pipe.query::<()>(&mut con).expect("publish burst");
@@ -60,16 +35,7 @@ fn a_burst_arrives_complete_and_in_order() {
         || stats(&bridge),
     );
     let elapsed = started.elapsed();
-    let seqs: Vec<u64> = node
-        .delivered_texts()
-        .iter()
-        .filter_map(|t| {
-            t.strip_prefix(r#"42["tick","#)?
-                .strip_suffix(']')?
-                .parse()
-                .ok()
-        })
-        .collect();
+    let seqs = node.delivered_ticks();
     assert_eq!(seqs, (0..N).step_by(2).collect::<Vec<_>>());
     let s = bridge.stats().snapshot();
     assert_eq!(

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Lang, unique};
+use ringcast_test_support::{Client, Lang, RedisServer, unique};
+
 use crate::ringcast::{events_until_marker, marker, publish_status, ready_node, socket_in};
-use crate::support::RedisServer;
 
 #[test]
 fn publish_on_b_reaches_room_members_on_a_exactly_once() {

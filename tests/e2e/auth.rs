@@ -3,7 +3,9 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Connect, Lang, Server, ServerOpts, jwt};
+use ringcast_test_support::{Client, Connect, Lang, Server, token};
+
+use crate::gateway;
 
 /// A refused token: socket name, the auth object (`None`: no auth at all), accepted messages.
 type Case = (
@@ -17,12 +19,19 @@ fn cases() -> Vec<Case> {
     vec![
         ("missing", None, &["missing token"]),
         ("empty_auth", Some(json!({})), &["missing token"]),
-        ("expired", token(jwt::expired()), &["token expired"]),
-        ("tampered", token(jwt::tampered()), &["invalid signature"]),
+        ("expired", token(token::expired()), &["token expired"]),
+        (
+            "tampered",
+            token(token::tampered(
+                &token::good(),
+                &json!({"sub": "admin", "exp": token::now_secs() + 3600}),
+            )),
+            &["invalid signature"],
+        ),
         // jsonwebtoken cannot even parse `none`, so either word is honest
         (
             "alg_none",
-            token(jwt::alg_none()),
+            token(token::alg_none()),
             &["algorithm not allowed", "invalid token"],
         ),
         ("garbage", token("not-a-jwt".into()), &["invalid token"]),
@@ -49,31 +58,30 @@ fn refuse_all(lang: Lang, server: &Server, cases: &[Case]) {
 
 #[test]
 fn auth_bad_tokens_refused_js() {
-    let server = Server::gateway();
+    let server = gateway().start();
     refuse_all(Lang::Js, &server, &cases());
 }
 
 #[test]
 fn auth_bad_tokens_refused_python() {
-    let server = Server::gateway();
+    let server = gateway().start();
     refuse_all(Lang::Py, &server, &cases());
 }
 
 /// RFC 8725 §2.1: a server configured for RS256 must not verify an HS256 token with its public
 /// key as the HMAC secret. The control: a real RS256 token connects to the same server.
 fn algorithm_confusion(lang: Lang) {
-    let server = Server::start(ServerOpts {
-        public_key: Some((jwt::rsa_public_key_file(), "RS256".into())),
-        ..ServerOpts::default()
-    });
+    let server = gateway()
+        .public_key(token::key_file("rsa_public.pem"), Some("RS256"))
+        .start();
     let mut client = Client::spawn(lang, &server);
     client.connected(
         "rs256",
-        &Connect::to(&server).token(Some(jwt::rs256_valid())),
+        &Connect::to(&server).token(Some(token::rs256_valid())),
     );
     let message = client.refused(
         "confused",
-        &Connect::to(&server).token(Some(jwt::hs256_with_rsa_public_key())),
+        &Connect::to(&server).token(Some(token::hs256_with_rsa_public_key())),
     );
     let accepted = [
         "algorithm not allowed",

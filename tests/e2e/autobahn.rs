@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{DEADLINE, Example, Server, unique, venv_bin};
+use ringcast_test_support::{DEADLINE, Example, unique, venv_bin};
+
+use crate::gateway;
 
 /// Cases 1–10 took ~8 s here; the 9.x (up to 16 MiB messages) slow down most under load.
 const SUITE_DEADLINE: Duration = Duration::from_secs(10 * DEADLINE.as_secs());
@@ -17,7 +19,7 @@ const MIN_CASES: usize = 300;
 
 #[test]
 fn autobahn_cases_1_to_10_pass_against_ws_echo() {
-    let server = Server::example(Example::WsEcho);
+    let server = gateway().example(Example::WsEcho);
     let out = std::env::temp_dir().join(unique("ringcast-autobahn"));
     let log = out.with_extension("log");
     let mut child = Command::new(venv_bin("kosoku"))

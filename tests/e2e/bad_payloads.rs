@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Connect, Lang, Server};
+use ringcast_test_support::{Client, Connect, Lang};
+
+use crate::gateway;
 
 fn cases() -> Vec<(&'static str, Value)> {
     let long_id = "x".repeat(129);
@@ -26,7 +28,7 @@ fn cases() -> Vec<(&'static str, Value)> {
 }
 
 fn run(lang: Lang) {
-    let server = Server::gateway();
+    let server = gateway().start();
     let mut client = Client::spawn(lang, &server);
     client.connected("s", &Connect::to(&server));
     for (event, args) in cases() {

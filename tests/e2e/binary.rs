@@ -7,14 +7,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::common::{Client, Connect, Example, Lang, Server};
+use ringcast_test_support::{Client, Connect, Example, Lang};
+
+use crate::gateway;
 
 fn bin(bytes: &[u8]) -> Value {
     json!({ "$bin": STANDARD.encode(bytes) })
 }
 
 fn run(lang: Lang, transports: Option<&[&str]>) {
-    let server = Server::example(Example::Reference);
+    let server = gateway().example(Example::Reference);
     let mut client = Client::spawn(lang, &server);
     let auth = json!({"token": "abc", "n": 1});
     let mut how = Connect::to(&server).path(None).auth(auth.clone());

@@ -6,14 +6,16 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Connect, Lang, Server, publish};
+use ringcast_test_support::{Client, Connect, Lang};
+
+use crate::gateway;
 
 /// Publishes, and items in each: past the 3 broadcasts per 2 ms that make a burst.
 const PUBLISHES: usize = 60;
 const ITEMS: usize = 5;
 
 fn run(lang: Lang) {
-    let server = Server::gateway();
+    let server = gateway().start();
     let mut client = Client::spawn(lang, &server);
     client.connected("s", &Connect::to(&server).transports(&["websocket"]));
     for p in 0..PUBLISHES {
@@ -23,7 +25,7 @@ fn run(lang: Lang) {
                 json!({"event": "system:alert", "data": {"message": format!("b{n}"), "severity": "info"}})
             })
             .collect();
-        let resp = publish(&server, &Value::Array(items));
+        let resp = server.publish(&Value::Array(items));
         assert_eq!(resp.status, 200, "{resp:?}\n{}", server.context());
     }
     client.emit("s", "heartbeat", json!([{"timestamp": 77}]));

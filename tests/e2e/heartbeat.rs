@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Connect, Lang, Server};
+use ringcast_test_support::{Client, Connect, Lang};
+
+use crate::gateway;
 
 /// Date.now() of a day in 2026: beyond 2^32, so a server storing it in 32 bits fails.
 const TIMESTAMP: u64 = 1_795_654_085_753;
@@ -26,7 +28,7 @@ fn check_ack_event(client: &Client, got: &[Value]) {
 }
 
 fn run(lang: Lang) {
-    let server = Server::gateway();
+    let server = gateway().start();
     let mut client = Client::spawn(lang, &server);
     client.connected("s", &Connect::to(&server));
 

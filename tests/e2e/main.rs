@@ -4,8 +4,6 @@
 //! `RINGCAST_E2E_TARGET=node cargo test --test e2e` runs the same tests against the Node peers
 //! (tests/clients/js/peers/gateway.js and tests/clients/js/peers/) to test the tests.
 
-mod common;
-
 mod auth;
 mod autobahn;
 mod bad_payloads;
@@ -19,3 +17,11 @@ mod spec_js;
 mod spec_python;
 mod unsubscribe;
 mod workers;
+
+use ringcast_test_support::{Gateway, Target};
+
+/// The gateway under test: the ringcast binary (only this package's integration tests see
+/// `CARGO_BIN_EXE_ringcast`), or its Node twin under `RINGCAST_E2E_TARGET=node`.
+fn gateway() -> Gateway {
+    Gateway::new(env!("CARGO_BIN_EXE_ringcast")).target(Target::from_env())
+}

@@ -4,8 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::common::http::Response;
-use crate::common::{API_KEY, Client, Connect, Lang, Server, post, publish, publish_ok};
+use ringcast_test_support::Response;
+use ringcast_test_support::{API_KEY, Client, Connect, Lang};
+
+use crate::gateway;
 
 fn alert(message: &str) -> Value {
     json!({"event": "system:alert", "data": {"message": message, "severity": "info"}})
@@ -21,7 +23,7 @@ fn assert_json(resp: &Response) {
 
 #[test]
 fn publish_api_rejects_wrong_keys_with_401_json() {
-    let server = Server::gateway();
+    let server = gateway().start();
     let body = alert("x").to_string();
     let bearer_wrong = "Bearer wrong-key".to_owned();
     let basic = format!("Basic {API_KEY}");
@@ -33,7 +35,7 @@ fn publish_api_rejects_wrong_keys_with_401_json() {
         if let Some(a) = auth {
             headers.push(("Authorization", a));
         }
-        let resp = post(&server, "/api/v1/emit", &headers, body.as_bytes());
+        let resp = server.post("/api/v1/emit", &headers, body.as_bytes());
         assert_eq!(
             resp.status,
             401,
@@ -50,7 +52,7 @@ fn publish_api_rejects_wrong_keys_with_401_json() {
 
 #[test]
 fn publish_api_rejects_bad_bodies_with_400_json() {
-    let server = Server::gateway();
+    let server = gateway().start();
     let mut client = Client::spawn(Lang::Js, &server);
     client.connected("s", &Connect::to(&server));
 
@@ -72,8 +74,7 @@ fn publish_api_rejects_bad_bodies_with_400_json() {
         (json!([alert("first"), {"event": "bad"}]).to_string(), Some("event")),
     ];
     for (body, field) in &cases {
-        let resp = post(
-            &server,
+        let resp = server.post(
             "/api/v1/emit",
             &[
                 ("Authorization", &format!("Bearer {API_KEY}")),
@@ -103,12 +104,7 @@ fn publish_api_rejects_bad_bodies_with_400_json() {
         }
     }
     // None of the rejected bodies (the array's good first item included) reached the socket.
-    assert_eq!(
-        publish_ok(&server, &alert("end")),
-        1,
-        "{}",
-        server.context()
-    );
+    assert_eq!(server.publish_ok(&alert("end")), 1, "{}", server.context());
     let got = client.expect_event("s", "system:alert");
     if got[0]["message"] != "end" {
         client.fail(&format!("a rejected publish was delivered: {got:?}"));
@@ -117,14 +113,14 @@ fn publish_api_rejects_bad_bodies_with_400_json() {
 
 #[test]
 fn publish_api_delivers_objects_and_arrays() {
-    let server = Server::gateway();
+    let server = gateway().start();
     let mut client = Client::spawn(Lang::Js, &server);
     client.connected("s", &Connect::to(&server));
 
     // explicit timestamp kept as is
     let given = json!({"event": "system:alert",
                        "data": {"message": "m0", "severity": "info", "timestamp": "2026-01-02T03:04:05Z"}});
-    let resp = publish(&server, &given);
+    let resp = server.publish(&given);
     assert_eq!(resp.status, 200, "{resp:?}\n{}", server.context());
     assert_eq!(resp.json()["delivered"], 1, "{resp:?}");
     let got = client.expect_event("s", "system:alert");
@@ -134,7 +130,7 @@ fn publish_api_delivers_objects_and_arrays() {
     );
 
     // an array publishes each item, in order
-    let resp = publish(&server, &json!([alert("m1"), alert("m2")]));
+    let resp = server.publish(&json!([alert("m1"), alert("m2")]));
     assert_eq!(resp.status, 200, "{resp:?}\n{}", server.context());
     assert!(resp.json()["delivered"].is_u64(), "{resp:?}");
     for want in ["m1", "m2"] {

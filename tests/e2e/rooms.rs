@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Connect, Lang, Server, publish_ok, unique};
+use ringcast_test_support::{Client, Connect, Lang, unique};
+
+use crate::gateway;
 
 /// The received payload is the published data plus a `timestamp` filled in by the server.
 pub fn assert_payload(client: &Client, got: &[Value], data: &Value) {
@@ -24,7 +26,7 @@ pub fn assert_payload(client: &Client, got: &[Value], data: &Value) {
 }
 
 fn run(lang: Lang) {
-    let server = Server::gateway();
+    let server = gateway().start();
     let mut client = Client::spawn(lang, &server);
     client.connected("s", &Connect::to(&server));
     let agent = unique("agent");
@@ -34,16 +36,13 @@ fn run(lang: Lang) {
 
     let data = json!({"agent_id": agent, "old_status": "idle", "new_status": "busy"});
     // default routing: agent:{id} + dashboard; this one socket is in both, reached once
-    let delivered = publish_ok(
-        &server,
-        &json!({"event": "agent:status_changed", "data": data}),
-    );
+    let delivered = server.publish_ok(&json!({"event": "agent:status_changed", "data": data}));
     assert_eq!(delivered, 1, "{}", server.context());
     let got = client.expect_event("s", "agent:status_changed");
     assert_payload(&client, &got, &data);
 
     let data = json!({"task_id": task, "update": {"progress": 50, "note": "half"}});
-    let delivered = publish_ok(&server, &json!({"event": "task:updated", "data": data}));
+    let delivered = server.publish_ok(&json!({"event": "task:updated", "data": data}));
     assert_eq!(delivered, 1, "{}", server.context());
     let got = client.expect_event("s", "task:updated");
     assert_payload(&client, &got, &data);

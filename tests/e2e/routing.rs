@@ -4,15 +4,14 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, Connect, Lang, Server, ServerOpts, publish_ok, unique};
+use ringcast_test_support::{Client, Connect, Lang, unique};
+
+use crate::gateway;
 use crate::rooms::assert_payload;
 
 #[test]
 fn routing_every_server_event_reaches_exactly_its_rooms() {
-    let server = Server::start(ServerOpts {
-        workers: Some(2),
-        ..ServerOpts::default()
-    });
+    let server = gateway().workers(2).start();
     let (a, t, c, z) = (unique("a"), unique("t"), unique("c"), unique("z"));
     let (agent, task, conv) = (
         format!("agent:{a}"),
@@ -96,7 +95,7 @@ fn routing_every_server_event_reaches_exactly_its_rooms() {
         ),
     ];
     for (event, data, to) in &events {
-        let delivered = publish_ok(&server, &json!({"event": event, "data": data}));
+        let delivered = server.publish_ok(&json!({"event": event, "data": data}));
         assert_eq!(
             delivered,
             to.len() as u64,
@@ -106,9 +105,7 @@ fn routing_every_server_event_reaches_exactly_its_rooms() {
     }
     // The end marker reaches every socket after everything above.
     let end_id = end.trim_start_matches("conversation:");
-    let delivered = publish_ok(
-        &server,
-        &json!({"event": "conversation:message", "data": {"conversation_id": end_id, "message": {"text": "end"}}}),
+    let delivered = server.publish_ok(&json!({"event": "conversation:message", "data": {"conversation_id": end_id, "message": {"text": "end"}}}),
     );
     assert_eq!(delivered, sockets.len() as u64, "{}", server.context());
 

@@ -4,22 +4,23 @@
 
 use serde_json::json;
 
-use crate::common::{Proc, Server, jwt, publish_until_delivered};
+use ringcast_test_support::{Proc, clients_js, token};
+
+use crate::gateway;
 
 /// The room ids the spec's snippets use.
 const ID: &str = "123e4567-e89b-12d3-a456-426614174000";
 
 fn run(transports: &[&str]) {
-    let server = Server::gateway();
-    let token = jwt::valid("user-1");
+    let server = gateway().start();
+    let token = token::good();
     let url = server.ws_url();
     let mut args = vec![url.as_str(), token.as_str()];
     args.extend_from_slice(transports);
-    let mut program = Proc::node("spec_snippets.js", &args, &server);
+    let mut program = Proc::node(&clients_js(), "spec_snippets.js", &args).watching(&server);
 
     // Published to the agent room only (not dashboard), so the line proves the subscription.
-    publish_until_delivered(
-        &server,
+    server.publish_until_delivered(
         &json!({"event": "agent:status_changed", "rooms": [format!("agent:{ID}")],
                 "data": {"agent_id": ID, "old_status": "idle", "new_status": "busy"}}),
         1,
@@ -27,8 +28,7 @@ fn run(transports: &[&str]) {
     let want = format!("Agent {ID} changed from idle to busy");
     program.expect_line(&format!("{want:?}"), |l| l == want);
 
-    publish_until_delivered(
-        &server,
+    server.publish_until_delivered(
         &json!({"event": "task:updated", "rooms": [format!("task:{ID}")],
                 "data": {"task_id": ID, "update": {"progress": 50}}}),
         1,

@@ -4,18 +4,19 @@
 
 use serde_json::json;
 
-use crate::common::{Proc, Server, jwt, publish_until_delivered};
+use ringcast_test_support::{Proc, token};
+
+use crate::gateway;
 
 #[test]
 fn spec_python_client_verbatim() {
-    let server = Server::gateway();
-    let token = jwt::valid("user-1");
+    let server = gateway().start();
+    let token = token::good();
     let url = server.url();
-    let mut program = Proc::python("spec_client.py", &[&url, &token], &server);
+    let mut program = Proc::python("spec_client.py", &[&url, &token]).watching(&server);
     program.expect_line("\"Connected!\"", |l| l == "Connected!");
 
-    publish_until_delivered(
-        &server,
+    server.publish_until_delivered(
         &json!({"event": "agent:status_changed", "rooms": ["agent:123"],
                 "data": {"agent_id": "123", "old_status": "idle", "new_status": "busy"}}),
         1,

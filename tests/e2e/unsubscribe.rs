@@ -3,10 +3,12 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Connect, Lang, Server, publish_ok, unique};
+use ringcast_test_support::{Client, Connect, Lang, unique};
+
+use crate::gateway;
 
 fn run(lang: Lang) {
-    let server = Server::gateway();
+    let server = gateway().start();
     let mut client = Client::spawn(lang, &server);
     let room = format!("agent:{}", unique("agent"));
     for sock in ["leaver", "stayer"] {
@@ -17,20 +19,20 @@ fn run(lang: Lang) {
         json!({"event": "agent:status_changed", "rooms": [room],
                "data": {"agent_id": "x", "old_status": "idle", "new_status": format!("busy-{n}")}})
     };
-    assert_eq!(publish_ok(&server, &status(1)), 2, "{}", server.context());
+    assert_eq!(server.publish_ok(&status(1)), 2, "{}", server.context());
     for sock in ["leaver", "stayer"] {
         client.expect_event(sock, "agent:status_changed");
     }
 
     client.unsubscribe("leaver", &room);
-    assert_eq!(publish_ok(&server, &status(2)), 1, "{}", server.context());
+    assert_eq!(server.publish_ok(&status(2)), 1, "{}", server.context());
     let got = client.expect_event("stayer", "agent:status_changed");
     assert_eq!(got[0]["new_status"], "busy-2", "{got:?}");
 
     // The end marker (to dashboard, where both still are) comes after status 2: once it is in,
     // status 2 would have been too.
     let alert = json!({"event": "system:alert", "data": {"message": "end", "severity": "info"}});
-    assert_eq!(publish_ok(&server, &alert), 2, "{}", server.context());
+    assert_eq!(server.publish_ok(&alert), 2, "{}", server.context());
     client.expect_event("leaver", "system:alert");
     let extra = client.take_events("leaver");
     if !extra.is_empty() {

@@ -5,7 +5,9 @@
 
 use serde_json::json;
 
-use crate::common::{Client, Connect, Lang, Server, ServerOpts, publish_ok, unique};
+use ringcast_test_support::{Client, Connect, Lang, unique};
+
+use crate::gateway;
 
 /// How many sockets of each transport mix each driver opens.
 const PER_MIX: usize = 8;
@@ -15,10 +17,7 @@ const BROADCASTS: u64 = 6;
 
 #[test]
 fn workers_two_cores_many_clients_all_transports() {
-    let server = Server::start(ServerOpts {
-        workers: Some(2),
-        ..ServerOpts::default()
-    });
+    let server = gateway().workers(2).start();
     // default (polling, then upgrade), polling only, websocket only
     let mixes: [Option<&[&str]>; 3] = [None, Some(&["polling"]), Some(&["websocket"])];
     let mut js = Client::spawn(Lang::Js, &server);
@@ -66,7 +65,7 @@ fn workers_two_cores_many_clients_all_transports() {
     for n in 0..BROADCASTS {
         let alert = json!({"event": "system:alert", "data": {"message": format!("b{n}"), "severity": "info"}});
         assert_eq!(
-            publish_ok(&server, &alert),
+            server.publish_ok(&alert),
             total,
             "broadcast {n}\n{}",
             server.context()
@@ -98,13 +97,13 @@ fn workers_two_cores_many_clients_all_transports() {
     let task_id = room.trim_start_matches("task:");
     let update = json!({"event": "task:updated", "rooms": [room], "data": {"task_id": task_id, "update": {"p": 1}}});
     assert_eq!(
-        publish_ok(&server, &update),
+        server.publish_ok(&update),
         members.len() as u64,
         "{}",
         server.context()
     );
     let end = json!({"event": "system:alert", "data": {"message": "end", "severity": "info"}});
-    assert_eq!(publish_ok(&server, &end), total, "{}", server.context());
+    assert_eq!(server.publish_ok(&end), total, "{}", server.context());
     for (lang, sock, _) in &all {
         let c = pick(&mut js, &mut py, *lang);
         if members.contains(&(*lang, sock.as_str())) {

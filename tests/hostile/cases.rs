@@ -4,11 +4,13 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::harness::{
-    self, API_KEY, Eio, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, SECRET, WS_KEY,
-    close_frame, frame, header, text,
-};
 use crate::{Attack::*, Expect::*, SOON, hostile};
+use ringcast_test_support::raw::{
+    self, Eio, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, WS_KEY, close_frame, frame, header,
+    text,
+};
+use ringcast_test_support::token::{self, HOUR};
+use ringcast_test_support::{API_KEY, SECRET, http};
 
 // ---- builders ---------------------------------------------------------------------------------
 
@@ -85,15 +87,18 @@ fn connect(token: &str) -> Vec<u8> {
 }
 
 fn hs(claims: serde_json::Value) -> String {
-    harness::hs256(SECRET.as_bytes(), &claims)
+    token::hs256(SECRET.as_bytes(), &claims)
 }
 
 fn valid() -> serde_json::Value {
-    harness::claims(3600, None)
+    token::claims(HOUR)
 }
 
-fn rsa_pem(name: &str) -> Vec<u8> {
-    std::fs::read(harness::fixture(&format!("keys/{name}"))).expect("fixture key")
+/// Valid claims (two hours) that take effect only in an hour.
+fn not_yet_valid() -> serde_json::Value {
+    let mut c = token::claims(2 * HOUR);
+    c["nbf"] = (token::now_secs() + 3600).into();
+    c
 }
 
 /// `auth:refresh` with `token`.
@@ -103,7 +108,7 @@ fn refresh(token: &str) -> Vec<u8> {
 
 /// HS256 "signed" with the RSA public key's PEM bytes: the RS256 → HS256 confusion attack.
 fn hs_with_public_pem() -> String {
-    harness::hs256(&rsa_pem("rsa_public.pem"), &valid())
+    token::hs256(&token::key_pem("rsa_public.pem"), &valid())
 }
 
 // ---- the table ------------------------------------------------------------------------------
@@ -211,13 +216,13 @@ hostile! {
     sio_nesting_100k_deep: Hs, Sio(text(&format!(r#"42["heartbeat",{}]"#, nested(100_000)))) => EioClose;
     sio_nesting_100k_in_connect: Hs, Eio(text(&format!(r#"40{{"token":{}}}"#, nested(100_000)))) => EioClose;
     sio_connect_error_from_client: Hs, Sio(text(r#"44{"message":"x"}"#)) => EioClose;
-    sio_unknown_namespace: Hs, Eio(text(&format!(r#"40/admin,{{"token":"{}"}}"#, harness::good_token()))) => ConnectError("Invalid namespace");
+    sio_unknown_namespace: Hs, Eio(text(&format!(r#"40/admin,{{"token":"{}"}}"#, token::good()))) => ConnectError("Invalid namespace");
     sio_unknown_event: Hs, Sio(text(r#"42["rm -rf",{}]"#)) => Error("unknown event");
     sio_server_event_from_client: Hs, Sio(text(r#"42["system:alert",{"message":"fake"}]"#)) => Error("unknown event");
     sio_subscribe_bad_room: Hs, Sio(text(r#"42["subscribe",{"room":"../admin"}]"#)) => Error("invalid room");
     sio_subscribe_room_not_string: Hs, Sio(text(r#"42["subscribe",{"room":{"$gt":""}}]"#)) => Error("must be a string");
     sio_subscribe_past_max_rooms: Hs, Sio((1..=100).map(|i| text(&format!(r#"42["subscribe",{{"room":"agent:{i}"}}]"#))).collect::<Vec<_>>().concat()) => Error("too many rooms");
-    sio_duplicate_connect_ignored: Hs, Sio(connect(&harness::good_token())) => Alive;
+    sio_duplicate_connect_ignored: Hs, Sio(connect(&token::good())) => Alive;
 
     // Floods.
     connect_flood_one_session: Hs, Custom(one_session_connect_flood) => Done;
@@ -231,32 +236,32 @@ hostile! {
     jwt_missing_auth: Hs, Eio(text("40")) => ConnectError("missing token");
     jwt_empty_token: Hs, Eio(connect("")) => ConnectError("missing token");
     jwt_not_a_jwt: Hs, Eio(connect("not.a.jwt")) => ConnectError("invalid token");
-    jwt_alg_none: Hs, Eio(connect(&harness::unsigned_token(r#"{"alg":"none","typ":"JWT"}"#, &valid()))) => ConnectError("algorithm not allowed");
-    jwt_alg_none_mixed_case: Hs, Eio(connect(&harness::unsigned_token(r#"{"alg":"nOnE"}"#, &valid()))) => ConnectError("algorithm not allowed");
-    jwt_alg_hs512_not_allowed: Hs, Eio(connect(&harness::hs256_with_header(r#"{"alg":"HS512"}"#, &valid(), SECRET.as_bytes()))) => ConnectError("algorithm not allowed");
-    jwt_crit_header: Hs, Eio(connect(&harness::hs256_with_header(r#"{"alg":"HS256","crit":["exp"]}"#, &valid(), SECRET.as_bytes()))) => ConnectError("invalid token");
-    jwt_expired: Hs, Eio(connect(&hs(harness::claims(-3600, None)))) => ConnectError("token expired");
-    jwt_not_yet_valid: Hs, Eio(connect(&hs(harness::claims(7200, Some(harness::now_secs() + 3600))))) => ConnectError("token not yet valid");
+    jwt_alg_none: Hs, Eio(connect(&token::unsigned(r#"{"alg":"none","typ":"JWT"}"#, &valid()))) => ConnectError("algorithm not allowed");
+    jwt_alg_none_mixed_case: Hs, Eio(connect(&token::unsigned(r#"{"alg":"nOnE"}"#, &valid()))) => ConnectError("algorithm not allowed");
+    jwt_alg_hs512_not_allowed: Hs, Eio(connect(&token::hs256_with_header(r#"{"alg":"HS512"}"#, &valid(), SECRET.as_bytes()))) => ConnectError("algorithm not allowed");
+    jwt_crit_header: Hs, Eio(connect(&token::hs256_with_header(r#"{"alg":"HS256","crit":["exp"]}"#, &valid(), SECRET.as_bytes()))) => ConnectError("invalid token");
+    jwt_expired: Hs, Eio(connect(&hs(token::claims(-HOUR)))) => ConnectError("token expired");
+    jwt_not_yet_valid: Hs, Eio(connect(&hs(not_yet_valid()))) => ConnectError("token not yet valid");
     jwt_without_exp: Hs, Eio(connect(&hs(serde_json::json!({"sub": "x"})))) => ConnectError("invalid token");
-    jwt_tampered_payload: Hs, Eio(connect(&harness::tampered(&harness::good_token(), &serde_json::json!({"sub": "admin", "exp": 4_000_000_000u64})))) => ConnectError("invalid signature");
-    jwt_wrong_secret: Hs, Eio(connect(&harness::hs256(b"another-secret-of-at-least-32-bytes!!", &valid()))) => ConnectError("invalid signature");
-    jwt_rs256_on_hs_server: Hs, Eio(connect(&harness::rs256(&rsa_pem("rsa_private.pem"), &valid()))) => ConnectError("algorithm not allowed");
+    jwt_tampered_payload: Hs, Eio(connect(&token::tampered(&token::good(), &serde_json::json!({"sub": "admin", "exp": 4_000_000_000u64})))) => ConnectError("invalid signature");
+    jwt_wrong_secret: Hs, Eio(connect(&token::hs256(b"another-secret-of-at-least-32-bytes!!", &valid()))) => ConnectError("invalid signature");
+    jwt_rs256_on_hs_server: Hs, Eio(connect(&token::rs256(&token::key_pem("rsa_private.pem"), &valid()))) => ConnectError("algorithm not allowed");
     jwt_900k_token: Hs, Eio(connect(&"e".repeat(900_000))) => ConnectError("invalid token");
     jwt_1mb_token: Hs, Eio(connect(&"e".repeat(1_000_000))) => Close(1009);
-    jwt_audience_when_none_configured: Hs, Eio(connect(&hs(serde_json::json!({"sub": "x", "exp": harness::now_secs() + 60, "aud": "other"})))) => ConnectError("invalid audience");
-    jwt_refresh_alg_none: Hs, Sio(refresh(&harness::unsigned_token(r#"{"alg":"none"}"#, &valid()))) => Error("auth:refresh: algorithm not allowed");
-    jwt_refresh_expired: Hs, Sio(refresh(&hs(harness::claims(-3600, None)))) => Error("auth:refresh: token expired");
-    jwt_refresh_other_subject: Hs, Sio(refresh(&hs(serde_json::json!({"sub": "admin", "exp": harness::now_secs() + 600})))) => Error("another subject");
-    jwt_refresh_tampered_rooms: Hs, Sio(refresh(&harness::tampered(&harness::good_token(), &harness::claims_with_rooms(&["*"])))) => Error("auth:refresh: invalid signature");
+    jwt_audience_when_none_configured: Hs, Eio(connect(&hs(serde_json::json!({"sub": "x", "exp": token::now_secs() + 60, "aud": "other"})))) => ConnectError("invalid audience");
+    jwt_refresh_alg_none: Hs, Sio(refresh(&token::unsigned(r#"{"alg":"none"}"#, &valid()))) => Error("auth:refresh: algorithm not allowed");
+    jwt_refresh_expired: Hs, Sio(refresh(&hs(token::claims(-HOUR)))) => Error("auth:refresh: token expired");
+    jwt_refresh_other_subject: Hs, Sio(refresh(&hs(serde_json::json!({"sub": "admin", "exp": token::now_secs() + 600})))) => Error("another subject");
+    jwt_refresh_tampered_rooms: Hs, Sio(refresh(&token::tampered(&token::good(), &token::claims_with_rooms(&["*"])))) => Error("auth:refresh: invalid signature");
 
     // Room grants from the token (`--room-policy claims`).
     claims_room_not_granted: Claims, Custom(room_not_granted) => Done;
 
     // JWT attacks, server with only an RSA public key.
     jwt_hs256_signed_with_public_pem: Rsa, Eio(connect(&hs_with_public_pem())) => ConnectError("algorithm not allowed");
-    jwt_rs256_other_key: Rsa, Eio(connect(&harness::rs256(&rsa_pem("rsa_other_private.pem"), &valid()))) => ConnectError("invalid signature");
-    jwt_rs256_valid_is_accepted: Rsa, Eio(connect(&harness::rs256(&rsa_pem("rsa_private.pem"), &valid()))) => Reply("40{\"sid\"");
-    jwt_alg_none_on_rsa: Rsa, Eio(connect(&harness::unsigned_token(r#"{"alg":"none"}"#, &valid()))) => ConnectError("algorithm not allowed");
+    jwt_rs256_other_key: Rsa, Eio(connect(&token::rs256(&token::key_pem("rsa_other_private.pem"), &valid()))) => ConnectError("invalid signature");
+    jwt_rs256_valid_is_accepted: Rsa, Eio(connect(&token::rs256(&token::key_pem("rsa_private.pem"), &valid()))) => Reply("40{\"sid\"");
+    jwt_alg_none_on_rsa: Rsa, Eio(connect(&token::unsigned(r#"{"alg":"none"}"#, &valid()))) => ConnectError("algorithm not allowed");
 }
 
 // ---- scenarios --------------------------------------------------------------------------------
@@ -264,33 +269,24 @@ hostile! {
 /// Engine.IO: a second GET while one is pending closes the session; the second gets 400, the
 /// pending one is answered with a close packet.
 fn concurrent_polling_gets(addr: SocketAddr) -> Result<(), String> {
-    let sid = harness::polling_open(addr)?;
+    let sid = raw::polling_open(addr)?;
     let target = format!("/ws/?EIO=4&transport=polling&sid={sid}");
-    let first = std::thread::spawn(move || harness::get(addr, &target));
+    let first = std::thread::spawn(move || http::get(addr, &target));
     // The first GET must be pending before the second: wait until the server holds it.
     std::thread::sleep(Duration::from_millis(300));
-    let second = harness::get(addr, &format!("/ws/?EIO=4&transport=polling&sid={sid}"))?;
-    if second.status != 400 || !second.body_str().contains("\"code\":3") {
-        return Err(format!(
-            "second GET: {} {}",
-            second.status,
-            second.body_str()
-        ));
+    let second = http::get(addr, &format!("/ws/?EIO=4&transport=polling&sid={sid}"))?;
+    if second.status != 400 || !second.body.contains("\"code\":3") {
+        return Err(format!("second GET: {} {}", second.status, second.body));
     }
     let first = first.join().map_err(|_| "first GET panicked")??;
-    if first.status != 200 || first.body_str() != "1" {
-        return Err(format!(
-            "first GET: {} {:?}",
-            first.status,
-            first.body_str()
-        ));
+    if first.status != 200 || first.body != "1" {
+        return Err(format!("first GET: {} {:?}", first.status, first.body));
     }
-    let third = harness::get(addr, &format!("/ws/?EIO=4&transport=polling&sid={sid}"))?;
+    let third = http::get(addr, &format!("/ws/?EIO=4&transport=polling&sid={sid}"))?;
     if third.status != 400 {
         return Err(format!(
             "the session survived: {} {}",
-            third.status,
-            third.body_str()
+            third.status, third.body
         ));
     }
     Ok(())
@@ -298,8 +294,8 @@ fn concurrent_polling_gets(addr: SocketAddr) -> Result<(), String> {
 
 /// 1000 CONNECTs on one session: one socket, duplicates ignored, the session still serves.
 fn one_session_connect_flood(addr: SocketAddr) -> Result<(), String> {
-    let mut eio = harness::sio_client(addr, &harness::good_token())?;
-    let one = connect(&harness::good_token());
+    let mut eio = raw::sio_client(addr, &token::good())?;
+    let one = connect(&token::good());
     eio.ws.send(&one.repeat(1000))?;
     crate::heartbeat(&mut eio.ws, Instant::now() + SOON)?;
     // Nothing but the heartbeat's answer came back: a second `40` would be a second socket.
@@ -318,7 +314,7 @@ fn connect_flood_sessions(addr: SocketAddr) -> Result<(), String> {
     let mut sessions = (0..200)
         .map(|_| Eio::open(addr))
         .collect::<Result<Vec<_>, _>>()?;
-    let token = harness::good_token();
+    let token = token::good();
     for s in &mut sessions {
         s.ws.send(&connect(&token))?;
     }
@@ -337,10 +333,7 @@ fn connect_flood_sessions(addr: SocketAddr) -> Result<(), String> {
 /// token still connects (a refused CONNECT does not end the session, as in socket.io).
 fn bad_token_flood(addr: SocketAddr) -> Result<(), String> {
     let mut eio = Eio::open(addr)?;
-    let forged = harness::hs256(
-        b"guessed-secret-guessed-secret-guessed",
-        &harness::claims(60, None),
-    );
+    let forged = token::hs256(b"guessed-secret-guessed-secret-guessed", &token::claims(60));
     eio.ws.send(&connect(&forged).repeat(300))?;
     for i in 0..300 {
         let answer = eio
@@ -350,7 +343,7 @@ fn bad_token_flood(addr: SocketAddr) -> Result<(), String> {
             return Err(format!("answer {i}: {answer}"));
         }
     }
-    let answer = eio.connect(&format!(r#"{{"token":"{}"}}"#, harness::good_token()))?;
+    let answer = eio.connect(&format!(r#"{{"token":"{}"}}"#, token::good()))?;
     if !answer.starts_with("40{") {
         return Err(format!("good token after the flood: {answer}"));
     }
@@ -366,7 +359,7 @@ fn no_connect_is_closed(addr: SocketAddr) -> Result<(), String> {
 /// 300 heartbeats at once (burst 200, 100/s): the excess is refused with an `error` event
 /// naming the rate limit, not served.
 fn event_flood(addr: SocketAddr) -> Result<(), String> {
-    let mut eio = harness::sio_client(addr, &harness::good_token())?;
+    let mut eio = raw::sio_client(addr, &token::good())?;
     let one = text(r#"42["heartbeat",{"timestamp":1}]"#);
     eio.ws.send(&one.repeat(300))?;
     eio.ws.send_text(r#"42["heartbeat",{"timestamp":2}]"#)?;
@@ -376,9 +369,9 @@ fn event_flood(addr: SocketAddr) -> Result<(), String> {
         let packet = match eio.ws.next_text(deadline) {
             Ok(p) => p,
             Err(crate::Next::Ended(crate::Ended::Timeout)) => break,
-            Err(other) => return Err(harness::describe(&other)),
+            Err(other) => return Err(raw::describe(&other)),
         };
-        match harness::event_of(&packet) {
+        match raw::event_of(&packet) {
             Some((name, _)) if name == "heartbeat_ack" => acks += 1,
             Some((name, data))
                 if name == "error"
@@ -403,16 +396,18 @@ fn event_flood(addr: SocketAddr) -> Result<(), String> {
 /// `--max-connections-per-ip 8`: with the canary and 8 idle connections open, the next
 /// connection from 127.0.0.1 is answered 429 with a JSON body; once they close, it is served.
 fn per_ip_limit(addr: SocketAddr) -> Result<(), String> {
-    let idle: Vec<_> = (0..8).map(|_| harness::connect(addr)).collect();
+    let idle = (0..8)
+        .map(|_| raw::connect(addr))
+        .collect::<Result<Vec<_>, _>>()?;
     // The server counts a connection once it has accepted it: give the accepts a moment.
     std::thread::sleep(Duration::from_millis(200));
-    let refused = harness::get(addr, "/healthz")?;
-    let body = refused.body_str();
+    let refused = http::get(addr, "/healthz")?;
+    let body = refused.body;
     let json = serde_json::from_str::<serde_json::Value>(&body).is_ok();
     drop(idle);
     let deadline = Instant::now() + SOON;
     let served = loop {
-        match harness::get(addr, "/healthz") {
+        match http::get(addr, "/healthz") {
             Ok(r) if r.status == 200 => break true,
             _ if Instant::now() > deadline => break false,
             _ => std::thread::sleep(Duration::from_millis(100)),
@@ -433,11 +428,11 @@ fn per_ip_limit(addr: SocketAddr) -> Result<(), String> {
 /// `--room-policy claims`: a token granting `dashboard` and `agent:7` may enter `agent:7` only;
 /// `agent:*` is a pattern in a claim, never a room name.
 fn room_not_granted(addr: SocketAddr) -> Result<(), String> {
-    let token = harness::hs256(
+    let token = token::hs256(
         SECRET.as_bytes(),
-        &harness::claims_with_rooms(&["dashboard", "agent:7"]),
+        &token::claims_with_rooms(&["dashboard", "agent:7"]),
     );
-    let mut eio = harness::sio_client(addr, &token)?;
+    let mut eio = raw::sio_client(addr, &token)?;
     let deadline = Instant::now() + SOON;
     for (room, want) in [
         ("conversation:secret", "forbidden"),
@@ -447,7 +442,7 @@ fn room_not_granted(addr: SocketAddr) -> Result<(), String> {
         eio.ws
             .send_text(&format!(r#"42["subscribe",{{"room":"{room}"}}]"#))?;
         let packet = eio.ws.wait_text(deadline, |t| t.starts_with("42["))?;
-        match harness::event_of(&packet) {
+        match raw::event_of(&packet) {
             Some((name, data))
                 if name == "error"
                     && data["message"].as_str().is_some_and(|m| m.contains(want)) => {}

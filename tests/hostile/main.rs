@@ -8,7 +8,6 @@
 //! starts its own.
 
 mod cases;
-mod harness;
 mod slow_consumer;
 
 use std::net::SocketAddr;
@@ -16,10 +15,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use harness::{Eio, Ended, Next, Server, Ws};
+use ringcast_test_support::http::{self, Response};
+use ringcast_test_support::raw::{self, Eio, Ended, Next, Ws};
+use ringcast_test_support::{Gateway, SECRET, Server, token};
 
 /// Generous deadline for anything the server should answer at once.
-pub const SOON: Duration = Duration::from_secs(10);
+pub use raw::SOON;
 
 /// Which shared server a case runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,45 +42,28 @@ struct Env {
     canary: Arc<Canary>,
 }
 
-/// The arguments of the shared servers (docs/SECURITY.md lists the defaults these shorten).
-fn server_args(srv: Srv) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "--workers",
-        "2",
+/// A gateway as the hostile cases meet it: two workers, short handshake and CONNECT timeouts
+/// (docs/SECURITY.md lists the defaults these shorten), quiet logs.
+fn gateway() -> Gateway {
+    Gateway::new(env!("CARGO_BIN_EXE_ringcast"))
+        .workers(2)
+        .args(["--log-level", "warn"])
+}
+
+/// The shared servers' configuration.
+fn shared_gateway(srv: Srv) -> Gateway {
+    let gateway = gateway().args([
         "--handshake-timeout-ms",
         "2000",
         "--connect-timeout-ms",
         "3000",
-        "--api-key",
-        harness::API_KEY,
-        "--log-level",
-        "warn",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     match srv {
-        Srv::Hs => args.extend(["--jwt-secret".into(), harness::SECRET.into()]),
-        Srv::Claims => args.extend([
-            "--jwt-secret".into(),
-            harness::SECRET.into(),
-            "--room-policy".into(),
-            "claims".into(),
-        ]),
-        Srv::Tight => args.extend([
-            "--jwt-secret".into(),
-            harness::SECRET.into(),
-            "--max-connections-per-ip".into(),
-            "8".into(),
-        ]),
-        Srv::Rsa => args.extend([
-            "--jwt-public-key-file".into(),
-            harness::fixture("keys/rsa_public.pem")
-                .to_string_lossy()
-                .into_owned(),
-        ]),
+        Srv::Hs => gateway,
+        Srv::Claims => gateway.args(["--room-policy", "claims"]),
+        Srv::Tight => gateway.args(["--max-connections-per-ip", "8"]),
+        Srv::Rsa => gateway.public_key(token::key_file("rsa_public.pem"), None),
     }
-    args
 }
 
 /// The shared server of kind `srv`, started on first use. It is started from a thread that
@@ -100,12 +84,11 @@ fn env(srv: Srv) -> &'static Env {
         std::thread::spawn(move || {
             let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
                 .join(format!("hostile-{srv:?}.log"));
-            let server = Server::start(
-                std::path::Path::new(env!("CARGO_BIN_EXE_ringcast")),
-                &server_args(srv),
-                Some(&log),
-                true,
-            );
+            let server = shared_gateway(srv)
+                .launch()
+                .log_file(log)
+                .die_with_parent()
+                .start();
             tx.send(server)
                 .expect("the test thread waits for the server");
             loop {
@@ -115,15 +98,11 @@ fn env(srv: Srv) -> &'static Env {
         let server = rx.recv().expect("server started");
         let addr = server.addr;
         let token = match srv {
-            Srv::Hs | Srv::Tight => harness::good_token(),
-            Srv::Claims => harness::hs256(
-                harness::SECRET.as_bytes(),
-                &harness::claims_with_rooms(&["dashboard"]),
-            ),
-            Srv::Rsa => harness::rs256(
-                &std::fs::read(harness::fixture("keys/rsa_private.pem")).expect("fixture key"),
-                &harness::claims(3600, None),
-            ),
+            Srv::Hs | Srv::Tight => token::good(),
+            Srv::Claims => {
+                token::hs256(SECRET.as_bytes(), &token::claims_with_rooms(&["dashboard"]))
+            }
+            Srv::Rsa => token::rs256_valid(),
         };
         let canary = Canary::start(addr, &token);
         Env {
@@ -151,7 +130,7 @@ struct CanaryState {
 
 impl Canary {
     fn start(addr: SocketAddr, token: &str) -> Arc<Canary> {
-        let mut client = harness::sio_client(addr, token).expect("canary connects");
+        let mut client = raw::sio_client(addr, token).expect("canary connects");
         let canary = Arc::new(Canary {
             state: Mutex::new(CanaryState::default()),
             changed: Condvar::new(),
@@ -161,7 +140,7 @@ impl Canary {
             loop {
                 match client.ws.next_text(Instant::now() + Duration::from_secs(1)) {
                     Ok(packet) => {
-                        if let Some((name, data)) = harness::event_of(&packet)
+                        if let Some((name, data)) = raw::event_of(&packet)
                             && name == "system:alert"
                         {
                             let marker = data["message"].as_str().unwrap_or("").to_owned();
@@ -171,8 +150,7 @@ impl Canary {
                     }
                     Err(Next::Ended(Ended::Timeout)) => {}
                     Err(other) => {
-                        me.state.lock().expect("canary lock").lost =
-                            Some(harness::describe(&other));
+                        me.state.lock().expect("canary lock").lost = Some(raw::describe(&other));
                         me.changed.notify_all();
                         return;
                     }
@@ -209,10 +187,10 @@ impl Canary {
 fn mark(env: &Env, case: &str, when: &str) -> Result<usize, String> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let marker = format!("{when}:{case}:{}", SEQ.fetch_add(1, Ordering::Relaxed));
-    let r = harness::publish(env.addr, &harness::alert_body(&marker))
+    let r = http::publish(env.addr, &raw::alert_body(&marker))
         .map_err(|e| format!("publish {when}: {e}"))?;
     if r.status != 200 {
-        return Err(format!("publish {when}: {} {}", r.status, r.body_str()));
+        return Err(format!("publish {when}: {} {}", r.status, r.body));
     }
     env.canary.wait_for(&marker, Instant::now() + SOON)
 }
@@ -288,15 +266,15 @@ fn execute(addr: SocketAddr, attack: Attack, expect: Expect) -> Result<(), Strin
     let deadline = Instant::now() + SOON;
     match attack {
         Attack::Raw(bytes) => {
-            let mut s = harness::connect(addr);
+            let mut s = raw::connect(addr)?;
             write_lossy(&mut s, &bytes);
-            check_http(harness::read_response(&mut s, deadline)?, expect)
+            check_http(http::read_response(&mut s, deadline)?, expect)
         }
         Attack::Poll(build) => {
-            let sid = harness::polling_open(addr)?;
-            let mut s = harness::connect(addr);
+            let sid = raw::polling_open(addr)?;
+            let mut s = raw::connect(addr)?;
             write_lossy(&mut s, &build(&sid));
-            check_http(harness::read_response(&mut s, deadline)?, expect)
+            check_http(http::read_response(&mut s, deadline)?, expect)
         }
         Attack::Eio(bytes) => {
             let mut eio = Eio::open(addr)?;
@@ -304,7 +282,7 @@ fn execute(addr: SocketAddr, attack: Attack, expect: Expect) -> Result<(), Strin
             check_ws(&mut eio.ws, expect, deadline)
         }
         Attack::Sio(bytes) => {
-            let mut eio = harness::sio_client(addr, &harness::good_token())?;
+            let mut eio = raw::sio_client(addr, &token::good())?;
             write_lossy(&mut eio.ws.stream, &bytes);
             check_ws(&mut eio.ws, expect, deadline)
         }
@@ -319,13 +297,13 @@ fn write_lossy(s: &mut std::net::TcpStream, bytes: &[u8]) {
     let _ = s.write_all(bytes);
 }
 
-fn check_http(r: harness::HttpResponse, expect: Expect) -> Result<(), String> {
+fn check_http(r: Response, expect: Expect) -> Result<(), String> {
     let (status, needle, in_head) = match expect {
         Expect::Http(s, n) => (s, n, false),
         Expect::HttpHead(s, n) => (s, n, true),
         other => return Err(format!("{other:?} is not an HTTP expectation")),
     };
-    let body = r.body_str();
+    let body = r.body;
     if r.status != status {
         return Err(format!("got HTTP {} {body}", r.status));
     }
@@ -364,9 +342,9 @@ pub fn check_ws(ws: &mut Ws, expect: Expect, deadline: Instant) -> Result<(), St
         }
         Expect::Error(needle) => {
             let packet = ws.wait_text(deadline, |t| {
-                harness::event_of(t).is_some_and(|(n, _)| n == "error")
+                raw::event_of(t).is_some_and(|(n, _)| n == "error")
             })?;
-            let (_, data) = harness::event_of(&packet).expect("matched as an event above");
+            let (_, data) = raw::event_of(&packet).expect("matched as an event above");
             if !data["message"].as_str().is_some_and(|m| m.contains(needle)) {
                 return Err(format!("error event {packet:?}"));
             }
@@ -375,11 +353,11 @@ pub fn check_ws(ws: &mut Ws, expect: Expect, deadline: Instant) -> Result<(), St
         Expect::Reply(prefix) => ws.wait_text(deadline, |t| t.starts_with(prefix)).map(drop),
         Expect::Pong(payload) => loop {
             match ws.next(deadline) {
-                Next::Frame(f) if f.opcode == harness::OP_PONG && f.payload == payload => {
+                Next::Frame(f) if f.opcode == raw::OP_PONG && f.payload == payload => {
                     return Ok(());
                 }
-                Next::Frame(f) if f.opcode == harness::OP_TEXT => {}
-                other => return Err(harness::describe(&other)),
+                Next::Frame(f) if f.opcode == raw::OP_TEXT => {}
+                other => return Err(raw::describe(&other)),
             }
         },
         Expect::Alive => heartbeat(ws, deadline),
@@ -404,7 +382,7 @@ fn expect_close(ws: &mut Ws, code: u16, eio_close: bool, deadline: Instant) -> R
     let mut texts = Vec::new();
     loop {
         match ws.next(deadline) {
-            Next::Frame(f) if f.opcode == harness::OP_CLOSE => {
+            Next::Frame(f) if f.opcode == raw::OP_CLOSE => {
                 if f.close_code() != Some(code) {
                     return Err(format!(
                         "close frame {:?} (after {texts:?})",
@@ -413,13 +391,13 @@ fn expect_close(ws: &mut Ws, code: u16, eio_close: bool, deadline: Instant) -> R
                 }
                 break;
             }
-            Next::Frame(f) if f.opcode == harness::OP_TEXT && f.payload == b"1" => {
+            Next::Frame(f) if f.opcode == raw::OP_TEXT && f.payload == b"1" => {
                 saw_eio_close = true;
             }
-            Next::Frame(f) if f.opcode == harness::OP_TEXT && f.payload == b"2" => {
+            Next::Frame(f) if f.opcode == raw::OP_TEXT && f.payload == b"2" => {
                 let _ = ws.send_text("3");
             }
-            Next::Frame(f) => texts.push(harness::cut(&f.text(), 60)),
+            Next::Frame(f) => texts.push(raw::cut(&f.text(), 60)),
             Next::Ended(Ended::Closed) => {
                 return Err(format!("closed without a close frame (after {texts:?})"));
             }
@@ -435,10 +413,7 @@ fn expect_close(ws: &mut Ws, code: u16, eio_close: bool, deadline: Instant) -> R
     }
     match ws.next(deadline) {
         Next::Ended(Ended::Closed) => Ok(()),
-        other => Err(format!(
-            "after the close frame: {}",
-            harness::describe(&other)
-        )),
+        other => Err(format!("after the close frame: {}", raw::describe(&other))),
     }
 }
 

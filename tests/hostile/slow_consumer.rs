@@ -16,7 +16,8 @@ use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::harness::{self, Ended, Server, Ws};
+use ringcast_test_support::raw::{self, Ended, Ws};
+use ringcast_test_support::{http, procfs, token};
 
 /// Events per publish request, and the pause between requests: 50 per 50 ms = 1 000/s.
 const BATCH: usize = 50;
@@ -27,34 +28,18 @@ const RSS_SLACK_KIB: u64 = 64 * 1024;
 #[test]
 fn slow_consumer_is_dropped_and_others_get_everything() {
     let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-slow.log");
-    let args: Vec<String> = [
-        "--workers",
-        "2",
-        "--max-outbound-bytes",
-        "262144",
-        "--jwt-secret",
-        harness::SECRET,
-        "--api-key",
-        harness::API_KEY,
-        "--log-level",
-        "warn",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let server = Server::start(
-        std::path::Path::new(env!("CARGO_BIN_EXE_ringcast")),
-        &args,
-        Some(&log),
-        false,
-    );
+    let server = crate::gateway()
+        .args(["--max-outbound-bytes", "262144"])
+        .launch()
+        .log_file(log)
+        .start();
     let addr = server.addr;
-    let token = harness::good_token();
+    let token = token::good();
 
     // Three healthy clients, each collecting the alert messages until "end".
     let (done_tx, done_rx) = mpsc::channel();
     for _ in 0..3 {
-        let mut client = harness::sio_client(addr, &token).expect("healthy client connects");
+        let mut client = raw::sio_client(addr, &token).expect("healthy client connects");
         let done = done_tx.clone();
         std::thread::spawn(move || {
             let mut got = Vec::new();
@@ -62,7 +47,7 @@ fn slow_consumer_is_dropped_and_others_get_everything() {
             let result = loop {
                 match client.ws.next_text(deadline) {
                     Ok(packet) => {
-                        if let Some((name, data)) = harness::event_of(&packet)
+                        if let Some((name, data)) = raw::event_of(&packet)
                             && name == "system:alert"
                         {
                             let m = data["message"].as_str().unwrap_or("").to_owned();
@@ -72,7 +57,7 @@ fn slow_consumer_is_dropped_and_others_get_everything() {
                             got.push(m);
                         }
                     }
-                    Err(n) => break Err(harness::describe(&n)),
+                    Err(n) => break Err(raw::describe(&n)),
                 }
             };
             let _ = done.send(result);
@@ -82,9 +67,9 @@ fn slow_consumer_is_dropped_and_others_get_everything() {
     // The slow client: a 4 KiB receive buffer, connected, then it never reads again.
     let slow = slow_client(addr, &token);
     let (slow_local, _) = slow.addrs();
-    let inode = harness::tcp_inode(addr, slow_local).expect("server side of the slow client");
+    let inode = procfs::tcp_inode(addr, slow_local).expect("server side of the slow client");
     assert!(
-        harness::holds_socket(server.pid, inode),
+        procfs::holds_socket(server.pid, inode),
         "server holds the slow socket"
     );
 
@@ -102,11 +87,11 @@ fn slow_consumer_is_dropped_and_others_get_everything() {
                 )
             })
             .collect();
-        let r = harness::publish(addr, &format!("[{}]", items.join(","))).expect("publish");
-        assert_eq!(r.status, 200, "publish: {}", r.body_str());
+        let r = http::publish(addr, &format!("[{}]", items.join(","))).expect("publish");
+        assert_eq!(r.status, 200, "publish: {}", r.body);
         sent += BATCH;
         peak = peak.max(server.rss_kib());
-        if released_at.is_none() && !harness::holds_socket(server.pid, inode) {
+        if released_at.is_none() && !procfs::holds_socket(server.pid, inode) {
             released_at = Some(sent);
         }
         // One more second of traffic after the release shows the others are unaffected.
@@ -115,7 +100,7 @@ fn slow_consumer_is_dropped_and_others_get_everything() {
         }
         std::thread::sleep(PAUSE);
     }
-    let r = harness::publish(addr, &harness::alert_body("end")).expect("publish end");
+    let r = http::publish(addr, &raw::alert_body("end")).expect("publish end");
     assert_eq!(r.status, 200);
 
     let disconnects = metric(addr, "slow_consumer_disconnects");
@@ -156,7 +141,7 @@ fn slow_consumer_is_dropped_and_others_get_everything() {
     // Reading now, the slow client drains what the kernel held and then meets the end.
     let mut slow = slow;
     let mut buf = Vec::new();
-    let ended = harness::read_until(
+    let ended = raw::read_until(
         &mut slow.stream,
         &mut buf,
         Instant::now() + Duration::from_secs(30),
@@ -170,32 +155,16 @@ fn slow_consumer_is_dropped_and_others_get_everything() {
 
 /// A Socket.IO client whose socket has a 4 KiB receive buffer.
 fn slow_client(addr: SocketAddr, token: &str) -> Ws {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    socket.connect(&addr.into()).expect("connect");
-    let stream: std::net::TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("read timeout");
-    let mut ws = Ws::upgrade_on(
-        stream,
-        &format!("{}?EIO=4&transport=websocket", harness::PATH),
-    )
-    .expect("slow client upgrade");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    ws.next_text(deadline).expect("OPEN");
-    ws.send_text(&format!(r#"40{{"token":"{token}"}}"#))
-        .expect("CONNECT");
-    ws.wait_text(deadline, |t| t.starts_with("40{"))
-        .expect("CONNECT accepted");
-    ws
+    raw::connect_small_window(addr)
+        .and_then(|stream| raw::sio_client_on(stream, token))
+        .expect("the slow client connects")
+        .ws
 }
 
 /// The value of the first metric line whose name contains `name`.
 fn metric(addr: SocketAddr, name: &str) -> u64 {
-    let r = harness::get(addr, "/metrics").expect("metrics");
-    r.body_str()
+    let r = http::get(addr, "/metrics").expect("metrics");
+    r.body
         .lines()
         .filter(|l| !l.starts_with('#') && l.contains(name))
         .find_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())

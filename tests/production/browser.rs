@@ -10,11 +10,13 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Node, Server, publish_ok, unique};
+use ringcast_test_support::{Proc, Server, token, unique};
+
+use crate::{gateway, node};
 
 /// The browser driver, its static servers' origins (allowed, denied).
-fn browser() -> (Node, String, String) {
-    let mut browser = Node::start("browser.js", &[]);
+fn browser() -> (Proc, String, String) {
+    let mut browser = node("browser.js", &[]);
     let origins = browser.expect("the static servers' origins", |v| v["type"] == "static");
     let text = |key: &str| {
         origins[key]
@@ -26,7 +28,7 @@ fn browser() -> (Node, String, String) {
 }
 
 fn open(
-    browser: &mut Node,
+    browser: &mut Proc,
     page: &str,
     origin: &str,
     server: &Server,
@@ -35,7 +37,7 @@ fn open(
 ) {
     browser.send(&json!({
         "cmd": "open", "page": page, "origin": origin, "server": server.ws_url(),
-        "token": Server::token("browser-user"), "room": room, "transports": transports,
+        "token": token::valid("browser-user"), "room": room, "transports": transports,
     }));
 }
 
@@ -44,7 +46,7 @@ fn page_event<'a>(page: &'a str, event: &'a str) -> impl Fn(&Value) -> bool + 'a
 }
 
 /// The page's visible state: its status line and its list of events.
-fn dom(browser: &mut Node, page: &str) -> (String, Vec<String>) {
+fn dom(browser: &mut Proc, page: &str) -> (String, Vec<String>) {
     browser.send(&json!({"cmd": "dom", "page": page}));
     let dom = browser.expect("the page's DOM", |v| {
         v["type"] == "dom" && v["page"] == page
@@ -65,7 +67,7 @@ fn dom(browser: &mut Node, page: &str) -> (String, Vec<String>) {
 #[test]
 fn page_on_allowed_origin_shows_published_task_update() {
     let (mut browser, allowed, _) = browser();
-    let server = Server::gateway(&["--cors-origin", &allowed]);
+    let server = gateway().args(["--cors-origin", allowed.as_str()]).start();
     browser.watch(&server);
     let task_id = unique("browser-task-");
     let room = format!("task:{task_id}");
@@ -96,8 +98,7 @@ fn page_on_allowed_origin_shows_published_task_update() {
     }
 
     let update = json!({"progress": 50, "note": "from the HTTP API"});
-    let delivered = publish_ok(
-        &server,
+    let delivered = server.publish_ok(
         &json!({"event": "task:updated", "data": {"task_id": task_id, "update": update}}),
     );
     assert_eq!(delivered, 2, "both pages are in {room}");
@@ -136,7 +137,7 @@ fn page_on_allowed_origin_shows_published_task_update() {
 #[test]
 fn page_on_other_origin_is_refused_with_default_transports() {
     let (mut browser, allowed, _) = browser();
-    let server = Server::gateway(&["--cors-origin", &allowed]);
+    let server = gateway().args(["--cors-origin", allowed.as_str()]).start();
     browser.watch(&server);
     let task_id = unique("browser-denied-");
     let room = format!("task:{task_id}");
@@ -167,8 +168,7 @@ fn page_on_other_origin_is_refused_with_default_transports() {
     assert_eq!(status, "connect_error: xhr poll error");
     assert!(events.is_empty(), "nothing shown: {events:?}");
     // Nobody subscribed: a publish to the page's room reaches no one.
-    let delivered = publish_ok(
-        &server,
+    let delivered = server.publish_ok(
         &json!({"event": "task:updated", "data": {"task_id": task_id, "update": {"progress": 1}}}),
     );
     assert_eq!(delivered, 0);

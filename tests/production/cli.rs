@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::harness::repo;
-use crate::harness::server::{run, run_with_env};
+use ringcast_test_support::{cli, repo};
+
+use crate::ringcast;
 
 /// The settings `ringcast.example.toml` documents (`# name = value` lines): every setting.
 fn example_settings() -> BTreeSet<String> {
@@ -31,7 +32,7 @@ fn flags_for(setting: &str) -> [String; 2] {
 
 #[test]
 fn help_lists_every_setting_with_its_flag_and_environment_variable() {
-    let out = run(&["--help"]);
+    let out = cli::run(ringcast(), &["--help"]);
     assert!(out.status.success(), "--help exits 0");
     let help = String::from_utf8_lossy(&out.stdout);
     let settings = example_settings();
@@ -72,7 +73,7 @@ fn help_lists_every_setting_with_its_flag_and_environment_variable() {
     }
     assert!(help.contains("--config ") && help.contains("RINGCAST_CONFIG"));
     // The token subcommand documents its own flags.
-    let token_help = run(&["token", "--help"]);
+    let token_help = cli::run(ringcast(), &["token", "--help"]);
     let token_help = String::from_utf8_lossy(&token_help.stdout);
     for flag in ["--sub ", "--ttl ", "--claim "] {
         assert!(
@@ -85,7 +86,7 @@ fn help_lists_every_setting_with_its_flag_and_environment_variable() {
 /// Runs `ringcast <args>` with `env` and checks the operator sees exit code 2 and one line
 /// on stderr naming `setting`, and nothing on stdout.
 fn exits_2_naming(args: &[&str], env: &[(&str, &str)], setting: &str) {
-    let out = run_with_env(args, env);
+    let out = cli::run_with_env(ringcast(), args, env);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let what = format!("ringcast {args:?} (env {env:?})");
     assert_eq!(out.status.code(), Some(2), "{what}: stderr {stderr:?}");

@@ -6,22 +6,24 @@
 //! a second signal during the drain exits at once, non-zero; a peer that cannot take its close
 //! holds the drain at most `--drain-timeout-ms`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{API_KEY, DEADLINE, Metrics, Node, Server, StalledPeer, publish_ok};
+use ringcast_test_support::raw::{self, Eio};
+use ringcast_test_support::{DEADLINE, Metrics, Proc, Server, http, token};
+
+use crate::{gateway, node};
 
 /// Sockets per kind: websocket-only, polling-only, and default (polling upgraded to websocket).
 const PER_KIND: u64 = 100;
 
 #[test]
 fn sigterm_drains_every_client_with_transport_close_and_exits_0() {
-    let mut server = Server::gateway(&["--drain-timeout-ms", "20000"]);
+    let mut server = gateway().args(["--drain-timeout-ms", "20000"]).start();
     let mut swarm = start_swarm(&server, PER_KIND);
     server.signal(libc::SIGTERM);
     let gone = swarm.expect("every socket's disconnect", |v| v["type"] == "disconnected");
@@ -44,13 +46,13 @@ fn sigterm_drains_every_client_with_transport_close_and_exits_0() {
 fn sigterm_under_traffic_every_client_still_reconnects() {
     // Events flow to every socket (`system:alert` goes to `dashboard`, which every socket is
     // in) while the drain runs, so polling clients are caught between two long-polls.
-    let mut server = Server::gateway(&["--drain-timeout-ms", "20000"]);
+    let mut server = gateway().args(["--drain-timeout-ms", "20000"]).start();
     let mut swarm = start_swarm(&server, PER_KIND / 2);
     let stop = Arc::new(AtomicBool::new(false));
     let published = Arc::new(AtomicU64::new(0));
     let publisher = {
-        let (stop, published, port) = (stop.clone(), published.clone(), server.port);
-        std::thread::spawn(move || publish_until(port, &stop, &published))
+        let (stop, published, addr) = (stop.clone(), published.clone(), server.addr);
+        std::thread::spawn(move || publish_until(addr, &stop, &published))
     };
     // Signal once events are flowing (a few publishes answered 200).
     let deadline = Instant::now() + DEADLINE;
@@ -111,12 +113,12 @@ fn drain_timeout_bounds_a_stalled_peer_and_exits_0() {
 
 /// Starts `swarm.js` with `per_kind` sockets of each kind and waits until all are connected
 /// (and upgraded) and the server counts them.
-fn start_swarm(server: &Server, per_kind: u64) -> Node {
+fn start_swarm(server: &Server, per_kind: u64) -> Proc {
     let config = json!({
-        "url": server.url(), "path": "/ws/", "token": Server::token("drain-user"),
+        "url": server.url(), "path": "/ws/", "token": token::valid("drain-user"),
         "websocket": per_kind, "polling": per_kind, "upgrade": per_kind,
     });
-    let mut swarm = Node::start("swarm.js", &[&config.to_string()]);
+    let mut swarm = node("swarm.js", &[&config.to_string()]);
     swarm.watch(server);
     let ready = swarm.expect("every socket connected", |v| v["type"] == "ready");
     assert_eq!(
@@ -153,31 +155,19 @@ fn start_swarm(server: &Server, per_kind: u64) -> Node {
 
 /// Publishes `system:alert` every 5 ms until `stop` or until the server stops answering,
 /// counting the publishes answered 200 in `published`.
-fn publish_until(port: u16, stop: &AtomicBool, published: &AtomicU64) {
+fn publish_until(addr: SocketAddr, stop: &AtomicBool, published: &AtomicU64) {
     let body = r#"{"event":"system:alert","data":{"message":"drain test","severity":"info"}}"#;
-    let request = format!(
-        "POST /api/v1/emit HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Authorization: Bearer {API_KEY}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
     // At most 2000 requests (10 s at 5 ms): bounded whatever happens.
     for _ in 0..2000 {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-            break;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let mut response = Vec::new();
-        if stream.write_all(request.as_bytes()).is_err()
-            || stream.read_to_end(&mut response).is_err()
-        {
-            break;
-        }
-        if response.starts_with(b"HTTP/1.1 200") {
-            published.fetch_add(1, Ordering::Relaxed);
+        match http::publish(addr, body) {
+            Ok(resp) if resp.status == 200 => {
+                published.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(_) => {}
+            Err(_) => break,
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -186,20 +176,25 @@ fn publish_until(port: u16, stop: &AtomicBool, published: &AtomicU64) {
 /// A server whose sessions never time out during the test (pings every 10 minutes) and whose
 /// outbound bound is far above what [`stall`] sends, so the stalled session stays open.
 fn stalled_server(drain_timeout_ms: &str) -> Server {
-    Server::gateway(&[
-        "--drain-timeout-ms",
-        drain_timeout_ms,
-        "--ping-interval-ms",
-        "600000",
-        "--max-outbound-bytes",
-        "268435456",
-    ])
+    gateway()
+        .args([
+            "--drain-timeout-ms",
+            drain_timeout_ms,
+            "--ping-interval-ms",
+            "600000",
+            "--max-outbound-bytes",
+            "268435456",
+        ])
+        .start()
 }
 
-/// Connects a [`StalledPeer`] and sends it more than the TCP buffers between it and the server
-/// can hold, so the server's writer for it is blocked when the drain starts.
-fn stall(server: &Server) -> StalledPeer {
-    let peer = StalledPeer::connect(server, &Server::token("stalled-user"));
+/// Connects a peer that never reads again (a small receive window, see
+/// [`raw::connect_small_window`]) and sends it more than the TCP buffers between it and the
+/// server can hold, so the server's writer for it is blocked when the drain starts.
+fn stall(server: &Server) -> Eio {
+    let peer = raw::connect_small_window(server.addr)
+        .and_then(|stream| raw::sio_client_on(stream, &token::valid("stalled-user")))
+        .unwrap_or_else(|e| server.fail(&format!("stalled peer: {e}")));
     // The kernel holds at most the server's send buffer (tcp_wmem's ceiling, 4 MiB by default)
     // plus the peer's few-KiB receive buffer; twice the ceiling plus 1 MiB is surely more.
     let wmem_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
@@ -213,7 +208,7 @@ fn stall(server: &Server) -> StalledPeer {
         json!({"event": "system:alert", "data": {"message": message, "severity": "warning"}});
     let mut sent = 0;
     while sent < total {
-        let delivered = publish_ok(server, &event);
+        let delivered = server.publish_ok(&event);
         assert_eq!(delivered, 1, "the stalled peer is the only socket");
         sent += message.len();
     }

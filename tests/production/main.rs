@@ -6,10 +6,30 @@
 //! Needs `bash scripts/install-test-deps` first (Node packages from
 //! `tests/production/js/package-lock.json`, and `/usr/bin/chromium`).
 
-mod harness;
-
 mod browser;
 mod cli;
 mod drain;
 mod metrics;
 mod token;
+
+use std::path::Path;
+use std::time::Duration;
+
+use ringcast_test_support::{Gateway, Proc, production_js};
+
+/// The binary under test (only this package's integration tests see `CARGO_BIN_EXE_ringcast`).
+fn ringcast() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_ringcast"))
+}
+
+/// The gateway as an operator would run it here: two workers, so sessions and broadcasts cross
+/// cores.
+fn gateway() -> Gateway {
+    Gateway::new(ringcast()).workers(2)
+}
+
+/// `node tests/production/js/<script> <args>`. Given time to exit once its stdin closes: the
+/// browser driver removes its profile then.
+fn node(script: &str, args: &[&str]) -> Proc {
+    Proc::node(&production_js(), script, args).grace(Duration::from_secs(5))
+}

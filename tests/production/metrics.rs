@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{API_KEY, DEADLINE, Metrics, Node, Server, get, publish, publish_ok, unique};
+use ringcast_test_support::{API_KEY, DEADLINE, Metrics, Server, token, unique};
+
+use crate::{gateway, node};
 
 /// Every family `src/metrics.rs` registers, with its OpenMetrics type.
 const FAMILIES: &[(&str, &str)] = &[
@@ -39,7 +41,7 @@ const FAMILIES: &[(&str, &str)] = &[
 
 #[test]
 fn metrics_families_exist_and_move_with_traffic() {
-    let server = Server::gateway(&[]);
+    let server = gateway().start();
     let before = Metrics::scrape(&server);
     for key in [
         "ringcast_handshakes_total{transport=\"polling\"}",
@@ -50,10 +52,10 @@ fn metrics_families_exist_and_move_with_traffic() {
         assert_eq!(before.value(key), Some(0.0), "fresh server: {key}");
     }
 
-    let mut clients = Node::start("clients.js", &[]);
+    let mut clients = node("clients.js", &[]);
     clients.watch(&server);
     clients.expect("ready", |v| v["type"] == "ready");
-    let token = Server::token("metrics-user");
+    let token = token::valid("metrics-user");
     let connect = |sock: &str, token: &str, transports: serde_json::Value| {
         json!({"cmd": "connect", "sock": sock, "url": server.url(), "path": "/ws/",
                "token": token, "transports": transports})
@@ -86,8 +88,7 @@ fn metrics_families_exist_and_move_with_traffic() {
     );
     clients.expect("heartbeat_ack", |v| v["event"] == "heartbeat_ack");
 
-    let delivered = publish_ok(
-        &server,
+    let delivered = server.publish_ok(
         &json!({"event": "task:updated", "data": {"task_id": task_id, "update": {"p": 1}}}),
     );
     // task:updated goes to task:<id> and dashboard; each socket is reached once.
@@ -97,9 +98,16 @@ fn metrics_families_exist_and_move_with_traffic() {
             v["sock"] == sock && v["event"] == "task:updated"
         });
     }
-    assert_eq!(publish(&server, "wrong-key-0123456789", b"{}").status, 401);
     assert_eq!(
-        publish(&server, API_KEY, b"{\"event\":\"nope\"}").status,
+        server
+            .publish_with_key("wrong-key-0123456789", b"{}")
+            .status,
+        401
+    );
+    assert_eq!(
+        server
+            .publish_with_key(API_KEY, b"{\"event\":\"nope\"}")
+            .status,
         400
     );
 
@@ -159,21 +167,21 @@ fn metrics_families_exist_and_move_with_traffic() {
 
 #[test]
 fn health_endpoints_answer_json_and_metrics_can_be_turned_off() {
-    let server = Server::gateway(&["--metrics", "false"]);
+    let server = gateway().args(["--metrics", "false"]).start();
     for (path, body) in [
         ("/healthz", json!({"status": "ok"})),
         ("/readyz", json!({"status": "ready"})),
     ] {
-        let resp = get(&server, path);
+        let resp = server.get(path);
         assert_eq!(resp.status, 200, "{path}");
         assert_eq!(
             resp.header("content-type"),
             Some("application/json"),
             "{path}"
         );
-        assert_eq!(resp.json(), Some(body), "{path}: {:?}", resp.body);
+        assert_eq!(resp.try_json(), Some(body), "{path}: {:?}", resp.body);
     }
-    assert_eq!(get(&server, "/metrics").status, 404, "--metrics false");
+    assert_eq!(server.get("/metrics").status, 404, "--metrics false");
 }
 
 /// Scrapes until `pred` holds (gauges settle a moment after the clients see their events).

@@ -3,8 +3,9 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::harness::server::run;
-use crate::harness::{JWT_SECRET, Node, Server, repo};
+use ringcast_test_support::{SECRET, Server, cli, repo};
+
+use crate::{gateway, node, ringcast};
 
 /// The claims of a compact JWS (RFC 7515 §7.1: base64url segments, the second the payload).
 fn claims(token: &str) -> Value {
@@ -22,7 +23,7 @@ fn claims(token: &str) -> Value {
 
 /// `ringcast <args>`, asserting success and one line of output: the token.
 fn mint(args: &[&str]) -> String {
-    let out = run(args);
+    let out = cli::run(ringcast(), args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -35,7 +36,7 @@ fn mint(args: &[&str]) -> String {
 
 /// Connects a stock client with `token`; returns its first `connect` or `connect_error` line.
 fn try_connect(server: &Server, token: &str) -> Value {
-    let mut client = Node::start("clients.js", &[]);
+    let mut client = node("clients.js", &[]);
     client.watch(server);
     client.expect("ready", |v| v["type"] == "ready");
     client.send(
@@ -52,7 +53,7 @@ fn minted_hs256_token_connects_a_stock_client() {
     let token = mint(&[
         "token",
         "--jwt-secret",
-        JWT_SECRET,
+        SECRET,
         "--sub",
         "alice",
         "--ttl",
@@ -67,7 +68,7 @@ fn minted_hs256_token_connects_a_stock_client() {
     assert!(iat.is_some() && exp.is_some(), "iat and exp: {c}");
     assert_eq!(exp.unwrap_or(0) - iat.unwrap_or(0), 3600, "--ttl 1h: {c}");
 
-    let server = Server::gateway(&[]);
+    let server = gateway().start();
     let got = try_connect(&server, &token);
     assert_eq!(got["type"], "connect", "{got}");
     // The signature is what the server checks: the same claims under another secret fail.
@@ -106,12 +107,7 @@ fn minted_rs256_token_connects_to_a_server_holding_only_the_public_key() {
         "role=admin",
     ]);
     assert_eq!(claims(&token)["role"], "admin");
-    let server = Server::with_args(&[
-        "--jwt-public-key-file".into(),
-        public,
-        "--api-key".into(),
-        crate::harness::API_KEY.into(),
-    ]);
+    let server = gateway().public_key(public, None).start();
     let got = try_connect(&server, &token);
     assert_eq!(got["type"], "connect", "{got}");
 }
