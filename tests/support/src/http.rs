@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::raw::{Ended, connect, find, read_until};
+use crate::tcp::{Ended, connect, find, read_until};
 use crate::{API_KEY, DEADLINE, Server};
 
 /// A response read off the wire.

@@ -31,6 +31,7 @@ pub mod procfs;
 pub mod raw;
 pub mod redis_server;
 pub mod server;
+pub mod tcp;
 pub mod token;
 
 use std::net::TcpListener;
