@@ -4,6 +4,9 @@ use bytes::Bytes;
 use ringcast_codec::sio;
 use ringcast_codec::ws::{FrameBuf, OpCode, OutFrame};
 
+/// Encodes an EVENT (or BINARY_EVENT with its attachment frames) once.
+pub use ringcast_codec::sio::encode_event;
+
 use super::BroadcastOp;
 use super::worker::Worker;
 use crate::engine::Room;
@@ -258,22 +261,4 @@ impl Broadcast<'_, '_> {
             frames,
         })
     }
-}
-
-/// Encodes an EVENT (or BINARY_EVENT with its attachment frames) once.
-pub fn encode_event(
-    nsp: &str,
-    id: Option<u64>,
-    event: &str,
-    args: &str,
-    attachments: &[Bytes],
-) -> Vec<OutFrame> {
-    let mut buf = FrameBuf::with_capacity(event.len() + args.len() + 16);
-    sio::write_event(&mut buf, nsp, id, attachments.len(), event, args);
-    let mut frames = Vec::with_capacity(1 + attachments.len());
-    frames.push(buf.finish(OpCode::Text));
-    for a in attachments {
-        frames.push(OutFrame::new(OpCode::Binary, a));
-    }
-    frames
 }
