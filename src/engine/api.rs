@@ -10,39 +10,9 @@ use super::rooms::Room;
 use super::sid::Sid;
 use super::{Emitter, Socket};
 
-/// Why a socket was disconnected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisconnectReason {
-    /// The client sent a Socket.IO DISCONNECT.
-    ClientNamespaceDisconnect,
-    /// The server disconnected the socket.
-    ServerNamespaceDisconnect,
-    /// The client closed the Engine.IO session or its connection.
-    TransportClose,
-    /// No pong within the ping timeout.
-    PingTimeout,
-    /// The client sent something the protocol forbids.
-    ParseError,
-    /// The outbound queue exceeded its bound.
-    SlowConsumer,
-    /// The server is shutting down.
-    ServerShutdown,
-}
-
-impl DisconnectReason {
-    /// The reason string socket.io uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
-            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
-            DisconnectReason::TransportClose => "transport close",
-            DisconnectReason::PingTimeout => "ping timeout",
-            DisconnectReason::ParseError => "parse error",
-            DisconnectReason::SlowConsumer => "slow consumer",
-            DisconnectReason::ServerShutdown => "server shutting down",
-        }
-    }
-}
+/// Why a socket was disconnected: the codec's Socket.IO session type, with socket.io's reason
+/// strings ([`DisconnectReason::as_str`]).
+pub use ringcast_codec::sio::DisconnectReason;
 
 /// What a handler sees of a Socket.IO CONNECT.
 #[derive(Debug, Clone, Copy)]

@@ -65,6 +65,12 @@ impl Sid {
     }
 }
 
+impl AsRef<str> for Sid {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl fmt::Debug for Sid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -1,8 +1,11 @@
 //! The handler's view of one socket ([`Socket`]) and of the server ([`Emitter`]).
 
 use bytes::Bytes;
-use ringcast_codec::sio;
-use ringcast_codec::ws::{FrameBuf, OpCode, OutFrame};
+use ringcast_codec::sio::{self, AckId, Slot};
+use ringcast_codec::ws::OutFrame;
+
+/// Encodes an EVENT (or BINARY_EVENT with its attachment frames) once.
+pub use ringcast_codec::sio::encode_event;
 
 use super::BroadcastOp;
 use super::worker::Worker;
@@ -108,34 +111,31 @@ impl<'w> Socket<'w> {
 
     /// Emits `event` with `args` (raw JSON of the arguments, comma-separated: `{"a":1}`).
     pub fn emit(&mut self, event: &str, args: &str) {
-        self.emit_inner(event, args, None, &[]);
+        self.emit_binary(event, args, &[]);
     }
 
     /// Emits with binary attachments (`args` holds their placeholders).
     pub fn emit_binary(&mut self, event: &str, args: &str, attachments: &[Bytes]) {
-        self.emit_inner(event, args, None, attachments);
+        let slot = Slot(self.slot);
+        let frames = self
+            .session()
+            .map(|sio| sio.emit(slot, event, args, attachments));
+        self.queue_all(frames);
     }
 
     /// Emits and asks the client for an acknowledgement; returns the ack id that
-    /// [`super::Handler::on_ack`] will see.
+    /// [`super::Handler::on_ack`] will see (0 if the socket is gone: nothing is sent).
     pub fn emit_with_ack(&mut self, event: &str, args: &str) -> u64 {
-        let id = match self.slot_mut() {
-            Some(slot) => {
-                slot.next_ack += 1;
-                slot.next_ack
-            }
-            None => 0,
+        let slot = Slot(self.slot);
+        let sent = self
+            .session()
+            .map(|sio| sio.emit_with_ack(slot, event, args, &[]));
+        let id = match &sent {
+            Some(Ok((id, _))) => id.0,
+            _ => 0,
         };
-        self.emit_inner(event, args, Some(id), &[]);
+        self.queue_all(sent.map(|sent| sent.map(|(_, frames)| frames)));
         id
-    }
-
-    fn emit_inner(&mut self, event: &str, args: &str, id: Option<u64>, attachments: &[Bytes]) {
-        let nsp = self.nsp();
-        let frames = encode_event(nsp.as_str(), id, event, args, attachments);
-        for frame in frames {
-            self.worker.queue(self.key, frame);
-        }
     }
 
     /// Acknowledges the client's event `id` with `args` (raw JSON, comma-separated).
@@ -143,28 +143,50 @@ impl<'w> Socket<'w> {
         self.ack_binary(id, args, &[]);
     }
 
-    /// Acknowledges with binary attachments.
+    /// Acknowledges with binary attachments. Each id the client asked for is answered once;
+    /// another answer is dropped.
     pub fn ack_binary(&mut self, id: u64, args: &str, attachments: &[Bytes]) {
-        let nsp = self.nsp();
-        let mut buf = FrameBuf::with_capacity(args.len() + 16);
-        sio::write_ack(&mut buf, nsp.as_str(), id, attachments.len(), args);
-        self.worker.queue(self.key, buf.finish(OpCode::Text));
-        for a in attachments {
-            self.worker
-                .queue(self.key, OutFrame::new(OpCode::Binary, a));
-        }
+        let slot = Slot(self.slot);
+        let frames = self
+            .session()
+            .map(|sio| sio.ack(slot, AckId(id), args, attachments));
+        self.queue_all(frames);
     }
 
     /// Disconnects this socket (Socket.IO DISCONNECT to the client), keeping other namespaces.
+    /// The handler's `on_disconnect` has run when this returns.
     pub fn disconnect(&mut self) {
-        let nsp = self.nsp();
-        self.worker
-            .send_frame(self.key, |out| sio::write_disconnect(out, nsp.as_str()));
-        self.worker.remove_socket(
-            self.key,
-            self.slot,
-            super::DisconnectReason::ServerNamespaceDisconnect,
-        );
+        let slot = Slot(self.slot);
+        let frame = self.session().map(|sio| sio.disconnect(slot));
+        self.queue_all(frame.map(|f| f.map(|f| [f])));
+        self.worker.drive_sio(self.key);
+    }
+
+    /// The Socket.IO session this socket belongs to.
+    fn session(&mut self) -> Option<&mut sio::Session<Sid>> {
+        self.worker.conns.get_mut(self.key)?.sio.as_mut()
+    }
+
+    /// Queues what a session command returned, in order; a refused command sends nothing.
+    fn queue_all(
+        &mut self,
+        frames: Option<Result<impl IntoIterator<Item = OutFrame>, sio::CommandError>>,
+    ) {
+        match frames {
+            Some(Ok(frames)) => {
+                for frame in frames {
+                    self.worker.queue(self.key, frame);
+                }
+            }
+            Some(Err(error)) => {
+                tracing::debug!(
+                    ?error,
+                    slot = self.slot,
+                    "socket command refused by the session"
+                )
+            }
+            None => {}
+        }
     }
 
     /// Asks for [`super::Handler::on_deadline`] after `after` (replacing any earlier request);
@@ -258,22 +280,4 @@ impl Broadcast<'_, '_> {
             frames,
         })
     }
-}
-
-/// Encodes an EVENT (or BINARY_EVENT with its attachment frames) once.
-pub fn encode_event(
-    nsp: &str,
-    id: Option<u64>,
-    event: &str,
-    args: &str,
-    attachments: &[Bytes],
-) -> Vec<OutFrame> {
-    let mut buf = FrameBuf::with_capacity(event.len() + args.len() + 16);
-    sio::write_event(&mut buf, nsp, id, attachments.len(), event, args);
-    let mut frames = Vec::with_capacity(1 + attachments.len());
-    frames.push(buf.finish(OpCode::Text));
-    for a in attachments {
-        frames.push(OutFrame::new(OpCode::Binary, a));
-    }
-    frames
 }

@@ -4,6 +4,7 @@
 //! threads; other cores are reached only through [`Msg`]s on the mesh.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -15,7 +16,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use ringcast_codec::Sink;
 use ringcast_codec::eio::{self, CloseReason, Session, Transport};
-use ringcast_codec::sio::{self, PacketType};
+use ringcast_codec::sio::{self, Slot};
 use ringcast_codec::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 use slab::Slab;
 use smallvec::SmallVec;
@@ -73,18 +74,8 @@ pub(crate) struct SocketSlot {
     /// several target rooms is reached once without building a set per broadcast.
     pub stamp: u64,
     pub data: Box<dyn Any>,
-    pub next_ack: u64,
     /// When [`Handler::on_deadline`] is due for this socket (worker clock, ms).
     pub deadline: Option<u64>,
-}
-
-/// A BINARY_EVENT/BINARY_ACK waiting for its attachments.
-pub(crate) struct PendingBinary {
-    kind: PacketType,
-    nsp: String,
-    id: Option<u64>,
-    data: String,
-    assembler: sio::BinaryAssembler,
 }
 
 /// One Engine.IO session and its Socket.IO sockets.
@@ -92,8 +83,14 @@ pub(crate) struct Conn {
     pub sid: Sid,
     pub eio: Session,
     pub peer: SocketAddr,
+    /// The Socket.IO side of the session (its namespaces, acks, binary attachments and connect
+    /// timeout); `None` for an echo session. The worker only drives it ([`Worker::drive_sio`]).
+    pub sio: Option<sio::Session<Sid>>,
+    /// The application state of each connected socket, indexed by the session's [`Slot`].
     pub sockets: SmallVec<[Option<SocketSlot>; 1]>,
-    pub pending_binary: Option<PendingBinary>,
+    /// What `authorize` returned for a CONNECT accepted by the session and not yet reported
+    /// [`sio::Output::Connected`], by socket id.
+    pub authorized: SmallVec<[(Sid, Box<dyn Any>); 1]>,
     /// WebSocket-level control frames (pong, close) for the websocket writer, ahead of the queue.
     pub ws_control: SmallVec<[OutFrame; 1]>,
     /// Close the websocket with this code once the queue is written.
@@ -105,7 +102,6 @@ pub(crate) struct Conn {
     pub ws_attached: bool,
     /// Deadline armed in the timer heap (u64::MAX: none).
     pub armed: u64,
-    pub connect_deadline: Option<u64>,
     pub closed: bool,
     /// Echo Engine.IO messages instead of running Socket.IO (see `EngineConfig::echo_paths`).
     pub echo: bool,
@@ -256,12 +252,24 @@ impl Worker {
         let sid = Sid::generate(self.shard)?;
         let now = self.now();
         let eio = Session::new(self.config.session, transport, now);
+        let sio = (!echo).then(|| {
+            let config = sio::SessionConfig {
+                connect_timeout: self.config.connect_timeout_ms,
+                limits: sio::DecodeLimits {
+                    max_depth: self.config.max_json_depth,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            sio::Session::new(config, now)
+        });
         let key = self.conns.insert(Conn {
             sid,
             eio,
             peer,
+            sio,
             sockets: SmallVec::new(),
-            pending_binary: None,
+            authorized: SmallVec::new(),
             ws_control: SmallVec::new(),
             ws_close: None,
             ws_waker: None,
@@ -269,11 +277,6 @@ impl Worker {
             attached: 0,
             ws_attached: false,
             armed: u64::MAX,
-            connect_deadline: if echo {
-                None
-            } else {
-                Some(now + self.config.connect_timeout_ms)
-            },
             closed: false,
             echo,
             counted: transport,
@@ -309,7 +312,6 @@ impl Worker {
 
     /// After any input to a session: wake its transports, handle closure, re-arm its timer.
     pub fn after(&mut self, key: usize) {
-        let now = self.now();
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
@@ -360,9 +362,11 @@ impl Worker {
                 tracing::debug!(sid = %conn.sid, reason = reason.as_str(), "session closed");
             }
             conn.closed = true;
-            self.drop_sockets(key, reason);
+            if let Some(sio) = conn.sio.as_mut() {
+                sio.handle_engine_closed(reason);
+            }
+            self.drive_sio(key);
         }
-        let _ = now;
         if let Some(conn) = self.conns.get_mut(key)
             && !conn.closed
             && conn.eio.transport() != conn.counted
@@ -427,18 +431,8 @@ impl Worker {
         self.after(key);
     }
 
-    fn drop_sockets(&mut self, key: usize, reason: DisconnectReason) {
-        let slots = match self.conns.get(key) {
-            Some(conn) => conn.sockets.len(),
-            None => return,
-        };
-        for slot in 0..slots {
-            self.remove_socket(key, slot, reason);
-        }
-    }
-
-    /// Removes one socket: leaves its rooms, tells the handler.
-    pub fn remove_socket(&mut self, key: usize, slot: usize, reason: DisconnectReason) {
+    /// A socket the session reported gone: leaves its rooms, tells the handler, forgets it.
+    fn release_socket(&mut self, key: usize, slot: usize, reason: DisconnectReason) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
@@ -744,12 +738,15 @@ impl Worker {
             return;
         }
         let sockets = conn.sockets.iter().flatten().filter_map(|s| s.deadline);
-        let next = [conn.eio.poll_timeout(), conn.connect_deadline]
-            .into_iter()
-            .flatten()
-            .chain(sockets)
-            .min()
-            .unwrap_or(u64::MAX);
+        let next = [
+            conn.eio.poll_timeout(),
+            conn.sio.as_ref().and_then(sio::Session::poll_timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(sockets)
+        .min()
+        .unwrap_or(u64::MAX);
         if next != conn.armed {
             conn.armed = next;
             if next != u64::MAX {
@@ -774,13 +771,13 @@ impl Worker {
             }
             conn.armed = u64::MAX;
             conn.eio.handle_timeout(now);
-            if matches!(conn.connect_deadline, Some(d) if d <= now) {
-                conn.connect_deadline = None;
-                if conn.sockets.iter().all(Option::is_none) {
-                    tracing::debug!(sid = %conn.sid, "no Socket.IO CONNECT within the connect timeout");
-                    conn.eio.close(now);
-                }
+            if let Some(sio) = conn.sio.as_mut() {
+                sio.handle_timeout(now);
+                self.drive_sio(key);
             }
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
             let due: SmallVec<[usize; 1]> = conn
                 .sockets
                 .iter_mut()
@@ -804,232 +801,173 @@ impl Worker {
 
     // ---- Socket.IO ----
 
-    /// An Engine.IO message (text) from the client.
-    pub fn on_sio_text(&mut self, key: usize, text: &str) {
-        let limits = sio::DecodeLimits {
-            max_depth: self.config.max_json_depth,
-            ..Default::default()
-        };
-        let packet = match sio::Packet::decode(text, &limits) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::debug!(error = ?e, "malformed Socket.IO packet: closing the session");
-                self.parse_error(key);
-                return;
+    /// Acts on every output of session `key`'s Socket.IO session, in order: CONNECTs are
+    /// decided with the handler, sockets appear and go, events and acks reach the handler, and
+    /// a close the session asks for is applied to the Engine.IO session (then [`Worker::after`]
+    /// runs, so it is reported like any other close).
+    ///
+    /// One output at a time, with no borrow of the session across a handler call: a handler
+    /// may command the session (emit, ack, disconnect), and `Socket::disconnect` drives it
+    /// re-entrantly.
+    pub fn drive_sio(&mut self, key: usize) {
+        let mut closed = false;
+        loop {
+            let Some(output) = self
+                .conns
+                .get_mut(key)
+                .and_then(|c| c.sio.as_mut())
+                .and_then(sio::Session::poll_output)
+            else {
+                break;
+            };
+            match output {
+                sio::Output::Authorize(request) => self.on_authorize(key, request),
+                sio::Output::Connected {
+                    slot,
+                    nsp,
+                    sid,
+                    auth,
+                } => self.on_connected(key, slot, &nsp, sid, auth.as_deref()),
+                sio::Output::Event {
+                    slot,
+                    name,
+                    args,
+                    ack,
+                    attachments,
+                } => {
+                    self.stats().events_in.add(1);
+                    let handler = self.handler.clone();
+                    let mut s = Socket::new(self, key, slot.index());
+                    handler.on_event(&mut s, &name, &args, ack.map(|a| a.0), &attachments);
+                }
+                sio::Output::Ack {
+                    slot,
+                    id,
+                    args,
+                    attachments,
+                } => {
+                    self.stats().events_in.add(1);
+                    let handler = self.handler.clone();
+                    let mut s = Socket::new(self, key, slot.index());
+                    handler.on_ack(&mut s, id.0, &args, &attachments);
+                }
+                sio::Output::Disconnected { slot, reason, .. } => {
+                    self.release_socket(key, slot.index(), reason)
+                }
+                sio::Output::Close(reason) => {
+                    let now = self.now();
+                    let Some(conn) = self.conns.get_mut(key) else {
+                        return;
+                    };
+                    match reason {
+                        sio::CloseReason::ParseError(error) => {
+                            tracing::debug!(
+                                ?error,
+                                "Socket.IO protocol violation: closing the session"
+                            );
+                            let from = conn.eio.transport();
+                            conn.eio.handle_invalid_packet(from, now);
+                        }
+                        sio::CloseReason::ConnectTimeout => {
+                            tracing::debug!(sid = %conn.sid, "no Socket.IO CONNECT within the connect timeout");
+                            conn.eio.close(now);
+                        }
+                    }
+                    closed = true;
+                }
             }
-        };
-        if self
-            .conns
-            .get(key)
-            .is_some_and(|c| c.pending_binary.is_some())
-        {
-            // A text packet while attachments are still expected: the client lied about the count.
-            self.parse_error(key);
-            return;
         }
-        match packet.kind {
-            PacketType::Connect => self.on_connect_packet(key, packet.nsp, packet.data),
-            PacketType::Disconnect => {
-                if let Some(slot) = self.slot_of(key, packet.nsp) {
-                    self.remove_socket(key, slot, DisconnectReason::ClientNamespaceDisconnect);
-                }
-            }
-            PacketType::Event | PacketType::Ack if packet.attachments == 0 => {
-                self.dispatch(
-                    key,
-                    packet.kind,
-                    packet.nsp,
-                    packet.id,
-                    packet.data.unwrap_or("[]"),
-                    &[],
-                );
-            }
-            PacketType::Event
-            | PacketType::Ack
-            | PacketType::BinaryEvent
-            | PacketType::BinaryAck => {
-                if packet.attachments == 0 {
-                    self.dispatch(
-                        key,
-                        packet.kind,
-                        packet.nsp,
-                        packet.id,
-                        packet.data.unwrap_or("[]"),
-                        &[],
-                    );
-                } else if let Some(conn) = self.conns.get_mut(key) {
-                    conn.pending_binary = Some(PendingBinary {
-                        kind: packet.kind,
-                        nsp: packet.nsp.to_owned(),
-                        id: packet.id,
-                        data: packet.data.unwrap_or("[]").to_owned(),
-                        assembler: sio::BinaryAssembler::new(packet.attachments),
-                    });
-                }
-            }
-            PacketType::ConnectError => self.parse_error(key),
+        if closed {
+            self.after(key);
         }
     }
 
-    /// An Engine.IO binary message: an attachment of the pending binary packet.
-    pub fn on_sio_binary(&mut self, key: usize, data: Bytes) {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return;
-        };
-        let Some(pending) = conn.pending_binary.as_mut() else {
-            // Binary data nobody announced.
-            self.parse_error(key);
-            return;
-        };
-        if !pending.assembler.handle_attachment(data) {
-            return;
-        }
-        let Some(pending) = conn.pending_binary.take() else {
-            return;
-        };
-        let attachments = pending.assembler.into_attachments();
-        if sio::check_placeholders(&pending.data, attachments.len()).is_err() {
-            self.parse_error(key);
-            return;
-        }
-        self.dispatch(
-            key,
-            pending.kind,
-            &pending.nsp,
-            pending.id,
-            &pending.data,
-            &attachments,
-        );
-    }
-
-    fn dispatch(
-        &mut self,
-        key: usize,
-        kind: PacketType,
-        nsp: &str,
-        id: Option<u64>,
-        data: &str,
-        attachments: &[Bytes],
-    ) {
-        let Some(slot) = self.slot_of(key, nsp) else {
-            tracing::debug!(
-                nsp,
-                "packet for a namespace the client has not connected: ignored"
-            );
+    /// A CONNECT the session asks about: the handler decides, the session answers with the
+    /// frame to queue (`40…` or `44…`).
+    fn on_authorize(&mut self, key: usize, request: sio::ConnectRequest) {
+        let Some(peer) = self.conns.get(key).map(|c| c.peer) else {
             return;
         };
         let handler = self.handler.clone();
-        self.stats().events_in.add(1);
-        match kind {
-            PacketType::Event | PacketType::BinaryEvent => {
-                let limits = sio::DecodeLimits {
-                    max_depth: self.config.max_json_depth,
-                    ..Default::default()
-                };
-                let packet = sio::Packet {
-                    kind,
+        let nsp = request.nsp.as_str();
+        let decision: Result<(Sid, Box<dyn Any>), Cow<'static, str>> =
+            if !handler.namespace_allowed(nsp) {
+                Err(Cow::Borrowed(sio::INVALID_NAMESPACE))
+            } else {
+                let info = ConnectInfo {
                     nsp,
-                    id,
-                    attachments: attachments.len(),
-                    data: Some(data),
+                    auth: request.auth.as_deref(),
+                    peer,
                 };
-                let _ = limits;
-                match packet.event() {
-                    Ok(event) => {
-                        let args = event_args_array(event.args);
-                        let mut s = Socket::new(self, key, slot);
-                        handler.on_event(&mut s, &event.name, &args, id, attachments);
+                match handler.authorize(&info) {
+                    Err(message) => {
+                        self.stats().connects_refused.add(1);
+                        tracing::debug!(peer = %peer, message, "CONNECT refused");
+                        Err(Cow::Owned(message))
                     }
-                    Err(_) => self.parse_error(key),
+                    Ok(data) => match Sid::generate(self.shard) {
+                        Ok(sid) => Ok((sid, data)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
+                            Err(Cow::Borrowed("internal error"))
+                        }
+                    },
                 }
-            }
-            PacketType::Ack | PacketType::BinaryAck => {
-                if let Some(id) = id {
-                    let mut s = Socket::new(self, key, slot);
-                    handler.on_ack(&mut s, id, data, attachments);
+            };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(session) = conn.sio.as_mut() else {
+            return;
+        };
+        let reply = match decision {
+            Ok((sid, data)) => {
+                let reply = session.handle_authorized(request.id, sid);
+                if reply.is_ok() {
+                    // `Connected` for it is the session's next output.
+                    conn.authorized.push((sid, data));
                 }
+                reply
             }
-            _ => {}
+            Err(message) => session.handle_refused(request.id, &message),
+        };
+        match reply {
+            Ok(frame) => self.queue(key, frame),
+            Err(e) => tracing::debug!(error = ?e, "CONNECT answer refused by the session"),
         }
-        self.after(key);
     }
 
-    fn on_connect_packet(&mut self, key: usize, nsp: &str, auth: Option<&str>) {
-        let Some(conn) = self.conns.get(key) else {
+    /// A socket the session accepted: its application state, then the handler's `on_connect`.
+    fn on_connected(&mut self, key: usize, slot: Slot, nsp: &str, sid: Sid, auth: Option<&str>) {
+        let slot = slot.index();
+        let Some(conn) = self.conns.get_mut(key) else {
             return;
+        };
+        let data = match conn.authorized.iter().position(|(s, _)| *s == sid) {
+            Some(pos) => conn.authorized.swap_remove(pos).1,
+            None => Box::new(()),
         };
         let peer = conn.peer;
-        let handler = self.handler.clone();
-        if !handler.namespace_allowed(nsp) {
-            self.send_frame(key, |out| {
-                sio::write_connect_error(out, nsp, "Invalid namespace")
-            });
-            return;
-        }
-        if self.slot_of(key, nsp).is_some() {
-            // Already connected to this namespace: socket.io ignores a duplicate CONNECT.
-            return;
-        }
-        let info = ConnectInfo { nsp, auth, peer };
-        let data = match handler.authorize(&info) {
-            Ok(data) => data,
-            Err(message) => {
-                self.stats().connects_refused.add(1);
-                tracing::debug!(peer = %peer, message, "CONNECT refused");
-                self.send_frame(key, |out| sio::write_connect_error(out, nsp, &message));
-                return;
-            }
-        };
-        let sid = match Sid::generate(self.shard) {
-            Ok(sid) => sid,
-            Err(e) => {
-                tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
-                self.send_frame(key, |out| {
-                    sio::write_connect_error(out, nsp, "internal error")
-                });
-                return;
-            }
-        };
         let nsp_room = Room::from(nsp);
-        let Some(conn) = self.conns.get_mut(key) else {
-            return;
-        };
-        let socket = SocketSlot {
+        if conn.sockets.len() <= slot {
+            conn.sockets.resize_with(slot + 1, || None);
+        }
+        conn.sockets[slot] = Some(SocketSlot {
             nsp: nsp_room.clone(),
             sid,
             rooms: SmallVec::new(),
             stamp: 0,
             data,
-            next_ack: 0,
             deadline: None,
-        };
-        let slot = match conn.sockets.iter().position(Option::is_none) {
-            Some(free) => {
-                conn.sockets[free] = Some(socket);
-                free
-            }
-            None => {
-                conn.sockets.push(Some(socket));
-                conn.sockets.len() - 1
-            }
-        };
-        conn.connect_deadline = None;
+        });
         self.sockets.insert(sid, (key, slot));
         self.stats().sockets.add(1);
         // Register the namespace so whole-namespace broadcasts find it even without rooms.
         self.rooms.add_namespace(nsp_room);
-        self.send_frame(key, |out| sio::write_connect(out, nsp, sid.as_str()));
+        let info = ConnectInfo { nsp, auth, peer };
+        let handler = self.handler.clone();
         let mut s = Socket::new(self, key, slot);
         handler.on_connect(&mut s, &info);
-        self.after(key);
-    }
-
-    /// The slot of the socket `key` has in `nsp`.
-    pub fn slot_of(&self, key: usize, nsp: &str) -> Option<usize> {
-        let conn = self.conns.get(key)?;
-        conn.sockets
-            .iter()
-            .position(|s| matches!(s, Some(s) if s.nsp.as_str() == nsp))
     }
 
     /// Encodes one text frame with `write` and queues it for session `key`.
@@ -1053,11 +991,10 @@ impl Worker {
         conn.wake_transports();
     }
 
-    /// A protocol violation: close the session.
+    /// An Engine.IO protocol violation: close the session.
     pub fn parse_error(&mut self, key: usize) {
         let now = self.now();
         if let Some(conn) = self.conns.get_mut(key) {
-            conn.pending_binary = None;
             let from = conn.eio.transport();
             conn.eio.handle_invalid_packet(from, now);
         }
@@ -1082,22 +1019,20 @@ impl Worker {
             Ok(eio::session::Input::Binary(data)) if echo => {
                 self.queue(key, OutFrame::new(OpCode::Binary, &data))
             }
-            Ok(eio::session::Input::Message(text)) => self.on_sio_text(key, text),
+            Ok(eio::session::Input::Message(text)) => {
+                if let Some(sio) = conn.sio.as_mut() {
+                    sio.handle_text(text);
+                }
+                self.drive_sio(key);
+            }
             Ok(eio::session::Input::Binary(data)) => {
-                self.on_sio_binary(key, Bytes::copy_from_slice(&data))
+                if let Some(sio) = conn.sio.as_mut() {
+                    sio.handle_binary(Bytes::copy_from_slice(&data));
+                }
+                self.drive_sio(key);
             }
             Err(e) => tracing::debug!(error = ?e, "Engine.IO packet rejected"),
         }
         self.after(key);
     }
-}
-
-/// `args` from the codec is the raw text after the event name; handlers get a JSON array.
-fn event_args_array(args: &str) -> String {
-    let args = args.trim();
-    let mut out = String::with_capacity(args.len() + 2);
-    out.push('[');
-    out.push_str(args);
-    out.push(']');
-    out
 }
