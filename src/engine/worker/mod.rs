@@ -1,0 +1,533 @@
+//! Per-core state: sessions in a slab, the room index, timers, and the cross-core endpoint.
+//!
+//! One [`Worker`] per thread, reached through [`with_worker`]. Nothing here is shared between
+//! threads; other cores are reached only through [`Msg`]s on the mesh.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Instant;
+
+use ringcast_codec::eio::{CloseReason, Session, Transport};
+use ringcast_codec::sio::{self};
+use ringcast_codec::ws::{CloseCode, OutFrame};
+use slab::Slab;
+use smallvec::SmallVec;
+
+use super::adapter::Publisher;
+use super::conn::write_policy::BurstMeter;
+use super::delivery::PendingCounts;
+use super::rooms::{Directory, RoomIndex};
+use super::stats::WorkerStats;
+use super::{DisconnectReason, EngineConfig, Handler, Msg, Socket};
+use crate::engine::Room;
+use crate::engine::mesh::Mesh;
+use crate::engine::sid::{ShardId, Sid};
+
+mod fanout;
+mod socketio;
+
+/// How long a closed polling session waits for its client's next GET (clients poll again as
+/// soon as a response arrives, so this is only reached when the client is gone).
+pub(crate) const LINGER_MS: u64 = 5_000;
+
+thread_local! {
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+}
+
+/// Installs this thread's worker.
+pub(crate) fn install(worker: Worker) {
+    WORKER.with(|w| *w.borrow_mut() = Some(worker));
+}
+
+/// Runs `f` with this thread's worker. Never call it re-entrantly or across an `.await`.
+///
+/// # Panics
+/// Outside a worker thread (a programming error, never input-driven).
+pub(crate) fn with_worker<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
+    WORKER.with(|w| {
+        let mut guard = w.borrow_mut();
+        let worker = guard
+            .as_mut()
+            .expect("with_worker called outside a ringcast worker thread");
+        f(worker)
+    })
+}
+
+/// A handle on a session that survives slab-key reuse: the key plus the sid that must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnRef {
+    pub key: usize,
+    pub sid: Sid,
+}
+
+/// A Socket.IO socket: one namespace of an Engine.IO session.
+pub(crate) struct SocketSlot {
+    pub nsp: Room,
+    pub sid: Sid,
+    pub rooms: SmallVec<[Room; 4]>,
+    /// Broadcast sequence number of the last broadcast this socket received: a socket in
+    /// several target rooms is reached once without building a set per broadcast.
+    pub stamp: u64,
+    pub data: Box<dyn Any>,
+    /// When [`Handler::on_deadline`] is due for this socket (worker clock, ms).
+    pub deadline: Option<u64>,
+}
+
+/// One Engine.IO session and its Socket.IO sockets.
+pub(crate) struct Conn {
+    pub sid: Sid,
+    pub eio: Session,
+    pub peer: SocketAddr,
+    /// The Socket.IO side of the session (its namespaces, acks, binary attachments and connect
+    /// timeout); `None` for an echo session. The worker only drives it ([`Worker::drive_sio`]).
+    pub sio: Option<sio::Session<Sid>>,
+    /// The application state of each connected socket, indexed by the session's [`Slot`].
+    pub sockets: SmallVec<[Option<SocketSlot>; 1]>,
+    /// What `authorize` returned for a CONNECT accepted by the session and not yet reported
+    /// [`sio::Output::Connected`], by socket id.
+    pub authorized: SmallVec<[(Sid, Box<dyn Any>); 1]>,
+    /// WebSocket-level control frames (pong, close) for the websocket writer, ahead of the queue.
+    pub ws_control: SmallVec<[OutFrame; 1]>,
+    /// Close the websocket with this code once the queue is written.
+    pub ws_close: Option<CloseCode>,
+    pub ws_waker: Option<Waker>,
+    pub poll_waker: Option<Waker>,
+    /// Transport tasks attached (a websocket connection, a pending polling GET).
+    pub attached: u8,
+    pub ws_attached: bool,
+    /// Deadline armed in the timer heap (u64::MAX: none).
+    pub armed: u64,
+    pub closed: bool,
+    /// Echo Engine.IO messages instead of running Socket.IO (see `EngineConfig::echo_paths`).
+    pub echo: bool,
+    /// The transport this session is counted under in the gauges.
+    pub counted: Transport,
+    /// A closed polling session waits until then for its client to collect the last packets.
+    pub linger_until: Option<u64>,
+    /// The websocket's descriptor while its task runs (to cut off a peer that stopped reading).
+    pub ws_fd: Option<std::os::fd::RawFd>,
+    /// Something other than a broadcast was queued since the writer last drained (a reply, an
+    /// ack, a ping): the writer sends at once instead of holding for a batch.
+    pub urgent: bool,
+}
+
+impl Conn {
+    /// Wakes the websocket writer and the pending polling GET, whichever wait. Both can wait at
+    /// once while an upgrade is being probed, and a queued message is for whichever transport
+    /// carries the queue, so both are woken (waking one that finds nothing costs one poll).
+    pub fn wake_transports(&mut self) {
+        self.urgent = true;
+        self.wake_for_broadcast();
+    }
+
+    /// [`Conn::wake_transports`] for a broadcast frame, which the websocket writer may hold
+    /// briefly to send with the next ones (see [`Worker::hold_writes`]).
+    pub fn wake_for_broadcast(&mut self) {
+        if let Some(w) = self.ws_waker.take() {
+            w.wake();
+        }
+        if let Some(w) = self.poll_waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// Per-core state.
+pub(crate) struct Worker {
+    pub shard: ShardId,
+    pub config: Arc<EngineConfig>,
+    pub handler: Arc<dyn Handler>,
+    pub mesh: Arc<Mesh<Msg>>,
+    pub directory: Arc<Directory>,
+    pub publisher: Option<Arc<dyn Publisher>>,
+    pub all_stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
+    pub conns: Slab<Conn>,
+    pub by_sid: HashMap<Sid, usize>,
+    /// Socket id → (session key, socket slot).
+    pub sockets: HashMap<Sid, (usize, usize)>,
+    /// Namespace → room → members (session key, socket slot).
+    pub rooms: RoomIndex,
+    pub stamp: u64,
+    timers: BinaryHeap<Reverse<(u64, usize)>>,
+    epoch: Instant,
+    /// Broadcasts waiting for other cores' delivery counts.
+    pub pending: PendingCounts,
+    /// Messages a full mesh queue handed back, per destination.
+    pub backlog: Vec<VecDeque<Msg>>,
+    pub shutting_down: bool,
+    /// Cancels the pending accept at shutdown.
+    pub stop_accepting: Option<monoio::io::Canceller>,
+    /// Broadcasts are arriving fast (see [`BurstMeter`]): websocket writers woken by one wait
+    /// [`WRITE_HOLD`](super::conn::write_policy::WRITE_HOLD) for the next ones before sending.
+    pub hold_writes: bool,
+    burst: BurstMeter,
+}
+
+/// What [`Worker::broadcast`] did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sent {
+    /// Sockets reached on this core.
+    pub local: usize,
+    /// Other cores asked to fan it out (and to report their counts, when asked to).
+    pub cores_asked: usize,
+    /// The publish to other nodes failed.
+    pub cluster_failed: bool,
+}
+
+/// What every worker of a node shares.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub config: Arc<EngineConfig>,
+    pub handler: Arc<dyn Handler>,
+    pub mesh: Arc<Mesh<Msg>>,
+    pub directory: Arc<Directory>,
+    pub publisher: Option<Arc<dyn Publisher>>,
+    pub stats: Arc<[WorkerStats]>,
+    pub admission: Arc<super::limits::Admission>,
+}
+
+impl Worker {
+    pub fn new(shard: ShardId, shared: Shared) -> Self {
+        let Shared {
+            config,
+            handler,
+            mesh,
+            directory,
+            publisher,
+            stats,
+            admission,
+        } = shared;
+        let workers = mesh.workers();
+        Worker {
+            shard,
+            config,
+            handler,
+            mesh,
+            directory,
+            publisher,
+            all_stats: stats,
+            admission,
+            conns: Slab::new(),
+            by_sid: HashMap::new(),
+            sockets: HashMap::new(),
+            rooms: RoomIndex::new(),
+            stamp: 0,
+            timers: BinaryHeap::new(),
+            epoch: Instant::now(),
+            pending: PendingCounts::default(),
+            backlog: (0..workers).map(|_| VecDeque::new()).collect(),
+            shutting_down: false,
+            stop_accepting: None,
+            hold_writes: false,
+            burst: BurstMeter::default(),
+        }
+    }
+
+    /// This worker's counters.
+    #[inline]
+    pub fn stats(&self) -> &WorkerStats {
+        &self.all_stats[self.shard.index()]
+    }
+
+    /// Milliseconds on this worker's monotonic clock (the codec's `now`).
+    pub fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    // ---- sessions ----
+
+    /// Creates a session on this core.
+    pub fn open_session(
+        &mut self,
+        transport: Transport,
+        peer: SocketAddr,
+        echo: bool,
+    ) -> std::io::Result<ConnRef> {
+        let sid = Sid::generate(self.shard)?;
+        let now = self.now();
+        let eio = Session::new(self.config.session, transport, now);
+        let sio = (!echo).then(|| {
+            let config = sio::SessionConfig {
+                connect_timeout: self.config.connect_timeout_ms,
+                limits: sio::DecodeLimits {
+                    max_depth: self.config.max_json_depth,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            sio::Session::new(config, now)
+        });
+        let key = self.conns.insert(Conn {
+            sid,
+            eio,
+            peer,
+            sio,
+            sockets: SmallVec::new(),
+            authorized: SmallVec::new(),
+            ws_control: SmallVec::new(),
+            ws_close: None,
+            ws_waker: None,
+            poll_waker: None,
+            attached: 0,
+            ws_attached: false,
+            armed: u64::MAX,
+            closed: false,
+            echo,
+            counted: transport,
+            ws_fd: None,
+            urgent: false,
+            linger_until: None,
+        });
+        let stats = self.stats();
+        match transport {
+            Transport::Polling => {
+                stats.handshakes_polling.add(1);
+                stats.sessions_polling.add(1);
+            }
+            Transport::WebSocket => {
+                stats.handshakes_websocket.add(1);
+                stats.sessions_websocket.add(1);
+            }
+        }
+        self.by_sid.insert(sid, key);
+        self.rearm(key);
+        Ok(ConnRef { key, sid })
+    }
+
+    /// The session `r` names, if it still exists.
+    pub fn conn(&mut self, r: ConnRef) -> Option<&mut Conn> {
+        self.conns.get_mut(r.key).filter(|c| c.sid == r.sid)
+    }
+
+    /// Looks a session up by the sid a client sent.
+    pub fn lookup(&self, sid: Sid) -> Option<ConnRef> {
+        self.by_sid.get(&sid).map(|&key| ConnRef { key, sid })
+    }
+
+    /// After any input to a session: wake its transports, handle closure, re-arm its timer.
+    pub fn after(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if let Some(reason) = conn.eio.poll_close() {
+            let reason = match reason {
+                CloseReason::ClientClose | CloseReason::TransportClose => {
+                    DisconnectReason::TransportClose
+                }
+                CloseReason::ServerClose => {
+                    if self.shutting_down {
+                        DisconnectReason::ServerShutdown
+                    } else {
+                        DisconnectReason::ServerNamespaceDisconnect
+                    }
+                }
+                CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+                CloseReason::ParseError | CloseReason::ConcurrentPoll => {
+                    DisconnectReason::ParseError
+                }
+                CloseReason::SlowConsumer => DisconnectReason::SlowConsumer,
+            };
+            match reason {
+                DisconnectReason::SlowConsumer => self.all_stats[self.shard.index()]
+                    .slow_consumer_disconnects
+                    .add(1),
+                DisconnectReason::ParseError => {
+                    self.all_stats[self.shard.index()].protocol_errors.add(1)
+                }
+                _ => {}
+            }
+            if matches!(
+                reason,
+                DisconnectReason::SlowConsumer | DisconnectReason::PingTimeout
+            ) && let Some(fd) = conn.ws_fd
+            {
+                // The peer is not reading: its writer may be parked in a send that will never
+                // finish. Shutting the socket down fails that send, so the task, the descriptor
+                // and the admission slot are released now rather than when the peer wakes up.
+                // SAFETY: `ws_fd` is set only while the websocket task holds the stream open
+                // (cleared before it drops it); shutdown does not close the descriptor.
+                unsafe {
+                    libc::shutdown(fd, libc::SHUT_RDWR);
+                }
+            }
+            if reason == DisconnectReason::SlowConsumer {
+                tracing::warn!(sid = %conn.sid, peer = %conn.peer, "disconnecting slow consumer: outbound queue over its bound");
+            } else {
+                tracing::debug!(sid = %conn.sid, reason = reason.as_str(), "session closed");
+            }
+            conn.closed = true;
+            if let Some(sio) = conn.sio.as_mut() {
+                sio.handle_engine_closed(reason);
+            }
+            self.drive_sio(key);
+        }
+        if let Some(conn) = self.conns.get_mut(key)
+            && !conn.closed
+            && conn.eio.transport() != conn.counted
+        {
+            conn.counted = conn.eio.transport();
+            let stats = &self.all_stats[self.shard.index()];
+            stats.sessions_polling.sub(1);
+            stats.sessions_websocket.add(1);
+            stats.upgrades.add(1);
+        }
+        self.wake(key);
+        self.rearm(key);
+        self.reap(key);
+    }
+
+    /// Wakes whatever transport task waits on this session.
+    pub fn wake(&mut self, key: usize) {
+        if let Some(conn) = self.conns.get_mut(key) {
+            conn.wake_transports();
+        }
+    }
+
+    /// Removes a closed session once no transport task refers to it. A polling session whose
+    /// client has not collected its last packets (the close packet among them) lingers until
+    /// the next GET takes them or [`LINGER_MS`] passes: without it a client polling between
+    /// two requests would find "Session ID unknown" instead of a clean close.
+    pub fn reap(&mut self, key: usize) {
+        let now = self.now();
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if !c.closed || c.attached != 0 {
+            return;
+        }
+        let undelivered = c.counted == Transport::Polling && c.eio.queued_bytes() > 0;
+        if undelivered {
+            match c.linger_until {
+                None => {
+                    c.linger_until = Some(now + LINGER_MS);
+                    self.timers.push(Reverse((now + LINGER_MS, key)));
+                    c.armed = now + LINGER_MS;
+                    return;
+                }
+                Some(until) if until > now => return,
+                Some(_) => {}
+            }
+        }
+        let conn = self.conns.remove(key);
+        self.by_sid.remove(&conn.sid);
+        match conn.counted {
+            Transport::Polling => self.stats().sessions_polling.sub(1),
+            Transport::WebSocket => self.stats().sessions_websocket.sub(1),
+        }
+    }
+
+    /// Closes a session from the server side (a close packet is queued for the client).
+    pub fn close_session(&mut self, key: usize) {
+        let now = self.now();
+        if let Some(conn) = self.conns.get_mut(key) {
+            conn.eio.close(now);
+        }
+        self.after(key);
+    }
+
+    /// A socket the session reported gone: leaves its rooms, tells the handler, forgets it.
+    fn release_socket(&mut self, key: usize, slot: usize, reason: DisconnectReason) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(Some(socket)) = conn.sockets.get(slot) else {
+            return;
+        };
+        let (nsp, sid) = (socket.nsp.clone(), socket.sid);
+        let rooms: SmallVec<[Room; 4]> = socket.rooms.clone();
+        for room in &rooms {
+            self.index_leave(&nsp, room, key, slot);
+        }
+        let handler = self.handler.clone();
+        {
+            let mut s = Socket::new(self, key, slot);
+            handler.on_disconnect(&mut s, reason);
+        }
+        self.sockets.remove(&sid);
+        self.stats().sockets.sub(1);
+        if let Some(conn) = self.conns.get_mut(key)
+            && let Some(entry) = conn.sockets.get_mut(slot)
+        {
+            *entry = None;
+        }
+    }
+
+    // ---- timers ----
+
+    /// Arms the timer heap with the session's next deadline if it changed.
+    pub fn rearm(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.closed {
+            conn.armed = u64::MAX;
+            return;
+        }
+        let sockets = conn.sockets.iter().flatten().filter_map(|s| s.deadline);
+        let next = [
+            conn.eio.poll_timeout(),
+            conn.sio.as_ref().and_then(sio::Session::poll_timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(sockets)
+        .min()
+        .unwrap_or(u64::MAX);
+        if next != conn.armed {
+            conn.armed = next;
+            if next != u64::MAX {
+                self.timers.push(Reverse((next, key)));
+            }
+        }
+    }
+
+    /// Runs every deadline that has passed.
+    pub fn run_timers(&mut self) {
+        let now = self.now();
+        while let Some(&Reverse((deadline, key))) = self.timers.peek() {
+            if deadline > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if conn.armed != deadline {
+                continue; // stale entry: the session re-armed since
+            }
+            conn.armed = u64::MAX;
+            conn.eio.handle_timeout(now);
+            if let Some(sio) = conn.sio.as_mut() {
+                sio.handle_timeout(now);
+                self.drive_sio(key);
+            }
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            let due: SmallVec<[usize; 1]> = conn
+                .sockets
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(slot, s)| match s {
+                    Some(s) if s.deadline.is_some_and(|d| d <= now) => {
+                        s.deadline = None;
+                        Some(slot)
+                    }
+                    _ => None,
+                })
+                .collect();
+            let handler = self.handler.clone();
+            for slot in due {
+                let mut s = Socket::new(self, key, slot);
+                handler.on_deadline(&mut s);
+            }
+            self.after(key);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Driving each session's Socket.IO state machine (`sio::Session`): its outputs become handler
+//! calls, room bookkeeping and queued frames.
+
+use std::any::Any;
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use ringcast_codec::Sink;
+use ringcast_codec::eio::{self, Transport};
+use ringcast_codec::sio::{self, Slot};
+use ringcast_codec::ws::{FrameBuf, OpCode, OutFrame};
+use smallvec::SmallVec;
+
+use super::{SocketSlot, Worker};
+use crate::engine::Room;
+use crate::engine::sid::Sid;
+use crate::engine::{ConnectInfo, Socket};
+
+impl Worker {
+    // ---- Socket.IO ----
+
+    /// Acts on every output of session `key`'s Socket.IO session, in order: CONNECTs are
+    /// decided with the handler, sockets appear and go, events and acks reach the handler, and
+    /// a close the session asks for is applied to the Engine.IO session (then [`Worker::after`]
+    /// runs, so it is reported like any other close).
+    ///
+    /// One output at a time, with no borrow of the session across a handler call: a handler
+    /// may command the session (emit, ack, disconnect), and `Socket::disconnect` drives it
+    /// re-entrantly.
+    pub fn drive_sio(&mut self, key: usize) {
+        let mut closed = false;
+        loop {
+            let Some(output) = self
+                .conns
+                .get_mut(key)
+                .and_then(|c| c.sio.as_mut())
+                .and_then(sio::Session::poll_output)
+            else {
+                break;
+            };
+            match output {
+                sio::Output::Authorize(request) => self.on_authorize(key, request),
+                sio::Output::Connected {
+                    slot,
+                    nsp,
+                    sid,
+                    auth,
+                } => self.on_connected(key, slot, &nsp, sid, auth.as_deref()),
+                sio::Output::Event {
+                    slot,
+                    name,
+                    args,
+                    ack,
+                    attachments,
+                } => {
+                    self.stats().events_in.add(1);
+                    let handler = self.handler.clone();
+                    let mut s = Socket::new(self, key, slot.index());
+                    handler.on_event(&mut s, &name, &args, ack.map(|a| a.0), &attachments);
+                }
+                sio::Output::Ack {
+                    slot,
+                    id,
+                    args,
+                    attachments,
+                } => {
+                    self.stats().events_in.add(1);
+                    let handler = self.handler.clone();
+                    let mut s = Socket::new(self, key, slot.index());
+                    handler.on_ack(&mut s, id.0, &args, &attachments);
+                }
+                sio::Output::Disconnected { slot, reason, .. } => {
+                    self.release_socket(key, slot.index(), reason)
+                }
+                sio::Output::Close(reason) => {
+                    let now = self.now();
+                    let Some(conn) = self.conns.get_mut(key) else {
+                        return;
+                    };
+                    match reason {
+                        sio::CloseReason::ParseError(error) => {
+                            tracing::debug!(
+                                ?error,
+                                "Socket.IO protocol violation: closing the session"
+                            );
+                            let from = conn.eio.transport();
+                            conn.eio.handle_invalid_packet(from, now);
+                        }
+                        sio::CloseReason::ConnectTimeout => {
+                            tracing::debug!(sid = %conn.sid, "no Socket.IO CONNECT within the connect timeout");
+                            conn.eio.close(now);
+                        }
+                    }
+                    closed = true;
+                }
+            }
+        }
+        if closed {
+            self.after(key);
+        }
+    }
+
+    /// A CONNECT the session asks about: the handler decides, the session answers with the
+    /// frame to queue (`40…` or `44…`).
+    fn on_authorize(&mut self, key: usize, request: sio::ConnectRequest) {
+        let Some(peer) = self.conns.get(key).map(|c| c.peer) else {
+            return;
+        };
+        let handler = self.handler.clone();
+        let nsp = request.nsp.as_str();
+        let decision: Result<(Sid, Box<dyn Any>), Cow<'static, str>> =
+            if !handler.namespace_allowed(nsp) {
+                Err(Cow::Borrowed(sio::INVALID_NAMESPACE))
+            } else {
+                let info = ConnectInfo {
+                    nsp,
+                    auth: request.auth.as_deref(),
+                    peer,
+                };
+                match handler.authorize(&info) {
+                    Err(message) => {
+                        self.stats().connects_refused.add(1);
+                        tracing::debug!(peer = %peer, message, "CONNECT refused");
+                        Err(Cow::Owned(message))
+                    }
+                    Ok(data) => match Sid::generate(self.shard) {
+                        Ok(sid) => Ok((sid, data)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
+                            Err(Cow::Borrowed("internal error"))
+                        }
+                    },
+                }
+            };
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(session) = conn.sio.as_mut() else {
+            return;
+        };
+        let reply = match decision {
+            Ok((sid, data)) => {
+                let reply = session.handle_authorized(request.id, sid);
+                if reply.is_ok() {
+                    // `Connected` for it is the session's next output.
+                    conn.authorized.push((sid, data));
+                }
+                reply
+            }
+            Err(message) => session.handle_refused(request.id, &message),
+        };
+        match reply {
+            Ok(frame) => self.queue(key, frame),
+            Err(e) => tracing::debug!(error = ?e, "CONNECT answer refused by the session"),
+        }
+    }
+
+    /// A socket the session accepted: its application state, then the handler's `on_connect`.
+    fn on_connected(&mut self, key: usize, slot: Slot, nsp: &str, sid: Sid, auth: Option<&str>) {
+        let slot = slot.index();
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let data = match conn.authorized.iter().position(|(s, _)| *s == sid) {
+            Some(pos) => conn.authorized.swap_remove(pos).1,
+            None => Box::new(()),
+        };
+        let peer = conn.peer;
+        let nsp_room = Room::from(nsp);
+        if conn.sockets.len() <= slot {
+            conn.sockets.resize_with(slot + 1, || None);
+        }
+        conn.sockets[slot] = Some(SocketSlot {
+            nsp: nsp_room.clone(),
+            sid,
+            rooms: SmallVec::new(),
+            stamp: 0,
+            data,
+            deadline: None,
+        });
+        self.sockets.insert(sid, (key, slot));
+        self.stats().sockets.add(1);
+        // Register the namespace so whole-namespace broadcasts find it even without rooms.
+        self.rooms.add_namespace(nsp_room);
+        let info = ConnectInfo { nsp, auth, peer };
+        let handler = self.handler.clone();
+        let mut s = Socket::new(self, key, slot);
+        handler.on_connect(&mut s, &info);
+    }
+
+    /// Encodes one text frame with `write` and queues it for session `key`.
+    pub fn send_frame(&mut self, key: usize, write: impl FnOnce(&mut FrameBuf)) {
+        let mut buf = FrameBuf::new();
+        write(&mut buf);
+        let frame = buf.finish(OpCode::Text);
+        self.queue(key, frame);
+    }
+
+    /// Queues an encoded frame for session `key` and wakes its transport.
+    pub fn queue(&mut self, key: usize, frame: OutFrame) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.eio.send(frame).is_err() {
+            self.after(key);
+            return;
+        }
+        self.all_stats[self.shard.index()].frames_out.add(1);
+        conn.wake_transports();
+    }
+
+    /// An Engine.IO protocol violation: close the session.
+    pub fn parse_error(&mut self, key: usize) {
+        let now = self.now();
+        if let Some(conn) = self.conns.get_mut(key) {
+            let from = conn.eio.transport();
+            conn.eio.handle_invalid_packet(from, now);
+        }
+        self.after(key);
+    }
+
+    /// Feeds one decoded Engine.IO packet from `from` into session `key`.
+    pub fn on_eio_packet(&mut self, key: usize, packet: eio::Packet<'_>, from: Transport) {
+        let now = self.now();
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let echo = conn.echo;
+        match conn.eio.handle_packet(packet, from, now) {
+            Ok(eio::session::Input::None) => {}
+            Ok(eio::session::Input::Message(text)) if echo => {
+                self.send_frame(key, |out| {
+                    out.put_u8(b'4');
+                    out.put(text.as_bytes());
+                });
+            }
+            Ok(eio::session::Input::Binary(data)) if echo => {
+                self.queue(key, OutFrame::new(OpCode::Binary, &data))
+            }
+            Ok(eio::session::Input::Message(text)) => {
+                if let Some(sio) = conn.sio.as_mut() {
+                    sio.handle_text(text);
+                }
+                self.drive_sio(key);
+            }
+            Ok(eio::session::Input::Binary(data)) => {
+                if let Some(sio) = conn.sio.as_mut() {
+                    sio.handle_binary(Bytes::copy_from_slice(&data));
+                }
+                self.drive_sio(key);
+            }
+            Err(e) => tracing::debug!(error = ?e, "Engine.IO packet rejected"),
+        }
+        self.after(key);
+    }
+}
