@@ -62,17 +62,8 @@ struct Head {
 }
 
 enum Route {
-    Engine {
-        eio: Option<String>,
-        transport: Option<String>,
-        sid: Option<String>,
-        websocket: bool,
-        echo: bool,
-        /// The upgrade checked (RFC 6455 §4.2.1) and its `Sec-WebSocket-Accept`, computed while
-        /// the parsed head is at hand: the connection's task owns the buffer across awaits, so
-        /// the head would otherwise be parsed a second time (~3 % of the connect storm's CPU).
-        ws_accept: Result<[u8; 28], http::HttpError>,
-    },
+    /// An Engine.IO path, with the request's Engine.IO query.
+    Engine(EioQuery),
     Other,
 }
 
@@ -132,22 +123,7 @@ pub(crate) async fn serve(
         let total = head.head_len + head.content_length;
         // Taken out of the head (nothing below reads `head.route`): its strings move, no clones.
         let next = match std::mem::replace(&mut head.route, Route::Other) {
-            Route::Engine {
-                eio,
-                transport,
-                sid,
-                websocket,
-                echo,
-                ws_accept,
-            } => {
-                let query = EioQuery {
-                    eio,
-                    transport,
-                    sid,
-                    websocket,
-                    echo,
-                    ws_accept,
-                };
+            Route::Engine(query) => {
                 match engine_request(stream, peer, buf, &head, query, out, &mut permit).await {
                     Some(next) => next,
                     None => return,
@@ -252,14 +228,14 @@ fn summarize(
         .iter()
         .find(|(p, _)| path == p || path == p.trim_end_matches('/'));
     let route = if let Some(&(_, echo)) = engine {
-        Route::Engine {
+        Route::Engine(EioQuery {
             echo,
             eio: req.eio().map(str::to_owned),
             transport: req.transport().map(str::to_owned),
             sid: req.sid().map(str::to_owned),
             websocket: req.wants_websocket(),
             ws_accept: http::validate_websocket_upgrade(req),
-        }
+        })
     } else {
         Route::Other
     };
