@@ -264,14 +264,14 @@ fn worker_thread(
 async fn accept_loop(listener: monoio::net::TcpListener) {
     let canceller = monoio::io::Canceller::new();
     let handle = canceller.handle();
-    with_worker(|w| w.stop_accepting = Some(canceller));
+    with_worker(|w| w.on_shutdown_cancel(canceller));
     loop {
-        if with_worker(|w| w.shutting_down) {
+        if with_worker(|w| w.is_shutting_down()) {
             return;
         }
         match listener.cancelable_accept(handle.clone()).await {
             Ok((stream, peer)) => {
-                if with_worker(|w| w.shutting_down) {
+                if with_worker(|w| w.is_shutting_down()) {
                     return;
                 }
                 match with_worker(|w| w.admission.try_admit(peer.ip())) {
@@ -285,7 +285,7 @@ async fn accept_loop(listener: monoio::net::TcpListener) {
                     }
                 }
             }
-            Err(_) if with_worker(|w| w.shutting_down) => return,
+            Err(_) if with_worker(|w| w.is_shutting_down()) => return,
             Err(e) => {
                 // EMFILE/ENFILE: back off instead of spinning on a full descriptor table.
                 tracing::warn!(error = %e, "accept failed");
@@ -297,7 +297,7 @@ async fn accept_loop(listener: monoio::net::TcpListener) {
 
 /// After shutdown: wait until every session is gone (clients were told to go).
 async fn drain() {
-    while !with_worker(|w| w.conns.is_empty()) {
+    while !with_worker(|w| w.is_drained()) {
         monoio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -370,19 +370,7 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
             selector,
             collector,
         } => collector.add(w.fetch(&selector)),
-        Msg::Shutdown => {
-            w.shutting_down = true;
-            if let Some(c) = w.stop_accepting.take() {
-                drop(c.cancel());
-            }
-            let keys: Vec<usize> = w.conns.iter().map(|(k, _)| k).collect();
-            for key in keys {
-                // An Engine.IO close (then WebSocket 1001), deliberately without a Socket.IO
-                // DISCONNECT: stock clients treat DISCONNECT as "io server disconnect" and stay
-                // down, while a closed transport makes them reconnect (to another node).
-                w.close_session(key);
-            }
-        }
+        Msg::Shutdown => w.begin_shutdown(),
     }
 }
 

@@ -178,8 +178,8 @@ async fn upgrade_session(
     let ok = with_worker(|w| {
         let now = w.now();
         let ok = match w.conn(r) {
-            Some(c) if !c.ws_attached => c.eio.handle_upgrade_request(now).is_ok(),
-            _ => false,
+            Some(c) => c.begin_upgrade(now),
+            None => false,
         };
         w.after(r.key);
         ok
@@ -196,16 +196,8 @@ async fn poll_get(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
     let registered = with_worker(|w| {
         let now = w.now();
         let res = match w.conn(r) {
-            // A closed session still answers GETs until its last packets (the close packet among
-            // them) are collected: see `Worker::reap`.
-            Some(c) if c.eio.transport() == Transport::Polling => {
-                let res = c.eio.handle_poll_request(now);
-                if res.is_ok() {
-                    c.attached += 1;
-                }
-                res.is_ok()
-            }
-            _ => false,
+            Some(c) => c.attach_poll(now),
+            None => false,
         };
         w.after(r.key);
         res
@@ -225,9 +217,7 @@ async fn poll_get(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
 async fn poll_post(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
     let body = &x.buf[x.head.head_len..x.head.head_len + x.head.content_length];
     let ok = with_worker(|w| {
-        if w.conn(r)
-            .is_none_or(|c| c.eio.transport() != Transport::Polling || c.closed)
-        {
+        if !w.conn(r).is_some_and(|c| c.accepts_post()) {
             return false;
         }
         for packet in eio::decode_payload(body) {
@@ -320,14 +310,7 @@ async fn wait_payload(r: ConnRef) -> Vec<u8> {
             let Some(conn) = w.conn(r) else {
                 return Poll::Ready(None);
             };
-            if let Some(body) = conn.eio.poll_payload() {
-                return Poll::Ready(Some(body));
-            }
-            if conn.closed {
-                return Poll::Ready(None);
-            }
-            conn.poll_waker = Some(cx.waker().clone());
-            Poll::Pending
+            conn.poll_payload(cx.waker())
         })
     })
     .await;
@@ -342,7 +325,7 @@ async fn wait_payload(r: ConnRef) -> Vec<u8> {
 fn detach_poll(r: ConnRef) {
     with_worker(|w| {
         if let Some(conn) = w.conn(r) {
-            conn.attached = conn.attached.saturating_sub(1);
+            conn.detach_poll();
         }
         w.after(r.key);
     });

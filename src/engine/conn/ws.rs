@@ -212,7 +212,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
             with_worker(|w| {
                 let hold_writes = w.hold_writes;
                 // RFC 6455 §7.4.1: 1001 "going away" when the server is shutting down.
-                let bye = if w.shutting_down {
+                let bye = if w.is_shutting_down() {
                     CloseCode::GOING_AWAY
                 } else {
                     CloseCode::NORMAL

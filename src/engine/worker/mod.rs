@@ -9,9 +9,10 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::Waker;
+use std::task::{Poll, Waker};
 use std::time::Instant;
 
+use bytes::Bytes;
 use ringcast_codec::eio::{CloseReason, Session, Transport};
 use ringcast_codec::sio::{self};
 use ringcast_codec::ws::{CloseCode, OutFrame};
@@ -125,6 +126,48 @@ impl Conn {
         self.wake_for_broadcast();
     }
 
+    /// Starts the WebSocket upgrade of this session (refused while a websocket is attached, or
+    /// when the session's state machine refuses it).
+    pub fn begin_upgrade(&mut self, now: u64) -> bool {
+        !self.ws_attached && self.eio.handle_upgrade_request(now).is_ok()
+    }
+
+    /// Registers a polling GET. A closed session still answers GETs until its last packets (the
+    /// close packet among them) are collected: see [`Worker::reap`].
+    pub fn attach_poll(&mut self, now: u64) -> bool {
+        if self.eio.transport() != Transport::Polling {
+            return false;
+        }
+        let ok = self.eio.handle_poll_request(now).is_ok();
+        if ok {
+            self.attached += 1;
+        }
+        ok
+    }
+
+    /// A polling GET is done (its response written or failed).
+    pub fn detach_poll(&mut self) {
+        self.attached = self.attached.saturating_sub(1);
+    }
+
+    /// Whether a polling POST may deliver packets to this session.
+    pub fn accepts_post(&self) -> bool {
+        self.eio.transport() == Transport::Polling && !self.closed
+    }
+
+    /// The payload for the pending GET; `Ready(None)` once the session closed with nothing left
+    /// to say; otherwise `waker` is woken when there is something.
+    pub fn poll_payload(&mut self, waker: &Waker) -> Poll<Option<Bytes>> {
+        if let Some(body) = self.eio.poll_payload() {
+            return Poll::Ready(Some(body));
+        }
+        if self.closed {
+            return Poll::Ready(None);
+        }
+        self.poll_waker = Some(waker.clone());
+        Poll::Pending
+    }
+
     /// [`Conn::wake_transports`] for a broadcast frame, which the websocket writer may hold
     /// briefly to send with the next ones (see [`Worker::hold_writes`]).
     pub fn wake_for_broadcast(&mut self) {
@@ -160,9 +203,9 @@ pub(crate) struct Worker {
     pub pending: PendingCounts,
     /// Messages a full mesh queue handed back, per destination.
     pub backlog: Vec<VecDeque<Msg>>,
-    pub shutting_down: bool,
+    shutting_down: bool,
     /// Cancels the pending accept at shutdown.
-    pub stop_accepting: Option<monoio::io::Canceller>,
+    stop_accepting: Option<monoio::io::Canceller>,
     /// Broadcasts are arriving fast (see [`BurstMeter`]): websocket writers woken by one wait
     /// [`WRITE_HOLD`](super::conn::write_policy::WRITE_HOLD) for the next ones before sending.
     pub hold_writes: bool,
@@ -238,6 +281,38 @@ impl Worker {
     /// Milliseconds on this worker's monotonic clock (the codec's `now`).
     pub fn now(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
+    }
+
+    // ---- shutdown ----
+
+    /// The accept loop's canceller: [`Worker::begin_shutdown`] stops accepting through it.
+    pub fn on_shutdown_cancel(&mut self, canceller: monoio::io::Canceller) {
+        self.stop_accepting = Some(canceller);
+    }
+
+    /// Whether this worker is draining (accepts nothing new).
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down
+    }
+
+    /// Whether every session is gone.
+    pub fn is_drained(&self) -> bool {
+        self.conns.is_empty()
+    }
+
+    /// Stops accepting and closes every session.
+    pub fn begin_shutdown(&mut self) {
+        self.shutting_down = true;
+        if let Some(c) = self.stop_accepting.take() {
+            drop(c.cancel());
+        }
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            // An Engine.IO close (then WebSocket 1001), deliberately without a Socket.IO
+            // DISCONNECT: stock clients treat DISCONNECT as "io server disconnect" and stay down,
+            // while a closed transport makes them reconnect (to another node).
+            self.close_session(key);
+        }
     }
 
     // ---- sessions ----
