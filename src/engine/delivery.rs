@@ -2,19 +2,20 @@
 //! sockets each of its events reached, so every core that fans one out reports its count back to
 //! the core that is holding the request.
 //!
+//! Plain data owned by the worker; the HTTP task that waits on a batch is in
+//! `conn/http_api.rs`.
+//!
 //! A [`ReplyToken`] names one broadcast of such a batch (the waiting request's slot and the
 //! broadcast's index); it travels in [`Msg::Broadcast`] and comes back in [`Msg::Delivered`].
-//! Encoding and decoding live together here; nothing else looks inside a token.
+//! Encoding and decoding live together here; nothing else looks inside a token. Plain data owned
+//! by the worker; the HTTP task that waits on a batch is in `conn/http_api.rs`.
 
-use std::future::poll_fn;
-use std::task::{Poll, Waker};
+use std::task::Waker;
 
 use slab::Slab;
 
 #[cfg(doc)]
 use super::Msg;
-use super::worker::with_worker;
-use super::{BroadcastOp, BroadcastOutcome};
 
 /// One broadcast of a counted batch: the batch's slot in [`PendingCounts`] (high 48 bits) and the
 /// broadcast's index in it (low 16 bits; a publish carries at most 1 000 events).
@@ -54,7 +55,8 @@ struct Batch {
 }
 
 impl PendingCounts {
-    fn open(&mut self, n: usize) -> usize {
+    /// A new batch of `n` broadcasts; its slot.
+    pub fn open(&mut self, n: usize) -> usize {
         self.batches.insert(Batch {
             remaining: 0,
             counts: vec![0; n],
@@ -63,7 +65,7 @@ impl PendingCounts {
     }
 
     /// Broadcast `index` of batch `slot` reached `local` sockets here and asked `cores` others.
-    fn sent(&mut self, slot: usize, index: usize, local: usize, cores: usize) {
+    pub fn sent(&mut self, slot: usize, index: usize, local: usize, cores: usize) {
         if let Some(b) = self.batches.get_mut(slot) {
             if let Some(c) = b.counts.get_mut(index) {
                 *c += local;
@@ -89,7 +91,7 @@ impl PendingCounts {
     }
 
     /// The counts once every asked core answered; otherwise remembers `waker`.
-    fn poll_done(&mut self, slot: usize, waker: &Waker) -> Option<Vec<usize>> {
+    pub fn poll_done(&mut self, slot: usize, waker: &Waker) -> Option<Vec<usize>> {
         match self.batches.get_mut(slot) {
             Some(b) if b.remaining == 0 => Some(self.batches.remove(slot).counts),
             Some(b) => {
@@ -98,35 +100,6 @@ impl PendingCounts {
             }
             None => Some(Vec::new()),
         }
-    }
-}
-
-/// Runs `ops` on every core that has recipients (and publishes them to other nodes when
-/// clustered), then waits for each core's delivery count.
-pub(crate) async fn broadcast_and_count(ops: Vec<BroadcastOp>) -> BroadcastOutcome {
-    let n = ops.len().min(ReplyToken::MAX_BATCH);
-    let (slot, cluster_failures) = with_worker(|w| {
-        let slot = w.pending.open(n);
-        let mut failures = 0;
-        for (i, op) in ops.into_iter().take(n).enumerate() {
-            let sent = w.broadcast(op, Some(ReplyToken::new(slot, i)));
-            failures += usize::from(sent.cluster_failed);
-            w.pending.sent(slot, i, sent.local, sent.cores_asked);
-        }
-        (slot, failures)
-    });
-    let mut delivered =
-        poll_fn(
-            |cx| match with_worker(|w| w.pending.poll_done(slot, cx.waker())) {
-                Some(counts) => Poll::Ready(counts),
-                None => Poll::Pending,
-            },
-        )
-        .await;
-    delivered.resize(n, 0);
-    BroadcastOutcome {
-        delivered,
-        cluster_failures,
     }
 }
 

@@ -2,16 +2,18 @@
 //! [`Handler::on_http`](crate::engine::Handler::on_http); a broadcast reply runs on every core
 //! before the answer is written.
 
+use std::future::poll_fn;
 use std::net::SocketAddr;
+use std::task::Poll;
 
 use monoio::net::TcpStream;
 use ringcast_codec::Status;
 use ringcast_codec::http::{self, Method};
 
 use super::{Head, preflight, write};
-use crate::engine::delivery::broadcast_and_count;
+use crate::engine::delivery::ReplyToken;
 use crate::engine::worker::with_worker;
-use crate::engine::{Emitter, HttpReply, HttpRequest, HttpResponse};
+use crate::engine::{BroadcastOp, BroadcastOutcome, Emitter, HttpReply, HttpRequest, HttpResponse};
 
 /// The head again, borrowed from the buffer (the owned [`Head`] kept only what routing needs).
 fn reparse(buf: &[u8], head_len: usize) -> Option<http::Request<'_>> {
@@ -83,5 +85,34 @@ pub(super) async fn other_request(
     match write(stream, buf, out).await {
         Some((s, b, o)) => (Some(s), b, o),
         None => (None, Vec::new(), Vec::new()),
+    }
+}
+
+/// Runs `ops` on every core that has recipients (and publishes them to other nodes when
+/// clustered), then waits for each core's delivery count.
+async fn broadcast_and_count(ops: Vec<BroadcastOp>) -> BroadcastOutcome {
+    let n = ops.len().min(ReplyToken::MAX_BATCH);
+    let (slot, cluster_failures) = with_worker(|w| {
+        let slot = w.pending.open(n);
+        let mut failures = 0;
+        for (i, op) in ops.into_iter().take(n).enumerate() {
+            let sent = w.broadcast(op, Some(ReplyToken::new(slot, i)));
+            failures += usize::from(sent.cluster_failed);
+            w.pending.sent(slot, i, sent.local, sent.cores_asked);
+        }
+        (slot, failures)
+    });
+    let mut delivered =
+        poll_fn(
+            |cx| match with_worker(|w| w.pending.poll_done(slot, cx.waker())) {
+                Some(counts) => Poll::Ready(counts),
+                None => Poll::Pending,
+            },
+        )
+        .await;
+    delivered.resize(n, 0);
+    BroadcastOutcome {
+        delivered,
+        cluster_failures,
     }
 }
