@@ -1,10 +1,11 @@
 //! The gateway: the product on top of the engine. [`run`] starts it from a configuration;
 //! [`Gateway`] is its engine [`Handler`](crate::engine::Handler).
 //!
-//! The rest are the gateway's rules, from the WebSocket API spec (`docs/API.md`): which
-//! rooms exist, what the three client events mean, and what the publish API accepts and where
-//! it routes each of the eight server events. Beyond the spec: which rooms a token's `rooms`
-//! claim grants ([`room_granted`]) and the `auth:refresh` event ([`parse_refresh`]).
+//! The rest are the gateway's rules, from the WebSocket API spec (summarized in the README's
+//! "Behaviour" and "Publish API"): which rooms exist, what the three client events mean, and
+//! what the publish API accepts and where it routes each of the eight server events. Beyond the
+//! spec: which rooms a token's `rooms` claim grants ([`room_granted`]) and the `auth:refresh`
+//! event ([`parse_refresh`]).
 //!
 //! Pure functions over text: the runtime hands in an event's name and JSON arguments or an HTTP
 //! body, and gets back a value saying what to do ([`ClientAction`], [`Publish`]) or what to
