@@ -214,6 +214,12 @@ fn traffic(r: &mut Registry, workers: &[WorkerStats], gateway: &GatewayStats) {
         "Frames queued to clients (events, acks, control)",
         sum(workers, |w| w.frames_out.get()),
     );
+    counter(
+        r,
+        "ws_writes",
+        "Writes to WebSocket connections (frames_out / ws_writes: frames per send)",
+        sum(workers, |w| w.ws_writes.get()),
+    );
     counter_bytes(
         r,
         "received",

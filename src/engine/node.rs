@@ -203,6 +203,11 @@ fn build_runtime(
     let mut urb = io_uring::IoUring::builder();
     if coop {
         urb.setup_coop_taskrun();
+        // TEMPORARY (measuring): DEFER_TASKRUN.
+        if std::env::var("RC_URING").is_ok_and(|v| v == "defer") {
+            urb.setup_single_issuer();
+            urb.setup_defer_taskrun();
+        }
     }
     monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
         .with_entries(1024)
@@ -254,6 +259,7 @@ fn worker_thread(
         };
         monoio::spawn(mesh_loop(bell));
         monoio::spawn(timer_loop(config.clone()));
+        monoio::spawn(flush_loop());
         let _ = ready.send(Ok(driver));
         accept_loop(listener).await;
         drain().await;
@@ -314,6 +320,16 @@ async fn timer_loop(config: Arc<EngineConfig>) {
     loop {
         monoio::time::sleep(tick).await;
         with_worker(|w| w.run_timers());
+    }
+}
+
+/// Wakes the websocket writers held for a flush epoch when it ends (see
+/// `conn::write_policy`): one timer per core, not one per connection.
+async fn flush_loop() {
+    loop {
+        let deadline = poll_fn(|cx| with_worker(|w| w.poll_flush_deadline(cx.waker()))).await;
+        monoio::time::sleep_until(monoio::time::Instant::from_std(deadline)).await;
+        with_worker(|w| w.flush_due());
     }
 }
 

@@ -60,6 +60,9 @@ pub struct WorkerStats {
     pub events_in: Cell,
     /// Frames queued to clients (events, acks, control).
     pub frames_out: Cell,
+    /// Writes (sends) to WebSocket connections: `frames_out / ws_writes` is how many frames the
+    /// write coalescing puts in each send.
+    pub ws_writes: Cell,
     /// Bytes read from and written to client connections.
     pub bytes_in: Cell,
     pub bytes_out: Cell,

@@ -154,6 +154,7 @@ fn metrics_families_exist_and_move_with_traffic() {
     assert_eq!(per_worker, 2.0, "{}", m.text());
     for key in [
         "ringcast_frames_out_total",
+        "ringcast_ws_writes_total",
         "ringcast_sent_bytes_total",
         "ringcast_received_bytes_total",
     ] {

@@ -13,7 +13,6 @@ use ringcast_codec::ws::{
     Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame,
 };
 
-use super::write_policy::{Batch, WRITE_HOLD, should_hold};
 use crate::engine::worker::{ConnRef, Worker, with_worker};
 
 /// Smallest read: an idle websocket keeps only this much buffer (client messages here are
@@ -189,8 +188,6 @@ fn close_with(w: &mut Worker, r: ConnRef, code: CloseCode) {
 
 enum Step {
     Write,
-    /// Wait [`WRITE_HOLD`] for more broadcast frames, then drain and write.
-    Hold,
     Finish(Option<CloseCode>),
 }
 
@@ -205,12 +202,11 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         }
         out.clear();
     }
-    // Set after a hold: the next turn writes whatever is queued (one hold per batch).
-    let mut held = false;
+    // When to wake this writer for broadcast frames is the core's decision (the flush epochs of
+    // `write_policy`); once woken it sends everything queued, in one write.
     loop {
         let step = poll_fn(|cx| {
             with_worker(|w| {
-                let hold_writes = w.hold_writes;
                 // RFC 6455 §7.4.1: 1001 "going away" when the server is shutting down.
                 let bye = if w.is_shutting_down() {
                     CloseCode::GOING_AWAY
@@ -221,7 +217,6 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     return Poll::Ready(Step::Finish(None));
                 };
                 for f in c.ws_control.drain(..) {
-                    c.urgent = true;
                     out.extend_from_slice(f.bytes());
                 }
                 if c.ws_close.is_none() {
@@ -233,17 +228,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     }
                 }
                 if !out.is_empty() {
-                    let hold = should_hold(
-                        hold_writes,
-                        Batch {
-                            bytes: out.len(),
-                            urgent: c.urgent,
-                            closing: c.ws_close.is_some(),
-                            held,
-                        },
-                    );
-                    c.urgent = false;
-                    return Poll::Ready(if hold { Step::Hold } else { Step::Write });
+                    return Poll::Ready(Step::Write);
                 }
                 if let Some(code) = c.ws_close {
                     return Poll::Ready(Step::Finish(Some(code)));
@@ -260,19 +245,15 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         })
         .await;
         match step {
-            Step::Hold => {
-                held = true;
-                // Boxed: a timer entry inline would grow every connection's writer task by
-                // ~0.8 KiB (measured: 4.07 → 4.85 KiB per idle connection), paid by all of them
-                // for a wait only bursts use.
-                Box::pin(monoio::time::sleep(WRITE_HOLD)).await;
-            }
             Step::Write => {
-                held = false;
                 let len = out.len() as u64;
                 let (res, b) = wr.write_all(out).await;
                 if res.is_ok() {
-                    with_worker(|w| w.stats().bytes_out.add(len));
+                    with_worker(|w| {
+                        let stats = w.stats();
+                        stats.bytes_out.add(len);
+                        stats.ws_writes.add(1);
+                    });
                 }
                 out = b;
                 out.clear();

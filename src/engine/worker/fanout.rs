@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{Sent, Worker};
+use crate::engine::conn::write_policy::Flush;
 use crate::engine::Room;
 use crate::engine::adapter::{RemoteCommand, Selector, SocketInfo};
 use crate::engine::delivery::ReplyToken;
@@ -42,8 +43,7 @@ impl Worker {
     /// [`Worker::fan_out`], also skipping every member of `except_rooms` (socket.io's
     /// `except(room)`, which arrives from other nodes).
     pub fn fan_out_except(&mut self, op: &BroadcastOp, except_rooms: &[Room]) -> usize {
-        let now = self.now();
-        self.hold_writes = self.burst.note(now);
+        let (flush, now) = self.flush_for_broadcast();
         self.stamp += 1;
         let stamp = self.stamp;
         // (`targets` with no rooms means the whole namespace: only ask when there are some.)
@@ -96,8 +96,23 @@ impl Worker {
             }
             if !ok {
                 full.push(key);
+                continue;
+            }
+            // A writer that is awake (woken, or writing) takes these frames with its next write;
+            // one asleep is woken now or at the end of the flush epoch.
+            let decision = if conn.writer_asleep() {
+                self.flush.for_socket(flush, conn.last_broadcast, now)
             } else {
-                conn.wake_for_broadcast();
+                Flush::Now
+            };
+            conn.last_broadcast = Some(now);
+            match decision {
+                Flush::Now => conn.wake_for_broadcast(),
+                Flush::At(_) if !conn.held => {
+                    conn.held = true;
+                    self.held.push(key);
+                }
+                Flush::At(_) => {}
             }
         }
         for key in full {

@@ -20,7 +20,7 @@ use slab::Slab;
 use smallvec::SmallVec;
 
 use super::adapter::Publisher;
-use super::conn::write_policy::BurstMeter;
+use super::conn::write_policy::{Flush, FlushPolicy, Tuning};
 use super::delivery::PendingCounts;
 use super::rooms::{Directory, RoomIndex};
 use super::stats::WorkerStats;
@@ -112,9 +112,12 @@ pub(crate) struct Conn {
     pub linger_until: Option<u64>,
     /// The websocket's descriptor while its task runs (to cut off a peer that stopped reading).
     pub ws_fd: Option<std::os::fd::RawFd>,
-    /// Something other than a broadcast was queued since the writer last drained (a reply, an
-    /// ack, a ping): the writer sends at once instead of holding for a batch.
-    pub urgent: bool,
+    /// Broadcast frames wait in the queue for the core's flush epoch to end (see
+    /// [`FlushPolicy`]); the session is in [`Worker`]'s held list.
+    pub held: bool,
+    /// When this session last got a broadcast frame (worker clock, µs): a session idle for
+    /// longer than the policy's gap gets its next frame at once.
+    pub last_broadcast: Option<u64>,
 }
 
 impl Conn {
@@ -122,7 +125,6 @@ impl Conn {
     /// once while an upgrade is being probed, and a queued message is for whichever transport
     /// carries the queue, so both are woken (waking one that finds nothing costs one poll).
     pub fn wake_transports(&mut self) {
-        self.urgent = true;
         self.wake_for_broadcast();
     }
 
@@ -168,8 +170,14 @@ impl Conn {
         Poll::Pending
     }
 
-    /// [`Conn::wake_transports`] for a broadcast frame, which the websocket writer may hold
-    /// briefly to send with the next ones (see [`Worker::hold_writes`]).
+    /// Whether the websocket writer is asleep waiting for frames (not woken yet, not writing):
+    /// frames queued for a writer that is awake go out with its next write anyway.
+    pub fn writer_asleep(&self) -> bool {
+        self.ws_waker.is_some()
+    }
+
+    /// [`Conn::wake_transports`] for a broadcast frame whose flush epoch ended (or that goes
+    /// out at once: see [`FlushPolicy`]).
     pub fn wake_for_broadcast(&mut self) {
         if let Some(w) = self.ws_waker.take() {
             w.wake();
@@ -177,6 +185,22 @@ impl Conn {
         if let Some(w) = self.poll_waker.take() {
             w.wake();
         }
+    }
+}
+
+/// TEMPORARY (measuring): the write-coalescing knobs from the environment.
+fn flush_tuning() -> Tuning {
+    let get = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let d = Tuning::default();
+    Tuning {
+        hot_gap_us: get("RC_HOT_GAP_US", d.hot_gap_us),
+        frames_per_send: get("RC_FRAMES", d.frames_per_send),
+        max_hold_us: get("RC_MAX_HOLD_US", d.max_hold_us),
     }
 }
 
@@ -206,10 +230,12 @@ pub(crate) struct Worker {
     shutting_down: bool,
     /// Cancels the pending accept at shutdown.
     stop_accepting: Option<monoio::io::Canceller>,
-    /// Broadcasts are arriving fast (see [`BurstMeter`]): websocket writers woken by one wait
-    /// [`WRITE_HOLD`](super::conn::write_policy::WRITE_HOLD) for the next ones before sending.
-    pub hold_writes: bool,
-    burst: BurstMeter,
+    /// When the writers of fanned-out broadcasts are woken (the write-coalescing policy).
+    pub(super) flush: FlushPolicy,
+    /// Sessions with broadcast frames waiting for the flush epoch to end.
+    pub(super) held: Vec<usize>,
+    /// The flush task, waiting for an epoch to open.
+    flush_waker: Option<Waker>,
 }
 
 /// What [`Worker::broadcast`] did.
@@ -267,8 +293,9 @@ impl Worker {
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
             shutting_down: false,
             stop_accepting: None,
-            hold_writes: false,
-            burst: BurstMeter::default(),
+            flush: FlushPolicy::new(flush_tuning()),
+            held: Vec::new(),
+            flush_waker: None,
         }
     }
 
@@ -281,6 +308,57 @@ impl Worker {
     /// Milliseconds on this worker's monotonic clock (the codec's `now`).
     pub fn now(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Microseconds on the same clock (the write-coalescing policy's `now`).
+    fn now_us(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    // ---- write coalescing ----
+
+    /// A broadcast is about to be fanned out on this core: whether its writers are woken now
+    /// or held until the flush epoch ends. Ends an epoch whose deadline passed first.
+    /// Returns the decision and the time (µs) it was taken at.
+    pub(super) fn flush_for_broadcast(&mut self) -> (Flush, u64) {
+        let now = self.now_us();
+        self.flush_due_at(now);
+        let flush = self.flush.handle_broadcast(now);
+        if matches!(flush, Flush::At(_))
+            && let Some(w) = self.flush_waker.take()
+        {
+            w.wake();
+        }
+        (flush, now)
+    }
+
+    /// For the flush task: the instant the open epoch ends, or `Pending` (woken when one opens).
+    pub fn poll_flush_deadline(&mut self, waker: &Waker) -> Poll<Instant> {
+        match self.flush.poll_deadline() {
+            Some(us) => Poll::Ready(self.epoch + std::time::Duration::from_micros(us)),
+            None => {
+                self.flush_waker = Some(waker.clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// For the flush task: wakes the held writers if the epoch is over.
+    pub fn flush_due(&mut self) {
+        let now = self.now_us();
+        self.flush_due_at(now);
+    }
+
+    fn flush_due_at(&mut self, now: u64) {
+        if !self.flush.handle_timeout(now) {
+            return;
+        }
+        for key in std::mem::take(&mut self.held) {
+            if let Some(c) = self.conns.get_mut(key) {
+                c.held = false;
+                c.wake_for_broadcast();
+            }
+        }
     }
 
     // ---- shutdown ----
@@ -356,7 +434,8 @@ impl Worker {
             echo,
             counted: transport,
             ws_fd: None,
-            urgent: false,
+            held: false,
+            last_broadcast: None,
             linger_until: None,
         });
         let stats = self.stats();
