@@ -20,6 +20,7 @@ mod publisher;
 mod reactor;
 mod scenario;
 mod segments;
+mod summary;
 mod sys;
 mod tokio_clients;
 
