@@ -4,7 +4,7 @@
 # per scenario, pinned to CPU 0; the generator pinned to CPU 1), prints one table with ratios
 # and writes docs/BENCHMARKS.md.
 #
-#   benches/compare.sh                                   # everything (~10 minutes)
+#   benches/compare.sh                                   # everything (~20 minutes)
 #   benches/compare.sh --scenarios fanout-1k,reqresp --targets ringcast,node --duration 2
 #   benches/compare.sh --scenarios fanout-2node          # two nodes over Redis, alone
 #   benches/compare.sh --quick                           # smoke: short, small, no doc
@@ -69,7 +69,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=$2; shift 2 ;;
     --readers) readers=$2; shift 2 ;;
     --repeat-latency) repeat_latency=$2; shift 2 ;;
-    -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
