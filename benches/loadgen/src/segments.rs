@@ -119,7 +119,7 @@ impl Window {
                 v["client_data_segments"] = json!(client.data_segs_out);
                 v["deliveries_per_segment"] = json!(per(server.data_segs_out));
                 v["segments_source"] = json!(
-                    "ss: server data_segs_out on the server port (the publisher's HTTP responses included, ~1 per publish)"
+                    "ss on the server port: the publisher's HTTP connections included on both sides (~1 response segment per publish)"
                 );
             }
             Err(why) => {
