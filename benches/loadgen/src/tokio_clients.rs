@@ -231,3 +231,53 @@ fn ended(permit: &Option<tokio::sync::SemaphorePermit<'_>>, why: Option<String>)
         (None, why) => End::Dropped(why),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::Transport;
+
+    /// Every session of a refused connect is counted as failed, and what each runtime thread
+    /// recorded reaches the returned stats when the runtime stops.
+    #[test]
+    fn refused_connects_fail_and_their_errors_are_merged() {
+        // A port nothing listens on: bound, then released.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a loopback port");
+        let cfg = Arc::new(ClientConfig {
+            addr,
+            host: addr.to_string(),
+            path: "/ws/".into(),
+            transport: Transport::WebSocket,
+            heartbeat: false,
+            handshake_budget: 2,
+            busy_poll: false,
+        });
+        let shared = Arc::new(Shared::default());
+        let tokens = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        let stopper = {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                // Bounded, so a regression fails the asserts below instead of hanging the suite.
+                let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                while shared.failed.load(Ordering::Relaxed) < 3
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                shared.stop.store(true, Ordering::Relaxed);
+            })
+        };
+        let stats = run(cfg, shared.clone(), tokens, 2, 2);
+        stopper.join().expect("stopper thread");
+        assert_eq!(shared.failed.load(Ordering::Relaxed), 3);
+        assert_eq!(shared.connected.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.errors.len(), 3);
+        assert!(
+            stats.errors.iter().all(|e| e.starts_with("connect: ")),
+            "{:?}",
+            stats.errors
+        );
+    }
+}
