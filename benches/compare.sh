@@ -4,21 +4,30 @@
 # per scenario, pinned to CPU 0; the generator pinned to CPU 1), prints one table with ratios
 # and writes docs/BENCHMARKS.md.
 #
-#   benches/compare.sh                                   # everything (~10 minutes)
+#   benches/compare.sh                                   # everything (~20 minutes)
 #   benches/compare.sh --scenarios fanout-1k,reqresp --targets ringcast,node --duration 2
 #   benches/compare.sh --scenarios fanout-2node          # two nodes over Redis, alone
 #   benches/compare.sh --quick                           # smoke: short, small, no doc
 #   benches/compare.sh --workers2                        # ringcast 2 workers vs 1 worker
+#   benches/compare.sh --readers tokio --scenarios fanout-1k   # one reader personality only
 #
 # fanout-2node runs two nodes of one target clustered over a fresh redis-server (needs
 # redis-server and redis-cli): receivers on node A (CPU 0), the publisher on node B (CPU 1,
 # with redis-server and the generator). ringcast, socketioxide (socketioxide-redis) and node
 # (@socket.io/redis-adapter) only; python is skipped.
 #
+# The fan-out and latency scenarios (fanout-1k, fanout-5k, fanout-19k, latency, fanout-2node) run
+# once per reader personality of the generator: epoll (thousands of sessions per thread, 64 KiB
+# reads) and tokio (one tokio-tungstenite task per connection on a work-stealing runtime, one
+# message per read: what ordinary client code costs). The others run with epoll only.
+#
 # Options:
-#   --scenarios LIST   fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling,fanout-2node
-#                      (default: all)
+#   --scenarios LIST   fanout-1k,fanout-5k,fanout-19k,latency,connect-storm,reqresp,polling,
+#                      fanout-2node (default: all)
 #   --targets LIST     ringcast,socketioxide,node,python (default: all)
+#   --readers LIST     epoll,tokio (default: both)
+#   --repeat-latency N run the latency scenario N times per target and reader (default 1); the
+#                      report shows each run's p99 and the median
 #   --duration SECS    override each scenario's measured duration
 #   --clients N        override each scenario's client count
 #   --quick            --duration 2 --clients 200, and no docs/BENCHMARKS.md
@@ -41,8 +50,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-scenarios=fanout-1k,fanout-5k,latency,connect-storm,reqresp,polling,fanout-2node
+scenarios=fanout-1k,fanout-5k,fanout-19k,latency,connect-storm,reqresp,polling,fanout-2node
 targets=ringcast,socketioxide,node,python
+readers=epoll,tokio repeat_latency=1
 duration="" clients="" build=1 doc=1 workers2=0 out="" busy_poll=0 profile=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -57,7 +67,9 @@ while [ $# -gt 0 ]; do
     --no-doc) doc=0; shift ;;
     --out) out=$2; shift 2 ;;
     --profile) profile=$2; shift 2 ;;
-    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+    --readers) readers=$2; shift 2 ;;
+    --repeat-latency) repeat_latency=$2; shift 2 ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,6 +79,17 @@ if [ "$workers2" = 1 ]; then
     echo "compare.sh: skipping fanout-2node under --workers2 (its two nodes already take both cores)" >&2
     scenarios=$(tr ',' '\n' <<<"$scenarios" | grep -vx fanout-2node | paste -sd, -)
   fi
+fi
+for r in ${readers//,/ }; do
+  case "$r" in epoll|tokio) ;; *) echo "compare.sh: unknown reader $r (epoll, tokio)" >&2; exit 2 ;; esac
+done
+case "$repeat_latency" in ''|*[!0-9]*|0) echo "compare.sh: --repeat-latency needs a count ≥ 1" >&2; exit 2 ;; esac
+# Every server inherits this shell's open-files limit: fanout-19k holds 19 000 connections in
+# one server process (and 19 000 + ~100 sockets in the generator), so the soft limit goes up to
+# the hard one (20 000 on the reference machine).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [[ ",$scenarios," == *,fanout-19k,* ]] && [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 19200 ]; then
+  echo "compare.sh: warning: open-files limit $(ulimit -n) is below the ~19 200 fanout-19k needs per process" >&2
 fi
 out=${out:-bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
@@ -220,18 +243,39 @@ commands=()
 # TIME_WAIT, and a listener cannot bind a port one of them holds.
 port=$((20000 + RANDOM % 8000))
 listening="listening on http://"
-# run_pass PASS SCENARIOS: every scenario against every target. PASS "measure" appends to the
-# results; PASS "profile" attaches perf to the (one-node) server and appends a summary line per
-# run to $profiles.
+# The reader personalities a scenario runs with: every one asked for in the fan-out and latency
+# scenarios, epoll alone elsewhere (polling and reqresp need it; connect-storm reads nothing).
+readers_for() {
+  case "$1" in
+    fanout-1k|fanout-5k|fanout-19k|latency|fanout-2node) echo "$readers" ;;
+    *) echo epoll ;;
+  esac
+}
+
+# run_pass PASS SCENARIOS: every scenario against every target, once per reader (and
+# --repeat-latency times for latency). PASS "measure" appends to the results; PASS "profile"
+# attaches perf to the (one-node) server, epoll reader only, and appends a summary line per run
+# to $profiles.
 run_pass() {
-  local pass=$1 sc t json
+  local pass=$1 sc t json reader rep reps rlist
   for sc in ${2//,/ }; do
+    rlist=$(readers_for "$sc")
+    reps=1
+    if [ "$pass" = profile ]; then
+      rlist=epoll
+    elif [ "$sc" = latency ]; then
+      reps=$repeat_latency
+    fi
+    for reader in ${rlist//,/ }; do
+    for rep in $(seq "$reps"); do
     for t in ${targets//,/ }; do
       port=$((port + 1))
+      tag="$sc.$t.$reader"
+      [ "$reps" -gt 1 ] && tag+=".run$rep"
       if [ "$sc" != fanout-2node ]; then
         cmd=$(server_cmd "$t" "$port")
-        log="$out/$sc.$t.server.log"
-        say "$sc against $t (port $port)"
+        log="$out/$tag.server.log"
+        say "$sc against $t, $reader reader$([ "$reps" -gt 1 ] && echo ", run $rep of $reps") (port $port)"
         # shellcheck disable=SC2086 # the command is a word list by construction
         launch "$(server_cpus "$t")" "$log" $cmd
         if ! wait_log "$last_pid" "$log" "$listening"; then
@@ -251,25 +295,25 @@ run_pass() {
         redis_port=$port a_port=$((port + 1)) b_port=$((port + 2))
         port=$b_port
         redis_url=redis://127.0.0.1:$redis_port/
-        say "$sc against $t (Redis $redis_port, node A $a_port, node B $b_port)"
+        say "$sc against $t, $reader reader (Redis $redis_port, node A $a_port, node B $b_port)"
         redis=("$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no)
-        launch 1 "$out/$sc.$t.redis.log" "${redis[@]}"
-        if ! wait_log "$last_pid" "$out/$sc.$t.redis.log" "Ready to accept connections"; then
-          not_started "redis-server" "$out/$sc.$t.redis.log"
+        launch 1 "$out/$tag.redis.log" "${redis[@]}"
+        if ! wait_log "$last_pid" "$out/$tag.redis.log" "Ready to accept connections"; then
+          not_started "redis-server" "$out/$tag.redis.log"
           stop_all
           continue
         fi
         cmd_a=$(server_cmd "$t" "$a_port" "$redis_url")
         cmd_b=$(server_cmd "$t" "$b_port" "$redis_url")
         # shellcheck disable=SC2086 # the commands are word lists by construction
-        launch 0 "$out/$sc.$t.a.server.log" $cmd_a
+        launch 0 "$out/$tag.a.server.log" $cmd_a
         pid_a=$last_pid
         # shellcheck disable=SC2086
-        launch 1 "$out/$sc.$t.b.server.log" $cmd_b
+        launch 1 "$out/$tag.b.server.log" $cmd_b
         pid_b=$last_pid
         up=1
-        wait_log "$pid_a" "$out/$sc.$t.a.server.log" "$listening" || { up=0; not_started "$t node A" "$out/$sc.$t.a.server.log"; }
-        wait_log "$pid_b" "$out/$sc.$t.b.server.log" "$listening" || { up=0; not_started "$t node B" "$out/$sc.$t.b.server.log"; }
+        wait_log "$pid_a" "$out/$tag.a.server.log" "$listening" || { up=0; not_started "$t node A" "$out/$tag.a.server.log"; }
+        wait_log "$pid_b" "$out/$tag.b.server.log" "$listening" || { up=0; not_started "$t node B" "$out/$tag.b.server.log"; }
         if [ "$up" = 1 ] && ! wait_subscribers "$redis_port" 2; then
           up=0
           echo "compare.sh: $t: the two nodes did not both subscribe on Redis within 10 s" >&2
@@ -286,17 +330,19 @@ run_pass() {
       [ "$pass" = profile ] && { json="$out/profile.$sc.$t.json"; : > "$json"; }
       gen=(taskset -c "$(gen_cpus "$t")" "$LOADGEN" "${gen_to[@]}" --path /ws/
         --jwt-secret "$SECRET" --api-key "$API_KEY"
-        --target-name "$t" --scenario "$sc" --json "$json")
+        --target-name "$t" --scenario "$sc" --reader "$reader" --json "$json")
       [ -n "$duration" ] && gen+=(--duration "$duration")
       [ -n "$clients" ] && gen+=(--clients "$clients")
       [ "$busy_poll" = 1 ] && gen+=(--busy-poll)
       if [ "$pass" = profile ]; then
         profile_run "$sc" "$t" "$last_pid" "$json" "${gen[@]}"
       else
-        "${gen[@]}" || echo "compare.sh: the generator reported a failure for $sc / $t" >&2
+        "${gen[@]}" || echo "compare.sh: the generator reported a failure for $sc / $t ($reader reader)" >&2
         commands+=("${gen[*]//$root\//}")
       fi
       stop_all
+    done
+    done
     done
   done
 }

@@ -6,22 +6,36 @@ into docs/BENCHMARKS.md. Standard library only; called by benches/compare.sh.
 
 Ratios say how many times better the base target is than each other one: throughput is
 base / peer, latency and memory are peer / base. So > 1 always favours the base.
+
+A row group per (scenario, reader): the generator's two reader personalities (epoll, tokio) are
+reported side by side. Several lines for one (scenario, reader, target) are repeats (compare.sh
+--repeat-latency): the table shows their median, and each run's p99 on a row of its own.
 """
 
 import argparse
 import json
+import statistics
 import sys
 
 # (key in the JSON line, label, higher_is_better, format)
+# What a broadcast costs on the wire and in the generator (benches/loadgen/src/segments.rs):
+# deliveries per server data segment (ss tcp_info over the measured window), the receivers' pure
+# ACKs, and the generator's CPU per delivery (a saturated generator shows here first).
+SEGMENTS = [
+    ("deliveries_per_segment", "deliveries per TCP segment", True, "{:,.2f}"),
+    ("client_acks", "client pure ACKs", None, "{:,.0f}"),
+    ("gen_cpu_per_delivery_us", "generator CPU µs per delivery", None, "{:,.2f}"),
+]
 BROADCAST = [
-    ("rate_per_s", "deliveries/s", True, "{:,.0f}"),
     ("per_server_cpu_s", "deliveries per server CPU-s", True, "{:,.0f}"),
+    ("rate_per_s", "deliveries/s", True, "{:,.0f}"),
     ("p50_us", "latency p50 (µs)", False, "{:,.0f}"),
     ("p99_us", "latency p99 (µs)", False, "{:,.0f}"),
     ("p999_us", "latency p99.9 (µs)", False, "{:,.0f}"),
-]
+] + SEGMENTS
 METRICS = {
     "fanout-1k": BROADCAST,
+    "fanout-19k": BROADCAST + [("kib_per_conn", "server KiB per idle connection", False, "{:,.1f}")],
     # Server CPU is node A + node B (the generator sums both processes).
     "fanout-2node": BROADCAST
     + [("server_cpu_util_each", "server CPU per node (A + B)", None, lambda v: " + ".join(f"{x:.2f}" for x in v))],
@@ -32,7 +46,8 @@ METRICS = {
         ("p99_us", "latency p99 (µs)", False, "{:,.0f}"),
         ("p999_us", "latency p99.9 (µs)", False, "{:,.0f}"),
         ("per_server_cpu_s", "deliveries per server CPU-s", True, "{:,.0f}"),
-    ],
+        ("rate_per_s", "deliveries/s", True, "{:,.0f}"),
+    ] + SEGMENTS,
     "connect-storm": [
         ("rate_per_s", "connects/s", True, "{:,.0f}"),
         ("per_server_cpu_s", "connects per server CPU-s", True, "{:,.0f}"),
@@ -53,10 +68,13 @@ COMMON = [
     ("server_cpu_util", "server CPU (cores busy)", None, "{:.2f}"),
     ("gen_util", "generator CPU (share of its cores)", None, "{:.0%}"),
 ]
-ORDER = ["fanout-1k", "fanout-5k", "latency", "connect-storm", "reqresp", "polling", "fanout-2node"]
+ORDER = ["fanout-1k", "fanout-5k", "fanout-19k", "latency", "connect-storm", "reqresp", "polling",
+         "fanout-2node"]
+READERS = ["epoll", "tokio"]
 
 
 def load(path):
+    """{(scenario, reader, target): [run, ...]} in file order."""
     runs = {}
     with open(path) as f:
         for line in f:
@@ -68,9 +86,31 @@ def load(path):
             total = (r.get("connect_s") or 0) + (r.get("phase_s") or 0)
             if r.get("gen_cpu_s") is not None and total > 0 and r.get("gen_cores"):
                 r["gen_util"] = r["gen_cpu_s"] / total / r["gen_cores"]
-            # The last run of a (scenario, target) pair wins: reruns replace.
-            runs[(r["scenario"], r["target"])] = r
+            # Lines written before the tokio reader existed are the epoll reader's.
+            r.setdefault("reader", "epoll")
+            runs.setdefault((r["scenario"], r["reader"], r["target"]), []).append(r)
     return runs
+
+
+def median_run(rs):
+    """One run standing for several repeats: each numeric field's median, the rest from the
+    last run."""
+    if len(rs) == 1:
+        return rs[0]
+    out = dict(rs[-1])
+    for k, v in rs[-1].items():
+        vals = [r.get(k) for r in rs]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and all(
+            isinstance(x, (int, float)) for x in vals
+        ):
+            out[k] = statistics.median(vals)
+    out["repeats"] = len(rs)
+    return out
+
+
+def merged(runs):
+    """{(scenario, reader, target): one run} (repeats as their median)."""
+    return {k: median_run(v) for k, v in runs.items()}
 
 
 def problems(r):
@@ -98,35 +138,52 @@ def fmt(v, f):
     return f(v) if callable(f) else f.format(v)
 
 
-def table(runs, base, targets):
-    others = [t for t in targets if t != base]
-    head = ["scenario", "metric"] + targets + [f"{base} vs {t}" for t in others]
-    rows, notes = [], []
-    scenarios = [s for s in ORDER if any((s, t) in runs for t in targets)]
-    scenarios += sorted({s for s, _ in runs} - set(scenarios))
+def groups(runs, targets):
+    """(scenario, reader) pairs in report order."""
+    scenarios = [sc for sc in ORDER if any(k[0] == sc and k[2] in targets for k in runs)]
+    scenarios += sorted({k[0] for k in runs} - set(scenarios))
+    out = []
     for sc in scenarios:
+        readers = {k[1] for k in runs if k[0] == sc}
+        out += [(sc, rd) for rd in READERS if rd in readers]
+        out += [(sc, rd) for rd in sorted(readers - set(READERS))]
+    return out
+
+
+def table(all_runs, base, targets):
+    runs = merged(all_runs)
+    others = [t for t in targets if t != base]
+    head = ["scenario", "reader", "metric"] + targets + [f"{base} vs {t}" for t in others]
+    rows, notes = [], []
+    for sc, rd in groups(runs, targets):
         for t in targets:
-            r = runs.get((sc, t))
-            if r is None:
-                continue
-            p = problems(r)
-            if p:
-                notes.append(f"{sc} / {t}: {p}")
+            for i, r in enumerate(all_runs.get((sc, rd, t), [])):
+                p = problems(r)
+                if p:
+                    run = f" run {i + 1}" if len(all_runs[(sc, rd, t)]) > 1 else ""
+                    notes.append(f"{sc} / {rd} reader / {t}{run}: {p}")
         first = True
         for key, label, higher, f in METRICS.get(sc, BROADCAST) + COMMON:
-            vals = [runs.get((sc, t), {}).get(key) for t in targets]
+            vals = [runs.get((sc, rd, t), {}).get(key) for t in targets]
             if all(v is None for v in vals):
                 continue
-            row = [sc if first else "", label] + [fmt(v, f) for v in vals]
+            repeats = max((runs.get((sc, rd, t), {}).get("repeats", 1) for t in targets), default=1)
+            reader = f"{rd}, median of {repeats} runs" if repeats > 1 else rd
+            row = [sc if first else "", reader if first else "", label] + [fmt(v, f) for v in vals]
             first = False
-            b = runs.get((sc, base), {}).get(key)
+            b = runs.get((sc, rd, base), {}).get(key)
             for t in others:
-                o = runs.get((sc, t), {}).get(key)
+                o = runs.get((sc, rd, t), {}).get(key)
                 if higher is None or not b or not o:
                     row.append("")
                 else:
                     row.append(f"{(b / o if higher else o / b):.2f}×")
             rows.append(row)
+        # Repeated runs: every run's p99, in run order.
+        per_run = [[r.get("p99_us") for r in all_runs.get((sc, rd, t), [])] for t in targets]
+        if any(len(v) > 1 for v in per_run):
+            cells = [" / ".join(fmt(x, "{:,.0f}") for x in v) if v else "–" for v in per_run]
+            rows.append(["", "", "latency p99 per run (µs)"] + cells + [""] * len(others))
     return head, rows, notes
 
 
@@ -138,7 +195,7 @@ def markdown(head, rows):
 
 def plain(head, rows):
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    line = lambda r: "  ".join(str(x).rjust(w) if i > 1 else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))
+    line = lambda r: "  ".join(str(x).rjust(w) if i > 2 else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
@@ -165,21 +222,28 @@ TARGETS = [
      "fanout-1k", "rate_per_s", "ringcast", 1.7),
     ("2 workers' deliveries per server CPU-second ≥ 0.85× one worker's (capacity ≥ 1.7× on 2 cores)",
      "fanout-1k", "per_server_cpu_s", "ringcast", 0.85),
+    ("2 workers on 2 cores deliver ≥ 1.7× one worker, 5 000 clients (deliveries/s)",
+     "fanout-5k", "rate_per_s", "ringcast", 1.7),
+    ("2 workers' deliveries per server CPU-second ≥ 0.85× one worker's, 5 000 clients (capacity)",
+     "fanout-5k", "per_server_cpu_s", "ringcast", 0.85),
 ]
 LOWER_IS_BETTER = {"kib_per_conn", "p99_us"}
 
 
 def targets_table(runs, base):
-    """Rows (target, ratio this run, met?) for the targets this run has both sides of."""
+    """Rows (target, reader, ratio this run, met?) for the targets this run has both sides of,
+    once per reader that measured both (repeats as their median)."""
+    runs = merged(runs)
     rows = []
     for label, sc, key, peer, need in TARGETS:
-        b = runs.get((sc, base), {}).get(key)
-        o = runs.get((sc, peer), {}).get(key)
-        if peer == base or not b or not o:
-            continue
-        ratio = o / b if key in LOWER_IS_BETTER else b / o
-        verdict = "yes" if ratio >= need else "no"
-        rows.append([label, f"{ratio:.2f}× (need {need:g}×)", verdict])
+        for rd in READERS:
+            b = runs.get((sc, rd, base), {}).get(key)
+            o = runs.get((sc, rd, peer), {}).get(key)
+            if peer == base or not b or not o:
+                continue
+            ratio = o / b if key in LOWER_IS_BETTER else b / o
+            verdict = "yes" if ratio >= need else "no"
+            rows.append([label, rd, f"{ratio:.2f}× (need {need:g}×)", verdict])
     return rows
 
 
@@ -243,7 +307,7 @@ def main():
         print("report.py: no results", file=sys.stderr)
         return 1
     seen = []
-    for _, t in runs:
+    for _, _, t in runs:
         if t not in seen:
             seen.append(t)
     targets = a.targets.split(",") if a.targets else seen
@@ -287,9 +351,22 @@ def write_doc(path, meta, head, rows, notes, base, goals, profiles, analysis):
         "",
         "## Method",
         "",
-        "- Generator: `benches/loadgen` (`ringcast-loadgen`), std threads each running an epoll loop",
-        "  over non-blocking sockets, speaking Engine.IO v4 / Socket.IO v5 through `ringcast-codec`",
-        "  (masked client frames). Its own CPU is reported so a saturated generator is visible.",
+        "- Generator: `benches/loadgen` (`ringcast-loadgen`) with two reader personalities, reported",
+        "  as separate rows. **epoll**: std threads each running an epoll loop over thousands of",
+        "  non-blocking sockets, 64 KiB reads, Engine.IO v4 / Socket.IO v5 through `ringcast-codec`",
+        "  (masked client frames): a reader that costs little per delivery. **tokio**: one tokio task",
+        "  per connection on a multi-thread (work-stealing) runtime with one worker per generator",
+        "  core, each a `tokio-tungstenite` stream read one message per `StreamExt::next`, as",
+        "  ordinary client code reads: a reader that costs real CPU per read. Same publisher, same",
+        "  latency stamps. Fan-out and latency scenarios run with both; connect-storm, reqresp and",
+        "  polling with epoll. The generator's CPU per delivery (over the measured phase) is reported",
+        "  so a saturated generator is visible.",
+        "- TCP segments (broadcasts, over the measured phase): `ss -tin` tcp_info of the sockets on",
+        "  the server's port (node A's in fanout-2node), sampled at the start and end. Deliveries per",
+        "  TCP segment = deliveries ÷ the server's `data_segs_out` (the publisher's HTTP responses,",
+        "  ~1 segment per publish, are included); client pure ACKs = the client sockets' `segs_out −",
+        "  data_segs_out`. The JSON lines also carry `/proc/net/snmp` `TcpOutSegs` (system-wide, both",
+        "  directions: what `nstat` reports).",
         "- Every server is started fresh for every scenario, pinned with `taskset`, and run until the",
         "  scenario ends; server CPU (utime + stime) and RSS come from `/proc/PID/stat` and",
         "  `/proc/PID/status` around the measured phase.",
@@ -299,7 +376,12 @@ def write_doc(path, meta, head, rows, notes, base, goals, profiles, analysis):
         "  bounded and latency is end to end, not queue growth). Latency = receive − the `sent_ns`",
         "  stamped in the payload (one clock: the generator's). deliveries/s = deliveries / (last",
         "  delivery − first publish).",
-        "- latency: 1 000 clients, 10 publishes/s on a fixed schedule (open loop).",
+        "- fanout-19k: fan-out with 19 000 WebSocket clients in one generator process against one",
+        "  server process (the open-files hard limit is 20 000 here); KiB per idle connection = (RSS",
+        "  1 s after the last connect − RSS before the first) / connections.",
+        "- latency: 1 000 clients, 10 publishes/s on a fixed schedule (open loop): 10 000",
+        "  deliveries/s. With `--repeat-latency N` each (target, reader) runs N times: the table",
+        "  shows the median and each run's p99.",
         "- connect-storm: 10 000 WebSocket connections (upgrade + CONNECT with a JWT each), 64",
         "  handshakes in flight; connect latency = TCP connect start → CONNECT ack. KiB per connection",
         "  = (RSS with everyone connected, 1 s after the last − RSS before the first) / connections.",
@@ -329,7 +411,7 @@ def write_doc(path, meta, head, rows, notes, base, goals, profiles, analysis):
         lines += [
             "## Targets (this run)",
             "",
-            markdown(["target", "ratio", "met?"], goals),
+            markdown(["target", "reader", "ratio", "met?"], goals),
             "",
         ]
         if base == "ringcast":

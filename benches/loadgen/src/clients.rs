@@ -95,7 +95,7 @@ impl WorkerStats {
         }
     }
 
-    fn error(&mut self, what: String) {
+    pub(crate) fn error(&mut self, what: String) {
         if self.errors.len() < KEEP_ERRORS {
             self.errors.push(what);
         }

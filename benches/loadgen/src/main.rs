@@ -19,7 +19,10 @@ mod proto;
 mod publisher;
 mod reactor;
 mod scenario;
+mod segments;
+mod summary;
 mod sys;
+mod tokio_clients;
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -27,7 +30,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::publisher::Pace;
-use crate::scenario::{Kind, RunOptions, Scenario, Target};
+use crate::scenario::{Kind, Reader, RunOptions, Scenario, Target};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,8 +59,8 @@ struct Args {
     /// Label for the report.
     #[arg(long, default_value = "target")]
     target_name: String,
-    /// Comma-separated: fanout-1k, fanout-5k, latency, connect-storm, reqresp, polling, or all
-    /// (those six); fanout-2node (needs --publish-addr).
+    /// Comma-separated: fanout-1k, fanout-5k, fanout-19k, latency, connect-storm, reqresp,
+    /// polling, or all (those seven); fanout-2node (needs --publish-addr).
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Override every scenario's measured duration (seconds, fractions allowed): for smokes.
@@ -66,7 +69,12 @@ struct Args {
     /// Override every scenario's client count.
     #[arg(long)]
     clients: Option<usize>,
-    /// Client threads (default: the CPUs this process may run on).
+    /// How the receivers read: `epoll` (thousands of sessions per thread, 64 KiB reads through
+    /// ringcast-codec) or `tokio` (one task per connection on a work-stealing runtime, one
+    /// message per read through tokio-tungstenite; WebSocket scenarios without heartbeats only).
+    #[arg(long, value_enum, default_value = "epoll")]
+    reader: Reader,
+    /// Client threads, or tokio worker threads (default: the CPUs this process may run on).
     #[arg(long)]
     threads: Option<usize>,
     /// Publish connections, i.e. most publishes in flight.
@@ -131,6 +139,15 @@ fn main() -> std::process::ExitCode {
             );
             return std::process::ExitCode::from(2);
         };
+        if args.reader == Reader::Tokio
+            && (sc.transport != clients::Transport::WebSocket || sc.kind == Kind::RequestResponse)
+        {
+            eprintln!(
+                "loadgen: {name} needs the epoll reader: --reader tokio drives WebSocket receivers \
+                 without heartbeats only (fan-out, latency, connect-storm)"
+            );
+            return std::process::ExitCode::from(2);
+        }
         if let Err(why) = target.publisher_addr(&sc) {
             eprintln!("loadgen: {why}");
             return std::process::ExitCode::from(2);
@@ -172,6 +189,7 @@ fn main() -> std::process::ExitCode {
         eprintln!("loadgen: warning: --publish-addr is unused: no two-node scenario selected");
     }
     let opts = RunOptions {
+        reader: args.reader,
         threads: args.threads.unwrap_or_else(sys::allowed_cpus).max(1),
         in_flight: args.in_flight.max(1),
         data_bytes: args.data_bytes,

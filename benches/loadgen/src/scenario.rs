@@ -12,7 +12,9 @@ use crate::clients::{self, ClientConfig, Shared, Transport, WorkerStats};
 use crate::clock;
 use crate::histogram::Histogram;
 use crate::publisher::{self, Pace, PublishConfig, PublishStats};
+use crate::segments::{self, Window};
 use crate::sys::{self, ProcSample};
+use crate::tokio_clients;
 
 /// What a scenario drives once its clients are connected.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,12 +47,16 @@ pub struct Scenario {
     pub duration: Duration,
     /// Handshakes in flight across all workers.
     pub handshakes: usize,
+    /// Read the server's RSS 1 s after the last connect (lazy allocations settled), as the
+    /// idle-memory figure (connect-storm, fanout-19k).
+    pub settle_memory: bool,
 }
 
 /// The named single-node scenarios of the benchmark plan (what `--scenario all` runs).
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "fanout-1k",
     "fanout-5k",
+    "fanout-19k",
     "latency",
     "connect-storm",
     "reqresp",
@@ -73,6 +79,9 @@ impl Scenario {
         let (kind, clients, transport, secs) = match name {
             "fanout-1k" | "fanout-2node" => (saturate, 1_000, Transport::WebSocket, 8),
             "fanout-5k" => (saturate, 5_000, Transport::WebSocket, 8),
+            // The most one process holds here: the hard open-files limit is 20 000, and the
+            // generator needs ~100 more for its publisher and itself.
+            "fanout-19k" => (saturate, 19_000, Transport::WebSocket, 8),
             "latency" => (
                 Kind::Broadcast(Pace::Rate { per_sec: 10.0 }),
                 1_000,
@@ -97,6 +106,7 @@ impl Scenario {
             transport,
             duration: Duration::from_secs(secs),
             handshakes: 64,
+            settle_memory: matches!(name, "connect-storm" | "fanout-19k"),
         })
     }
 }
@@ -135,9 +145,29 @@ impl Target {
     }
 }
 
+/// How the receivers read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reader {
+    /// Thousands of sessions per thread, an epoll loop, 64 KiB reads through `ringcast-codec`.
+    Epoll,
+    /// One tokio task per connection (work-stealing runtime), one message per read through
+    /// tokio-tungstenite: what ordinary client code costs.
+    Tokio,
+}
+
+impl Reader {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reader::Epoll => "epoll",
+            Reader::Tokio => "tokio",
+        }
+    }
+}
+
 /// Generator-side knobs.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    pub reader: Reader,
     pub threads: usize,
     pub in_flight: usize,
     pub data_bytes: usize,
@@ -151,6 +181,7 @@ pub struct RunOptions {
 pub struct Outcome {
     pub scenario: Scenario,
     pub target: String,
+    pub reader: Reader,
     pub threads: usize,
     /// Publish connections (most publishes in flight).
     pub in_flight: usize,
@@ -169,6 +200,10 @@ pub struct Outcome {
     pub server_cpu: Option<Duration>,
     pub server_cpu_each: Vec<Duration>,
     pub gen_cpu: Duration,
+    /// The generator's CPU over the measured phase only.
+    pub gen_phase_cpu: Duration,
+    /// TCP segments over the measured phase (broadcasts only).
+    pub segments: Option<Window>,
     pub stats: WorkerStats,
     pub publish: Option<PublishStats>,
     /// Deliveries the receivers should see (see [`expected_deliveries`]).
@@ -199,18 +234,29 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
     let mut handles = Vec::with_capacity(threads);
     let gen_cpu_start = sys::self_cpu();
     let mut connect_start = 0;
-    for t in 0..threads {
-        let tokens: Vec<String> = (t..sc.clients)
-            .step_by(threads)
-            .map(|i| crate::jwt::token(&target.jwt_secret, &format!("loadgen-{i}"), exp))
-            .collect();
-        if t == 0 {
-            connect_start = clock::now_ns();
+    let token = |i: usize| crate::jwt::token(&target.jwt_secret, &format!("loadgen-{i}"), exp);
+    match opts.reader {
+        Reader::Epoll => {
+            for t in 0..threads {
+                let tokens: Vec<String> = (t..sc.clients).step_by(threads).map(token).collect();
+                if t == 0 {
+                    connect_start = clock::now_ns();
+                }
+                let (cfg, shared) = (cfg.clone(), shared.clone());
+                handles.push(std::thread::spawn(move || {
+                    clients::run_worker(cfg, shared, tokens)
+                }));
+            }
         }
-        let (cfg, shared) = (cfg.clone(), shared.clone());
-        handles.push(std::thread::spawn(move || {
-            clients::run_worker(cfg, shared, tokens)
-        }));
+        Reader::Tokio => {
+            let tokens: Vec<String> = (0..sc.clients).map(token).collect();
+            let (cfg, shared) = (cfg.clone(), shared.clone());
+            let handshakes = sc.handshakes;
+            connect_start = clock::now_ns();
+            handles.push(std::thread::spawn(move || {
+                tokio_clients::run(cfg, shared, tokens, threads, handshakes)
+            }));
+        }
     }
 
     // Connect phase: until every client connected or failed, or no progress for 10 s.
@@ -233,17 +279,22 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
     let connect_wall = Duration::from_nanos(clock::now_ns() - connect_start);
     let after_connect = sample();
     let connected = shared.connected.load(Ordering::Relaxed);
-
-    let phase_start_ns = clock::now_ns();
-    let phase_sample = after_connect.clone();
-    let mut publish = None;
     let mut rss_after_kib = after_connect.as_deref().map(sys::total_rss_kib);
+    if sc.settle_memory {
+        // Let the server settle (lazy allocations, GC) with everyone still connected.
+        std::thread::sleep(Duration::from_secs(1));
+        rss_after_kib = sample().as_deref().map(sys::total_rss_kib);
+    }
+    let broadcast = matches!(sc.kind, Kind::Broadcast(_));
+    // Before the window's CPU sample: `ss` takes a while at 19 000 sockets, outside the window.
+    let segments_start = broadcast.then(|| segments::sample(target.addr.port()));
+
+    let phase_sample = sample();
+    let gen_phase_start = sys::self_cpu();
+    let phase_start_ns = clock::now_ns();
+    let mut publish = None;
     match sc.kind {
-        Kind::ConnectStorm => {
-            // Let the server settle (lazy allocations, GC) with everyone still connected.
-            std::thread::sleep(Duration::from_secs(1));
-            rss_after_kib = sample().as_deref().map(sys::total_rss_kib);
-        }
+        Kind::ConnectStorm => {}
         Kind::RequestResponse => {
             shared.running.store(true, Ordering::Relaxed);
             std::thread::sleep(sc.duration);
@@ -280,7 +331,11 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
     }
     let phase_end_ns = clock::now_ns();
     let end_sample = sample();
-    let gen_cpu = sys::self_cpu().saturating_sub(gen_cpu_start);
+    let gen_end = sys::self_cpu();
+    let gen_cpu = gen_end.saturating_sub(gen_cpu_start);
+    let gen_phase_cpu = gen_end.saturating_sub(gen_phase_start);
+    let segments =
+        segments_start.map(|a| Window::between(&a, &segments::sample(target.addr.port())));
 
     shared.stop.store(true, Ordering::Relaxed);
     let mut stats = WorkerStats::default();
@@ -307,6 +362,7 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
     Outcome {
         scenario: sc.clone(),
         target: target.name.clone(),
+        reader: opts.reader,
         threads,
         in_flight: opts.in_flight,
         busy_poll: opts.busy_poll,
@@ -321,6 +377,8 @@ pub fn run(sc: &Scenario, target: &Target, opts: &RunOptions) -> Outcome {
         server_cpu: server_cpu_each.as_ref().map(|c| c.iter().sum()),
         server_cpu_each: server_cpu_each.unwrap_or_default(),
         gen_cpu,
+        gen_phase_cpu,
+        segments,
         stats,
         publish,
         expected,
@@ -359,7 +417,7 @@ fn drain(shared: &Shared, expected: u64) {
 
 impl Outcome {
     /// Deliveries (or acks, or connects) per second of the measured phase.
-    fn rate(&self) -> Option<f64> {
+    pub(crate) fn rate(&self) -> Option<f64> {
         match self.scenario.kind {
             Kind::Broadcast(_) => {
                 let p = self.publish.as_ref()?;
@@ -372,7 +430,7 @@ impl Outcome {
     }
 
     /// The scenario's count of work items (deliveries, acks, connects).
-    fn work(&self) -> u64 {
+    pub(crate) fn work(&self) -> u64 {
         match self.scenario.kind {
             Kind::Broadcast(_) => self.stats.deliveries,
             Kind::RequestResponse => self.stats.acks,
@@ -380,14 +438,14 @@ impl Outcome {
         }
     }
 
-    fn work_cpu(&self) -> Option<Duration> {
+    pub(crate) fn work_cpu(&self) -> Option<Duration> {
         match self.scenario.kind {
             Kind::ConnectStorm => self.connect_server_cpu,
             _ => self.server_cpu,
         }
     }
 
-    fn latency(&self) -> &Histogram {
+    pub(crate) fn latency(&self) -> &Histogram {
         match self.scenario.kind {
             Kind::Broadcast(_) => &self.stats.delivery_ns,
             Kind::RequestResponse => &self.stats.ack_ns,
@@ -395,7 +453,7 @@ impl Outcome {
         }
     }
 
-    fn unit(&self) -> &'static str {
+    pub(crate) fn unit(&self) -> &'static str {
         match self.scenario.kind {
             Kind::Broadcast(_) => "deliveries",
             Kind::RequestResponse => "acks",
@@ -416,6 +474,7 @@ impl Outcome {
         let mut v = json!({
             "scenario": self.scenario.name,
             "target": self.target,
+            "reader": self.reader.name(),
             "transport": match self.scenario.transport { Transport::WebSocket => "websocket", Transport::Polling => "polling" },
             "clients": self.scenario.clients,
             "connected": self.connected,
@@ -476,6 +535,13 @@ impl Outcome {
                 });
             }
         }
+        if let Some(w) = &self.segments {
+            w.add_json(&mut v, self.stats.deliveries);
+            v["gen_phase_cpu_s"] = json!(round3(self.gen_phase_cpu.as_secs_f64()));
+            v["gen_cpu_per_delivery_us"] = json!((self.stats.deliveries > 0).then(|| {
+                round3(self.gen_phase_cpu.as_secs_f64() * 1e6 / self.stats.deliveries as f64)
+            }));
+        }
         if let (Some(b), Some(a)) = (self.rss_before_kib, self.rss_after_kib) {
             v["rss_before_kib"] = json!(b);
             v["rss_after_kib"] = json!(a);
@@ -484,115 +550,6 @@ impl Outcome {
             }
         }
         v
-    }
-
-    /// The human-readable summary.
-    pub fn summary(&self) -> String {
-        use std::fmt::Write as _;
-        let mut s = String::new();
-        let fmt_us =
-            |ns: Option<u64>| ns.map_or("-".into(), |v| format!("{:.0}", v as f64 / 1000.0));
-        let lat = self.latency();
-        let _ = writeln!(
-            s,
-            "== {} against {} ({} clients, {}) ==",
-            self.scenario.name,
-            self.target,
-            self.scenario.clients,
-            match self.scenario.transport {
-                Transport::WebSocket => "websocket",
-                Transport::Polling => "polling",
-            }
-        );
-        let _ = writeln!(
-            s,
-            "  connected {} / failed {} / dropped {} in {:.2} s (connect p50 {} µs, p99 {} µs)",
-            self.connected,
-            self.failed,
-            self.dropped,
-            self.connect_wall.as_secs_f64(),
-            fmt_us(self.stats.connect_ns.quantile(0.5)),
-            fmt_us(self.stats.connect_ns.quantile(0.99)),
-        );
-        if let Some(p) = &self.publish {
-            let expected = match self.scenario.topology {
-                Topology::OneNode => "server reported",
-                Topology::TwoNodes => "expected (publishes × receivers)",
-            };
-            let _ = writeln!(
-                s,
-                "  published {} ({} failed, {} late, {} reconnects), {expected} {} deliveries, received {}",
-                p.published,
-                p.failures,
-                p.late,
-                p.reconnects,
-                self.expected.unwrap_or(p.delivered_sum),
-                self.stats.deliveries
-            );
-        }
-        let rate = self.rate().map_or("-".into(), |r| format!("{r:.0}"));
-        let per_cpu = self
-            .work_cpu()
-            .filter(|c| !c.is_zero())
-            .map_or("-".into(), |c| {
-                format!("{:.0}", self.work() as f64 / c.as_secs_f64())
-            });
-        let each = if self.server_cpu_each.len() > 1 && self.scenario.kind != Kind::ConnectStorm {
-            let parts: Vec<String> = self
-                .server_cpu_each
-                .iter()
-                .map(|c| format!("{:.2} s", c.as_secs_f64()))
-                .collect();
-            format!(" = {}", parts.join(" + "))
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            s,
-            "  {} {}: {rate}/s, {per_cpu} per server CPU-second (server CPU {}{each})",
-            self.work(),
-            self.unit(),
-            self.work_cpu()
-                .map_or("-".into(), |c| format!("{:.2} s", c.as_secs_f64())),
-        );
-        let _ = writeln!(
-            s,
-            "  latency p50 {} µs, p99 {} µs, p99.9 {} µs, max {} µs",
-            fmt_us(lat.quantile(0.5)),
-            fmt_us(lat.quantile(0.99)),
-            fmt_us(lat.quantile(0.999)),
-            fmt_us(lat.max()),
-        );
-        if let (Some(b), Some(a)) = (self.rss_before_kib, self.rss_after_kib) {
-            let per = if self.connected > 0 {
-                format!("{:.2}", (a as f64 - b as f64) / self.connected as f64)
-            } else {
-                "-".into()
-            };
-            let _ = writeln!(
-                s,
-                "  server RSS {b} KiB → {a} KiB: {per} KiB per connection"
-            );
-        }
-        let wall = self.connect_wall + self.wall;
-        let _ = writeln!(
-            s,
-            "  generator: {} threads, {:.2} s CPU over {:.2} s ({:.0} % of {} core(s))",
-            self.threads,
-            self.gen_cpu.as_secs_f64(),
-            wall.as_secs_f64(),
-            100.0 * self.gen_cpu.as_secs_f64() / wall.as_secs_f64() / sys::allowed_cpus() as f64,
-            sys::allowed_cpus(),
-        );
-        for e in self
-            .stats
-            .errors
-            .iter()
-            .chain(self.publish.iter().flat_map(|p| p.errors.iter()))
-        {
-            let _ = writeln!(s, "  error: {e}");
-        }
-        s
     }
 }
 
@@ -623,6 +580,7 @@ mod tests {
         let cases: &[(&str, usize, u64)] = &[
             ("fanout-1k", 1_000, 8),
             ("fanout-5k", 5_000, 8),
+            ("fanout-19k", 19_000, 8),
             ("latency", 1_000, 10),
             ("connect-storm", 10_000, 0),
             ("reqresp", 100, 10),
@@ -641,6 +599,11 @@ mod tests {
             Scenario::preset("polling").map(|s| s.transport),
             Some(Transport::Polling)
         );
+        for name in NAMES.iter().chain(&TWO_NODE_NAMES) {
+            let settles = Scenario::preset(name).map(|s| s.settle_memory);
+            let want = matches!(*name, "connect-storm" | "fanout-19k");
+            assert_eq!(settles, Some(want), "{name}");
+        }
     }
 
     #[test]
