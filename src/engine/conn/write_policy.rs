@@ -7,23 +7,27 @@
 //! real CPU per read (a tokio task per connection through a WebSocket crate) slows the publisher
 //! sharing its machine, so publishes arrive a few milliseconds apart, each reaches each socket on
 //! its own, and the server writes ~1 frame per send: 2.5 deliveries per TCP segment against
-//! socketioxide's 4.7 (measured, fanout-1k). A fixed 0.5 ms hold engaged only above ~1 500
-//! broadcasts/s and so never did for those readers.
+//! socketioxide's 4.7 (measured, fanout-1k). The previous rule (hold 0.5 ms when 3 broadcasts
+//! fell within 2 ms, ~1 500/s) never engaged for those readers.
 //!
-//! The rule: while broadcasts arrive less than [`HOT_GAP_US`] apart, the writers they wake are
-//! held until one deadline shared by the whole core (a flush epoch): every broadcast of the epoch
-//! joins the same send per socket. The epoch's length is what [`FRAMES_PER_SEND`] frames take at
-//! the recent rate, at most [`MAX_HOLD_US`]. A broadcast after a quiet gap (a lone event, the
-//! spec's 10/s dashboards) goes out at once, and anything other than a broadcast frame (a reply,
-//! an ack, a ping) never waits.
+//! The rules:
+//! - A socket is *streaming* when its previous broadcast frame came less than [`HOT_GAP_US`]
+//!   before this one. A writer woken for broadcast frames of a streaming socket, with nothing
+//!   else queued (no reply, ack or ping), holds until the core's open *flush epoch* ends (and
+//!   opens one if none is open), once per batch.
+//! - While an epoch is open, a broadcast queues frames for streaming sockets whose writers are
+//!   asleep without waking them: every broadcast of the epoch joins one send per socket, and
+//!   the whole core's held writers are woken by one timer at its end.
+//! - An epoch lasts what [`FRAMES_PER_SEND`] broadcasts take at the core's recent rate, at most
+//!   [`MAX_HOLD_US`] (the bound on added latency).
+//! - A socket that was idle (a lone event, the spec's 10/s dashboards) gets its frame at once,
+//!   whatever the rest of the core is doing; so do replies, acks and control frames.
 
-/// Broadcasts closer than this are "a stream" worth batching: 200+ per second. Slower than
-/// that, batching would cost more latency than the segments it saves. Applies to the core (a
-/// broadcast after a quieter gap goes out at once) and to each socket (a socket that received
-/// nothing for this long is idle: its frame goes out at once whatever the core is doing).
+/// Broadcasts closer than this are "a stream" worth batching: 200+ per second to one socket.
+/// Slower than that, batching would cost more latency than the segments it saves.
 pub(crate) const HOT_GAP_US: u64 = 5_000;
 
-/// A flush epoch is sized to gather about this many frames per socket per send.
+/// A flush epoch is sized to gather about this many broadcasts.
 pub(crate) const FRAMES_PER_SEND: u64 = 4;
 
 /// The longest a broadcast frame waits for company (the bound on added latency).
@@ -51,16 +55,25 @@ impl Default for Tuning {
     }
 }
 
-/// What to do with the writers a broadcast just queued frames for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flush {
-    /// Wake them now.
-    Now,
-    /// Leave them asleep: the core wakes every held writer at this instant (µs).
-    At(u64),
+/// What a woken writer found queued.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Batch {
+    /// Something other than a broadcast frame is queued (a reply, an ack, a ping, a pong).
+    pub urgent: bool,
+    /// The connection is closing: flush, never wait.
+    pub closing: bool,
+    /// The socket's last broadcast frame followed the one before within the hot gap.
+    pub streaming: bool,
+    /// The writer already held once for this batch.
+    pub held: bool,
 }
 
-/// The core's write-coalescing state: the recent gap between broadcasts and the open flush
+/// Whether a writer should hold `batch` until the flush epoch ends.
+pub(crate) fn should_hold(batch: Batch) -> bool {
+    batch.streaming && !batch.urgent && !batch.closing && !batch.held
+}
+
+/// The core's write-coalescing clock: the recent gap between broadcasts and the open flush
 /// epoch, if any.
 #[derive(Debug, Default)]
 pub(crate) struct FlushPolicy {
@@ -79,53 +92,44 @@ impl FlushPolicy {
         }
     }
 
-    /// A broadcast is being fanned out at `now` (µs): whether the writers it wakes go now or at
-    /// the open epoch's deadline (each socket then asks [`FlushPolicy::for_socket`]). Call
-    /// [`FlushPolicy::handle_timeout`] first when the clock may have passed the deadline, so
-    /// the writers of an epoch that ended are woken by its end.
-    pub(crate) fn handle_broadcast(&mut self, now: u64) -> Flush {
-        let gap = match self.last {
-            Some(last) => {
-                let gap = now.saturating_sub(last);
-                // avg ← avg + (gap − avg) / 8, on capped gaps; the first gap seeds it.
-                let sample = gap.min(GAP_CAP_US) * 8;
-                self.avg8 = if self.avg8 == 0 {
-                    sample.max(1)
-                } else {
-                    self.avg8 - self.avg8 / 8 + sample / 8
-                };
-                gap
-            }
-            None => u64::MAX,
-        };
+    /// A broadcast is being fanned out at `now` (µs). Call [`FlushPolicy::handle_timeout`]
+    /// first when the clock may have passed the deadline, so the writers of an epoch that
+    /// ended are woken by its end.
+    pub(crate) fn handle_broadcast(&mut self, now: u64) {
+        if let Some(last) = self.last {
+            // avg ← avg + (gap − avg) / 8, on capped gaps; the first gap seeds it.
+            let sample = now.saturating_sub(last).min(GAP_CAP_US) * 8;
+            self.avg8 = if self.avg8 == 0 {
+                sample.max(1)
+            } else {
+                self.avg8 - self.avg8 / 8 + sample / 8
+            };
+        }
         self.last = Some(now);
-        if let Some(deadline) = self.deadline
-            && now < deadline
-        {
-            return Flush::At(deadline);
-        }
-        let t = self.tuning;
-        if gap > t.hot_gap_us {
-            // A lone event, or a slow stream: never wait.
-            return Flush::Now;
-        }
-        // Broadcasts that come in clumps (publishes read in one batch) have a long average
-        // gap and a short one now: the writers the clump's first broadcast woke carry the rest,
-        // and only sockets that still wait get the longest hold.
-        let avg = (self.avg8 / 8).min(t.hot_gap_us);
-        let hold = (avg * t.frames_per_send).min(t.max_hold_us);
-        let deadline = now + hold;
-        self.deadline = Some(deadline);
-        Flush::At(deadline)
     }
 
-    /// The decision for one socket whose writer is asleep, given the core's decision and when
-    /// the socket last received a broadcast frame: an idle socket's frame goes out at once.
-    pub(crate) fn for_socket(&self, core: Flush, socket_last: Option<u64>, now: u64) -> Flush {
-        match socket_last {
-            Some(last) if now.saturating_sub(last) <= self.tuning.hot_gap_us => core,
-            _ => Flush::Now,
+    /// Whether a socket that last got a broadcast frame at `last` is streaming when another
+    /// one reaches it at `now`.
+    pub(crate) fn streaming(&self, last: Option<u64>, now: u64) -> bool {
+        last.is_some_and(|last| now.saturating_sub(last) <= self.tuning.hot_gap_us)
+    }
+
+    /// The open epoch's deadline, if one is open at `now`: a broadcast leaves the asleep
+    /// writers of streaming sockets asleep until then.
+    pub(crate) fn open_epoch(&self, now: u64) -> Option<u64> {
+        self.deadline.filter(|&d| now < d)
+    }
+
+    /// A writer holds at `now`: the deadline it waits for, opening an epoch if none is open.
+    pub(crate) fn handle_hold(&mut self, now: u64) -> u64 {
+        if let Some(d) = self.open_epoch(now) {
+            return d;
         }
+        let t = self.tuning;
+        let avg = (self.avg8 / 8).clamp(1, t.hot_gap_us);
+        let deadline = now + (avg * t.frames_per_send).min(t.max_hold_us);
+        self.deadline = Some(deadline);
+        deadline
     }
 
     /// When held writers must be woken, if any are.
@@ -150,111 +154,145 @@ impl FlushPolicy {
 mod tests {
     use super::*;
 
-    /// Broadcasts at these instants (µs) → what the last one gets.
-    #[test]
-    fn flush_decision() {
-        let cases: &[(&str, &[u64], Flush)] = &[
-            ("the first broadcast ever", &[1_000], Flush::Now),
-            ("a lone event after a quiet second", &[0, 1_000_000], Flush::Now),
-            (
-                "10 a second, the spec's dashboards",
-                &[0, 100_000, 200_000, 300_000],
-                Flush::Now,
-            ),
-            (
-                "150 a second: a frame every 6.7 ms, not worth holding",
-                &[0, 6_667, 13_334, 20_001, 26_668],
-                Flush::Now,
-            ),
-            (
-                // ~500/s, about the rate a per-task reader lets its publisher reach: epochs of
-                // 4 gaps (8 ms): 2 000 → 10 000 → 18 000.
-                "a stream 2 ms apart",
-                &[0, 2_000, 4_000, 6_000, 8_000, 10_000, 12_000, 14_000, 16_000],
-                Flush::At(18_000),
-            ),
-            (
-                // Epochs of 4 gaps (2 ms): 500 → 2 500, 2 500 → 4 500.
-                "a fast stream 0.5 ms apart",
-                &[0, 500, 1_000, 1_500, 2_000, 2_500, 3_000, 3_500, 4_000],
-                Flush::At(4_500),
-            ),
-            (
-                // The clump's first broadcast woke the writers; sockets still asleep after it
-                // wait for the longest epoch (the average gap is long).
-                "the second of a clump after a quiet spell",
-                &[0, 500, 1_000, 60_000, 60_500],
-                Flush::At(60_500 + MAX_HOLD_US),
-            ),
-            (
-                "a burst after a quiet spell: the gap since the last one rules",
-                &[0, 500, 1_000, 1_500, 2_000, 2_500, 3_000, 60_000],
-                Flush::Now,
-            ),
-        ];
-        for (what, times, want) in cases {
-            let mut p = FlushPolicy::new(Tuning::default());
-            let mut got = Flush::Now;
-            for &t in *times {
-                // The worker ends an epoch whose deadline passed before it counts a broadcast.
-                p.handle_timeout(t);
-                got = p.handle_broadcast(t);
-            }
-            assert_eq!(got, *want, "{what}: {times:?}");
-        }
-    }
-
-    /// Broadcasts inside an open epoch join it: one deadline, one send per socket.
-    #[test]
-    fn an_epoch_gathers_every_broadcast_until_its_deadline() {
+    fn policy_after(times: &[u64]) -> FlushPolicy {
         let mut p = FlushPolicy::new(Tuning::default());
-        for t in (0..10).map(|i| i * 500) {
+        for &t in times {
             p.handle_timeout(t);
             p.handle_broadcast(t);
         }
-        p.handle_timeout(5_000);
-        let Flush::At(deadline) = p.handle_broadcast(5_000) else {
-            panic!("a 0.5 ms stream must hold");
+        p
+    }
+
+    /// (what, broadcasts at these instants (µs), when the socket got its previous one) →
+    /// whether its writer holds, and for how long (µs) when it opens the epoch.
+    type HoldCase<'a> = (&'a str, &'a [u64], Option<u64>, Option<u64>);
+
+    #[test]
+    fn hold_decision() {
+        let stream_2ms: &[u64] = &[0, 2_000, 4_000, 6_000, 8_000, 10_000];
+        let stream_half_ms: &[u64] = &[0, 500, 1_000, 1_500, 2_000, 2_500];
+        let cases: &[HoldCase<'_>] = &[
+            ("the first broadcast ever", &[1_000], None, None),
+            (
+                "a lone event after a quiet second",
+                &[0, 1_000_000],
+                Some(0),
+                None,
+            ),
+            (
+                "10 a second, the spec's dashboards",
+                &[0, 100_000, 200_000, 300_000],
+                Some(200_000),
+                None,
+            ),
+            (
+                "150 a second: a frame every 6.7 ms, not worth holding",
+                &[0, 6_667, 13_334, 20_001],
+                Some(13_334),
+                None,
+            ),
+            // ~500/s, about the rate a per-task reader lets its publisher reach: 4 gaps.
+            ("a stream 2 ms apart", stream_2ms, Some(8_000), Some(8_000)),
+            (
+                "a stream 0.5 ms apart",
+                stream_half_ms,
+                Some(2_000),
+                Some(2_000),
+            ),
+            (
+                "a socket that joined the stream just now is idle",
+                stream_2ms,
+                None,
+                None,
+            ),
+            (
+                // The average is capped at the hot gap: the epoch is at most 4 × 5 ms, then
+                // capped at MAX_HOLD_US.
+                "a clump after a quiet spell holds at the longest",
+                &[0, 60_000, 60_100, 60_200],
+                Some(60_100),
+                Some(MAX_HOLD_US),
+            ),
+        ];
+        for &(what, times, socket_last, want) in cases {
+            let mut p = policy_after(times);
+            let now = *times.last().unwrap_or(&0);
+            let batch = Batch {
+                streaming: p.streaming(socket_last, now),
+                ..Batch::default()
+            };
+            let got = should_hold(batch).then(|| p.handle_hold(now) - now);
+            assert_eq!(got, want, "{what}");
+        }
+    }
+
+    /// A batch with anything but streaming broadcast frames, or already held, goes now.
+    #[test]
+    fn only_streaming_broadcasts_wait_and_only_once() {
+        let streaming = Batch {
+            streaming: true,
+            ..Batch::default()
         };
-        for t in [5_100, 5_900, deadline - 1] {
-            assert_eq!(p.handle_broadcast(t), Flush::At(deadline), "at {t}");
+        let cases: &[(Batch, bool)] = &[
+            (streaming, true),
+            (Batch::default(), false),
+            (
+                Batch {
+                    urgent: true,
+                    ..streaming
+                },
+                false,
+            ),
+            (
+                Batch {
+                    closing: true,
+                    ..streaming
+                },
+                false,
+            ),
+            (
+                Batch {
+                    held: true,
+                    ..streaming
+                },
+                false,
+            ),
+        ];
+        for &(batch, want) in cases {
+            assert_eq!(should_hold(batch), want, "{batch:?}");
+        }
+    }
+
+    /// Writers that hold during an open epoch share its deadline; it ends once, at its instant.
+    #[test]
+    fn an_epoch_is_shared_and_ends_once() {
+        let mut p = policy_after(&[0, 500, 1_000, 1_500, 2_000]);
+        assert_eq!(p.open_epoch(2_000), None);
+        let deadline = p.handle_hold(2_000);
+        for t in [2_100, 2_900, deadline - 1] {
+            p.handle_broadcast(t);
+            assert_eq!(p.open_epoch(t), Some(deadline), "at {t}");
+            assert_eq!(p.handle_hold(t), deadline, "at {t}");
         }
         assert!(!p.handle_timeout(deadline - 1), "not before the deadline");
         assert!(p.handle_timeout(deadline), "at the deadline");
         assert_eq!(p.poll_deadline(), None);
+        assert_eq!(p.open_epoch(deadline), None);
         assert!(!p.handle_timeout(deadline + 1), "once");
-        // The stream goes on: the next broadcast opens the next epoch.
-        assert!(matches!(p.handle_broadcast(deadline + 400), Flush::At(d) if d > deadline));
-    }
-
-    /// (core decision, when the socket last got a broadcast, now) → the socket's decision.
-    #[test]
-    fn an_idle_socket_never_waits() {
-        let p = FlushPolicy::new(Tuning::default());
-        let at = Flush::At(9_000);
-        let cases: &[(Flush, Option<u64>, u64, Flush)] = &[
-            (at, None, 1_000, Flush::Now),
-            (at, Some(0), 1_000, at),
-            (at, Some(0), HOT_GAP_US, at),
-            (at, Some(0), HOT_GAP_US + 1, Flush::Now),
-            (Flush::Now, Some(900), 1_000, Flush::Now),
-        ];
-        for &(core, last, now, want) in cases {
-            assert_eq!(p.for_socket(core, last, now), want, "{core:?} {last:?} {now}");
-        }
+        assert!(p.handle_hold(deadline + 400) > deadline, "the next epoch");
     }
 
     /// The added latency is bounded by MAX_HOLD_US whatever the rate.
     #[test]
     fn the_hold_never_exceeds_its_bound() {
-        for gap in [1, 10, 100, 600, 1_000, 2_000, 2_500] {
+        for gap in [1, 10, 100, 600, 1_000, 2_000, 5_000, 30_000] {
             let mut p = FlushPolicy::new(Tuning::default());
             for i in 0..100u64 {
                 let now = i * gap;
                 p.handle_timeout(now);
-                if let Flush::At(d) = p.handle_broadcast(now) {
-                    assert!(d - now <= MAX_HOLD_US, "gap {gap}: held {}", d - now);
-                }
+                p.handle_broadcast(now);
+                let held = p.handle_hold(now) - now;
+                assert!(held <= MAX_HOLD_US, "gap {gap}: held {held}");
             }
         }
     }

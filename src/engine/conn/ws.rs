@@ -13,6 +13,7 @@ use ringcast_codec::ws::{
     Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame,
 };
 
+use super::write_policy::{Batch, should_hold};
 use crate::engine::worker::{ConnRef, Worker, with_worker};
 
 /// Smallest read: an idle websocket keeps only this much buffer (client messages here are
@@ -188,6 +189,8 @@ fn close_with(w: &mut Worker, r: ConnRef, code: CloseCode) {
 
 enum Step {
     Write,
+    /// Wait for the flush epoch to end (see `write_policy`), then drain and write.
+    Hold,
     Finish(Option<CloseCode>),
 }
 
@@ -202,8 +205,6 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         }
         out.clear();
     }
-    // When to wake this writer for broadcast frames is the core's decision (the flush epochs of
-    // `write_policy`); once woken it sends everything queued, in one write.
     loop {
         let step = poll_fn(|cx| {
             with_worker(|w| {
@@ -217,6 +218,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     return Poll::Ready(Step::Finish(None));
                 };
                 for f in c.ws_control.drain(..) {
+                    c.urgent = true;
                     out.extend_from_slice(f.bytes());
                 }
                 if c.ws_close.is_none() {
@@ -228,7 +230,18 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     }
                 }
                 if !out.is_empty() {
-                    return Poll::Ready(Step::Write);
+                    let batch = Batch {
+                        urgent: c.urgent,
+                        closing: c.ws_close.is_some(),
+                        streaming: c.streaming,
+                        held: c.waited,
+                    };
+                    c.urgent = false;
+                    if !should_hold(batch) {
+                        return Poll::Ready(Step::Write);
+                    }
+                    w.hold_writer(r.key, cx.waker());
+                    return Poll::Ready(Step::Hold);
                 }
                 if let Some(code) = c.ws_close {
                     return Poll::Ready(Step::Finish(Some(code)));
@@ -245,7 +258,25 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         })
         .await;
         match step {
+            Step::Hold => {
+                // Woken when the epoch ends (or at once by a reply or a close).
+                poll_fn(|cx| {
+                    with_worker(|w| match w.conn(r) {
+                        Some(c) if c.held && !c.urgent && c.ws_close.is_none() && !c.closed => {
+                            c.ws_waker = Some(cx.waker().clone());
+                            Poll::Pending
+                        }
+                        _ => Poll::Ready(()),
+                    })
+                })
+                .await;
+            }
             Step::Write => {
+                with_worker(|w| {
+                    if let Some(c) = w.conn(r) {
+                        c.waited = false;
+                    }
+                });
                 let len = out.len() as u64;
                 let (res, b) = wr.write_all(out).await;
                 if res.is_ok() {

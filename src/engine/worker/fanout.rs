@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use super::{Sent, Worker};
-use crate::engine::conn::write_policy::Flush;
 use crate::engine::Room;
 use crate::engine::adapter::{RemoteCommand, Selector, SocketInfo};
 use crate::engine::delivery::ReplyToken;
@@ -43,7 +42,7 @@ impl Worker {
     /// [`Worker::fan_out`], also skipping every member of `except_rooms` (socket.io's
     /// `except(room)`, which arrives from other nodes).
     pub fn fan_out_except(&mut self, op: &BroadcastOp, except_rooms: &[Room]) -> usize {
-        let (flush, now) = self.flush_for_broadcast();
+        let (now, epoch) = self.flush_for_broadcast();
         self.stamp += 1;
         let stamp = self.stamp;
         // (`targets` with no rooms means the whole namespace: only ask when there are some.)
@@ -98,21 +97,19 @@ impl Worker {
                 full.push(key);
                 continue;
             }
-            // A writer that is awake (woken, or writing) takes these frames with its next write;
-            // one asleep is woken now or at the end of the flush epoch.
-            let decision = if conn.writer_asleep() {
-                self.flush.for_socket(flush, conn.last_broadcast, now)
-            } else {
-                Flush::Now
-            };
+            conn.streaming = self.flush.streaming(conn.last_broadcast, now);
             conn.last_broadcast = Some(now);
-            match decision {
-                Flush::Now => conn.wake_for_broadcast(),
-                Flush::At(_) if !conn.held => {
+            // During a flush epoch a streaming socket's asleep writer stays asleep: it is woken
+            // with every other held writer when the epoch ends. Otherwise the writer is woken
+            // and decides (see `conn::write_policy`).
+            if epoch.is_some() && conn.streaming && conn.writer_asleep() {
+                conn.waited = true;
+                if !conn.held {
                     conn.held = true;
                     self.held.push(key);
                 }
-                Flush::At(_) => {}
+            } else {
+                conn.wake_for_broadcast();
             }
         }
         for key in full {

@@ -20,7 +20,7 @@ use slab::Slab;
 use smallvec::SmallVec;
 
 use super::adapter::Publisher;
-use super::conn::write_policy::{Flush, FlushPolicy, Tuning};
+use super::conn::write_policy::{FlushPolicy, Tuning};
 use super::delivery::PendingCounts;
 use super::rooms::{Directory, RoomIndex};
 use super::stats::WorkerStats;
@@ -115,9 +115,16 @@ pub(crate) struct Conn {
     /// Broadcast frames wait in the queue for the core's flush epoch to end (see
     /// [`FlushPolicy`]); the session is in [`Worker`]'s held list.
     pub held: bool,
-    /// When this session last got a broadcast frame (worker clock, µs): a session idle for
-    /// longer than the policy's gap gets its next frame at once.
+    /// The frames queued now have waited for a flush epoch already: the writer sends them
+    /// without holding again (cleared when it writes).
+    pub waited: bool,
+    /// When this session last got a broadcast frame (worker clock, µs).
     pub last_broadcast: Option<u64>,
+    /// Its last broadcast frame followed the previous one closely (see [`FlushPolicy`]).
+    pub streaming: bool,
+    /// Something other than a broadcast was queued since the writer last drained (a reply, an
+    /// ack, a ping): the writer sends at once instead of holding for a batch.
+    pub urgent: bool,
 }
 
 impl Conn {
@@ -125,6 +132,7 @@ impl Conn {
     /// once while an upgrade is being probed, and a queued message is for whichever transport
     /// carries the queue, so both are woken (waking one that finds nothing costs one poll).
     pub fn wake_transports(&mut self) {
+        self.urgent = true;
         self.wake_for_broadcast();
     }
 
@@ -185,22 +193,6 @@ impl Conn {
         if let Some(w) = self.poll_waker.take() {
             w.wake();
         }
-    }
-}
-
-/// TEMPORARY (measuring): the write-coalescing knobs from the environment.
-fn flush_tuning() -> Tuning {
-    let get = |k: &str, d: u64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let d = Tuning::default();
-    Tuning {
-        hot_gap_us: get("RC_HOT_GAP_US", d.hot_gap_us),
-        frames_per_send: get("RC_FRAMES", d.frames_per_send),
-        max_hold_us: get("RC_MAX_HOLD_US", d.max_hold_us),
     }
 }
 
@@ -293,7 +285,7 @@ impl Worker {
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
             shutting_down: false,
             stop_accepting: None,
-            flush: FlushPolicy::new(flush_tuning()),
+            flush: FlushPolicy::new(Tuning::default()),
             held: Vec::new(),
             flush_waker: None,
         }
@@ -317,19 +309,32 @@ impl Worker {
 
     // ---- write coalescing ----
 
-    /// A broadcast is about to be fanned out on this core: whether its writers are woken now
-    /// or held until the flush epoch ends. Ends an epoch whose deadline passed first.
-    /// Returns the decision and the time (µs) it was taken at.
-    pub(super) fn flush_for_broadcast(&mut self) -> (Flush, u64) {
+    /// A broadcast is about to be fanned out on this core: ends a flush epoch whose deadline
+    /// passed, counts the broadcast, and returns the time (µs) and the open epoch's deadline
+    /// (the writers of streaming sockets stay asleep until then).
+    pub(super) fn flush_for_broadcast(&mut self) -> (u64, Option<u64>) {
         let now = self.now_us();
         self.flush_due_at(now);
-        let flush = self.flush.handle_broadcast(now);
-        if matches!(flush, Flush::At(_))
-            && let Some(w) = self.flush_waker.take()
-        {
+        self.flush.handle_broadcast(now);
+        (now, self.flush.open_epoch(now))
+    }
+
+    /// The websocket writer of session `key` holds its batch until the flush epoch ends
+    /// (opening one if none is open); `waker` is woken then.
+    pub fn hold_writer(&mut self, key: usize, waker: &Waker) {
+        let now = self.now_us();
+        self.flush.handle_hold(now);
+        if let Some(c) = self.conns.get_mut(key) {
+            c.ws_waker = Some(waker.clone());
+            c.waited = true;
+            if !c.held {
+                c.held = true;
+                self.held.push(key);
+            }
+        }
+        if let Some(w) = self.flush_waker.take() {
             w.wake();
         }
-        (flush, now)
     }
 
     /// For the flush task: the instant the open epoch ends, or `Pending` (woken when one opens).
@@ -435,7 +440,10 @@ impl Worker {
             counted: transport,
             ws_fd: None,
             held: false,
+            waited: false,
             last_broadcast: None,
+            streaming: false,
+            urgent: false,
             linger_until: None,
         });
         let stats = self.stats();
