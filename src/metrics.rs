@@ -16,7 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::engine::rooms::Directory;
-use crate::engine::stats::WorkerStats;
+use crate::engine::stats::{DISCONNECT_REASONS, WorkerStats};
 
 /// The Content-Type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -49,6 +49,22 @@ impl GatewayStats {
         if let Ok(mut m) = self.publish_requests.lock() {
             *m.entry(status).or_default() += 1;
         }
+    }
+
+    /// Refused CONNECTs (and `auth:refresh` tokens) so far, by reason.
+    pub fn auth_failures(&self) -> BTreeMap<&'static str, u64> {
+        self.auth_failures
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
+
+    /// Publish API requests so far, by HTTP status.
+    pub fn publish_requests(&self) -> BTreeMap<u16, u64> {
+        self.publish_requests
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -91,6 +107,7 @@ pub fn render(
     let mut r = Registry::with_prefix("ringcast");
     build_info(&mut r);
     sessions(&mut r, workers, directory);
+    socket_lifecycle(&mut r, workers);
     refusals(&mut r, workers, gateway);
     traffic(&mut r, workers, gateway);
     closes(&mut r, workers);
@@ -167,6 +184,27 @@ fn sessions(r: &mut Registry, workers: &[WorkerStats], directory: &Directory) {
         "room_memberships",
         "Room memberships of connected sockets",
         sum(workers, |w| w.memberships.get()),
+    );
+}
+
+/// Sockets connected and disconnected (by reason).
+fn socket_lifecycle(r: &mut Registry, workers: &[WorkerStats]) {
+    counter(
+        r,
+        "connects",
+        "Socket.IO sockets connected (CONNECTs accepted)",
+        sum(workers, |w| w.connects.get()),
+    );
+    let disconnects: Family<Labels, Counter> = Family::default();
+    for (i, reason) in DISCONNECT_REASONS.iter().enumerate() {
+        disconnects
+            .get_or_create(&vec![("reason".into(), reason.as_str().into())])
+            .inc_by(workers.iter().map(|w| w.disconnects[i].get()).sum());
+    }
+    r.register(
+        "disconnects",
+        "Socket.IO sockets disconnected, by reason",
+        disconnects,
     );
 }
 

@@ -144,6 +144,8 @@ pub struct Config {
     pub log_level: String,
     /// Log line format.
     pub log_format: LogFormat,
+    /// Seconds between the activity summaries logged at `info`; 0: none.
+    pub log_summary_interval_secs: u64,
     /// Serve Prometheus metrics on `/metrics`.
     pub metrics: bool,
     /// On shutdown, time given to connections to close before they are cut.

@@ -99,6 +99,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         redis_tls_ca: redis.tls_ca,
         log_level,
         log_format: m.log_format,
+        log_summary_interval_secs: m.log_summary_interval_secs,
         metrics: m.metrics,
         drain_timeout_ms: m.drain_timeout_ms,
         dev_mode,
@@ -188,6 +189,14 @@ fn check_numbers(m: &Merged) -> Result<(), ConfigError> {
     )?;
     // An hour of leeway is expiry switched off in practice.
     ranged("jwt_leeway_secs", m.jwt_leeway_secs, 0, 3_600, "seconds")?;
+    // A day: past that a summary tells nobody anything; 0 turns it off.
+    ranged(
+        "log_summary_interval_secs",
+        m.log_summary_interval_secs,
+        0,
+        86_400,
+        "seconds; 0 turns the summary off",
+    )?;
     Ok(())
 }
 

@@ -231,6 +231,15 @@ settings! {
         flag: "log-format", value: "FORMAT", env: "RINGCAST_LOG_FORMAT",
         default: LogFormat::Text,
     }
+    /// Seconds between the INFO activity summaries (connects, disconnects and auth failures by
+    /// reason, publishes, rejections: the /metrics counters' increase); an interval in which
+    /// nothing happened logs nothing. 0 turns the summary off.
+    log_summary_interval_secs: u64 => Scalar {
+        flag: "log-summary-interval-secs", value: "SECS", env: "RINGCAST_LOG_SUMMARY_INTERVAL_SECS",
+        // A minute: one line per minute on a busy node, none on an idle one.
+        default: 60,
+        shown: "60 (0: off)",
+    }
     /// Serve Prometheus metrics on /metrics.
     metrics: bool => Bool {
         flag: "metrics", value: "BOOL", env: "RINGCAST_METRICS",

@@ -523,6 +523,14 @@ fn cases(
             get: |c| format!("{:?}", c.log_format),
         },
         Case {
+            name: "log_summary_interval_secs",
+            base: vec![],
+            a: sc("log_summary_interval_secs", "0", false),
+            b: sc("log_summary_interval_secs", "5", false),
+            default: "60".into(),
+            get: |c| c.log_summary_interval_secs.to_string(),
+        },
+        Case {
             name: "metrics",
             base: vec![],
             a: sc("metrics", "false", false),
@@ -635,6 +643,7 @@ error_cases! {
     event_rate_zero: ["--event-rate-per-sec", "0"] => ("event_rate_per_sec", "between 1");
     event_burst_zero: ["--event-rate-burst", "0"] => ("event_rate_burst", "between 1");
     leeway_over_an_hour: ["--jwt-leeway-secs", "3601"] => ("jwt_leeway_secs", "between 0 and 3600");
+    summary_over_a_day: ["--log-summary-interval-secs", "86401"] => ("log_summary_interval_secs", "between 0 and 86400");
     secret_too_short: ["--jwt-secret", "short"] => ("jwt_secret", "is 5 bytes; HS256 needs at least 32");
     secret_too_short_for_hs512: ["--jwt-secret", SECRET_A, "--jwt-algorithms", "HS512"] => ("jwt_secret", "HS512 needs at least 64");
     secret_and_secret_file: ["--jwt-secret", SECRET_A, "--jwt-secret-file", "@README.md"] => ("jwt_secret", "not both");

@@ -34,9 +34,15 @@ pub struct Running {
     threads: Vec<std::thread::JoinHandle<()>>,
     mesh: Arc<Mesh<Msg>>,
     drained: mpsc::Receiver<ShardId>,
+    stats: Arc<[WorkerStats]>,
 }
 
 impl Running {
+    /// The workers' counters (what `/metrics` sums), for readers outside the workers.
+    pub fn stats(&self) -> Arc<[WorkerStats]> {
+        self.stats.clone()
+    }
+
     /// Waits for every worker thread to end.
     pub fn join(self) {
         for t in self.threads {
@@ -135,6 +141,7 @@ pub fn start_clustered(
         threads,
         mesh,
         drained,
+        stats,
     })
 }
 

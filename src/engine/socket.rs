@@ -53,6 +53,17 @@ impl<'w> Socket<'w> {
         self.slot().map(|s| s.sid)
     }
 
+    /// The Engine.IO session id carrying this socket (the `sid` of the transport's URLs): with
+    /// [`Socket::id`], what lets a log reader follow one connection from handshake to close.
+    pub fn session_id(&self) -> Option<Sid> {
+        self.worker.conns.get(self.key).map(|c| c.sid)
+    }
+
+    /// The peer address of the connection that carried the handshake.
+    pub fn peer(&self) -> Option<std::net::SocketAddr> {
+        self.worker.conns.get(self.key).map(|c| c.peer)
+    }
+
     /// The namespace.
     pub fn nsp(&self) -> Room {
         self.slot()

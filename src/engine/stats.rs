@@ -7,6 +7,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::DisconnectReason;
+
 /// One counter or gauge with a single writer.
 #[derive(Debug, Default)]
 pub struct Cell(AtomicU64);
@@ -54,6 +56,10 @@ pub struct WorkerStats {
     pub handshakes_websocket: Cell,
     /// Completed polling → WebSocket upgrades.
     pub upgrades: Cell,
+    /// Socket.IO sockets connected (CONNECTs accepted).
+    pub connects: Cell,
+    /// Socket.IO sockets disconnected, by reason ([`disconnect_index`]).
+    pub disconnects: [Cell; DISCONNECT_REASONS.len()],
     /// CONNECTs refused (auth and namespace).
     pub connects_refused: Cell,
     /// Client events received.
@@ -82,4 +88,40 @@ pub struct WorkerStats {
     /// Requests answered with an HTTP error before routing: bad or oversized heads (400/431),
     /// heads or bodies cut short (408), bodies over the limit (413).
     pub http_errors: Cell,
+}
+
+/// Every disconnect reason, in the order of [`WorkerStats::disconnects`].
+pub const DISCONNECT_REASONS: [DisconnectReason; 7] = [
+    DisconnectReason::TransportClose,
+    DisconnectReason::ClientNamespaceDisconnect,
+    DisconnectReason::ServerNamespaceDisconnect,
+    DisconnectReason::PingTimeout,
+    DisconnectReason::ParseError,
+    DisconnectReason::SlowConsumer,
+    DisconnectReason::ServerShutdown,
+];
+
+/// The slot of `reason` in [`WorkerStats::disconnects`] (its place in [`DISCONNECT_REASONS`]).
+pub fn disconnect_index(reason: DisconnectReason) -> usize {
+    match reason {
+        DisconnectReason::TransportClose => 0,
+        DisconnectReason::ClientNamespaceDisconnect => 1,
+        DisconnectReason::ServerNamespaceDisconnect => 2,
+        DisconnectReason::PingTimeout => 3,
+        DisconnectReason::ParseError => 4,
+        DisconnectReason::SlowConsumer => 5,
+        DisconnectReason::ServerShutdown => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_has_its_own_slot() {
+        for (i, reason) in DISCONNECT_REASONS.iter().enumerate() {
+            assert_eq!(disconnect_index(*reason), i, "{reason:?}");
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use super::cluster_link::ClusterLink;
+use super::log_budget::LogBudgets;
 use super::{self as spec, ClientAction};
 use crate::auth::{ApiKeys, Claims, Verifier};
 use crate::config::{Config, RoomPolicy};
@@ -28,6 +29,8 @@ pub struct Gateway {
     /// The Redis bridge, once started (clustered nodes only).
     cluster: ClusterLink,
     stats: Arc<crate::metrics::GatewayStats>,
+    /// The rate-limited INFO/WARN lines for auth failures and API 401s.
+    budgets: Arc<LogBudgets>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -42,6 +45,16 @@ impl Gateway {
     /// The handle start-up code uses to hand the handler the Redis bridge.
     pub(super) fn cluster_link(&self) -> ClusterLink {
         self.cluster.clone()
+    }
+
+    /// The counters `/metrics` renders, for the activity summary.
+    pub(super) fn stats(&self) -> Arc<crate::metrics::GatewayStats> {
+        self.stats.clone()
+    }
+
+    /// The rate-limited lines' budgets, whose intervals the summary reporter ends.
+    pub(super) fn budgets(&self) -> Arc<LogBudgets> {
+        self.budgets.clone()
     }
 
     /// Builds the handler from a validated configuration (dev mode already resolved).
@@ -60,6 +73,7 @@ impl Gateway {
             cluster: ClusterLink::default(),
             expiry_grace_ms: config.token_expiry_grace_ms,
             stats: Default::default(),
+            budgets: Default::default(),
         })
     }
 
@@ -109,6 +123,15 @@ impl Gateway {
             Ok(c) => c,
             Err(e) => {
                 self.stats.auth_failure(e.message());
+                if self.budgets.auth_failures.admit() {
+                    tracing::info!(
+                        peer = %OrDash(socket.peer()),
+                        session_id = %OrDash(socket.session_id()),
+                        socket_id = %OrDash(socket.id()),
+                        reason = e.message(),
+                        "auth:refresh refused"
+                    );
+                }
                 return (
                     spec::EV_ERROR,
                     spec::reply_error(&format!("auth:refresh: {}", e.message())),
@@ -144,6 +167,14 @@ impl Gateway {
             return HttpReply::Now(r);
         }
         if !self.api_keys.check_bearer(req.head.authorization) {
+            if self.budgets.api_unauthorized.admit() {
+                // Whether a key was sent, never the key.
+                let reason = match req.head.authorization {
+                    None => "no Authorization header",
+                    Some(_) => "invalid API key",
+                };
+                tracing::warn!(peer = %req.peer, path = req.head.path, reason, "publish API request refused: 401");
+            }
             let mut r = reply(401, r#"{"error":"missing or invalid API key"}"#.to_owned());
             r.headers.push(("WWW-Authenticate", "Bearer".to_owned()));
             return HttpReply::Now(r);
@@ -253,6 +284,18 @@ fn publish_response(outcome: &BroadcastOutcome) -> HttpResponse {
     )
 }
 
+/// A value for a log field, or `-` when there is none (never `Some(…)`/`None`).
+struct OrDash<T>(Option<T>);
+
+impl<T: std::fmt::Display> std::fmt::Display for OrDash<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
+}
+
 fn epoch_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -266,6 +309,9 @@ impl Handler for Gateway {
             Ok(claims) => Ok(Box::new(SocketState::new(claims, self.rate))),
             Err(e) => {
                 self.stats.auth_failure(e.message());
+                if self.budgets.auth_failures.admit() {
+                    tracing::info!(peer = %info.peer, nsp = info.nsp, reason = e.message(), "CONNECT refused: authentication failed");
+                }
                 Err(e.message().to_owned())
             }
         }
@@ -277,12 +323,17 @@ impl Handler for Gateway {
             socket.join(Room::from(spec::DASHBOARD));
         }
         self.schedule_expiry(socket);
-        if let Some(sub) = socket
-            .data::<SocketState>()
-            .and_then(|s| s.claims.sub.clone())
-        {
-            tracing::debug!(sid = ?socket.id(), sub, "socket connected");
-        }
+        // Both ids, as "session closed" logs them, so one connection can be followed.
+        tracing::debug!(
+            socket_id = %OrDash(socket.id()),
+            session_id = %OrDash(socket.session_id()),
+            peer = %OrDash(socket.peer()),
+            sub = socket
+                .data::<SocketState>()
+                .and_then(|s| s.claims.sub.as_deref())
+                .unwrap_or("-"),
+            "socket connected"
+        );
     }
 
     fn on_event(
@@ -304,7 +355,12 @@ impl Handler for Gateway {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if f64::from(strikes) > rate.burst {
                 // Sustained abuse: a whole burst's worth of refused events in a row.
-                tracing::warn!(sid = ?socket.id(), "disconnecting a socket that keeps exceeding its event rate");
+                tracing::warn!(
+                    socket_id = %OrDash(socket.id()),
+                    session_id = %OrDash(socket.session_id()),
+                    peer = %OrDash(socket.peer()),
+                    "disconnecting a socket that keeps exceeding its event rate"
+                );
                 socket.emit(
                     spec::EV_ERROR,
                     &spec::reply_error("rate limit exceeded: disconnecting"),
@@ -367,7 +423,11 @@ impl Handler for Gateway {
             self.schedule_expiry(socket);
             return;
         }
-        tracing::debug!(sid = ?socket.id(), "token expired: disconnecting");
+        tracing::debug!(
+            socket_id = %OrDash(socket.id()),
+            session_id = %OrDash(socket.session_id()),
+            "token expired: disconnecting"
+        );
         socket.emit(spec::EV_ERROR, &spec::reply_error("token expired"));
         socket.disconnect();
     }

@@ -15,9 +15,11 @@ mod cluster_link;
 mod events;
 mod grants;
 mod handler;
+mod log_budget;
 mod publish;
 mod room_names;
 mod run;
+mod summary;
 
 pub use events::{
     ClientAction, EV_ERROR, EV_HEARTBEAT_ACK, EV_SUBSCRIBED, EV_UNSUBSCRIBED, handle_client_event,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::cluster_link::ClusterLink;
 use super::handler::Gateway;
+use super::summary::Reporter;
 #[cfg(feature = "cluster")]
 use crate::cluster::{Publisher, RedisOptions, RedisTls};
 use crate::config::{Config, LogFormat};
@@ -49,9 +50,22 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
     let link = gateway.cluster_link();
+    let (stats, budgets) = (gateway.stats(), gateway.budgets());
     let gateway: Arc<Gateway> = Arc::new(gateway);
     let running = start_engine(&config, gateway, link).map_err(|e| listen_error(&config, e))?;
-    tracing::info!(addr = %running.local_addr, driver = running.driver, workers = config.workers, "ringcast ready");
+    let reporter = Reporter::start(
+        config.log_summary_interval_secs,
+        running.stats(),
+        stats,
+        budgets,
+    )?;
+    tracing::info!(
+        addr = %running.local_addr,
+        driver = running.driver,
+        workers = config.workers,
+        summary_interval_s = config.log_summary_interval_secs,
+        "ringcast ready"
+    );
     println!("ringcast listening on http://{}", running.local_addr);
     if let Some(dev) = dev {
         tracing::warn!(
@@ -77,6 +91,7 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
             "drain timeout: exiting with sessions still open"
         );
     }
+    reporter.stopped(drained);
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod ringcast;
 mod ringcast_emitter;
 mod ringcast_node_mixed;
 mod ringcast_python;
+mod ringcast_redis_down_log;
 mod ringcast_redis_late;
 mod ringcast_redis_restart;
 mod ringcast_redis_tls;

@@ -17,6 +17,8 @@ const FAMILIES: &[(&str, &str)] = &[
     ("ringcast_handshakes", "counter"),
     ("ringcast_upgrades", "counter"),
     ("ringcast_sockets", "gauge"),
+    ("ringcast_connects", "counter"),
+    ("ringcast_disconnects", "counter"),
     ("ringcast_rooms", "gauge"),
     ("ringcast_room_memberships", "gauge"),
     ("ringcast_connects_refused", "counter"),

@@ -16,6 +16,7 @@ use super::control::{Control, Inner, Query};
 use super::dispatch::Dispatcher;
 use super::inbound::{self, Route};
 use super::options::ClusterError;
+use super::outage::Outage;
 use super::random_id;
 use crate::cluster::LocalNode;
 use crate::cluster::adapter;
@@ -83,6 +84,9 @@ pub(super) fn bridge_thread(
 impl Runner {
     async fn run(&mut self, mut control: mpsc::UnboundedReceiver<Control>) {
         let mut attempt: u32 = 0;
+        // The failed attempts are logged spaced out (3 s, 6 s, 12 s … 5 min apart), each with
+        // how long Redis has been down; the reconnection says how long the outage lasted.
+        let mut outage = Outage::default();
         loop {
             if self.stopping() {
                 break;
@@ -91,21 +95,47 @@ impl Runner {
                 Ok(Ok(mut conn)) => {
                     attempt = 0;
                     self.inner.stats.set_connected(true);
-                    tracing::info!(uid = %self.inner.uid, "redis bridge connected and subscribed");
+                    match outage.recovered(Instant::now()) {
+                        Some(r) => tracing::info!(
+                            uid = %self.inner.uid,
+                            down_for_s = r.down_for.as_secs(),
+                            attempts = r.attempts,
+                            "redis is back: bridge connected and subscribed"
+                        ),
+                        None => {
+                            tracing::info!(uid = %self.inner.uid, "redis bridge connected and subscribed")
+                        }
+                    }
                     let reason = self.session(&mut conn, &mut control).await;
                     self.inner.stats.set_connected(false);
                     if self.stopping() {
                         break;
                     }
                     ClusterStats::bump(&self.inner.stats.reconnects);
+                    outage.lost(Instant::now());
                     tracing::warn!(reason, "redis connection lost; reconnecting");
                 }
                 // Refused, unreachable, or a TLS handshake that failed (the error says which:
                 // "invalid peer certificate: UnknownIssuer" for a CA that does not match).
                 Ok(Err(e)) => {
-                    tracing::warn!(attempt, error = %e, "cannot connect to redis; retrying")
+                    if let Some(r) = outage.failed(Instant::now()) {
+                        tracing::warn!(
+                            down_for_s = r.down_for.as_secs(),
+                            attempts = r.attempts,
+                            error = %e,
+                            "cannot connect to redis; retrying"
+                        )
+                    }
                 }
-                Err(_) => tracing::warn!(attempt, "redis connection attempt timed out; retrying"),
+                Err(_) => {
+                    if let Some(r) = outage.failed(Instant::now()) {
+                        tracing::warn!(
+                            down_for_s = r.down_for.as_secs(),
+                            attempts = r.attempts,
+                            "redis connection attempt timed out; retrying"
+                        )
+                    }
+                }
             }
             self.drop_queued();
             let delay = backoff_delay(attempt);

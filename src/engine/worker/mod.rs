@@ -79,6 +79,22 @@ pub(crate) struct SocketSlot {
     pub deadline: Option<u64>,
 }
 
+/// The socket ids of a session's connected sockets, comma-separated (`-` when none), for logs.
+struct SocketIds<'a>(&'a [Option<SocketSlot>]);
+
+impl std::fmt::Display for SocketIds<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ids = self.0.iter().flatten().map(|s| s.sid);
+        match ids.next() {
+            None => f.write_str("-"),
+            Some(first) => {
+                write!(f, "{first}")?;
+                ids.try_for_each(|id| write!(f, ",{id}"))
+            }
+        }
+    }
+}
+
 /// One Engine.IO session and its Socket.IO sockets.
 pub(crate) struct Conn {
     pub sid: Sid,
@@ -518,10 +534,13 @@ impl Worker {
                     libc::shutdown(fd, libc::SHUT_RDWR);
                 }
             }
+            // Both ids on both lines ("socket connected" too): the socket id is what the
+            // application sees, the session id what the transport's URLs carry.
+            let socket_id = SocketIds(&conn.sockets);
             if reason == DisconnectReason::SlowConsumer {
-                tracing::warn!(sid = %conn.sid, peer = %conn.peer, "disconnecting slow consumer: outbound queue over its bound");
+                tracing::warn!(session_id = %conn.sid, %socket_id, peer = %conn.peer, "disconnecting slow consumer: outbound queue over its bound");
             } else {
-                tracing::debug!(sid = %conn.sid, reason = reason.as_str(), "session closed");
+                tracing::debug!(session_id = %conn.sid, %socket_id, peer = %conn.peer, reason = reason.as_str(), "session closed");
             }
             conn.closed = true;
             if let Some(sio) = conn.sio.as_mut() {
@@ -612,7 +631,9 @@ impl Worker {
             handler.on_disconnect(&mut s, reason);
         }
         self.sockets.remove(&sid);
-        self.stats().sockets.sub(1);
+        let stats = self.stats();
+        stats.sockets.sub(1);
+        stats.disconnects[super::stats::disconnect_index(reason)].add(1);
         if let Some(conn) = self.conns.get_mut(key)
             && let Some(entry) = conn.sockets.get_mut(slot)
         {

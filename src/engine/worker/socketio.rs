@@ -87,7 +87,7 @@ impl Worker {
                             conn.eio.handle_invalid_packet(from, now);
                         }
                         sio::CloseReason::ConnectTimeout => {
-                            tracing::debug!(sid = %conn.sid, "no Socket.IO CONNECT within the connect timeout");
+                            tracing::debug!(session_id = %conn.sid, peer = %conn.peer, "no Socket.IO CONNECT within the connect timeout");
                             conn.eio.close(now);
                         }
                     }
@@ -103,7 +103,7 @@ impl Worker {
     /// A CONNECT the session asks about: the handler decides, the session answers with the
     /// frame to queue (`40…` or `44…`).
     fn on_authorize(&mut self, key: usize, request: sio::ConnectRequest) {
-        let Some(peer) = self.conns.get(key).map(|c| c.peer) else {
+        let Some((peer, session_id)) = self.conns.get(key).map(|c| (c.peer, c.sid)) else {
             return;
         };
         let handler = self.handler.clone();
@@ -120,7 +120,7 @@ impl Worker {
                 match handler.authorize(&info) {
                     Err(message) => {
                         self.stats().connects_refused.add(1);
-                        tracing::debug!(peer = %peer, message, "CONNECT refused");
+                        tracing::debug!(%session_id, peer = %peer, message, "CONNECT refused");
                         Err(Cow::Owned(message))
                     }
                     Ok(data) => match Sid::generate(self.shard) {
@@ -180,6 +180,7 @@ impl Worker {
         });
         self.sockets.insert(sid, (key, slot));
         self.stats().sockets.add(1);
+        self.stats().connects.add(1);
         // Register the namespace so whole-namespace broadcasts find it even without rooms.
         self.rooms.add_namespace(nsp_room);
         let info = ConnectInfo { nsp, auth, peer };

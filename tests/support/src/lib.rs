@@ -3,7 +3,8 @@
 //!
 //! - [`Server`]: any server process (ringcast, a Node peer, an example), killed on drop, waited
 //!   for by its listening line, its stderr kept for failure messages; [`Gateway`] configures
-//!   ringcast itself, [`cli`] runs its one-shot commands.
+//!   ringcast itself, [`cli`] runs its one-shot commands; [`Server::log_lines`] reads its log
+//!   (text or JSON) as [`LogLine`]s.
 //! - [`http`]: one HTTP/1.1 client (Content-Length or chunked bodies), raw by address or
 //!   failing with a server's context; [`Metrics`] reads `/metrics`.
 //! - [`token`]: every JWT the suites mint, good and bad.
@@ -41,6 +42,7 @@ use std::time::{Duration, Instant};
 pub use client::{Client, Connect, Lang};
 pub use gateway::{Example, Gateway, Target};
 pub use http::Response;
+pub use log::{LogLine, parse_lines};
 pub use metrics::Metrics;
 pub use proc::Proc;
 pub use redis_server::{RedisServer, TestPki};

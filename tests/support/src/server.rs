@@ -199,6 +199,11 @@ impl Server {
         self.log.text()
     }
 
+    /// Its stderr so far as log lines, text or JSON format alike ([`crate::parse_lines`]).
+    pub fn log_lines(&self) -> Vec<crate::LogLine> {
+        crate::parse_lines(&self.log.text())
+    }
+
     /// Which server, and its stderr: for failure messages.
     pub fn context(&self) -> String {
         let label = format!("{} (port {}, exit {:?})", self.name, self.port, self.exited);
