@@ -1,0 +1,36 @@
+//! A scratch directory of one test, removed with everything in it when the test ends.
+
+use std::path::{Path, PathBuf};
+
+use crate::unique;
+
+/// A fresh directory under the system's temporary directory; removed on drop.
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// Creates `$TMPDIR/ringcast-<name>-<pid>-<n>`.
+    pub fn new(name: &str) -> ScratchDir {
+        let path = std::env::temp_dir().join(unique(&format!("ringcast-{name}")));
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        ScratchDir(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `text` to `<dir>/<name>` and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
