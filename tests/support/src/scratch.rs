@@ -16,6 +16,20 @@ impl ScratchDir {
         ScratchDir(path)
     }
 
+    /// `$TMPDIR/ringcast-<name>`, emptied first: for a directory whose path must be the same
+    /// on every run (cargo keys a path dependency's artifacts by its path). `name` must be
+    /// unique to the caller, since a second user of the path would lose its files.
+    pub fn fixed(name: &str) -> ScratchDir {
+        let path = std::env::temp_dir().join(format!("ringcast-{name}"));
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("remove the leftover {}: {e}", path.display()),
+        }
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        ScratchDir(path)
+    }
+
     /// The directory.
     pub fn path(&self) -> &Path {
         &self.0
