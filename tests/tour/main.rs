@@ -162,9 +162,11 @@ fn readme_tour_runs_from_a_fresh_clone() {
 
     // The clone builds into its own ./target (the README runs ./target/release/ringcast), with
     // its intermediate artifacts in this build's directory (cargo's build-dir): the
-    // dependencies are already compiled there and only the workspace's own crates recompile
-    // (their paths differ, so this build's own artifacts are not overwritten). It still proves
-    // the committed files are enough.
+    // dependencies are already compiled there, and only the workspace's own crates recompile,
+    // plus, once, any dependency this build compiled with other features. The clone's crates
+    // have other paths, hence other artifact names: this build's own are not overwritten (its
+    // target/release/ringcast stays; checked here after a run). It still proves the committed
+    // files are enough.
     let build_dir = build_dir.to_string_lossy();
     let mut shell = Shell::start(
         &clone,
