@@ -1,17 +1,18 @@
 //! Production behaviour, proven with real clients: a real browser (Debian's Chromium driven by
 //! playwright-core) on another origin, a few hundred stock socket.io-client sockets drained by
 //! SIGTERM, `/metrics` after real traffic, the log (summary, rate-limited lines, ids, the last
-//! line), the command line (`--help`, bad configurations, `ringcast token`). Each test runs the
-//! `ringcast` binary itself, as an operator would.
+//! line), the command line (`--help`, bad configurations, `ringcast token`), the systemd unit.
+//! Each test runs the `ringcast` binary itself, as an operator would.
 //!
 //! Needs `bash scripts/install-test-deps` first (Node packages from
-//! `tests/production/js/package-lock.json`, and `/usr/bin/chromium`).
+//! `tests/production/js/package-lock.json`, `/usr/bin/chromium` and `systemd-analyze`).
 
 mod browser;
 mod cli;
 mod drain;
 mod logs;
 mod metrics;
+mod systemd;
 mod token;
 
 use std::path::Path;

@@ -13,6 +13,8 @@
 //! - [`Proc`]: Node and Python programs speaking JSON lines; [`Client`]: the stock-client
 //!   drivers on top of it.
 //! - [`RedisServer`] and [`TestPki`]: a real redis-server, plain or TLS.
+//! - [`Shell`]: a bash session fed a README's blocks; [`ScratchDir`]: a test's temporary
+//!   directory.
 //!
 //! The binary under test is a parameter: only the root package's integration tests see
 //! `CARGO_BIN_EXE_ringcast`, so each suite passes it in.
@@ -31,7 +33,9 @@ pub mod proc;
 pub mod procfs;
 pub mod raw;
 pub mod redis_server;
+pub mod scratch;
 pub mod server;
+pub mod shell;
 pub mod tcp;
 pub mod token;
 
@@ -46,7 +50,9 @@ pub use log::{LogLine, parse_lines};
 pub use metrics::Metrics;
 pub use proc::Proc;
 pub use redis_server::{RedisServer, TestPki};
+pub use scratch::ScratchDir;
 pub use server::{Launch, Server};
+pub use shell::Shell;
 
 /// How long any single wait may take before the test fails with context.
 pub const DEADLINE: Duration = Duration::from_secs(30);

@@ -88,6 +88,11 @@ impl Proc {
         }
     }
 
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Includes `server`'s stderr in this program's failure messages from now on.
     pub fn watch(&mut self, server: &Server) -> &mut Proc {
         self.server = Some((format!("server on port {}", server.port), server.log()));
