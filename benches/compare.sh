@@ -42,8 +42,9 @@
 #   --profile LIST     after the measured runs, run these one-node scenarios again against every
 #                      target with `perf record` and `perf stat` (socket tracepoints) attached to
 #                      the server; docs/BENCHMARKS.md gets "Where the time goes" (kernel share,
-#                      operations per send, top user-space symbols). The profiled pass is never
-#                      mixed into the results table (perf's sampling costs the server a little).
+#                      operations per send, top user-space symbols). The profiled pass runs the
+#                      `profiling` build (the release one is stripped) and is never mixed into
+#                      the results table (perf's sampling costs the server a little).
 # Loopback only. Do not run while other heavy work shares the machine: the numbers would be noise.
 # Every process started here is stopped by its pid, on exit too.
 set -euo pipefail
@@ -69,7 +70,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=$2; shift 2 ;;
     --readers) readers=$2; shift 2 ;;
     --repeat-latency) repeat_latency=$2; shift 2 ;;
-    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,49p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -142,6 +143,7 @@ say() { printf '\n==> %s\n' "$*" >&2; }
 if [ "$build" = 1 ]; then
   say "build ringcast and the load generator (release)"
   cargo build --release --locked -p ringcast -p ringcast-loadgen
+  [ -n "$profile" ] && cargo build --profile profiling --locked -p ringcast
   peers=()
   for t in ${targets//,/ }; do
     case "$t" in node|python|socketioxide) peers+=("$t") ;; esac
@@ -369,6 +371,8 @@ profile_run() {
 run_pass measure "$scenarios"
 if [ -n "$profile" ]; then
   say "profiled pass: $profile"
+  # The release binary is stripped: perf needs the `profiling` profile's symbols.
+  RINGCAST=$root/target/profiling/ringcast
   run_pass profile "$profile"
 fi
 
