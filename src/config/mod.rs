@@ -47,6 +47,7 @@ pub use crate::auth::{PemFile, Secret};
 mod cli;
 mod env;
 mod file;
+mod known_secrets;
 mod macros;
 mod redis;
 mod redis_tls;
@@ -160,6 +161,17 @@ pub struct ConfigError {
     message: String,
 }
 
+/// A configuration that works but deserves the operator's attention: which setting, and why.
+/// Loading cannot log (logging is configured by the result), so [`Config::warnings`] lists
+/// them and the server logs each at WARN once logging is up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigWarning {
+    /// The setting at fault (its canonical name).
+    pub setting: &'static str,
+    /// Why; never the secret itself.
+    pub message: String,
+}
+
 /// Log line format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -246,6 +258,49 @@ impl Config {
     }
 }
 
+impl Config {
+    /// What the server should warn about at start: a JWT key without any API key (the publish
+    /// API then answers every request 401), and secrets or keys that look guessable
+    /// ([`known_secrets::low_entropy_bits`]).
+    pub fn warnings(&self) -> Vec<ConfigWarning> {
+        let mut out = Vec::new();
+        if !self.dev_mode && self.api_keys.is_empty() {
+            out.push(ConfigWarning {
+                setting: "api_keys",
+                message: "no API key is configured: the publish API (POST /api/v1/emit) \
+                          refuses every request with 401; set api_keys (--api-key, \
+                          RINGCAST_API_KEYS) to publish"
+                    .to_owned(),
+            });
+        }
+        if let Some(bits) = self
+            .jwt_secret
+            .as_ref()
+            .and_then(|s| known_secrets::low_entropy_bits(s.expose()))
+        {
+            out.push(low_entropy("jwt_secret", "the secret", bits));
+        }
+        for (i, key) in self.api_keys.iter().enumerate() {
+            if let Some(bits) = known_secrets::low_entropy_bits(key.expose()) {
+                out.push(low_entropy("api_keys", &format!("key #{}", i + 1), bits));
+            }
+        }
+        out
+    }
+}
+
+fn low_entropy(setting: &'static str, what: &str, bits: f64) -> ConfigWarning {
+    ConfigWarning {
+        setting,
+        message: format!(
+            "{what} looks guessable: about {bits:.0} bits by its character frequencies, \
+             under {:.0}; {}",
+            known_secrets::WARN_BELOW_BITS,
+            known_secrets::GENERATE
+        ),
+    }
+}
+
 impl From<auth::SettingError> for ConfigError {
     fn from(e: auth::SettingError) -> ConfigError {
         ConfigError::new(e.setting(), e.message())
@@ -282,6 +337,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod safety_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

@@ -13,7 +13,7 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 use super::redis::Redis;
 use super::settings::Merged;
-use super::{Config, ConfigError, Settings, file};
+use super::{Config, ConfigError, Settings, file, known_secrets};
 use crate::auth::{self, PemFile, Secret};
 
 /// A day: the ceiling for every time setting. Far beyond any sane timeout, and it keeps
@@ -315,6 +315,7 @@ fn resolve_secret(
     secret: Option<String>,
     file: Option<PathBuf>,
 ) -> Result<Option<Secret>, ConfigError> {
+    let mut setting = "jwt_secret";
     let secret = match (secret, file) {
         (Some(_), Some(_)) => {
             return Err(ConfigError::new(
@@ -324,6 +325,7 @@ fn resolve_secret(
         }
         (Some(secret), None) => secret,
         (None, Some(path)) => {
+            setting = "jwt_secret_file";
             let mut text = std::fs::read_to_string(&path).map_err(|e| {
                 ConfigError::new("jwt_secret_file", format!("{}: {e}", path.display()))
             })?;
@@ -340,6 +342,15 @@ fn resolve_secret(
     };
     if secret.is_empty() {
         return Err(ConfigError::new("jwt_secret", "is empty"));
+    }
+    if known_secrets::is_example(&secret) {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "is the example secret printed in ringcast's docs, which anyone can read; {}",
+                known_secrets::GENERATE
+            ),
+        ));
     }
     Ok(Some(Secret::new(secret)))
 }
@@ -523,6 +534,17 @@ fn resolve_api_keys(keys: Vec<String>) -> Result<Vec<Secret>, ConfigError> {
                     "key #{} is {} characters; at least 16 are needed",
                     i + 1,
                     key.len()
+                ),
+            ));
+        }
+        if known_secrets::is_example(&key) {
+            return Err(ConfigError::new(
+                "api_keys",
+                format!(
+                    "key #{} is the example key printed in ringcast's docs, which anyone can \
+                     read; {}",
+                    i + 1,
+                    known_secrets::GENERATE
                 ),
             ));
         }

@@ -1173,7 +1173,8 @@ fn the_example_file_is_valid_and_complete() {
         );
     }
     // Uncommenting every line that holds no key or certificate file gives a valid
-    // configuration (the example's redis_url is plain redis://, which takes no TLS files).
+    // configuration (the example's redis_url is plain redis://, which takes no TLS files). The
+    // example secret and API key are refused (`safety_tests`), so a real secret stands in.
     let uncommented: String = text
         .lines()
         .filter_map(|l| l.strip_prefix("# "))
@@ -1183,8 +1184,10 @@ fn the_example_file_is_valid_and_complete() {
                 .any(|n| l.starts_with(&format!("{n} = ")))
         })
         .filter(|l| !l.contains("_file =") && !l.starts_with("redis_tls_"))
+        .filter(|l| !l.starts_with("jwt_secret = ") && !l.starts_with("api_keys = "))
         .map(|l| format!("{l}\n"))
         .collect();
+    let uncommented = format!("jwt_secret = {SECRET_A:?}\n{uncommented}");
     let file = TempFile::new(&uncommented);
     load(&["--config", &file.path()], &[]).expect("uncommented example loads");
 }

@@ -46,6 +46,9 @@ pub fn engine_config(config: &Config) -> EngineConfig {
 pub fn run(mut config: Config) -> std::io::Result<()> {
     init_logging(&config);
     let dev = config.dev_mode_material();
+    for warning in config.warnings() {
+        tracing::warn!(setting = warning.setting, "{}", warning.message);
+    }
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
     let link = gateway.cluster_link();

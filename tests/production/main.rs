@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod drain;
 mod metrics;
+mod safe_defaults;
 mod token;
 
 use std::path::Path;
