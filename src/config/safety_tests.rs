@@ -66,8 +66,8 @@ fn literals(text: &str, file: &str) -> Vec<Literal> {
         for (prefix, setting, list) in SPELLINGS {
             for (start, _) in line.match_indices(prefix) {
                 let rest = &line[start + prefix.len()..];
-                let values: Vec<String> = if rest.starts_with('[') {
-                    let inner = rest[1..].split(']').next().unwrap_or("");
+                let values: Vec<String> = if let Some(list_body) = rest.strip_prefix('[') {
+                    let inner = list_body.split(']').next().unwrap_or("");
                     inner.split(',').map(unquote).collect()
                 } else {
                     let word = unquote(rest.split_whitespace().next().unwrap_or(""));

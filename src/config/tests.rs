@@ -865,12 +865,17 @@ macro_rules! file_error_cases {
 file_error_cases! {
     file_bad_room_policy: "room_policy = \"closed\"\n" => "line 1:";
     file_room_policy_case: "room_policy = \"Claims\"\n" => "line 1:";
-    file_unknown_key: "listen = \"0.0.0.0:1\"\nwrokers = 2\n" => "line 2: unknown field `wrokers`";
-    file_wrong_type: "\n\nworkers = \"two\"\n" => "line 3:";
+    file_unknown_key: "listen = \"0.0.0.0:1\"\nwrokers = 2\n" => "line 2: unknown key `wrokers`; did you mean `workers`?";
+    file_unknown_key_far_from_any: "colour = 2\n" => "unknown key `colour` (the keys are the setting names";
+    file_unknown_key_lists_no_settings: "pingintervalms = 1\n" => "did you mean `ping_interval_ms`?";
+    file_wrong_type: "\n\nworkers = \"two\"\n" => "line 3: workers: expected a non-negative integer, got string \"two\"";
+    file_wrong_type_bool: "metrics = \"yes\"\n" => "metrics: expected true or false";
+    file_wrong_type_list: "api_keys = \"k\"\n" => "api_keys: expected an array of strings";
+    file_wrong_type_enum: "log_format = \"xml\"\n" => "log_format: expected \"text\" or \"json\"";
     file_negative: "max_payload = -5\n" => "line 1:";
     file_bad_syntax: "workers = \n" => "line 1:";
-    file_flag_spelling: "api-key = [\"x\"]\n" => "unknown field `api-key`";
-    file_config_key_not_allowed: "config = \"other.toml\"\n" => "unknown field `config`";
+    file_flag_spelling: "api-key = [\"x\"]\n" => "unknown key `api-key`; did you mean `api_keys`?";
+    file_config_key_not_allowed: "config = \"other.toml\"\n" => "unknown key `config`";
     file_list_not_array: "paths = \"/ws/\"\n" => "line 1:";
 }
 
