@@ -5,36 +5,10 @@
 //! expected a non-negative integer`, not serde's `expected usize`), an unknown key suggests the
 //! nearest setting name rather than listing all of them.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::settings::{FileSettings, SETTING_NAMES, toml_form};
-use super::{ConfigError, LogFormat, RoomPolicy, Settings};
-
-/// How a TOML file writes a value of this type, for error messages.
-pub(super) trait TomlForm {
-    const FORM: &'static str;
-}
-
-macro_rules! toml_form {
-    ($($t:ty => $form:literal),* $(,)?) => {$(
-        impl TomlForm for $t {
-            const FORM: &'static str = $form;
-        }
-    )*};
-}
-toml_form! {
-    u32 => "a non-negative integer",
-    u64 => "a non-negative integer",
-    usize => "a non-negative integer",
-    bool => "true or false",
-    String => "a string in double quotes",
-    PathBuf => "a file path in double quotes",
-    SocketAddr => "an address in double quotes, like \"0.0.0.0:8000\"",
-    Vec<String> => "an array of strings, like [\"a\", \"b\"]",
-    LogFormat => "\"text\" or \"json\"",
-    RoomPolicy => "\"open\" or \"claims\"",
-}
+use super::{ConfigError, Settings};
 
 /// Reads and parses the file. An error names the file and, for a parse error, the line.
 pub(super) fn read(path: &Path) -> Result<Settings, ConfigError> {

@@ -102,7 +102,7 @@ macro_rules! settings {
         /// for type errors; `None` for a name that is not a file key.
         pub(super) fn toml_form(name: &str) -> Option<&'static str> {
             match name {
-                $(stringify!($name) => Some(<$ty as super::file::TomlForm>::FORM),)*
+                $(stringify!($name) => Some(<$ty as super::toml_form::TomlForm>::FORM),)*
                 _ => None,
             }
         }

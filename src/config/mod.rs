@@ -34,7 +34,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-#[cfg(test)]
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
@@ -53,10 +52,11 @@ mod redis;
 mod redis_tls;
 mod resolve;
 mod settings;
+mod toml_form;
 
 #[cfg(test)]
 use cli::parse_claim;
-pub use cli::{Cli, Command, TokenArgs, parse_duration};
+pub use cli::{Cli, Command, TokenArgs, Ttl, parse_duration, parse_ttl};
 pub use env::process_env;
 #[cfg(test)]
 use redis::redact_redis_url;
@@ -149,6 +149,8 @@ pub struct Config {
     pub metrics: bool,
     /// On shutdown, time given to connections to close before they are cut.
     pub drain_timeout_ms: u64,
+    /// Where the dev-mode secret is kept; `None`: [`Config::dev_state_dir`]'s default.
+    pub state_dir: Option<PathBuf>,
     /// Neither a JWT secret nor a public key was configured: the server must generate a random
     /// secret and API key at start ([`auth::dev_mode_material`]) and say so loudly.
     pub dev_mode: bool,
@@ -183,9 +185,9 @@ pub enum LogFormat {
 }
 
 /// Which rooms a client may subscribe to. Either way the room name must be valid
-/// ([`crate::gateway::parse_room`]) and every socket is put in `dashboard` on connect, as the
-/// spec says ("auto-subscribed on connect"). Under `Claims` the check is
-/// [`crate::gateway::room_granted`] over the token's `rooms` claim.
+/// ([`crate::gateway::parse_room`]). Under `Open` every socket is put in `dashboard` on
+/// connect, as the spec says ("auto-subscribed on connect"); under `Claims` the check is
+/// [`crate::gateway::room_granted`] over the token's `rooms` claim, for `dashboard` too.
 // The variants' docs are `--help` text: plain words, no links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -259,6 +261,20 @@ impl Config {
 }
 
 impl Config {
+    /// The state directory: `state_dir`, else `$XDG_STATE_HOME/ringcast`, else
+    /// `~/.local/state/ringcast` (the XDG Base Directory default). `None` when none is set and
+    /// there is no home directory (a `DynamicUser=` service without `StateDirectory=`).
+    pub fn dev_state_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.state_dir {
+            return Some(dir.clone());
+        }
+        let non_empty = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty());
+        if let Some(state) = non_empty("XDG_STATE_HOME") {
+            return Some(PathBuf::from(state).join("ringcast"));
+        }
+        non_empty("HOME").map(|home| PathBuf::from(home).join(".local/state/ringcast"))
+    }
+
     /// What the server should warn about at start: a JWT key without any API key (the publish
     /// API then answers every request 401), and secrets or keys that look guessable
     /// ([`known_secrets::low_entropy_bits`]).

@@ -101,6 +101,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         log_format: m.log_format,
         metrics: m.metrics,
         drain_timeout_ms: m.drain_timeout_ms,
+        state_dir: m.state_dir,
         dev_mode,
     };
     check_private_key(&config)?;

@@ -241,6 +241,13 @@ settings! {
         flag: "drain-timeout-ms", value: "MS", env: "RINGCAST_DRAIN_TIMEOUT_MS",
         default: 10_000,
     }
+    /// Directory for what the server keeps between runs: in dev mode the generated JWT secret
+    /// (`dev-jwt-secret`, mode 0600, directory 0700), which `ringcast token` signs with in dev
+    /// mode.
+    state_dir: PathBuf => Scalar {
+        flag: "state-dir", value: "DIR", env: "RINGCAST_STATE_DIR",
+        shown: "$XDG_STATE_HOME/ringcast, else ~/.local/state/ringcast",
+    }
 }
 
 /// The default worker count: one per core.

@@ -531,6 +531,14 @@ fn cases(
             get: |c| c.metrics.to_string(),
         },
         Case {
+            name: "state_dir",
+            base: vec![],
+            a: with_shows(sc("state_dir", "/tmp/a", true), "Some(\"/tmp/a\")"),
+            b: with_shows(sc("state_dir", "/tmp/b", true), "Some(\"/tmp/b\")"),
+            default: "None".into(),
+            get: |c| format!("{:?}", c.state_dir),
+        },
+        Case {
             name: "drain_timeout_ms",
             base: vec![],
             a: sc("drain_timeout_ms", "0", false),
@@ -1216,9 +1224,10 @@ fn subcommand_flags_and_settings_mix() {
         panic!("token subcommand")
     };
     assert_eq!(token.sub, "alice");
-    assert_eq!(token.ttl, std::time::Duration::from_secs(7200));
+    assert_eq!(token.ttl.secs(), 7200);
     assert_eq!(token.claims, vec![("n".to_owned(), serde_json::json!(5))]);
-    let c = Config::from_settings(cli.settings, &HashMap::new()).expect("valid");
+    let c =
+        Config::from_settings(token.settings_over(cli.settings), &HashMap::new()).expect("valid");
     assert_eq!(c.jwt_secret.as_ref().map(Secret::expose), Some(SECRET_A));
     // Settings before the subcommand work too, and load_from ignores the subcommand.
     let c = load_ok(&["--jwt-secret", SECRET_B, "token", "--sub", "a"], &[]);
@@ -1231,8 +1240,66 @@ fn token_ttl_defaults_to_an_hour() {
     let Some(Command::Token(token)) = cli.command else {
         panic!("token subcommand")
     };
-    assert_eq!(token.ttl, std::time::Duration::from_secs(3600));
+    assert_eq!(token.ttl.secs(), 3600);
     assert!(token.claims.is_empty());
+}
+
+#[test]
+fn token_takes_a_negative_ttl_and_only_its_own_flags() {
+    let cli = Cli::try_parse_from(["ringcast", "token", "--sub", "a", "--ttl", "-5m"])
+        .expect("an expired token, for testing");
+    let Some(Command::Token(token)) = cli.command else {
+        panic!("token subcommand")
+    };
+    assert_eq!(token.ttl.secs(), -300);
+    // Server settings are not token flags (its --help stays short); key options are.
+    assert!(Cli::try_parse_from(["ringcast", "token", "--sub", "a", "--workers", "2"]).is_err());
+    let help = Cli::command()
+        .find_subcommand_mut("token")
+        .expect("token")
+        .render_long_help()
+        .to_string();
+    for flag in [
+        "--sub",
+        "--ttl",
+        "--claim",
+        "--dev",
+        "--jwt-secret",
+        "--jwt-private-key-file",
+    ] {
+        assert!(help.contains(flag), "token --help lacks {flag}: {help}");
+    }
+    for flag in [
+        "--workers",
+        "--ping-interval-ms",
+        "--cors-origin",
+        "--redis-url",
+    ] {
+        assert!(
+            !help.contains(flag),
+            "token --help lists server flag {flag}: {help}"
+        );
+    }
+}
+
+macro_rules! ttl_cases {
+    ($($name:ident: $text:literal => $expected:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            let expected: Option<i64> = $expected;
+            assert_eq!(parse_ttl($text).ok().map(Ttl::secs), expected, "{:?}", $text);
+        }
+    )*};
+}
+
+ttl_cases! {
+    ttl_hour: "1h" => Some(3600);
+    ttl_expired_minutes: "-5m" => Some(-300);
+    ttl_expired_seconds: "-90" => Some(-90);
+    ttl_expired_combined: "-1h30m" => Some(-5400);
+    ttl_double_minus: "--5m" => None;
+    ttl_minus_zero: "-0" => None;
+    ttl_minus_alone: "-" => None;
 }
 
 #[test]

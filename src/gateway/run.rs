@@ -60,7 +60,9 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
         tracing::warn!(
             "DEV MODE: no JWT secret or public key configured; a random secret was generated. Not for production."
         );
-        println!("dev token (sub \"dev\", 24h): {}", dev.token);
+        // Saved before the token is printed: whoever reads the token may run `token --dev` next.
+        save_dev_secret(&config);
+        println!("dev token (sub \"dev\", 24h, every room): {}", dev.token);
         println!("dev API key: {}", dev.api_key);
     }
     let signal = wait_signal(&signals);
@@ -81,6 +83,28 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Keeps the dev secret in the state directory so `ringcast token --dev` can mint more tokens
+/// for this server. A directory that cannot be written costs only that, so it is a warning.
+fn save_dev_secret(config: &Config) {
+    let (Some(dir), Some(secret)) = (config.dev_state_dir(), &config.jwt_secret) else {
+        tracing::warn!(
+            "no state directory (state_dir, HOME): `ringcast token --dev` cannot find this server's secret"
+        );
+        return;
+    };
+    match crate::auth::save_dev_secret(&dir, secret) {
+        Ok(path) => println!(
+            "dev secret saved to {} (mode 0600): `ringcast token --dev --sub NAME` mints more tokens",
+            path.display()
+        ),
+        Err(e) => tracing::warn!(
+            dir = %dir.display(),
+            error = %e,
+            "cannot save the dev secret: `ringcast token --dev` will not find it"
+        ),
+    }
 }
 
 /// Starts the engine: alone, or clustered over Redis when `redis_url` is set.
