@@ -2,7 +2,6 @@
 //! subcommand's arguments, and the builders the settings table uses for its clap arguments.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::builder::ValueParser;
@@ -279,7 +278,7 @@ macro_rules! show_display {
         }
     )*};
 }
-show_display!(u32, u64, usize, bool, String, SocketAddr);
+show_display!(u32, u64, usize, bool, String);
 
 macro_rules! show_value_enum {
     ($($t:ty),*) => {$(

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
@@ -64,7 +65,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
     let dev_mode = jwt.secret.is_none() && jwt.public_key.is_none();
 
     let config = Config {
-        listen: m.listen,
+        listen: resolve_listen(&m.listen)?,
         paths,
         workers: m.workers,
         ping_interval_ms: m.ping_interval_ms,
@@ -111,6 +112,26 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         auth::Verifier::new(&config.auth())?;
     }
     Ok(config)
+}
+
+/// `IP:PORT`, `:PORT` or `PORT` (the last two on every IPv4 interface, as the default
+/// `0.0.0.0:8000`). Host names are not resolved: the engine binds one address.
+fn resolve_listen(raw: &str) -> Result<SocketAddr, ConfigError> {
+    let text = raw.trim();
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    text.parse().map_err(|_| {
+        ConfigError::new(
+            "listen",
+            format!(
+                "{text:?} is not an address; accepted forms: IP:PORT (127.0.0.1:8000, \
+                 [::1]:8000), :PORT or PORT (every IPv4 interface, e.g. :8000); host names \
+                 such as localhost are not resolved, use 127.0.0.1"
+            ),
+        )
+    })
 }
 
 /// The numeric settings' ranges.

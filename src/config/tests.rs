@@ -689,12 +689,13 @@ error_cases! {
     flag_not_a_number: ["--workers", "many"] => ("arguments", "invalid value 'many'");
     flag_unknown: ["--wrokers", "2"] => ("arguments", "--wrokers");
     flag_bad_bool: ["--metrics", "maybe"] => ("arguments", "maybe");
-    flag_bad_listen: ["--listen", "localhost"] => ("arguments", "localhost");
+    flag_bad_listen: ["--listen", "localhost"] => ("listen", "accepted forms: IP:PORT (127.0.0.1:8000, [::1]:8000), :PORT or PORT");
+    flag_listen_port_too_big: ["--listen", ":70000"] => ("listen", "\":70000\" is not an address");
     flag_bad_log_format: ["--log-format", "xml"] => ("arguments", "xml");
     env_not_a_number: [] + ["RINGCAST_WORKERS" = "many"] => ("RINGCAST_WORKERS", "\"many\" is not a non-negative integer");
     env_negative: [] + ["RINGCAST_MAX_PAYLOAD" = "-1"] => ("RINGCAST_MAX_PAYLOAD", "non-negative integer");
     env_bad_bool: [] + ["RINGCAST_METRICS" = "maybe"] => ("RINGCAST_METRICS", "not a boolean");
-    env_bad_listen: [] + ["RINGCAST_LISTEN" = "localhost:80"] => ("RINGCAST_LISTEN", "not an address");
+    env_bad_listen: [] + ["RINGCAST_LISTEN" = "localhost:80"] => ("listen", "host names such as localhost are not resolved");
     env_bad_log_format: [] + ["RINGCAST_LOG_FORMAT" = "xml"] => ("RINGCAST_LOG_FORMAT", "text or json");
     env_semantic_error_names_setting: [] + ["RINGCAST_WORKERS" = "0"] => ("workers", "between 1 and 1024");
     config_file_missing: ["--config", "/nonexistent/ringcast.toml"] => ("config", "/nonexistent/ringcast.toml");
@@ -956,6 +957,27 @@ fn defaults() {
         ("socket.io", "socketio", 5_000)
     );
     assert!(c.dev_mode);
+}
+
+/// `--listen` forms: `text => the address`.
+macro_rules! listen_cases {
+    ($($name:ident: $text:literal => $addr:literal;)*) => {$(
+        #[test]
+        fn $name() {
+            let c = load_ok(&["--listen", $text], &[]);
+            assert_eq!(c.listen.to_string(), $addr);
+            let c = load_ok(&[], &[("RINGCAST_LISTEN", $text)]);
+            assert_eq!(c.listen.to_string(), $addr, "the environment takes the same forms");
+        }
+    )*};
+}
+
+listen_cases! {
+    listen_ip_port: "127.0.0.1:9000" => "127.0.0.1:9000";
+    listen_ipv6: "[::1]:9000" => "[::1]:9000";
+    listen_colon_port: ":8000" => "0.0.0.0:8000";
+    listen_bare_port: "8000" => "0.0.0.0:8000";
+    listen_port_zero: ":0" => "0.0.0.0:0";
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! How the TOML file spells a value of each setting's type, for the file layer's type errors
 //! (`expected a non-negative integer` where serde would say `expected usize`).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::{LogFormat, RoomPolicy};
@@ -25,7 +24,6 @@ toml_form! {
     bool => "true or false",
     String => "a string in double quotes",
     PathBuf => "a file path in double quotes",
-    SocketAddr => "an address in double quotes, like \"0.0.0.0:8000\"",
     Vec<String> => "an array of strings, like [\"a\", \"b\"]",
     LogFormat => "\"text\" or \"json\"",
     RoomPolicy => "\"open\" or \"claims\"",

@@ -9,6 +9,7 @@
 mod browser;
 mod cli;
 mod drain;
+mod listen;
 mod metrics;
 mod safe_defaults;
 mod token;
