@@ -110,9 +110,10 @@ if [ -n "$profile" ]; then
 fi
 
 # Shared by every target: HS256 needs a 32-byte secret in ringcast (RFC 7518 §3.2), and its API
-# keys 16+ characters.
-SECRET=ringcast-bench-jwt-secret-0123456789abcdef
-API_KEY=ringcast-bench-api-key-0123456789
+# keys 16+ characters. Drawn per run: ringcast refuses any secret printed in its docs, and the
+# results record these command lines. base64 of 32 bytes is 44 characters, one line.
+SECRET=$(head -c 32 /dev/urandom | base64)
+API_KEY=$(head -c 24 /dev/urandom | base64)
 LOADGEN=$root/target/release/loadgen
 RINGCAST=$root/target/release/ringcast
 SIOX=$root/benches/peers/socketioxide/target/release/ringcast-peer-socketioxide

@@ -57,11 +57,33 @@ pub fn mint(
     mint_at(settings, sub, ttl, extra_claims, unix_now_secs())
 }
 
+/// [`mint`] with a lifetime in signed seconds: a negative one gives a token that expired that
+/// long ago (`ringcast token --ttl -5m`, for testing expiry handling).
+pub fn mint_secs(
+    settings: &AuthSettings,
+    sub: &str,
+    ttl_secs: i64,
+    extra_claims: &[(String, Value)],
+) -> Result<String, MintError> {
+    mint_at_offset(settings, sub, ttl_secs, extra_claims, unix_now_secs())
+}
+
 /// [`mint`] with `iat` = `now_secs`.
 pub fn mint_at(
     settings: &AuthSettings,
     sub: &str,
     ttl: Duration,
+    extra_claims: &[(String, Value)],
+    now_secs: u64,
+) -> Result<String, MintError> {
+    let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+    mint_at_offset(settings, sub, ttl_secs, extra_claims, now_secs)
+}
+
+fn mint_at_offset(
+    settings: &AuthSettings,
+    sub: &str,
+    ttl_secs: i64,
     extra_claims: &[(String, Value)],
     now_secs: u64,
 ) -> Result<String, MintError> {
@@ -71,7 +93,7 @@ pub fn mint_at(
     claims.insert("iat".to_owned(), Value::from(now_secs));
     claims.insert(
         "exp".to_owned(),
-        Value::from(now_secs.saturating_add(ttl.as_secs())),
+        Value::from(now_secs.saturating_add_signed(ttl_secs)),
     );
     if let Some(iss) = &settings.issuer {
         claims.insert("iss".to_owned(), Value::from(iss.as_str()));

@@ -35,12 +35,15 @@ mod mint;
 mod verify;
 
 pub use api_keys::ApiKeys;
-pub use dev::{DEV_TOKEN_TTL, DevMaterial, dev_mode_material};
+pub use dev::{
+    DEV_SECRET_FILE, DEV_TOKEN_TTL, DevMaterial, dev_mode_material, dev_rooms_claim,
+    load_dev_secret, save_dev_secret,
+};
 pub(crate) use keys::key_pair_matches;
 pub use keys::{KeyKind, PemFile};
 #[cfg(test)]
 use keys::{private_key_kind, public_key_kind};
-pub use mint::{MintError, mint, mint_at};
+pub use mint::{MintError, mint, mint_at, mint_secs};
 pub use verify::{AuthError, Claims, MAX_TOKEN_LEN, Verifier};
 
 /// Everything authentication needs from the configuration: the keys, the algorithms they may

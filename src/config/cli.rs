@@ -2,15 +2,16 @@
 //! subcommand's arguments, and the builders the settings table uses for its clap arguments.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::builder::ValueParser;
 use clap::{Arg, ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use super::{LogFormat, RoomPolicy, Settings};
 
-/// The command line: server settings (accepted before or after a subcommand) and an optional
-/// subcommand.
+/// The command line: server settings and an optional subcommand. The settings belong to the
+/// server: `ringcast token` takes only its own flags and the key options (the rest of a
+/// configuration still comes from the environment and `--config`), so its `--help` is short.
 #[derive(Parser)]
 #[command(
     name = "ringcast",
@@ -33,7 +34,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Print a JWT signed with the configured jwt_private_key_file or JWT secret, for testing.
+    /// Print a JWT signed with the configured jwt_private_key_file or JWT secret (or, in dev
+    /// mode, the running dev server's secret), for testing.
     Token(TokenArgs),
 }
 
@@ -43,13 +45,77 @@ pub struct TokenArgs {
     /// The token's subject (`sub` claim).
     #[arg(long)]
     pub sub: String,
-    /// Lifetime: `90s`, `15m`, `1h`, `7d`, combinations like `1h30m`, or plain seconds.
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
-    pub ttl: std::time::Duration,
+    /// Lifetime: `90s`, `15m`, `1h`, `7d`, combinations like `1h30m`, or plain seconds; a
+    /// leading `-` gives a token that expired that long ago (`--ttl -5m`, for testing).
+    #[arg(long, default_value = "1h", value_parser = parse_ttl, allow_hyphen_values = true)]
+    pub ttl: Ttl,
     /// An extra claim; VALUE is parsed as JSON when it is JSON (`rooms=["agent:1"]`, `n=5`),
     /// otherwise taken as a string. Repeatable. `sub`, `exp` and `iat` have their own flags.
     #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = parse_claim)]
     pub claims: Vec<(String, serde_json::Value)>,
+    /// Sign with the secret a dev-mode server saved in its state directory (the default when
+    /// no key is configured); the token grants every room (`rooms: ["*"]`) unless --claim
+    /// rooms=… says otherwise.
+    #[arg(long)]
+    pub dev: bool,
+    /// TOML configuration file (for the keys, `jwt_issuer`, `jwt_audience`, `state_dir`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// HMAC secret to sign with. Prefer --jwt-secret-file: flags show up in `ps`.
+    #[arg(long, value_name = "SECRET")]
+    jwt_secret: Option<String>,
+    /// File holding the HMAC secret.
+    #[arg(long, value_name = "FILE")]
+    jwt_secret_file: Option<PathBuf>,
+    /// PEM public key the server verifies with (the private key must match it).
+    #[arg(long, value_name = "FILE")]
+    jwt_public_key_file: Option<PathBuf>,
+    /// PEM private key to sign with.
+    #[arg(long, value_name = "FILE")]
+    jwt_private_key_file: Option<PathBuf>,
+    /// The dev server's state directory (where `--dev` finds its secret).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+/// A token lifetime in seconds; negative: already expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ttl(i64);
+
+impl Ttl {
+    /// The lifetime in seconds (negative: expired that long ago).
+    pub fn secs(self) -> i64 {
+        self.0
+    }
+}
+
+impl TokenArgs {
+    /// The server settings with this command's key options over them (the flags given before
+    /// `token` stay below).
+    pub fn settings_over(&self, lower: Settings) -> Settings {
+        let mine = Settings {
+            config: self.config.clone(),
+            jwt_secret: self.jwt_secret.clone(),
+            jwt_secret_file: self.jwt_secret_file.clone(),
+            jwt_public_key_file: self.jwt_public_key_file.clone(),
+            jwt_private_key_file: self.jwt_private_key_file.clone(),
+            state_dir: self.state_dir.clone(),
+            ..Settings::default()
+        };
+        mine.over(lower)
+    }
+}
+
+/// `--ttl`: [`parse_duration`], with an optional leading `-`.
+pub fn parse_ttl(text: &str) -> Result<Ttl, String> {
+    let text = text.trim();
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text),
+    };
+    let secs = parse_duration(rest)?.as_secs();
+    let secs = i64::try_from(secs).map_err(|_| "duration is too long".to_owned())?;
+    Ok(Ttl(sign * secs))
 }
 
 impl fmt::Debug for Cli {
@@ -71,7 +137,8 @@ impl fmt::Debug for TokenArgs {
         f.debug_struct("TokenArgs")
             .field("sub", &self.sub)
             .field("ttl", &self.ttl)
-            .finish()
+            .field("dev", &self.dev)
+            .finish_non_exhaustive()
     }
 }
 
@@ -153,7 +220,7 @@ pub(super) enum Kind {
     Delimited,
 }
 
-/// A setting's argument. Every setting is global: accepted before or after a subcommand.
+/// A setting's argument (the server's; not offered to subcommands).
 pub(super) fn arg(
     id: &'static str,
     flag: &'static str,
@@ -164,7 +231,6 @@ pub(super) fn arg(
 ) -> Arg {
     let arg = Arg::new(id)
         .long(flag)
-        .global(true)
         .value_name(value_name)
         .value_parser(parser.into())
         .help(help);
@@ -212,7 +278,7 @@ macro_rules! show_display {
         }
     )*};
 }
-show_display!(u32, u64, usize, bool, String, SocketAddr);
+show_display!(u32, u64, usize, bool, String);
 
 macro_rules! show_value_enum {
     ($($t:ty),*) => {$(

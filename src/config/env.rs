@@ -2,7 +2,6 @@
 //! `docker run -e X=` and compose files leave placeholders; a list is comma-separated.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -66,13 +65,6 @@ impl EnvValue for Vec<String> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect())
-    }
-}
-
-impl EnvValue for SocketAddr {
-    fn parse_env(raw: &str) -> Result<Self, String> {
-        raw.parse()
-            .map_err(|_| format!("{raw:?} is not an address like 0.0.0.0:8000"))
     }
 }
 

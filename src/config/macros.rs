@@ -98,6 +98,15 @@ macro_rules! settings {
         /// Every setting's canonical name (TOML key; env var after `RINGCAST_` + uppercase).
         pub const SETTING_NAMES: &[&str] = &[$(stringify!($name)),*];
 
+        /// How the TOML file spells a value of the setting `name` (`a non-negative integer`),
+        /// for type errors; `None` for a name that is not a file key.
+        pub(super) fn toml_form(name: &str) -> Option<&'static str> {
+            match name {
+                $(stringify!($name) => Some(<$ty as super::toml_form::TomlForm>::FORM),)*
+                _ => None,
+            }
+        }
+
         impl Settings {
             /// `self` where set, `lower` elsewhere.
             pub(super) fn over(self, lower: Settings) -> Settings {

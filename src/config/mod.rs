@@ -34,7 +34,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-#[cfg(test)]
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
@@ -47,15 +46,17 @@ pub use crate::auth::{PemFile, Secret};
 mod cli;
 mod env;
 mod file;
+mod known_secrets;
 mod macros;
 mod redis;
 mod redis_tls;
 mod resolve;
 mod settings;
+mod toml_form;
 
 #[cfg(test)]
 use cli::parse_claim;
-pub use cli::{Cli, Command, TokenArgs, parse_duration};
+pub use cli::{Cli, Command, TokenArgs, Ttl, parse_duration, parse_ttl};
 pub use env::process_env;
 #[cfg(test)]
 use redis::redact_redis_url;
@@ -150,6 +151,8 @@ pub struct Config {
     pub metrics: bool,
     /// On shutdown, time given to connections to close before they are cut.
     pub drain_timeout_ms: u64,
+    /// Where the dev-mode secret is kept; `None`: [`Config::dev_state_dir`]'s default.
+    pub state_dir: Option<PathBuf>,
     /// Neither a JWT secret nor a public key was configured: the server must generate a random
     /// secret and API key at start ([`auth::dev_mode_material`]) and say so loudly.
     pub dev_mode: bool,
@@ -160,6 +163,17 @@ pub struct Config {
 pub struct ConfigError {
     setting: String,
     message: String,
+}
+
+/// A configuration that works but deserves the operator's attention: which setting, and why.
+/// Loading cannot log (logging is configured by the result), so [`Config::warnings`] lists
+/// them and the server logs each at WARN once logging is up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigWarning {
+    /// The setting at fault (its canonical name).
+    pub setting: &'static str,
+    /// Why; never the secret itself.
+    pub message: String,
 }
 
 /// Log line format.
@@ -173,9 +187,9 @@ pub enum LogFormat {
 }
 
 /// Which rooms a client may subscribe to. Either way the room name must be valid
-/// ([`crate::gateway::parse_room`]) and every socket is put in `dashboard` on connect, as the
-/// spec says ("auto-subscribed on connect"). Under `Claims` the check is
-/// [`crate::gateway::room_granted`] over the token's `rooms` claim.
+/// ([`crate::gateway::parse_room`]). Under `Open` every socket is put in `dashboard` on
+/// connect, as the spec says ("auto-subscribed on connect"); under `Claims` the check is
+/// [`crate::gateway::room_granted`] over the token's `rooms` claim, for `dashboard` too.
 // The variants' docs are `--help` text: plain words, no links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -248,6 +262,63 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The state directory: `state_dir`, else `$XDG_STATE_HOME/ringcast`, else
+    /// `~/.local/state/ringcast` (the XDG Base Directory default). `None` when none is set and
+    /// there is no home directory (a `DynamicUser=` service without `StateDirectory=`).
+    pub fn dev_state_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.state_dir {
+            return Some(dir.clone());
+        }
+        let non_empty = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty());
+        if let Some(state) = non_empty("XDG_STATE_HOME") {
+            return Some(PathBuf::from(state).join("ringcast"));
+        }
+        non_empty("HOME").map(|home| PathBuf::from(home).join(".local/state/ringcast"))
+    }
+
+    /// What the server should warn about at start: a JWT key without any API key (the publish
+    /// API then answers every request 401), and secrets or keys that look guessable
+    /// ([`known_secrets::low_entropy_bits`]).
+    pub fn warnings(&self) -> Vec<ConfigWarning> {
+        let mut out = Vec::new();
+        if !self.dev_mode && self.api_keys.is_empty() {
+            out.push(ConfigWarning {
+                setting: "api_keys",
+                message: "no API key is configured: the publish API (POST /api/v1/emit) \
+                          refuses every request with 401; set api_keys (--api-key, \
+                          RINGCAST_API_KEYS) to publish"
+                    .to_owned(),
+            });
+        }
+        if let Some(bits) = self
+            .jwt_secret
+            .as_ref()
+            .and_then(|s| known_secrets::low_entropy_bits(s.expose()))
+        {
+            out.push(low_entropy("jwt_secret", "the secret", bits));
+        }
+        for (i, key) in self.api_keys.iter().enumerate() {
+            if let Some(bits) = known_secrets::low_entropy_bits(key.expose()) {
+                out.push(low_entropy("api_keys", &format!("key #{}", i + 1), bits));
+            }
+        }
+        out
+    }
+}
+
+fn low_entropy(setting: &'static str, what: &str, bits: f64) -> ConfigWarning {
+    ConfigWarning {
+        setting,
+        message: format!(
+            "{what} looks guessable: about {bits:.0} bits by its character frequencies, \
+             under {:.0}; {}",
+            known_secrets::WARN_BELOW_BITS,
+            known_secrets::GENERATE
+        ),
+    }
+}
+
 impl From<auth::SettingError> for ConfigError {
     fn from(e: auth::SettingError) -> ConfigError {
         ConfigError::new(e.setting(), e.message())
@@ -284,6 +355,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod safety_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

@@ -7,13 +7,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 use super::redis::Redis;
 use super::settings::Merged;
-use super::{Config, ConfigError, Settings, file};
+use super::{Config, ConfigError, Settings, file, known_secrets};
 use crate::auth::{self, PemFile, Secret};
 
 /// A day: the ceiling for every time setting. Far beyond any sane timeout, and it keeps
@@ -64,7 +65,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
     let dev_mode = jwt.secret.is_none() && jwt.public_key.is_none();
 
     let config = Config {
-        listen: m.listen,
+        listen: resolve_listen(&m.listen)?,
         paths,
         workers: m.workers,
         ping_interval_ms: m.ping_interval_ms,
@@ -102,6 +103,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         log_summary_interval_secs: m.log_summary_interval_secs,
         metrics: m.metrics,
         drain_timeout_ms: m.drain_timeout_ms,
+        state_dir: m.state_dir,
         dev_mode,
     };
     check_private_key(&config)?;
@@ -111,6 +113,26 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         auth::Verifier::new(&config.auth())?;
     }
     Ok(config)
+}
+
+/// `IP:PORT`, `:PORT` or `PORT` (the last two on every IPv4 interface, as the default
+/// `0.0.0.0:8000`). Host names are not resolved: the engine binds one address.
+fn resolve_listen(raw: &str) -> Result<SocketAddr, ConfigError> {
+    let text = raw.trim();
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    text.parse().map_err(|_| {
+        ConfigError::new(
+            "listen",
+            format!(
+                "{text:?} is not an address; accepted forms: IP:PORT (127.0.0.1:8000, \
+                 [::1]:8000), :PORT or PORT (every IPv4 interface, e.g. :8000); host names \
+                 such as localhost are not resolved, use 127.0.0.1"
+            ),
+        )
+    })
 }
 
 /// The numeric settings' ranges.
@@ -324,6 +346,7 @@ fn resolve_secret(
     secret: Option<String>,
     file: Option<PathBuf>,
 ) -> Result<Option<Secret>, ConfigError> {
+    let mut setting = "jwt_secret";
     let secret = match (secret, file) {
         (Some(_), Some(_)) => {
             return Err(ConfigError::new(
@@ -333,6 +356,7 @@ fn resolve_secret(
         }
         (Some(secret), None) => secret,
         (None, Some(path)) => {
+            setting = "jwt_secret_file";
             let mut text = std::fs::read_to_string(&path).map_err(|e| {
                 ConfigError::new("jwt_secret_file", format!("{}: {e}", path.display()))
             })?;
@@ -349,6 +373,15 @@ fn resolve_secret(
     };
     if secret.is_empty() {
         return Err(ConfigError::new("jwt_secret", "is empty"));
+    }
+    if known_secrets::is_example(&secret) {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "is the example secret printed in ringcast's docs, which anyone can read; {}",
+                known_secrets::GENERATE
+            ),
+        ));
     }
     Ok(Some(Secret::new(secret)))
 }
@@ -532,6 +565,17 @@ fn resolve_api_keys(keys: Vec<String>) -> Result<Vec<Secret>, ConfigError> {
                     "key #{} is {} characters; at least 16 are needed",
                     i + 1,
                     key.len()
+                ),
+            ));
+        }
+        if known_secrets::is_example(&key) {
+            return Err(ConfigError::new(
+                "api_keys",
+                format!(
+                    "key #{} is the example key printed in ringcast's docs, which anyone can \
+                     read; {}",
+                    i + 1,
+                    known_secrets::GENERATE
                 ),
             ));
         }

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -22,10 +21,11 @@ settings! {
     /// TOML configuration file.
     config: PathBuf => Scalar { flag: "config", value: "FILE", env: "RINGCAST_CONFIG", }
 
-    /// Address to listen on.
-    listen: SocketAddr => Scalar {
+    /// Address to listen on: `IP:PORT` (`127.0.0.1:8000`, `[::1]:8000`), `:PORT` or a bare
+    /// `PORT` (every IPv4 interface).
+    listen: String => Scalar {
         flag: "listen", value: "ADDR", env: "RINGCAST_LISTEN",
-        default: SocketAddr::from(([0, 0, 0, 0], 8000)),
+        default: "0.0.0.0:8000".to_owned(),
     }
     /// Engine.IO path, repeatable; normalised to a leading and trailing slash.
     paths: Vec<String> => Repeated {
@@ -249,6 +249,13 @@ settings! {
     drain_timeout_ms: u64 => Scalar {
         flag: "drain-timeout-ms", value: "MS", env: "RINGCAST_DRAIN_TIMEOUT_MS",
         default: 10_000,
+    }
+    /// Directory for what the server keeps between runs: in dev mode the generated JWT secret
+    /// (`dev-jwt-secret`, mode 0600, directory 0700), which `ringcast token` signs with in dev
+    /// mode.
+    state_dir: PathBuf => Scalar {
+        flag: "state-dir", value: "DIR", env: "RINGCAST_STATE_DIR",
+        shown: "$XDG_STATE_HOME/ringcast, else ~/.local/state/ringcast",
     }
 }
 

@@ -539,6 +539,14 @@ fn cases(
             get: |c| c.metrics.to_string(),
         },
         Case {
+            name: "state_dir",
+            base: vec![],
+            a: with_shows(sc("state_dir", "/tmp/a", true), "Some(\"/tmp/a\")"),
+            b: with_shows(sc("state_dir", "/tmp/b", true), "Some(\"/tmp/b\")"),
+            default: "None".into(),
+            get: |c| format!("{:?}", c.state_dir),
+        },
+        Case {
             name: "drain_timeout_ms",
             base: vec![],
             a: sc("drain_timeout_ms", "0", false),
@@ -690,12 +698,13 @@ error_cases! {
     flag_not_a_number: ["--workers", "many"] => ("arguments", "invalid value 'many'");
     flag_unknown: ["--wrokers", "2"] => ("arguments", "--wrokers");
     flag_bad_bool: ["--metrics", "maybe"] => ("arguments", "maybe");
-    flag_bad_listen: ["--listen", "localhost"] => ("arguments", "localhost");
+    flag_bad_listen: ["--listen", "localhost"] => ("listen", "accepted forms: IP:PORT (127.0.0.1:8000, [::1]:8000), :PORT or PORT");
+    flag_listen_port_too_big: ["--listen", ":70000"] => ("listen", "\":70000\" is not an address");
     flag_bad_log_format: ["--log-format", "xml"] => ("arguments", "xml");
     env_not_a_number: [] + ["RINGCAST_WORKERS" = "many"] => ("RINGCAST_WORKERS", "\"many\" is not a non-negative integer");
     env_negative: [] + ["RINGCAST_MAX_PAYLOAD" = "-1"] => ("RINGCAST_MAX_PAYLOAD", "non-negative integer");
     env_bad_bool: [] + ["RINGCAST_METRICS" = "maybe"] => ("RINGCAST_METRICS", "not a boolean");
-    env_bad_listen: [] + ["RINGCAST_LISTEN" = "localhost:80"] => ("RINGCAST_LISTEN", "not an address");
+    env_bad_listen: [] + ["RINGCAST_LISTEN" = "localhost:80"] => ("listen", "host names such as localhost are not resolved");
     env_bad_log_format: [] + ["RINGCAST_LOG_FORMAT" = "xml"] => ("RINGCAST_LOG_FORMAT", "text or json");
     env_semantic_error_names_setting: [] + ["RINGCAST_WORKERS" = "0"] => ("workers", "between 1 and 1024");
     config_file_missing: ["--config", "/nonexistent/ringcast.toml"] => ("config", "/nonexistent/ringcast.toml");
@@ -874,12 +883,17 @@ macro_rules! file_error_cases {
 file_error_cases! {
     file_bad_room_policy: "room_policy = \"closed\"\n" => "line 1:";
     file_room_policy_case: "room_policy = \"Claims\"\n" => "line 1:";
-    file_unknown_key: "listen = \"0.0.0.0:1\"\nwrokers = 2\n" => "line 2: unknown field `wrokers`";
-    file_wrong_type: "\n\nworkers = \"two\"\n" => "line 3:";
+    file_unknown_key: "listen = \"0.0.0.0:1\"\nwrokers = 2\n" => "line 2: unknown key `wrokers`; did you mean `workers`?";
+    file_unknown_key_far_from_any: "colour = 2\n" => "unknown key `colour` (the keys are the setting names";
+    file_unknown_key_lists_no_settings: "pingintervalms = 1\n" => "did you mean `ping_interval_ms`?";
+    file_wrong_type: "\n\nworkers = \"two\"\n" => "line 3: workers: expected a non-negative integer, got string \"two\"";
+    file_wrong_type_bool: "metrics = \"yes\"\n" => "metrics: expected true or false";
+    file_wrong_type_list: "api_keys = \"k\"\n" => "api_keys: expected an array of strings";
+    file_wrong_type_enum: "log_format = \"xml\"\n" => "log_format: expected \"text\" or \"json\"";
     file_negative: "max_payload = -5\n" => "line 1:";
     file_bad_syntax: "workers = \n" => "line 1:";
-    file_flag_spelling: "api-key = [\"x\"]\n" => "unknown field `api-key`";
-    file_config_key_not_allowed: "config = \"other.toml\"\n" => "unknown field `config`";
+    file_flag_spelling: "api-key = [\"x\"]\n" => "unknown key `api-key`; did you mean `api_keys`?";
+    file_config_key_not_allowed: "config = \"other.toml\"\n" => "unknown key `config`";
     file_list_not_array: "paths = \"/ws/\"\n" => "line 1:";
 }
 
@@ -952,6 +966,27 @@ fn defaults() {
         ("socket.io", "socketio", 5_000)
     );
     assert!(c.dev_mode);
+}
+
+/// `--listen` forms: `text => the address`.
+macro_rules! listen_cases {
+    ($($name:ident: $text:literal => $addr:literal;)*) => {$(
+        #[test]
+        fn $name() {
+            let c = load_ok(&["--listen", $text], &[]);
+            assert_eq!(c.listen.to_string(), $addr);
+            let c = load_ok(&[], &[("RINGCAST_LISTEN", $text)]);
+            assert_eq!(c.listen.to_string(), $addr, "the environment takes the same forms");
+        }
+    )*};
+}
+
+listen_cases! {
+    listen_ip_port: "127.0.0.1:9000" => "127.0.0.1:9000";
+    listen_ipv6: "[::1]:9000" => "[::1]:9000";
+    listen_colon_port: ":8000" => "0.0.0.0:8000";
+    listen_bare_port: "8000" => "0.0.0.0:8000";
+    listen_port_zero: ":0" => "0.0.0.0:0";
 }
 
 #[test]
@@ -1182,7 +1217,8 @@ fn the_example_file_is_valid_and_complete() {
         );
     }
     // Uncommenting every line that holds no key or certificate file gives a valid
-    // configuration (the example's redis_url is plain redis://, which takes no TLS files).
+    // configuration (the example's redis_url is plain redis://, which takes no TLS files). The
+    // example secret and API key are refused (`safety_tests`), so a real secret stands in.
     let uncommented: String = text
         .lines()
         .filter_map(|l| l.strip_prefix("# "))
@@ -1192,8 +1228,10 @@ fn the_example_file_is_valid_and_complete() {
                 .any(|n| l.starts_with(&format!("{n} = ")))
         })
         .filter(|l| !l.contains("_file =") && !l.starts_with("redis_tls_"))
+        .filter(|l| !l.starts_with("jwt_secret = ") && !l.starts_with("api_keys = "))
         .map(|l| format!("{l}\n"))
         .collect();
+    let uncommented = format!("jwt_secret = {SECRET_A:?}\n{uncommented}");
     let file = TempFile::new(&uncommented);
     load(&["--config", &file.path()], &[]).expect("uncommented example loads");
 }
@@ -1217,9 +1255,10 @@ fn subcommand_flags_and_settings_mix() {
         panic!("token subcommand")
     };
     assert_eq!(token.sub, "alice");
-    assert_eq!(token.ttl, std::time::Duration::from_secs(7200));
+    assert_eq!(token.ttl.secs(), 7200);
     assert_eq!(token.claims, vec![("n".to_owned(), serde_json::json!(5))]);
-    let c = Config::from_settings(cli.settings, &HashMap::new()).expect("valid");
+    let c =
+        Config::from_settings(token.settings_over(cli.settings), &HashMap::new()).expect("valid");
     assert_eq!(c.jwt_secret.as_ref().map(Secret::expose), Some(SECRET_A));
     // Settings before the subcommand work too, and load_from ignores the subcommand.
     let c = load_ok(&["--jwt-secret", SECRET_B, "token", "--sub", "a"], &[]);
@@ -1232,8 +1271,66 @@ fn token_ttl_defaults_to_an_hour() {
     let Some(Command::Token(token)) = cli.command else {
         panic!("token subcommand")
     };
-    assert_eq!(token.ttl, std::time::Duration::from_secs(3600));
+    assert_eq!(token.ttl.secs(), 3600);
     assert!(token.claims.is_empty());
+}
+
+#[test]
+fn token_takes_a_negative_ttl_and_only_its_own_flags() {
+    let cli = Cli::try_parse_from(["ringcast", "token", "--sub", "a", "--ttl", "-5m"])
+        .expect("an expired token, for testing");
+    let Some(Command::Token(token)) = cli.command else {
+        panic!("token subcommand")
+    };
+    assert_eq!(token.ttl.secs(), -300);
+    // Server settings are not token flags (its --help stays short); key options are.
+    assert!(Cli::try_parse_from(["ringcast", "token", "--sub", "a", "--workers", "2"]).is_err());
+    let help = Cli::command()
+        .find_subcommand_mut("token")
+        .expect("token")
+        .render_long_help()
+        .to_string();
+    for flag in [
+        "--sub",
+        "--ttl",
+        "--claim",
+        "--dev",
+        "--jwt-secret",
+        "--jwt-private-key-file",
+    ] {
+        assert!(help.contains(flag), "token --help lacks {flag}: {help}");
+    }
+    for flag in [
+        "--workers",
+        "--ping-interval-ms",
+        "--cors-origin",
+        "--redis-url",
+    ] {
+        assert!(
+            !help.contains(flag),
+            "token --help lists server flag {flag}: {help}"
+        );
+    }
+}
+
+macro_rules! ttl_cases {
+    ($($name:ident: $text:literal => $expected:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            let expected: Option<i64> = $expected;
+            assert_eq!(parse_ttl($text).ok().map(Ttl::secs), expected, "{:?}", $text);
+        }
+    )*};
+}
+
+ttl_cases! {
+    ttl_hour: "1h" => Some(3600);
+    ttl_expired_minutes: "-5m" => Some(-300);
+    ttl_expired_seconds: "-90" => Some(-90);
+    ttl_expired_combined: "-1h30m" => Some(-5400);
+    ttl_double_minus: "--5m" => None;
+    ttl_minus_zero: "-0" => None;
+    ttl_minus_alone: "-" => None;
 }
 
 #[test]

@@ -78,15 +78,19 @@ impl Gateway {
     }
 
     /// `/readyz`: ready while accepting; with Redis configured, `degraded` (still 200: local
-    /// clients are served) while the bridge is disconnected.
+    /// clients are served) while the bridge is disconnected. Without an API key the publish
+    /// API refuses every request, and `publish` says so (the node still serves its clients,
+    /// so it stays ready).
     fn readiness(&self) -> HttpResponse {
-        match self.cluster.redis_connected() {
-            Some(true) => HttpResponse::json(200, r#"{"status":"ready","redis":"connected"}"#),
-            Some(false) => {
-                HttpResponse::json(200, r#"{"status":"degraded","redis":"disconnected"}"#)
-            }
-            None => HttpResponse::json(200, r#"{"status":"ready"}"#),
+        let mut body = match self.cluster.redis_connected() {
+            Some(true) => serde_json::json!({"status": "ready", "redis": "connected"}),
+            Some(false) => serde_json::json!({"status": "degraded", "redis": "disconnected"}),
+            None => serde_json::json!({"status": "ready"}),
+        };
+        if self.api_keys.is_empty() {
+            body["publish"] = serde_json::json!("disabled: no api_keys configured");
         }
+        HttpResponse::json(200, body.to_string())
     }
 
     /// Whether the room policy lets this socket into `room`.

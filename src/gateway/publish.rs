@@ -94,7 +94,18 @@ pub fn parse_publish(body: &[u8], now: SystemTime) -> Result<Vec<Publish>, Inval
         }
         Some(b'[') => {
             let items = serde_json::from_str::<BoundedItems<'_>>(text)
-                .map_err(|e| InvalidPublish::new("body", json_error(&e)))?
+                .map_err(|e| match e.classify() {
+                    // The only data error an array of raw values can raise is the item cap;
+                    // the body is valid JSON, so the message must not say it is not.
+                    serde_json::error::Category::Data => InvalidPublish::new(
+                        "body",
+                        format!(
+                            "more than {MAX_PUBLISH_ITEMS} events in one request; send them \
+                             in several"
+                        ),
+                    ),
+                    _ => InvalidPublish::new("body", json_error(&e)),
+                })?
                 .0;
             if items.is_empty() {
                 return Err(InvalidPublish::new(
@@ -380,6 +391,8 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
         }
     }
 
+    check_typed_fields(&data, &at)?;
+
     let rooms = match object.get("rooms") {
         Some(raw) => explicit_rooms(raw, &at("rooms"))?,
         None => route(spec.route, &ids, &|f: &str| at(&format!("data.{f}")))?,
@@ -403,6 +416,83 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
         rooms,
         data_json,
     })
+}
+
+/// The data fields with a type every event shares: `timestamp` (when the publisher gives one)
+/// is an ISO 8601 date-time string, as the one filled in is, and `severity` (`system:alert`) is
+/// a string. The spec names no set of severities, so any string passes; the README suggests
+/// `info`, `warning`, `error`, `critical`.
+fn check_typed_fields(
+    data: &RawObject<'_>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), InvalidPublish> {
+    if let Some(raw) = data.get("timestamp") {
+        let text = serde_json::from_str::<Cow<'_, str>>(raw.get()).ok();
+        if !text.as_deref().is_some_and(is_iso8601_date_time) {
+            return Err(InvalidPublish::new(
+                at("data.timestamp"),
+                "must be an ISO 8601 date-time string like \"2026-11-26T00:00:00.000Z\" \
+                 (leave it out and the server fills it in)",
+            ));
+        }
+    }
+    if let Some(raw) = data.get("severity")
+        && serde_json::from_str::<Cow<'_, str>>(raw.get()).is_err()
+    {
+        return Err(InvalidPublish::new(
+            at("data.severity"),
+            "must be a string, e.g. \"info\", \"warning\", \"error\" or \"critical\"",
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 3339's `date-time` (the ISO 8601 profile JSON and JavaScript use):
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `t`/`z` and a space for `T` allowed as RFC 3339
+/// §5.6 notes. Field ranges are checked (month 1-12, day 1-31, hour 0-23, minute 0-59, second
+/// 0-60 for a leap second); the day is not checked against its month.
+fn is_iso8601_date_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let in_range = |range, min, max| digits(range).is_some_and(|n| (min..=max).contains(&n));
+    let date_time_ok = digits(0..4).is_some()
+        && b.get(4) == Some(&b'-')
+        && in_range(5..7, 1, 12)
+        && b.get(7) == Some(&b'-')
+        && in_range(8..10, 1, 31)
+        && matches!(b.get(10), Some(b'T' | b't' | b' '))
+        && in_range(11..13, 0, 23)
+        && b.get(13) == Some(&b':')
+        && in_range(14..16, 0, 59)
+        && b.get(16) == Some(&b':')
+        && in_range(17..19, 0, 60);
+    if !date_time_ok {
+        return false;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        let fraction = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if fraction == 0 {
+            return false;
+        }
+        i += 1 + fraction;
+    }
+    match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len()
+                && in_range(i + 1..i + 3, 0, 23)
+                && b.get(i + 3) == Some(&b':')
+                && in_range(i + 4..i + 6, 0, 59)
+        }
+        _ => false,
+    }
 }
 
 /// An id as room-id text: a JSON string's content, or a non-negative integer's digits.

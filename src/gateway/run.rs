@@ -47,6 +47,9 @@ pub fn engine_config(config: &Config) -> EngineConfig {
 pub fn run(mut config: Config) -> std::io::Result<()> {
     init_logging(&config);
     let dev = config.dev_mode_material();
+    for warning in config.warnings() {
+        tracing::warn!(setting = warning.setting, "{}", warning.message);
+    }
     let gateway = Gateway::new(&config).map_err(|e| std::io::Error::other(e.to_string()))?;
     let signals = block_signals();
     let link = gateway.cluster_link();
@@ -71,7 +74,9 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
         tracing::warn!(
             "DEV MODE: no JWT secret or public key configured; a random secret was generated. Not for production."
         );
-        println!("dev token (sub \"dev\", 24h): {}", dev.token);
+        // Saved before the token is printed: whoever reads the token may run `token --dev` next.
+        save_dev_secret(&config);
+        println!("dev token (sub \"dev\", 24h, every room): {}", dev.token);
         println!("dev API key: {}", dev.api_key);
     }
     let signal = wait_signal(&signals);
@@ -93,6 +98,28 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     }
     reporter.stopped(drained);
     Ok(())
+}
+
+/// Keeps the dev secret in the state directory so `ringcast token --dev` can mint more tokens
+/// for this server. A directory that cannot be written costs only that, so it is a warning.
+fn save_dev_secret(config: &Config) {
+    let (Some(dir), Some(secret)) = (config.dev_state_dir(), &config.jwt_secret) else {
+        tracing::warn!(
+            "no state directory (state_dir, HOME): `ringcast token --dev` cannot find this server's secret"
+        );
+        return;
+    };
+    match crate::auth::save_dev_secret(&dir, secret) {
+        Ok(path) => println!(
+            "dev secret saved to {} (mode 0600): `ringcast token --dev --sub NAME` mints more tokens",
+            path.display()
+        ),
+        Err(e) => tracing::warn!(
+            dir = %dir.display(),
+            error = %e,
+            "cannot save the dev secret: `ringcast token --dev` will not find it"
+        ),
+    }
 }
 
 /// Starts the engine: alone, or clustered over Redis when `redis_url` is set.

@@ -103,6 +103,43 @@ fn publish_api_rejects_bad_bodies_with_400_json() {
             );
         }
     }
+    // Bodies that are valid JSON with a wrong type or too many items: the error says which
+    // field and what is wrong with it, never "invalid JSON".
+    let typed: Vec<(String, &str, &str)> = vec![
+        (
+            json!({"event": "agent:heartbeat", "data": {"agent_id": "1", "timestamp": 5}})
+                .to_string(),
+            "data.timestamp",
+            "ISO 8601 date-time string",
+        ),
+        (
+            json!({"event": "agent:heartbeat", "data": {"agent_id": "1", "timestamp": "keep-me"}})
+                .to_string(),
+            "data.timestamp",
+            "ISO 8601 date-time string",
+        ),
+        (
+            json!({"event": "system:alert", "data": {"message": "m", "severity": 3}}).to_string(),
+            "data.severity",
+            "must be a string",
+        ),
+        (
+            json!(vec![alert("many"); 1001]).to_string(),
+            "body",
+            "more than 1000 events",
+        ),
+    ];
+    for (body, field, says) in &typed {
+        let resp = server.publish_with_key(API_KEY, body.as_bytes());
+        assert_eq!(resp.status, 400, "body {body}: {resp:?}");
+        let json = resp.json();
+        assert_eq!(json["field"], *field, "{json}");
+        let error = json["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(says) && !error.contains("invalid JSON"),
+            "{field}: {json}"
+        );
+    }
     // None of the rejected bodies (the array's good first item included) reached the socket.
     assert_eq!(server.publish_ok(&alert("end")), 1, "{}", server.context());
     let got = client.expect_event("s", "system:alert");

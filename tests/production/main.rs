@@ -10,8 +10,10 @@
 mod browser;
 mod cli;
 mod drain;
+mod listen;
 mod logs;
 mod metrics;
+mod safe_defaults;
 mod systemd;
 mod token;
 

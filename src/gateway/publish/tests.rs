@@ -88,8 +88,17 @@ ok_cases! {
         r#"{"event":"system:alert","data":{"message":"m","severity":"low","timestamp":"2020-01-01T00:00:00Z"}}"#
         => [("system:alert", ["dashboard"], r#"{"message":"m","severity":"low","timestamp":"2020-01-01T00:00:00Z"}"#)];
     data_bytes_are_forwarded_verbatim:
-        "{\"event\":\"system:alert\",\"data\":{ \"severity\" : 1.50 ,\"message\":123456789012345678901234567890, \"x\":\"\\u00e9\" }}"
-        => [("system:alert", ["dashboard"], "{\"timestamp\":\"$TS\", \"severity\" : 1.50 ,\"message\":123456789012345678901234567890, \"x\":\"\\u00e9\" }")];
+        "{\"event\":\"system:alert\",\"data\":{ \"severity\" : \"lo\\u0077\" ,\"message\":123456789012345678901234567890, \"n\": 1.50, \"x\":\"\\u00e9\" }}"
+        => [("system:alert", ["dashboard"], "{\"timestamp\":\"$TS\", \"severity\" : \"lo\\u0077\" ,\"message\":123456789012345678901234567890, \"n\": 1.50, \"x\":\"\\u00e9\" }")];
+    timestamp_with_offset_and_no_fraction:
+        r#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"2026-11-26T01:00:00+01:00"}}"#
+        => [("agent:heartbeat", ["agent:1", "dashboard"], r#"{"agent_id":"1","timestamp":"2026-11-26T01:00:00+01:00"}"#)];
+    timestamp_with_microseconds:
+        r#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"2026-11-26T00:00:00.123456Z"}}"#
+        => [("agent:heartbeat", ["agent:1", "dashboard"], r#"{"agent_id":"1","timestamp":"2026-11-26T00:00:00.123456Z"}"#)];
+    severity_any_string:
+        r#"{"event":"system:alert","data":{"message":"m","severity":"sev-7 (custom)"}}"#
+        => [("system:alert", ["dashboard"], r#"{"timestamp":"$TS","message":"m","severity":"sev-7 (custom)"}"#)];
     member_order_in_item_is_free:
         r#"{"data":{"message":"m","severity":"s"},"event":"system:alert"}"#
         => [("system:alert", ["dashboard"], r#"{"timestamp":"$TS","message":"m","severity":"s"}"#)];
@@ -155,6 +164,17 @@ error_cases! {
     rooms_empty: br#"{"event":"system:alert","rooms":[],"data":{"message":"m","severity":"s"}}"# => ("rooms", "is empty (leave it out to route by event)");
     rooms_bad_first: br#"{"event":"system:alert","rooms":["user:1"],"data":{"message":"m","severity":"s"}}"# => ("rooms[0]", r#"invalid room "user:1": unknown room kind"#);
     rooms_bad_second: br#"{"event":"system:alert","rooms":["dashboard","agent:"],"data":{"message":"m","severity":"s"}}"# => ("rooms[1]", "room id is empty");
+    timestamp_number: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":5}}"# => ("data.timestamp", "must be an ISO 8601 date-time string");
+    timestamp_word: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"keep-me"}}"# => ("data.timestamp", "2026-11-26T00:00:00.000Z");
+    timestamp_null: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":null}}"# => ("data.timestamp", "leave it out");
+    timestamp_date_only: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"2026-11-26"}}"# => ("data.timestamp", "ISO 8601");
+    timestamp_no_zone: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"2026-11-26T00:00:00"}}"# => ("data.timestamp", "ISO 8601");
+    timestamp_month_13: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"2026-13-01T00:00:00Z"}}"# => ("data.timestamp", "ISO 8601");
+    timestamp_empty_fraction: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"2026-11-26T00:00:00.Z"}}"# => ("data.timestamp", "ISO 8601");
+    timestamp_trailing: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"2026-11-26T00:00:00Zx"}}"# => ("data.timestamp", "ISO 8601");
+    timestamp_in_array_item: br#"[{"event":"task:updated","data":{"task_id":"1","update":{},"timestamp":1795651200}}]"# => ("[0].data.timestamp", "ISO 8601");
+    severity_number: br#"{"event":"system:alert","data":{"message":"m","severity":3}}"# => ("data.severity", "must be a string");
+    severity_object: br#"{"event":"system:alert","data":{"message":"m","severity":{"level":3}}}"# => ("data.severity", "\"critical\"");
     rooms_bad_in_array_item: br#"[{"event":"system:alert","rooms":["nope"],"data":{"message":"m","severity":"s"}}]"# => ("[0].rooms[0]", "invalid room");
 }
 
@@ -241,6 +261,10 @@ fn array_over_the_limit_is_refused() {
         .expect_err("over the limit");
     assert_eq!(err.field, "body");
     assert!(err.message.contains("more than 1000 events"), "{err}");
+    assert!(
+        !err.message.contains("invalid JSON"),
+        "the body is JSON: {err}"
+    );
 }
 
 #[test]

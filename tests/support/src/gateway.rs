@@ -44,6 +44,7 @@ pub struct Gateway {
     workers: Option<usize>,
     paths: Vec<String>,
     public_key: Option<(PathBuf, Option<String>)>,
+    api_key: bool,
     extra: Vec<String>,
 }
 
@@ -56,6 +57,7 @@ impl Gateway {
             workers: None,
             paths: Vec::new(),
             public_key: None,
+            api_key: true,
             extra: Vec::new(),
         }
     }
@@ -81,6 +83,12 @@ impl Gateway {
     /// `--jwt-public-key-file file [--jwt-algorithms a]` instead of the HS256 secret.
     pub fn public_key(mut self, file: impl Into<PathBuf>, algorithms: Option<&str>) -> Gateway {
         self.public_key = Some((file.into(), algorithms.map(str::to_owned)));
+        self
+    }
+
+    /// No `--api-key`: the publish API is then disabled.
+    pub fn without_api_key(mut self) -> Gateway {
+        self.api_key = false;
         self
     }
 
@@ -129,7 +137,9 @@ impl Gateway {
             }
             None => args.extend(["--jwt-secret".into(), SECRET.into()]),
         }
-        args.extend(["--api-key".into(), API_KEY.into()]);
+        if self.api_key {
+            args.extend(["--api-key".into(), API_KEY.into()]);
+        }
         for p in &self.paths {
             args.extend(["--path".into(), p.clone()]);
         }

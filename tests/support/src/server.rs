@@ -52,6 +52,12 @@ impl Launch {
         self
     }
 
+    /// One more environment variable.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Launch {
+        self.cmd.env(key, value);
+        self
+    }
+
     /// The name failure messages use (default: the command line).
     pub fn name(mut self, name: impl Into<String>) -> Launch {
         self.name = Some(name.into());
