@@ -63,13 +63,52 @@ use redis::redact_redis_url;
 pub use redis::{PemBundle, RedisUrl};
 pub use settings::{SETTING_NAMES, Settings};
 
+/// The addresses of the `listen` setting: never empty, no repeats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenAddrs(Vec<SocketAddr>);
+
+impl ListenAddrs {
+    /// One address.
+    pub fn one(addr: SocketAddr) -> Self {
+        ListenAddrs(vec![addr])
+    }
+
+    /// `None` when `addrs` is empty.
+    pub fn new(addrs: Vec<SocketAddr>) -> Option<Self> {
+        (!addrs.is_empty()).then_some(ListenAddrs(addrs))
+    }
+
+    /// Every address.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.0
+    }
+
+    /// The port (the first address's: a host name's addresses share it).
+    pub fn port(&self) -> u16 {
+        self.0.first().map_or(0, SocketAddr::port)
+    }
+}
+
+impl std::fmt::Display for ListenAddrs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, a) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{a}")?;
+        }
+        Ok(())
+    }
+}
+
 /// The server's whole configuration, validated. Plain typed fields: the runtime reads them
 /// directly. Build it with [`Config::from_settings`] (the process, after [`Cli::parse`]) or
 /// [`Config::load_from`] (tests).
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Address the workers listen on (each its own `SO_REUSEPORT` socket).
-    pub listen: SocketAddr,
+    /// Addresses the workers listen on (each its own `SO_REUSEPORT` socket per address): one,
+    /// or every address a host name resolved to at start.
+    pub listen: ListenAddrs,
     /// Engine.IO mount paths, each with a leading and a trailing slash (`/ws/`, `/socket.io/`).
     pub paths: Vec<String>,
     /// Worker threads, one runtime each. Default: the number of cores.

@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 use super::redis::Redis;
 use super::settings::Merged;
-use super::{Config, ConfigError, Settings, file, known_secrets};
+use super::{Config, ConfigError, ListenAddrs, Settings, file, known_secrets};
 use crate::auth::{self, PemFile, Secret};
 
 /// A day: the ceiling for every time setting. Far beyond any sane timeout, and it keeps
@@ -117,20 +117,46 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
 
 /// `IP:PORT`, `:PORT` or `PORT` (the last two on every IPv4 interface, as the default
 /// `0.0.0.0:8000`). Host names are not resolved: the engine binds one address.
-fn resolve_listen(raw: &str) -> Result<SocketAddr, ConfigError> {
+fn resolve_listen(raw: &str) -> Result<ListenAddrs, ConfigError> {
+    resolve_listen_with(raw, |host, port| {
+        use std::net::ToSocketAddrs;
+        (host, port).to_socket_addrs().map(Iterator::collect)
+    })
+}
+
+/// [`resolve_listen`] with the host-name resolver as a parameter (unit tests pass their own).
+/// Accepted: `IP:PORT`, `[IPv6]:PORT`, `HOST:PORT` (every address the name resolves to at
+/// start), `:PORT` and a bare `PORT` (every IPv4 interface).
+pub(super) fn resolve_listen_with(
+    raw: &str,
+    resolve: impl Fn(&str, u16) -> std::io::Result<Vec<SocketAddr>>,
+) -> Result<ListenAddrs, ConfigError> {
+    const FORMS: &str = "accepted forms: IP:PORT (127.0.0.1:8000, [::1]:8000), HOST:PORT \
+                         (localhost:8000: every address it resolves to), :PORT or PORT (every \
+                         IPv4 interface, e.g. :8000)";
     let text = raw.trim();
     let port_only = text.strip_prefix(':').unwrap_or(text);
     if let Ok(port) = port_only.parse::<u16>() {
-        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+        return Ok(ListenAddrs::one(SocketAddr::from(([0, 0, 0, 0], port))));
     }
-    text.parse().map_err(|_| {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(ListenAddrs::one(addr));
+    }
+    let bad = || ConfigError::new("listen", format!("{text:?} is not an address; {FORMS}"));
+    let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == ':') {
+        return Err(bad());
+    }
+    let mut addrs = resolve(host, port).map_err(|e| {
+        ConfigError::new("listen", format!("cannot resolve {host:?}: {e}; {FORMS}"))
+    })?;
+    let mut seen = std::collections::HashSet::new();
+    addrs.retain(|a| seen.insert(*a));
+    ListenAddrs::new(addrs).ok_or_else(|| {
         ConfigError::new(
             "listen",
-            format!(
-                "{text:?} is not an address; accepted forms: IP:PORT (127.0.0.1:8000, \
-                 [::1]:8000), :PORT or PORT (every IPv4 interface, e.g. :8000); host names \
-                 such as localhost are not resolved, use 127.0.0.1"
-            ),
+            format!("{host:?} resolves to no address; {FORMS}"),
         )
     })
 }

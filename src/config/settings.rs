@@ -21,8 +21,8 @@ settings! {
     /// TOML configuration file.
     config: PathBuf => Scalar { flag: "config", value: "FILE", env: "RINGCAST_CONFIG", }
 
-    /// Address to listen on: `IP:PORT` (`127.0.0.1:8000`, `[::1]:8000`), `:PORT` or a bare
-    /// `PORT` (every IPv4 interface).
+    /// Address to listen on: `IP:PORT` (`127.0.0.1:8000`, `[::1]:8000`), `HOST:PORT` (every
+    /// address the name resolves to at start), `:PORT` or a bare `PORT` (every IPv4 interface).
     listen: String => Scalar {
         flag: "listen", value: "ADDR", env: "RINGCAST_LISTEN",
         default: "0.0.0.0:8000".to_owned(),

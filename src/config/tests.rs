@@ -698,13 +698,13 @@ error_cases! {
     flag_not_a_number: ["--workers", "many"] => ("arguments", "invalid value 'many'");
     flag_unknown: ["--wrokers", "2"] => ("arguments", "--wrokers");
     flag_bad_bool: ["--metrics", "maybe"] => ("arguments", "maybe");
-    flag_bad_listen: ["--listen", "localhost"] => ("listen", "accepted forms: IP:PORT (127.0.0.1:8000, [::1]:8000), :PORT or PORT");
+    flag_bad_listen: ["--listen", "localhost"] => ("listen", "accepted forms: IP:PORT (127.0.0.1:8000, [::1]:8000), HOST:PORT");
     flag_listen_port_too_big: ["--listen", ":70000"] => ("listen", "\":70000\" is not an address");
     flag_bad_log_format: ["--log-format", "xml"] => ("arguments", "xml");
     env_not_a_number: [] + ["RINGCAST_WORKERS" = "many"] => ("RINGCAST_WORKERS", "\"many\" is not a non-negative integer");
     env_negative: [] + ["RINGCAST_MAX_PAYLOAD" = "-1"] => ("RINGCAST_MAX_PAYLOAD", "non-negative integer");
     env_bad_bool: [] + ["RINGCAST_METRICS" = "maybe"] => ("RINGCAST_METRICS", "not a boolean");
-    env_bad_listen: [] + ["RINGCAST_LISTEN" = "localhost:80"] => ("listen", "host names such as localhost are not resolved");
+    env_bad_listen: [] + ["RINGCAST_LISTEN" = "local host:80"] => ("listen", "\"local host:80\" is not an address");
     env_bad_log_format: [] + ["RINGCAST_LOG_FORMAT" = "xml"] => ("RINGCAST_LOG_FORMAT", "text or json");
     env_semantic_error_names_setting: [] + ["RINGCAST_WORKERS" = "0"] => ("workers", "between 1 and 1024");
     config_file_missing: ["--config", "/nonexistent/ringcast.toml"] => ("config", "/nonexistent/ringcast.toml");
@@ -911,10 +911,7 @@ fn semantic_errors_in_the_file_name_the_setting() {
 #[test]
 fn defaults() {
     let c = load_ok(&[], &[]);
-    assert_eq!(
-        c.listen,
-        "0.0.0.0:8000".parse::<SocketAddr>().expect("addr")
-    );
+    assert_eq!(c.listen.addrs(), ["0.0.0.0:8000".parse::<SocketAddr>().expect("addr")]);
     assert_eq!(c.paths, ["/ws/", "/socket.io/"]);
     assert!(c.workers >= 1);
     assert_eq!(
@@ -987,6 +984,37 @@ listen_cases! {
     listen_colon_port: ":8000" => "0.0.0.0:8000";
     listen_bare_port: "8000" => "0.0.0.0:8000";
     listen_port_zero: ":0" => "0.0.0.0:0";
+    // /etc/hosts: resolved at start, every address it names.
+    listen_host_name: "localhost:9000" => "127.0.0.1:9000";
+}
+
+/// Host names through a resolver of the test's own: (text, what it resolves to) → the
+/// addresses, or the error's text.
+#[test]
+fn listen_host_names() {
+    use super::resolve::resolve_listen_with;
+    let v4: SocketAddr = "127.0.0.1:9000".parse().expect("addr");
+    let v6: SocketAddr = "[::1]:9000".parse().expect("addr");
+    type Resolved = Result<Vec<SocketAddr>, &'static str>;
+    let cases: &[(&str, Resolved, Result<&[SocketAddr], &str>)] = &[
+        ("dual:9000", Ok(vec![v4, v6]), Ok(&[v4, v6])),
+        ("twice:9000", Ok(vec![v4, v4, v6]), Ok(&[v4, v6])),
+        ("none:9000", Ok(vec![]), Err("\"none\" resolves to no address")),
+        ("gone:9000", Err("no such host"), Err("cannot resolve \"gone\": no such host")),
+        ("gone", Ok(vec![v4]), Err("\"gone\" is not an address; accepted forms")),
+        ("gone:port", Ok(vec![v4]), Err("is not an address")),
+        (":9000:1", Ok(vec![v4]), Err("is not an address")),
+    ];
+    for (text, resolved, want) in cases {
+        let got = resolve_listen_with(text, |_, _| {
+            resolved.clone().map_err(std::io::Error::other)
+        });
+        match (got, want) {
+            (Ok(addrs), Ok(want)) => assert_eq!(addrs.addrs(), *want, "{text}"),
+            (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{text}: {e}"),
+            (got, _) => panic!("{text}: {got:?}"),
+        }
+    }
 }
 
 #[test]

@@ -84,8 +84,12 @@ pub fn start_clustered(
     cluster: impl FnOnce(Arc<dyn LocalNode>) -> std::io::Result<Option<Arc<dyn Publisher>>>,
 ) -> std::io::Result<Running> {
     let workers = config.workers.clamp(1, ShardId::MAX_SHARDS);
-    let listeners = bind_all(config.listen, workers)?;
-    let local_addr = listeners[0].local_addr()?;
+    let listeners = bind_everywhere(&config.listen, workers)?;
+    let local_addr = listeners
+        .first()
+        .and_then(|l| l.first())
+        .ok_or_else(|| std::io::Error::other("no listen address"))?
+        .local_addr()?;
     let (mesh, bells) = Mesh::<Msg>::new(workers)?;
     let directory = Arc::new(Directory::default());
     let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
@@ -105,7 +109,7 @@ pub fn start_clustered(
     let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<&'static str>>();
     let (drained_tx, drained) = mpsc::channel::<ShardId>();
     let mut threads = Vec::with_capacity(workers);
-    for (i, (listener, bell)) in listeners.into_iter().zip(bells).enumerate() {
+    for (i, (listeners, bell)) in listeners.into_iter().zip(bells).enumerate() {
         let shared = Shared {
             config: config.clone(),
             handler: handler.clone(),
@@ -122,7 +126,7 @@ pub fn start_clustered(
                 if shared.config.pin_cores {
                     pin_to_core(i % cores);
                 }
-                worker_thread(ShardId(i as u16), shared, listener, bell, ready, drained);
+                worker_thread(ShardId(i as u16), shared, listeners, bell, ready, drained);
             })?;
         threads.push(thread);
     }
@@ -143,6 +147,35 @@ pub fn start_clustered(
         drained,
         stats,
     })
+}
+
+/// Binds every address of `addrs` for every worker: `result[worker][address]`. Port 0 is
+/// resolved once, by the first address, and the others take the same port (a host name's
+/// addresses share it).
+fn bind_everywhere(
+    addrs: &[SocketAddr],
+    workers: usize,
+) -> std::io::Result<Vec<Vec<TcpListener>>> {
+    let mut per_worker: Vec<Vec<TcpListener>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut port = 0;
+    for &addr in addrs {
+        let mut addr = addr;
+        if addr.port() == 0 {
+            addr.set_port(port);
+        }
+        let listeners = bind_all(addr, workers)?;
+        if port == 0 {
+            port = listeners
+                .first()
+                .map(|l| l.local_addr())
+                .transpose()?
+                .map_or(0, |a| a.port());
+        }
+        for (mine, l) in per_worker.iter_mut().zip(listeners) {
+            mine.push(l);
+        }
+    }
+    Ok(per_worker)
 }
 
 /// Binds one SO_REUSEPORT listener per worker on the same address (port 0 resolved once).
@@ -246,7 +279,7 @@ fn build_runtime(
 fn worker_thread(
     shard: ShardId,
     shared: Shared,
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     bell: Doorbell,
     ready: mpsc::Sender<std::io::Result<&'static str>>,
     drained: mpsc::Sender<ShardId>,
@@ -275,13 +308,16 @@ fn worker_thread(
     let config = shared.config.clone();
     install(Worker::new(shard, shared));
     runtime.block_on(async move {
-        let listener = match monoio::net::TcpListener::from_std(listener) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
+        let mut accepting = Vec::with_capacity(listeners.len());
+        for listener in listeners {
+            match monoio::net::TcpListener::from_std(listener) {
+                Ok(l) => accepting.push(l),
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
             }
-        };
+        }
         let bell = match monoio::net::UnixStream::from_std(bell.0) {
             Ok(b) => b,
             Err(e) => {
@@ -293,7 +329,14 @@ fn worker_thread(
         monoio::spawn(timer_loop(config.clone()));
         monoio::spawn(flush_loop());
         let _ = ready.send(Ok(driver));
-        accept_loop(listener).await;
+        // One accept loop per address; each ends at shutdown.
+        let loops: Vec<_> = accepting
+            .into_iter()
+            .map(|l| monoio::spawn(accept_loop(l)))
+            .collect();
+        for l in loops {
+            l.await;
+        }
         drain().await;
         let _ = drained.send(shard);
     });

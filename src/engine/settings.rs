@@ -9,8 +9,9 @@ use ringcast_codec::http;
 /// Settings of the engine (transport and protocol); the gateway's settings live in `config`.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Address every worker listens on (SO_REUSEPORT spreads connections over workers).
-    pub listen: SocketAddr,
+    /// Addresses every worker listens on (SO_REUSEPORT spreads connections over workers); the
+    /// first one is [`Running::local_addr`](super::Running). Never empty.
+    pub listen: Vec<SocketAddr>,
     /// Number of workers, one per core.
     pub workers: usize,
     /// Pin worker `i` to core `i % cores`.
@@ -41,7 +42,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8000)),
+            listen: vec![SocketAddr::from(([0, 0, 0, 0], 8000))],
             workers: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),

@@ -16,7 +16,7 @@ use crate::engine::{CorsConfig, EngineConfig, Running};
 pub fn engine_config(config: &Config) -> EngineConfig {
     use ringcast_codec::eio::SessionConfig;
     EngineConfig {
-        listen: config.listen,
+        listen: config.listen.addrs().to_vec(),
         workers: config.workers,
         pin_cores: true,
         paths: config.paths.clone(),

@@ -1,6 +1,6 @@
-//! `--listen` as an operator types it: `IP:PORT`, `:PORT` and a bare `PORT` start a server
-//! (the last two on every IPv4 interface); anything else stops it with exit code 2 and one
-//! line naming `listen` and showing the accepted forms.
+//! `--listen` as an operator types it: `IP:PORT`, `HOST:PORT` (every address the name resolves
+//! to), `:PORT` and a bare `PORT` start a server (the last two on every IPv4 interface); anything
+//! else stops it with exit code 2 and one line naming `listen` and showing the accepted forms.
 
 use ringcast_test_support::{API_KEY, Launch, SECRET, cli};
 
@@ -26,6 +26,7 @@ listen_starts! {
     listen_ip_port: "127.0.0.1:0";
     listen_colon_port: ":0";
     listen_bare_port: "0";
+    listen_host_name: "localhost:0";
 }
 
 /// `--listen <form>` refused: exit 2, one line naming `listen` with the accepted forms.
@@ -46,7 +47,7 @@ macro_rules! listen_refused {
 }
 
 listen_refused! {
-    listen_host_name: "localhost:8000";
+    listen_host_without_port: "localhost";
     listen_word: "anywhere";
     listen_port_out_of_range: ":65536";
 }

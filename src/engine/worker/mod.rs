@@ -237,7 +237,7 @@ pub(crate) struct Worker {
     pub backlog: Vec<VecDeque<Msg>>,
     shutting_down: bool,
     /// Cancels the pending accept at shutdown.
-    stop_accepting: Option<monoio::io::Canceller>,
+    stop_accepting: Vec<monoio::io::Canceller>,
     /// When the writers of fanned-out broadcasts are woken (the write-coalescing policy).
     pub(super) flush: FlushPolicy,
     /// Sessions with broadcast frames waiting for the flush epoch to end.
@@ -300,7 +300,7 @@ impl Worker {
             pending: PendingCounts::default(),
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
             shutting_down: false,
-            stop_accepting: None,
+            stop_accepting: Vec::new(),
             flush: FlushPolicy::new(Tuning::default()),
             held: Vec::new(),
             flush_waker: None,
@@ -386,7 +386,7 @@ impl Worker {
 
     /// The accept loop's canceller: [`Worker::begin_shutdown`] stops accepting through it.
     pub fn on_shutdown_cancel(&mut self, canceller: monoio::io::Canceller) {
-        self.stop_accepting = Some(canceller);
+        self.stop_accepting.push(canceller);
     }
 
     /// Whether this worker is draining (accepts nothing new).
@@ -402,7 +402,7 @@ impl Worker {
     /// Stops accepting and closes every session.
     pub fn begin_shutdown(&mut self) {
         self.shutting_down = true;
-        if let Some(c) = self.stop_accepting.take() {
+        for c in self.stop_accepting.drain(..) {
             drop(c.cancel());
         }
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
