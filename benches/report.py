@@ -402,6 +402,7 @@ def write_doc(path, meta, head, rows, notes, base, goals, profiles, analysis):
         "## Commands",
         "",
         "```sh",
+        "SECRET=$(head -c 32 /dev/urandom | base64) API_KEY=$(head -c 24 /dev/urandom | base64)",
     ]
     lines += meta.get("commands", [])
     lines += ["```", "", "## Results", "", markdown(head, rows), ""]
