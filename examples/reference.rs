@@ -75,12 +75,12 @@ fn main() {
             }
         }
     }
-    let Ok(listen) = listen.parse() else {
+    let Ok(listen) = listen.parse::<std::net::SocketAddr>() else {
         eprintln!("--listen: not an address: {listen}");
         std::process::exit(2);
     };
     let config = EngineConfig {
-        listen,
+        listen: vec![listen],
         workers,
         pin_cores: false,
         paths: vec!["/socket.io/".into()],

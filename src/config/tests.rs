@@ -911,7 +911,10 @@ fn semantic_errors_in_the_file_name_the_setting() {
 #[test]
 fn defaults() {
     let c = load_ok(&[], &[]);
-    assert_eq!(c.listen.addrs(), ["0.0.0.0:8000".parse::<SocketAddr>().expect("addr")]);
+    assert_eq!(
+        c.listen.addrs(),
+        ["0.0.0.0:8000".parse::<SocketAddr>().expect("addr")]
+    );
     assert_eq!(c.paths, ["/ws/", "/socket.io/"]);
     assert!(c.workers >= 1);
     assert_eq!(
@@ -996,19 +999,30 @@ fn listen_host_names() {
     let v4: SocketAddr = "127.0.0.1:9000".parse().expect("addr");
     let v6: SocketAddr = "[::1]:9000".parse().expect("addr");
     type Resolved = Result<Vec<SocketAddr>, &'static str>;
-    let cases: &[(&str, Resolved, Result<&[SocketAddr], &str>)] = &[
+    type Want<'a> = Result<&'a [SocketAddr], &'a str>;
+    let cases: &[(&str, Resolved, Want<'_>)] = &[
         ("dual:9000", Ok(vec![v4, v6]), Ok(&[v4, v6])),
         ("twice:9000", Ok(vec![v4, v4, v6]), Ok(&[v4, v6])),
-        ("none:9000", Ok(vec![]), Err("\"none\" resolves to no address")),
-        ("gone:9000", Err("no such host"), Err("cannot resolve \"gone\": no such host")),
-        ("gone", Ok(vec![v4]), Err("\"gone\" is not an address; accepted forms")),
+        (
+            "none:9000",
+            Ok(vec![]),
+            Err("\"none\" resolves to no address"),
+        ),
+        (
+            "gone:9000",
+            Err("no such host"),
+            Err("cannot resolve \"gone\": no such host"),
+        ),
+        (
+            "gone",
+            Ok(vec![v4]),
+            Err("\"gone\" is not an address; accepted forms"),
+        ),
         ("gone:port", Ok(vec![v4]), Err("is not an address")),
         (":9000:1", Ok(vec![v4]), Err("is not an address")),
     ];
     for (text, resolved, want) in cases {
-        let got = resolve_listen_with(text, |_, _| {
-            resolved.clone().map_err(std::io::Error::other)
-        });
+        let got = resolve_listen_with(text, |_, _| resolved.clone().map_err(std::io::Error::other));
         match (got, want) {
             (Ok(addrs), Ok(want)) => assert_eq!(addrs.addrs(), *want, "{text}"),
             (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{text}: {e}"),

@@ -152,10 +152,7 @@ pub fn start_clustered(
 /// Binds every address of `addrs` for every worker: `result[worker][address]`. Port 0 is
 /// resolved once, by the first address, and the others take the same port (a host name's
 /// addresses share it).
-fn bind_everywhere(
-    addrs: &[SocketAddr],
-    workers: usize,
-) -> std::io::Result<Vec<Vec<TcpListener>>> {
+fn bind_everywhere(addrs: &[SocketAddr], workers: usize) -> std::io::Result<Vec<Vec<TcpListener>>> {
     let mut per_worker: Vec<Vec<TcpListener>> = (0..workers).map(|_| Vec::new()).collect();
     let mut port = 0;
     for &addr in addrs {
