@@ -37,24 +37,6 @@ pub(crate) const MAX_HOLD_US: u64 = 8_000;
 /// take a hundred fast broadcasts to forget.
 const GAP_CAP_US: u64 = 20_000;
 
-/// The policy's knobs (the constants above, unless measuring).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tuning {
-    pub hot_gap_us: u64,
-    pub frames_per_send: u64,
-    pub max_hold_us: u64,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Tuning {
-            hot_gap_us: HOT_GAP_US,
-            frames_per_send: FRAMES_PER_SEND,
-            max_hold_us: MAX_HOLD_US,
-        }
-    }
-}
-
 /// What a woken writer found queued.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Batch {
@@ -77,7 +59,6 @@ pub(crate) fn should_hold(batch: Batch) -> bool {
 /// epoch, if any.
 #[derive(Debug, Default)]
 pub(crate) struct FlushPolicy {
-    tuning: Tuning,
     /// Moving average of the gap between broadcasts (µs, ×8 fixed point: `avg8 / 8`).
     avg8: u64,
     last: Option<u64>,
@@ -85,13 +66,6 @@ pub(crate) struct FlushPolicy {
 }
 
 impl FlushPolicy {
-    pub(crate) fn new(tuning: Tuning) -> Self {
-        FlushPolicy {
-            tuning,
-            ..FlushPolicy::default()
-        }
-    }
-
     /// A broadcast is being fanned out at `now` (µs). Call [`FlushPolicy::handle_timeout`]
     /// first when the clock may have passed the deadline, so the writers of an epoch that
     /// ended are woken by its end.
@@ -110,8 +84,8 @@ impl FlushPolicy {
 
     /// Whether a socket that last got a broadcast frame at `last` is streaming when another
     /// one reaches it at `now`.
-    pub(crate) fn streaming(&self, last: Option<u64>, now: u64) -> bool {
-        last.is_some_and(|last| now.saturating_sub(last) <= self.tuning.hot_gap_us)
+    pub(crate) fn streaming(last: Option<u64>, now: u64) -> bool {
+        last.is_some_and(|last| now.saturating_sub(last) <= HOT_GAP_US)
     }
 
     /// The open epoch's deadline, if one is open at `now`: a broadcast leaves the asleep
@@ -125,9 +99,8 @@ impl FlushPolicy {
         if let Some(d) = self.open_epoch(now) {
             return d;
         }
-        let t = self.tuning;
-        let avg = (self.avg8 / 8).clamp(1, t.hot_gap_us);
-        let deadline = now + (avg * t.frames_per_send).min(t.max_hold_us);
+        let avg = (self.avg8 / 8).clamp(1, HOT_GAP_US);
+        let deadline = now + (avg * FRAMES_PER_SEND).min(MAX_HOLD_US);
         self.deadline = Some(deadline);
         deadline
     }
@@ -155,7 +128,7 @@ mod tests {
     use super::*;
 
     fn policy_after(times: &[u64]) -> FlushPolicy {
-        let mut p = FlushPolicy::new(Tuning::default());
+        let mut p = FlushPolicy::default();
         for &t in times {
             p.handle_timeout(t);
             p.handle_broadcast(t);
@@ -218,7 +191,7 @@ mod tests {
             let mut p = policy_after(times);
             let now = *times.last().unwrap_or(&0);
             let batch = Batch {
-                streaming: p.streaming(socket_last, now),
+                streaming: FlushPolicy::streaming(socket_last, now),
                 ..Batch::default()
             };
             let got = should_hold(batch).then(|| p.handle_hold(now) - now);
@@ -286,7 +259,7 @@ mod tests {
     #[test]
     fn the_hold_never_exceeds_its_bound() {
         for gap in [1, 10, 100, 600, 1_000, 2_000, 5_000, 30_000] {
-            let mut p = FlushPolicy::new(Tuning::default());
+            let mut p = FlushPolicy::default();
             for i in 0..100u64 {
                 let now = i * gap;
                 p.handle_timeout(now);

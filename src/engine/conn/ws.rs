@@ -238,6 +238,8 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     };
                     c.urgent = false;
                     if !should_hold(batch) {
+                        // This batch goes now: frames queued after it have waited for nothing.
+                        c.waited = false;
                         return Poll::Ready(Step::Write);
                     }
                     w.hold_writer(r.key, cx.waker());
@@ -272,11 +274,6 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                 .await;
             }
             Step::Write => {
-                with_worker(|w| {
-                    if let Some(c) = w.conn(r) {
-                        c.waited = false;
-                    }
-                });
                 let len = out.len() as u64;
                 let (res, b) = wr.write_all(out).await;
                 if res.is_ok() {

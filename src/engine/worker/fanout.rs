@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::{Sent, Worker};
 use crate::engine::Room;
 use crate::engine::adapter::{RemoteCommand, Selector, SocketInfo};
+use crate::engine::conn::write_policy::FlushPolicy;
 use crate::engine::delivery::ReplyToken;
 use crate::engine::rooms::{Join, Leave, Member};
 use crate::engine::sid::{ShardId, Sid};
@@ -97,7 +98,7 @@ impl Worker {
                 full.push(key);
                 continue;
             }
-            conn.streaming = self.flush.streaming(conn.last_broadcast, now);
+            conn.streaming = FlushPolicy::streaming(conn.last_broadcast, now);
             conn.last_broadcast = Some(now);
             // During a flush epoch a streaming socket's asleep writer stays asleep: it is woken
             // with every other held writer when the epoch ends. Otherwise the writer is woken

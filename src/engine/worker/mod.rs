@@ -20,7 +20,7 @@ use slab::Slab;
 use smallvec::SmallVec;
 
 use super::adapter::Publisher;
-use super::conn::write_policy::{FlushPolicy, Tuning};
+use super::conn::write_policy::FlushPolicy;
 use super::delivery::PendingCounts;
 use super::rooms::{Directory, RoomIndex};
 use super::stats::WorkerStats;
@@ -301,7 +301,7 @@ impl Worker {
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
             shutting_down: false,
             stop_accepting: Vec::new(),
-            flush: FlushPolicy::new(Tuning::default()),
+            flush: FlushPolicy::default(),
             held: Vec::new(),
             flush_waker: None,
         }
