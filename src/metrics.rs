@@ -16,7 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::engine::rooms::Directory;
-use crate::engine::stats::{DISCONNECT_REASONS, WorkerStats};
+use crate::engine::stats::{DISCONNECT_REASONS, WorkerStats, sum};
 
 /// The Content-Type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -124,11 +124,6 @@ pub fn render(
     out
 }
 
-/// A counter summed over the workers.
-fn sum(workers: &[WorkerStats], f: fn(&WorkerStats) -> u64) -> u64 {
-    workers.iter().map(f).sum::<u64>()
-}
-
 /// `build_info`: the version.
 fn build_info(r: &mut Registry) {
     let info: Family<Labels, Gauge> = Family::default();
@@ -199,7 +194,7 @@ fn socket_lifecycle(r: &mut Registry, workers: &[WorkerStats]) {
     for (i, reason) in DISCONNECT_REASONS.iter().enumerate() {
         disconnects
             .get_or_create(&vec![("reason".into(), reason.as_str().into())])
-            .inc_by(workers.iter().map(|w| w.disconnects[i].get()).sum());
+            .inc_by(sum(workers, |w| w.disconnects[i].get()));
     }
     r.register(
         "disconnects",

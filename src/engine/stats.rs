@@ -114,6 +114,11 @@ pub fn disconnect_index(reason: DisconnectReason) -> usize {
     }
 }
 
+/// A counter summed over the workers (what `/metrics` and the activity summary both read).
+pub fn sum(workers: &[WorkerStats], f: impl Fn(&WorkerStats) -> u64) -> u64 {
+    workers.iter().map(f).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

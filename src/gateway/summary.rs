@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::log_budget::LogBudgets;
-use crate::engine::stats::{DISCONNECT_REASONS, WorkerStats};
+use crate::engine::stats::{DISCONNECT_REASONS, WorkerStats, sum};
 use crate::metrics::GatewayStats;
 
 /// How often the rate-limited lines' intervals end when the summary is off (0).
@@ -49,23 +49,20 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads the counters now.
     pub fn read(workers: &[WorkerStats], gateway: &GatewayStats) -> Snapshot {
-        let sum = |f: fn(&WorkerStats) -> u64| workers.iter().map(f).sum::<u64>();
-        let mut disconnects = [0; DISCONNECT_REASONS.len()];
-        for (i, n) in disconnects.iter_mut().enumerate() {
-            *n = workers.iter().map(|w| w.disconnects[i].get()).sum();
-        }
+        let total = |f: fn(&WorkerStats) -> u64| sum(workers, f);
+        let disconnects = std::array::from_fn(|i| sum(workers, |w| w.disconnects[i].get()));
         Snapshot {
-            connects: sum(|w| w.connects.get()),
+            connects: total(|w| w.connects.get()),
             disconnects,
             auth_failures: gateway.auth_failures(),
-            connects_refused: sum(|w| w.connects_refused.get()),
-            connections_refused: sum(|w| w.connections_refused.get()),
+            connects_refused: total(|w| w.connects_refused.get()),
+            connections_refused: total(|w| w.connections_refused.get()),
             publish_requests: gateway.publish_requests(),
             published_events: gateway.published_events.load(Ordering::Relaxed),
             rate_limited: gateway.rate_limited.load(Ordering::Relaxed),
-            http_errors: sum(|w| w.http_errors.get()),
-            sockets: sum(|w| w.sockets.get()),
-            sessions: sum(|w| w.sessions_polling.get() + w.sessions_websocket.get()),
+            http_errors: total(|w| w.http_errors.get()),
+            sockets: total(|w| w.sockets.get()),
+            sessions: total(|w| w.sessions_polling.get() + w.sessions_websocket.get()),
         }
     }
 
