@@ -242,7 +242,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                         c.waited = false;
                         return Poll::Ready(Step::Write);
                     }
-                    w.hold_writer(r.key, cx.waker());
+                    w.hold_writer(r.key);
                     return Poll::Ready(Step::Hold);
                 }
                 if let Some(code) = c.ws_close {

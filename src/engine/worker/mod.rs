@@ -336,12 +336,11 @@ impl Worker {
     }
 
     /// The websocket writer of session `key` holds its batch until the flush epoch ends
-    /// (opening one if none is open); `waker` is woken then.
-    pub fn hold_writer(&mut self, key: usize, waker: &Waker) {
+    /// (opening one if none is open); its waker, registered as it waits, is woken then.
+    pub fn hold_writer(&mut self, key: usize) {
         let now = self.now_us();
         self.flush.handle_hold(now);
         if let Some(c) = self.conns.get_mut(key) {
-            c.ws_waker = Some(waker.clone());
             c.waited = true;
             if !c.held {
                 c.held = true;
