@@ -581,7 +581,7 @@ pub fn client_count_response(request_id: &str, count: usize) -> Vec<u8> {
 // ---- helpers ----
 
 /// Splits `except` into socket ids (what a `BroadcastOp` carries) and rooms.
-fn split_except(except: &[String]) -> (Vec<Sid>, Vec<Room>) {
+pub(super) fn split_except(except: &[String]) -> (Vec<Sid>, Vec<Room>) {
     let mut sids = Vec::with_capacity(except.len());
     let mut rooms = Vec::new();
     for e in except {

@@ -8,10 +8,12 @@
 
 pub mod adapter;
 mod bridge;
+pub mod cluster_message;
 pub mod json;
 pub mod msgpack;
 pub mod python;
 mod stats;
+pub mod stream_id;
 pub mod wire;
 
 pub use bridge::{Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, start};

@@ -18,6 +18,7 @@
 //! text socket.io would put on the wire for it (`JSON.stringify` after socket.io-parser's
 //! `deconstructPacket`): binary values become `{"_placeholder":true,"num":N}` and are collected
 //! as attachments, `undefined` map entries vanish, `undefined` array items become `null`.
+//! [`Reader::timestamps`] also reads @msgpack/msgpack's `Date` (the timestamp extension, -1).
 //! [`Writer`] encodes in notepack's shapes, so what ringcast publishes decodes in Node to the
 //! same objects a Node node would have published.
 
@@ -83,11 +84,28 @@ pub enum Item<'a> {
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Whether extension type -1 is the MessagePack timestamp (see [`Reader::timestamps`]).
+    timestamps: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
+        Reader {
+            buf,
+            pos: 0,
+            timestamps: false,
+        }
+    }
+
+    /// Also reads extension type -1, the MessagePack spec's timestamp, as [`Item::Date`]:
+    /// @msgpack/msgpack (the Redis Streams adapter's codec) writes a `Date` that way, as
+    /// timestamp32 `d6 ff <u32 s>`, timestamp64 `d7 ff <u30 ns, u34 s>` or timestamp96
+    /// `c7 0c ff <u32 ns> <i64 s>`, and decodes it back to a `Date` (milliseconds, the
+    /// nanoseconds truncated). notepack.io has no such type (it reads `[-1, Buffer]`), so the
+    /// classic adapter's reader leaves it off.
+    pub fn timestamps(mut self) -> Self {
+        self.timestamps = true;
+        self
     }
 
     /// Bytes consumed so far.
@@ -176,7 +194,9 @@ impl<'a> Reader<'a> {
             0xd7 => {
                 let kind = self.u8()? as i8;
                 let data = self.take(8)?;
-                if kind == 0 {
+                if kind == -1 && self.timestamps {
+                    timestamp(data)
+                } else if kind == 0 {
                     let mut ms = [0u8; 8];
                     ms.copy_from_slice(data);
                     Item::Date(i64::from_be_bytes(ms))
@@ -294,6 +314,7 @@ impl<'a> Reader<'a> {
         let kind = self.u8()? as i8;
         let data = self.take(n)?;
         Ok(match kind {
+            -1 if self.timestamps && matches!(n, 4 | 8 | 12) => timestamp(data),
             0 => Item::ArrayBuffer(data),
             1 => Item::BigInt(data),
             _ => Item::Ext(kind, data),
@@ -302,8 +323,34 @@ impl<'a> Reader<'a> {
 
     fn fixext(&mut self, n: usize) -> Result<Item<'a>, MsgpackError> {
         let kind = self.u8()? as i8;
-        Ok(Item::Ext(kind, self.take(n)?))
+        let data = self.take(n)?;
+        Ok(if kind == -1 && self.timestamps && n == 4 {
+            timestamp(data)
+        } else {
+            Item::Ext(kind, data)
+        })
     }
+}
+
+/// A MessagePack timestamp (4, 8 or 12 bytes, see [`Reader::timestamps`]) in milliseconds, as
+/// @msgpack/msgpack's `new Date(sec * 1e3 + nsec / 1e6)` gives it: the Date drops the
+/// fraction towards zero, and past ±8.64e15 ms it is an Invalid Date ([`write_date`] writes
+/// `null` for those).
+fn timestamp(data: &[u8]) -> Item<'static> {
+    let be = |bytes: &[u8]| bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let (sec, nsec) = match data.len() {
+        4 => (i128::from(be(data)), 0),
+        8 => {
+            let word = be(data);
+            (i128::from(word & 0x3_ffff_ffff), i128::from(word >> 34))
+        }
+        _ => {
+            let (nsec, sec) = data.split_at(4.min(data.len()));
+            (i128::from(be(sec) as i64), i128::from(be(nsec)))
+        }
+    };
+    let ms = (sec * 1_000_000_000 + nsec) / 1_000_000;
+    Item::Date(i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX }))
 }
 
 /// Converts the next value of `reader` to the JSON text socket.io would send for it, appending
@@ -716,6 +763,30 @@ mod tests {
             r#"[{"_placeholder":true,"num":0},{"a":{"_placeholder":true,"num":1}},{"_placeholder":true,"num":2}]"#
         );
         assert_eq!(atts, vec![vec![1], vec![2, 3], vec![]]);
+    }
+
+    #[test]
+    fn timestamps_are_dates_only_when_asked() {
+        let cases: &[(&str, i64)] = &[
+            // timestamp32: 1 s.
+            ("d6 ff 00000001", 1000),
+            // timestamp64: 2 s and 3_000_000 ns (nsec << 34 | sec).
+            ("d7 ff 00b71b00 00000002", 2003),
+            // timestamp96: -1 s and 1 ns: -999.999999 ms, truncated as a JS Date does.
+            ("c7 0c ff 00000001 ffffffffffffffff", -999),
+        ];
+        for &(h, ms) in cases {
+            let bytes = hex(h);
+            assert_eq!(
+                Reader::new(&bytes).timestamps().read(),
+                Ok(Item::Date(ms)),
+                "{h}"
+            );
+            assert!(
+                matches!(Reader::new(&bytes).read(), Ok(Item::Ext(-1, _))),
+                "{h}"
+            );
+        }
     }
 
     #[test]
