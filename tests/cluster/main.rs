@@ -6,6 +6,7 @@
 //! Needs `redis-server`, `node` with tests/clients/js-redis and tests/clients/js installed, and
 //! `.venv` with tests/clients/py/requirements-redis.txt: `bash scripts/install-test-deps`.
 
+mod cluster_message;
 mod emitter;
 mod node_adapter;
 mod publish;
