@@ -9,6 +9,7 @@
 mod emitter;
 mod node_adapter;
 mod publish;
+mod publish_truth;
 mod python;
 mod reconnect;
 mod recording_node;
@@ -17,6 +18,8 @@ mod ringcast_emitter;
 mod ringcast_node_mixed;
 mod ringcast_python;
 mod ringcast_redis_down_log;
+mod ringcast_redis_frozen_publish_truth;
+mod ringcast_redis_killed_publish_truth;
 mod ringcast_redis_late;
 mod ringcast_redis_restart;
 mod ringcast_redis_tls;
