@@ -433,6 +433,37 @@ fn redis(r: &mut Registry, c: &ClusterSnapshot) {
         "Reconnections to Redis",
         c.reconnects,
     );
+    counter(
+        r,
+        "redis_publish_acknowledged",
+        "Broadcasts Redis acknowledged with every expected node subscribed",
+        c.acknowledged,
+    );
+    let unconfirmed: Family<Labels, Counter> = Family::default();
+    for (i, reason) in crate::cluster::UNCONFIRMED_REASONS.iter().enumerate() {
+        unconfirmed
+            .get_or_create(&vec![("reason".into(), reason.reason().into())])
+            .inc_by(c.unconfirmed[i]);
+    }
+    r.register(
+        "redis_publish_unconfirmed",
+        "Broadcasts not acknowledged by Redis (answered 503 when an HTTP publish waits), by reason",
+        unconfirmed,
+    );
+    counter(
+        r,
+        "redis_health_check_failures",
+        "Health probes (PING every 250 ms, 1 s deadline) that failed or timed out",
+        c.health_failures,
+    );
+    let unusable: Counter<f64, std::sync::atomic::AtomicU64> = Counter::default();
+    unusable.inc_by(c.unusable_ms as f64 / 1e3);
+    r.register_with_unit(
+        "redis_unusable",
+        "Time Redis was unusable (disconnected, unresponsive, or resubscribing) since start",
+        Unit::Seconds,
+        unusable,
+    );
     let rtt: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
     rtt.set(c.ping_rtt_us as f64 / 1e6);
     r.register_with_unit(

@@ -17,8 +17,8 @@ pub mod stream_id;
 pub mod wire;
 
 pub use bridge::{Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, start};
-pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot};
+pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot, UNCONFIRMED_REASONS};
 
 pub use crate::engine::adapter::{
-    LocalNode, PublishError, Publisher, RemoteCommand, Selector, SocketInfo,
+    Handed, LocalNode, PublishAck, PublishError, Publisher, RemoteCommand, Selector, SocketInfo,
 };

@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
+use super::PublishError;
+
 /// The kinds of channel the bridge talks on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -33,6 +35,38 @@ impl ChannelKind {
             ChannelKind::Python => "python",
         }
     }
+}
+
+/// Why a broadcast's publication was not acknowledged, for metrics: the bridge's
+/// [`PublishError`]s (the engine's own `no_answer` is not the bridge's to count).
+pub const UNCONFIRMED_REASONS: [PublishError; 6] = [
+    PublishError::Unavailable,
+    PublishError::Backlogged,
+    PublishError::Failed,
+    PublishError::TimedOut,
+    PublishError::MissingSubscribers {
+        receivers: 0,
+        expected: 0,
+    },
+    PublishError::Dropped,
+];
+
+fn reason_index(e: PublishError) -> usize {
+    match e {
+        PublishError::Unavailable => 0,
+        PublishError::Backlogged => 1,
+        PublishError::Failed => 2,
+        PublishError::TimedOut => 3,
+        PublishError::MissingSubscribers { .. } => 4,
+        PublishError::Dropped | PublishError::NoAnswer => 5,
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis().min(u128::from(u64::MAX)) as u64)
 }
 
 /// Whether the bridge can reach Redis right now.
@@ -68,8 +102,18 @@ pub struct ClusterStats {
     pub(crate) reconnects: AtomicU64,
     /// Broadcasts handed to the engine.
     pub(crate) delivered: AtomicU64,
-    /// Round trip of the last PING on the subscription connection, in microseconds.
+    /// Round trip of the last health probe, in microseconds.
     pub(crate) ping_rtt_us: AtomicU64,
+    /// Broadcasts Redis acknowledged (PUBLISH answered, every expected node counted).
+    pub(crate) acknowledged: AtomicU64,
+    /// Broadcasts not acknowledged, by reason ([`UNCONFIRMED_REASONS`] order).
+    unconfirmed: [AtomicU64; 6],
+    /// Health probes that missed their deadline or failed (each ends the connection).
+    pub(crate) health_failures: AtomicU64,
+    /// Milliseconds Redis was unusable, over outages that ended.
+    unusable_ms: AtomicU64,
+    /// Unix milliseconds when the current outage began; 0 while usable.
+    unusable_since: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -88,6 +132,12 @@ pub struct StatsSnapshot {
     pub reconnects: u64,
     pub delivered: u64,
     pub ping_rtt_us: u64,
+    pub acknowledged: u64,
+    /// Indexed like [`UNCONFIRMED_REASONS`].
+    pub unconfirmed: [u64; 6],
+    pub health_failures: u64,
+    /// Time Redis was unusable since the bridge started, the current outage included.
+    pub unusable_ms: u64,
 }
 
 impl ClusterStats {
@@ -113,11 +163,41 @@ impl ClusterStats {
             reconnects: self.reconnects.load(Relaxed),
             delivered: self.delivered.load(Relaxed),
             ping_rtt_us: self.ping_rtt_us.load(Relaxed),
+            acknowledged: self.acknowledged.load(Relaxed),
+            unconfirmed: std::array::from_fn(|i| self.unconfirmed[i].load(Relaxed)),
+            health_failures: self.health_failures.load(Relaxed),
+            unusable_ms: self.unusable_ms(),
         }
     }
 
+    /// Time unusable so far, the current outage included.
+    pub fn unusable_ms(&self) -> u64 {
+        let since = self.unusable_since.load(Relaxed);
+        let current = if since == 0 {
+            0
+        } else {
+            unix_ms().saturating_sub(since)
+        };
+        self.unusable_ms.load(Relaxed).saturating_add(current)
+    }
+
+    /// Connected (subscriptions confirmed) or not. Also keeps the unusable time: the bridge
+    /// thread is the only writer.
     pub(crate) fn set_connected(&self, up: bool) {
         self.connected.store(up, Relaxed);
+        let since = self.unusable_since.load(Relaxed);
+        if up && since != 0 {
+            self.unusable_ms
+                .fetch_add(unix_ms().saturating_sub(since), Relaxed);
+            self.unusable_since.store(0, Relaxed);
+        } else if !up && since == 0 {
+            self.unusable_since.store(unix_ms().max(1), Relaxed);
+        }
+    }
+
+    /// `n` broadcasts not acknowledged, for `reason`.
+    pub(crate) fn unconfirmed(&self, reason: PublishError, n: u64) {
+        self.unconfirmed[reason_index(reason)].fetch_add(n, Relaxed);
     }
 
     pub(crate) fn published(&self, kind: ChannelKind, n: u64) {

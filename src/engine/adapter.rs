@@ -81,17 +81,100 @@ pub trait LocalNode: Send + Sync + 'static {
 /// The bridge's side, called from worker threads for broadcasts that originate on this node.
 pub trait Publisher: Send + Sync + 'static {
     /// Queues `op` for publication to the other nodes. Must not block. `Err` when the node
-    /// currently cannot publish (Redis down): the caller counts it and reports it (HTTP 503).
-    fn publish(&self, op: &BroadcastOp) -> Result<(), PublishError>;
+    /// currently cannot publish (Redis down, queue full).
+    ///
+    /// With an `ack` (an HTTP publish waiting for the truth), the adapter completes it exactly
+    /// once: [`PublishAck::complete`] with [`Handed`] once Redis acknowledged the PUBLISH, or
+    /// with the [`PublishError`] that stopped it, `Err` included. An ack the adapter drops
+    /// unanswered (a bug, or the adapter stopping) completes itself with
+    /// [`PublishError::Dropped`], so a waiting request never waits for a lost answer.
+    fn publish(&self, op: &BroadcastOp, ack: Option<PublishAck>) -> Result<(), PublishError>;
 }
 
-/// Why a publish to other nodes failed.
+/// A publication Redis acknowledged: `receivers` subscribers (nodes, this one included) got it,
+/// no fewer than the nodes the adapter expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handed {
+    pub receivers: usize,
+}
+
+/// Why a publish to other nodes failed, or is not known to have reached them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublishError {
-    /// Not connected to Redis right now.
+    /// Not connected to Redis right now (or Redis stopped answering its health check).
     Unavailable,
     /// The outbound queue to Redis is full.
     Backlogged,
+    /// Redis answered the PUBLISH with an error, or the connection broke under it.
+    Failed,
+    /// Redis did not answer the PUBLISH within the adapter's command deadline.
+    TimedOut,
+    /// Redis counted fewer subscribers than the nodes expected (a node not yet resubscribed).
+    MissingSubscribers { receivers: usize, expected: usize },
+    /// The adapter dropped the publication without an answer (it is stopping).
+    Dropped,
+    /// No answer reached the waiting request within its bound.
+    NoAnswer,
+}
+
+impl PublishError {
+    /// A stable name for JSON bodies and metric labels.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PublishError::Unavailable => "redis_unavailable",
+            PublishError::Backlogged => "publish_queue_full",
+            PublishError::Failed => "redis_error",
+            PublishError::TimedOut => "redis_timeout",
+            PublishError::MissingSubscribers { .. } => "subscribers_missing",
+            PublishError::Dropped => "bridge_stopped",
+            PublishError::NoAnswer => "no_answer",
+        }
+    }
+}
+
+/// Where the answer to one publication goes: the way back to the worker core whose HTTP
+/// request waits on it (the engine sends it there through the mesh's injector as a
+/// `Msg::Published`: any thread may complete it, no lock). Completed at most once; dropped
+/// unanswered, it answers [`PublishError::Dropped`].
+pub struct PublishAck {
+    answer: Option<AckFn>,
+}
+
+/// The engine's side of a [`PublishAck`].
+struct AckFn(Box<dyn FnOnce(Result<Handed, PublishError>) + Send>);
+
+impl std::fmt::Debug for PublishAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublishAck")
+            .field("answered", &self.answer.is_none())
+            .finish()
+    }
+}
+
+impl PublishAck {
+    /// An ack that calls `answer` with the outcome, once.
+    pub fn new(answer: impl FnOnce(Result<Handed, PublishError>) + Send + 'static) -> Self {
+        PublishAck {
+            answer: Some(AckFn(Box::new(answer))),
+        }
+    }
+
+    /// Answers the waiting request.
+    pub fn complete(mut self, outcome: Result<Handed, PublishError>) {
+        self.send(outcome);
+    }
+
+    fn send(&mut self, outcome: Result<Handed, PublishError>) {
+        if let Some(AckFn(answer)) = self.answer.take() {
+            answer(outcome);
+        }
+    }
+}
+
+impl Drop for PublishAck {
+    fn drop(&mut self) {
+        self.send(Err(PublishError::Dropped));
+    }
 }
 
 /// Where `fetch_sockets` results go.

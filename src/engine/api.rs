@@ -6,6 +6,7 @@ use bytes::Bytes;
 use ringcast_codec::http;
 use ringcast_codec::ws::OutFrame;
 
+use super::adapter::{Handed, PublishError};
 use super::rooms::Room;
 use super::sid::Sid;
 use super::{Emitter, Socket};
@@ -82,8 +83,9 @@ impl std::fmt::Debug for HttpReply {
 pub struct BroadcastOutcome {
     /// Sockets reached on this node, per broadcast.
     pub delivered: Vec<usize>,
-    /// Broadcasts that could not be published to the other nodes (Redis unavailable).
-    pub cluster_failures: usize,
+    /// Per broadcast, what the cluster adapter answered: `None` when the node is not
+    /// clustered; `Ok` once Redis acknowledged the publication to every expected node.
+    pub cluster: Vec<Option<Result<Handed, PublishError>>>,
 }
 
 /// One broadcast: already encoded once; every recipient gets refcounted clones of `frames`.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::BroadcastOp;
-use super::adapter::{Collector, RemoteCommand, Selector};
+use super::adapter::{Collector, Handed, PublishError, RemoteCommand, Selector};
 use super::delivery::ReplyToken;
 use super::rooms::Room;
 use super::sid::ShardId;
@@ -24,6 +24,11 @@ pub enum Msg {
     },
     /// The number of sockets a core reached for a broadcast with a reply token.
     Delivered { token: ReplyToken, count: usize },
+    /// What the cluster adapter made of a broadcast with a reply token (a [`super::adapter::PublishAck`]).
+    Published {
+        token: ReplyToken,
+        outcome: Result<Handed, PublishError>,
+    },
     /// A connection accepted by another core whose request names a session this core owns.
     Handoff {
         fd: std::os::fd::OwnedFd,

@@ -452,6 +452,7 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
             w.fan_out_except(&op, &except_rooms);
         }
         Msg::Delivered { token, count } => w.pending.delivered(token, count),
+        Msg::Published { token, outcome } => w.pending.published(token, outcome),
         Msg::Handoff { fd, peer, preread } => conn::adopt(w, fd, peer, preread),
         Msg::Remote(command) => w.apply_remote(command),
         Msg::Fetch {

@@ -235,7 +235,7 @@ impl<'w> Emitter<'w> {
     /// Broadcasts an already-built operation to every core. Returns the sockets reached on this
     /// core (others report through the reply path of `HttpReply::Broadcast`).
     pub fn broadcast(&mut self, op: BroadcastOp) -> usize {
-        self.worker.broadcast(op, None).local
+        self.worker.broadcast(op, None, None).local
     }
 
     /// Every worker's counters (for metrics).

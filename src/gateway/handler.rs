@@ -13,8 +13,7 @@ use super::{self as spec, ClientAction};
 use crate::auth::{ApiKeys, Claims, Verifier};
 use crate::config::{Config, RoomPolicy};
 use crate::engine::{
-    self, BroadcastOp, BroadcastOutcome, ConnectInfo, Handler, HttpReply, HttpRequest,
-    HttpResponse, Room, Socket,
+    self, BroadcastOp, ConnectInfo, Handler, HttpReply, HttpRequest, HttpResponse, Room, Socket,
 };
 
 /// The gateway's handler.
@@ -77,20 +76,31 @@ impl Gateway {
         })
     }
 
-    /// `/readyz`: ready while accepting; with Redis configured, `degraded` (still 200: local
-    /// clients are served) while the bridge is disconnected. Without an API key the publish
-    /// API refuses every request, and `publish` says so (the node still serves its clients,
-    /// so it stays ready).
+    /// `/readyz`: 200 while this node can serve what it promises. Clustered, that includes
+    /// Redis: 503 while the bridge is disconnected, not yet resubscribed, or failing its
+    /// health check (a publish would be refused then); the body says which. Without an API key
+    /// the publish API refuses every request, and `publish` says so (the node still serves its
+    /// clients, so it stays ready).
     fn readiness(&self) -> HttpResponse {
-        let mut body = match self.cluster.redis_connected() {
-            Some(true) => serde_json::json!({"status": "ready", "redis": "connected"}),
-            Some(false) => serde_json::json!({"status": "degraded", "redis": "disconnected"}),
-            None => serde_json::json!({"status": "ready"}),
+        let (status, mut body) = match self.cluster.redis_connected() {
+            Some(true) => (
+                200,
+                serde_json::json!({"status": "ready", "redis": "connected"}),
+            ),
+            Some(false) => (
+                503,
+                serde_json::json!({
+                    "status": "unavailable",
+                    "redis": "disconnected",
+                    "detail": "redis unreachable, unresponsive or not yet resubscribed: publishes are refused (503); local clients are still served",
+                }),
+            ),
+            None => (200, serde_json::json!({"status": "ready"})),
         };
         if self.api_keys.is_empty() {
             body["publish"] = serde_json::json!("disabled: no api_keys configured");
         }
-        HttpResponse::json(200, body.to_string())
+        HttpResponse::json(status, body.to_string())
     }
 
     /// Whether the room policy lets this socket into `room`.
@@ -200,14 +210,15 @@ impl Gateway {
         HttpReply::Broadcast {
             ops,
             respond: Box::new(move |outcome| {
-                let response = publish_response(outcome);
+                let (status, body) = spec::publish_answer(outcome);
+                let response = HttpResponse::json(status, body);
                 stats.publish_request(response.status);
                 stats.published_events.fetch_add(
                     outcome.delivered.len() as u64,
                     std::sync::atomic::Ordering::Relaxed,
                 );
                 stats.cluster_publish_failures.fetch_add(
-                    outcome.cluster_failures as u64,
+                    spec::unconfirmed_events(outcome) as u64,
                     std::sync::atomic::Ordering::Relaxed,
                 );
                 response
@@ -262,30 +273,6 @@ impl SocketState {
             false
         }
     }
-}
-
-/// `{"delivered": N}` (sockets reached on this node, summed over the events), plus per-event
-/// counts; 503 when the events could not be published to the other nodes.
-fn publish_response(outcome: &BroadcastOutcome) -> HttpResponse {
-    let total: usize = outcome.delivered.iter().sum();
-    let per_event = outcome
-        .delivered
-        .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    if outcome.cluster_failures > 0 {
-        return HttpResponse::json(
-            503,
-            format!(
-                r#"{{"error":"cluster unavailable: delivered on this node only","delivered":{total},"events":[{per_event}]}}"#
-            ),
-        );
-    }
-    HttpResponse::json(
-        200,
-        format!(r#"{{"delivered":{total},"events":[{per_event}]}}"#),
-    )
 }
 
 /// A value for a log field, or `-` when there is none (never `Some(…)`/`None`).

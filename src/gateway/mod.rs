@@ -29,7 +29,7 @@ pub use grants::{EV_AUTH_REFRESH, parse_refresh, room_granted};
 pub use handler::{EV_AUTH_REFRESHED, Gateway, SocketState};
 pub use publish::{
     InvalidPublish, MAX_PUBLISH_ITEMS, MAX_PUBLISH_ROOMS, Publish, SERVER_EVENTS, iso8601_utc,
-    parse_publish,
+    parse_publish, publish_answer, unconfirmed_events,
 };
 pub use room_names::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, parse_room};
 pub use run::{engine_config, run};

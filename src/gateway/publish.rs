@@ -597,5 +597,8 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+mod answer;
 #[cfg(test)]
 mod tests;
+
+pub use answer::{publish_answer, unconfirmed_events};

@@ -55,7 +55,7 @@ fn node_adapter_and_ringcast_share_one_cluster() {
             std::iter::empty(),
         ),
     };
-    bridge.publish(&plain).expect("publish");
+    bridge.publish(&plain, None).expect("publish");
     let got = peer.expect("the Node client to get ringcast's event", |v| {
         v["got"] == "agent:status_changed"
     });
@@ -74,7 +74,7 @@ fn node_adapter_and_ringcast_share_one_cluster() {
             [&[7u8, 8, 9][..]].into_iter(),
         ),
     };
-    bridge.publish(&binary).expect("publish");
+    bridge.publish(&binary, None).expect("publish");
     let got = peer.expect("the Node client to get ringcast's binary event", |v| {
         v["got"] == "blob"
     });

@@ -44,7 +44,9 @@ fn publishes_in_the_adapter_format_on_the_right_channel() {
         (op(&[], ""), "socket.io#/#"),
     ];
     for (op, channel) in &cases {
-        bridge.publish(op).expect("connected: publish accepted");
+        bridge
+            .publish(op, None)
+            .expect("connected: publish accepted");
         let msg = sub.get_message().expect("the broadcast arrives");
         assert_eq!(msg.get_channel_name(), *channel);
         let mut want = Writer::new();
@@ -84,7 +86,10 @@ fn a_node_without_redis_starts_degraded_and_refuses_publishes() {
     )
     .expect("an unreachable server is not a config error");
     assert_eq!(bridge.status(), ClusterStatus::Degraded);
-    assert_eq!(bridge.publish(&op(&[], "")), Err(PublishError::Unavailable));
+    assert_eq!(
+        bridge.publish(&op(&[], ""), None),
+        Err(PublishError::Unavailable)
+    );
     assert_eq!(
         block_on(bridge.server_count()),
         Err(ClusterError::Unavailable)

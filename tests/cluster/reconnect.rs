@@ -78,7 +78,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
         except: vec![],
         frames: ringcast::cluster::wire::event_frames("/", "x", "", std::iter::empty()),
     };
-    assert_eq!(bridge.publish(&probe), Err(PublishError::Unavailable));
+    assert_eq!(bridge.publish(&probe, None), Err(PublishError::Unavailable));
     let before_restart = node.delivered_ticks().into_iter().max().unwrap_or(0);
 
     redis.restart();
@@ -107,7 +107,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
     stop.store(true, Ordering::Relaxed);
     stream.join().expect("publisher thread");
 
-    assert_eq!(bridge.publish(&probe), Ok(()));
+    assert_eq!(bridge.publish(&probe, None), Ok(()));
     let s = bridge.stats().snapshot();
     assert!(s.reconnects >= 1, "{s:?}");
     assert_eq!(s.decode_errors, 0, "{s:?}");

@@ -27,19 +27,22 @@ pub fn ready_node(redis_port: u16) -> Server {
     server
 }
 
-/// `/readyz`'s `status` (`ready` or `degraded`).
+/// `/readyz`'s `status`: `ready` (HTTP 200) or, clustered with Redis unusable, `unavailable`
+/// (HTTP 503: probes read the status code). Asserts that the code matches the body.
 pub fn readiness(server: &Server) -> String {
     let resp = server.get("/readyz");
     let (status, body) = (resp.status, resp.body);
+    let v: Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("/readyz body is not JSON ({e}): {body:?}"));
+    let said = v["status"].as_str().unwrap_or_default().to_owned();
+    let want = if said == "ready" { 200 } else { 503 };
     assert_eq!(
         status,
-        200,
+        want,
         "/readyz answered {status} {body:?}\n{}",
         server.context()
     );
-    let v: Value = serde_json::from_str(&body)
-        .unwrap_or_else(|e| panic!("/readyz body is not JSON ({e}): {body:?}"));
-    v["status"].as_str().unwrap_or_default().to_owned()
+    said
 }
 
 /// Polls `/readyz` until the bridge is connected (and so subscribed: it turns `Connected` only

@@ -1,5 +1,5 @@
 //! Redis down when a real ringcast node starts: the node serves its own clients (`/readyz`
-//! `degraded`, HTTP publish answers 503 yet delivers locally); once redis-server comes up on
+//! `unavailable`, HTTP 503, HTTP publish answers 503 yet delivers locally); once redis-server comes up on
 //! that port the bridge connects by itself (`ready`) and cross-node delivery works.
 
 use serde_json::json;
@@ -15,7 +15,7 @@ const TS: &str = "2026-11-26T00:00:00.000Z";
 fn node_started_without_redis_serves_locally_then_joins_the_cluster() {
     let port = free_port();
     let a = node(port);
-    assert_eq!(readiness(&a), "degraded", "{}", a.context());
+    assert_eq!(readiness(&a), "unavailable", "{}", a.context());
 
     let task = unique("t");
     let mut client = Client::spawn(Lang::Js, &a);

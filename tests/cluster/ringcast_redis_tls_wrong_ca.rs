@@ -1,6 +1,6 @@
 //! A node that trusts the wrong CA (`--redis-tls-ca` names a different self-signed CA than the
 //! one that signed redis-server's certificate): every TLS handshake fails, the node logs why
-//! and keeps retrying, stays up (`/healthz`), reports `degraded` on `/readyz`, serves its own
+//! and keeps retrying, stays up (`/healthz`), reports `unavailable` (503) on `/readyz`, serves its own
 //! clients, and receives nothing from a node whose CA is right.
 
 use serde_json::json;
@@ -44,7 +44,7 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
         || failures() >= 2,
         || a.context(),
     );
-    assert_eq!(readiness(&a), "degraded", "{}", a.context());
+    assert_eq!(readiness(&a), "unavailable", "{}", a.context());
     let resp = a.get("/healthz");
     let (status, body) = (resp.status, resp.body);
     assert_eq!(status, 200, "{body}\n{}", a.context());
@@ -83,7 +83,7 @@ fn a_node_with_the_wrong_ca_stays_up_degraded_and_local() {
         a.context()
     );
 
-    assert_eq!(readiness(&a), "degraded", "{}", a.context());
+    assert_eq!(readiness(&a), "unavailable", "{}", a.context());
     let text = a.log_text();
     assert!(!text.contains("panicked"), "{}", a.context());
 }

@@ -11,7 +11,7 @@ use super::options::{ClusterError, Gathered, RedisOptions};
 use super::{NSP, random_id};
 use crate::cluster::adapter::Channels;
 use crate::cluster::stats::ClusterStats;
-use crate::cluster::{RemoteCommand, Selector, SocketInfo};
+use crate::cluster::{Handed, PublishAck, PublishError, RemoteCommand, Selector, SocketInfo};
 use crate::engine::BroadcastOp;
 
 /// State shared by the [`super::Bridge`] handle, the workers (through [`crate::cluster::Publisher`])
@@ -22,7 +22,7 @@ pub(super) struct Inner {
     pub(super) options: RedisOptions,
     pub(super) channels: Channels,
     /// Broadcasts from the workers awaiting publication.
-    pub(super) queue: ArrayQueue<BroadcastOp>,
+    pub(super) queue: ArrayQueue<Queued>,
     /// Wakes the bridge thread when `queue` is no longer empty.
     pub(super) wake: Notify,
     pub(super) control: mpsc::UnboundedSender<Control>,
@@ -57,6 +57,26 @@ impl Inner {
                 format!("{}{uid}#", ch.response)
             }
             _ => ch.response.clone(),
+        }
+    }
+}
+
+/// A broadcast awaiting publication, and the request waiting for its answer (HTTP publishes).
+#[derive(Debug)]
+pub(super) struct Queued {
+    pub(super) op: BroadcastOp,
+    pub(super) ack: Option<PublishAck>,
+}
+
+impl Queued {
+    /// Answers the waiting request, if any, and counts the outcome.
+    pub(super) fn answer(self, stats: &ClusterStats, outcome: Result<Handed, PublishError>) {
+        match outcome {
+            Ok(_) => ClusterStats::bump(&stats.acknowledged),
+            Err(e) => stats.unconfirmed(e, 1),
+        }
+        if let Some(ack) = self.ack {
+            ack.complete(outcome);
         }
     }
 }

@@ -6,15 +6,17 @@
 //!   `socket.io-response#/#<uid>#` and python-socketio's channel.
 //! - Workers hand broadcasts over through a lock-free bounded queue ([`Publisher::publish`]
 //!   never blocks: a full queue or a disconnected Redis is an immediate `Err`); the bridge
-//!   encodes them and publishes them in pipelined batches.
+//!   encodes them and publishes them in pipelined batches (256 per round trip, 1 s deadline),
+//!   and answers each one's [`PublishAck`] with Redis' receiver count checked against the nodes
+//!   expected (`subscribers`), or with why it was not published.
 //! - Failures: a node starts even when Redis is down; the bridge retries with exponential
 //!   backoff (100 ms doubling to 3 s), resubscribes after every reconnection, and reports
 //!   `Degraded` in between. A failed TLS handshake (`rediss://`: unknown CA, wrong host name)
 //!   is one more failed attempt, logged with the reason and retried the same way. The failed
 //!   attempts' WARN lines space out (3 s, 6 s, 12 s … at most 5 min apart, `outage`) and say how
-//!   long Redis has been down; the reconnection logs the outage's length. A PING every
-//!   second on the subscription connection detects a dead connection within the 3 s PING
-//!   timeout and measures the round trip.
+//!   long Redis has been down; the reconnection logs the outage's length. A health probe every
+//!   250 ms on both connections (`health`: 1 s deadline) detects a dead or hung Redis within
+//!   1.25 s and measures the round trip.
 //!
 //! The submodules, by concern:
 //! - `options`: settings, and the errors of starting the bridge and of cluster queries;
@@ -24,7 +26,9 @@
 //! - `inbound`: pure decisions: which concern a message is, and what it calls for;
 //! - `dispatch`: carries those decisions out against the engine;
 //! - `gather`: the cluster queries in flight (fetchSockets, allRooms) and their deadlines;
-//! - `outage`: when a failed reconnection is worth a log line.
+//! - `outage`: when a failed reconnection is worth a log line;
+//! - `health`: when to probe, and when an unanswered probe means Redis is hung;
+//! - `subscribers`: how many nodes a PUBLISH must reach to be acknowledged.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -34,17 +38,19 @@ use tokio::sync::oneshot;
 
 use super::adapter::Channels;
 use super::stats::{ClusterStats, ClusterStatus};
-use super::{LocalNode, PublishError, Publisher, Selector, SocketInfo};
+use super::{LocalNode, PublishAck, PublishError, Publisher, Selector, SocketInfo};
 use crate::engine::BroadcastOp;
-use control::{Control, Inner, Query, Reply};
+use control::{Control, Inner, Query, Queued, Reply};
 
 mod control;
 mod dispatch;
 mod gather;
+mod health;
 mod inbound;
 mod options;
 mod outage;
 mod runner;
+mod subscribers;
 #[cfg(test)]
 mod testing;
 
@@ -158,15 +164,24 @@ impl Drop for Bridge {
 }
 
 impl Publisher for Bridge {
-    fn publish(&self, op: &BroadcastOp) -> Result<(), PublishError> {
+    fn publish(&self, op: &BroadcastOp, ack: Option<PublishAck>) -> Result<(), PublishError> {
         let inner = &self.inner;
+        let refuse = |queued: Queued, e: PublishError| {
+            ClusterStats::bump(&inner.stats.publish_refused);
+            queued.answer(&inner.stats, Err(e));
+            Err(e)
+        };
+        let queued = Queued {
+            op: op.clone(),
+            ack,
+        };
+        // Connected means subscribed and passing the health check (a hung Redis is
+        // disconnected within 1.25 s): otherwise refused at once, not after a deadline.
         if inner.stats.status() != ClusterStatus::Connected {
-            ClusterStats::bump(&inner.stats.publish_refused);
-            return Err(PublishError::Unavailable);
+            return refuse(queued, PublishError::Unavailable);
         }
-        if inner.queue.push(op.clone()).is_err() {
-            ClusterStats::bump(&inner.stats.publish_refused);
-            return Err(PublishError::Backlogged);
+        if let Err(queued) = inner.queue.push(queued) {
+            return refuse(queued, PublishError::Backlogged);
         }
         // Takes tokio's waiter lock only while the bridge is parked; a busy bridge drains the
         // queue without being woken per message.

@@ -3,6 +3,7 @@
 //! until it fails, then retries with backoff. The Redis IO lives here; what to do with each
 //! message is the [`Dispatcher`]'s.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -14,22 +15,26 @@ use tokio::sync::mpsc;
 
 use super::control::{Control, Inner, Query};
 use super::dispatch::Dispatcher;
+use super::health::{Health, PONG_DEADLINE, Verdict};
 use super::inbound::{self, Route};
 use super::options::ClusterError;
 use super::outage::Outage;
 use super::random_id;
-use crate::cluster::LocalNode;
+use super::subscribers::Subscribers;
 use crate::cluster::adapter;
 use crate::cluster::msgpack::Writer;
 use crate::cluster::stats::{ChannelKind, ClusterStats};
+use crate::cluster::{LocalNode, PublishError};
 
 /// Connecting (TCP + subscriptions) gives up after this long and counts as a failed attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// First retry delay; doubled per failed attempt up to [`BACKOFF_CAP`].
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(3);
-const PING_EVERY: Duration = Duration::from_secs(1);
-const PING_TIMEOUT: Duration = Duration::from_secs(3);
+/// Every command on the publishing connection (a pipelined batch of PUBLISHes included) must be
+/// answered within this: the same bound as the health check's PONG deadline, so a hung Redis
+/// fails the publishes in flight within 1 s and the connection is dropped.
+const COMMAND_DEADLINE: Duration = PONG_DEADLINE;
 /// How often pending cluster queries are checked against their deadline (5 s by default, so a
 /// quarter second of lateness at most).
 const SWEEP_EVERY: Duration = Duration::from_millis(250);
@@ -54,7 +59,12 @@ struct Runner {
     inner: Arc<Inner>,
     dispatch: Dispatcher,
     client: redis::Client,
+    /// The nodes each broadcast must reach to be acknowledged.
+    subscribers: Subscribers,
 }
+
+/// The health probe in flight: resolves to the live node count (`PUBSUB NUMSUB`).
+type Probe = Pin<Box<dyn Future<Output = redis::RedisResult<usize>>>>;
 
 /// The body of the bridge thread.
 pub(super) fn bridge_thread(
@@ -77,6 +87,7 @@ pub(super) fn bridge_thread(
         dispatch: Dispatcher::new(inner.clone(), node),
         inner,
         client,
+        subscribers: Subscribers::default(),
     };
     runtime.block_on(bridge.run(control));
 }
@@ -87,13 +98,16 @@ impl Runner {
         // The failed attempts are logged spaced out (3 s, 6 s, 12 s … 5 min apart), each with
         // how long Redis has been down; the reconnection says how long the outage lasted.
         let mut outage = Outage::default();
+        // Unusable until the first connection: counted in the unusable time.
+        self.inner.stats.set_connected(false);
         loop {
             if self.stopping() {
                 break;
             }
             match tokio::time::timeout(CONNECT_TIMEOUT, self.connect()).await {
-                Ok(Ok(mut conn)) => {
+                Ok(Ok((mut conn, live))) => {
                     attempt = 0;
+                    self.subscribers.connected(live, Instant::now());
                     self.inner.stats.set_connected(true);
                     match outage.recovered(Instant::now()) {
                         Some(r) => tracing::info!(
@@ -108,6 +122,7 @@ impl Runner {
                     }
                     let reason = self.session(&mut conn, &mut control).await;
                     self.inner.stats.set_connected(false);
+                    self.subscribers.lost();
                     if self.stopping() {
                         break;
                     }
@@ -141,9 +156,11 @@ impl Runner {
             let delay = backoff_delay(attempt);
             attempt = attempt.saturating_add(1);
             if self.offline(delay, &mut control).await.is_err() {
-                return;
+                break;
             }
         }
+        // Stopping: whoever still waits on a queued broadcast gets an answer now.
+        self.drop_queued();
     }
 
     /// Waits `delay` without a connection: control messages are answered offline, queued
@@ -173,7 +190,9 @@ impl Runner {
         self.inner.stopping.load(Ordering::Acquire)
     }
 
-    async fn connect(&self) -> redis::RedisResult<Conn> {
+    /// Connects and subscribes (each SUBSCRIBE/PSUBSCRIBE confirmed by Redis before this
+    /// returns), then counts the subscribed nodes.
+    async fn connect(&self) -> redis::RedisResult<(Conn, usize)> {
         let ch = &self.inner.channels;
         let (mut sink, stream) = self.client.get_async_pubsub().await?.split();
         sink.psubscribe(&ch.pattern).await?;
@@ -188,16 +207,18 @@ impl Runner {
         sink.subscribe(&channels).await?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(PING_TIMEOUT));
+            .set_response_timeout(Some(COMMAND_DEADLINE));
         let publisher = self
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await?;
-        Ok(Conn {
+        let mut conn = Conn {
             sink,
             stream,
             publisher,
-        })
+        };
+        let live = self.server_count(&mut conn).await?;
+        Ok((conn, live))
     }
 
     /// Serves one connection until it fails (returns why) or the bridge stops.
@@ -206,8 +227,8 @@ impl Runner {
         conn: &mut Conn,
         control: &mut mpsc::UnboundedReceiver<Control>,
     ) -> &'static str {
-        let mut ping = tokio::time::interval(PING_EVERY);
-        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut health = Health::new(Instant::now());
+        let mut probe: Option<Probe> = None;
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
         // Broadcasts queued in the instant between `Connected` and now.
         if let Err(reason) = self.flush(conn).await {
@@ -224,7 +245,13 @@ impl Runner {
                     Some(Control::Stop) | None => return "stopping",
                     Some(c) => self.control_online(c, conn).await,
                 },
-                _ = ping.tick() => self.ping(conn).await,
+                answer = wait_probe(&mut probe) => {
+                    probe = None;
+                    self.on_probe_answer(&mut health, answer)
+                }
+                _ = tokio::time::sleep_until(health.next_wakeup().into()) => {
+                    self.health_due(&mut health, &mut probe, conn)
+                }
                 _ = sweep.tick() => {
                     self.dispatch.expire(Instant::now());
                     Ok(())
@@ -236,61 +263,144 @@ impl Runner {
         }
     }
 
-    /// PINGs the subscription connection and records the round trip.
-    async fn ping(&self, conn: &mut Conn) -> Result<(), &'static str> {
-        let sent = Instant::now();
-        match tokio::time::timeout(PING_TIMEOUT, conn.sink.ping::<redis::Value>()).await {
-            Ok(Ok(_)) => {
-                let rtt = sent.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
-                self.inner.stats.ping_rtt_us.store(rtt, Ordering::Relaxed);
+    /// The health check's deadline passed: probe again, or give the connection up.
+    fn health_due(
+        &self,
+        health: &mut Health,
+        probe: &mut Option<Probe>,
+        conn: &Conn,
+    ) -> Result<(), &'static str> {
+        let now = Instant::now();
+        match health.poll_deadline(now) {
+            Verdict::Wait => Ok(()),
+            Verdict::Ping => {
+                *probe = Some(self.probe(conn));
+                health.handle_ping_sent(now);
                 Ok(())
             }
-            Ok(Err(_)) => Err("PING failed"),
-            Err(_) => Err("PING timed out"),
+            Verdict::Hung { waited } => {
+                ClusterStats::bump(&self.inner.stats.health_failures);
+                tracing::warn!(
+                    waited_ms = waited.as_millis() as u64,
+                    "redis did not answer its health check: unusable"
+                );
+                Err("health check timed out")
+            }
         }
     }
 
-    /// Publishes every queued broadcast, pipelined in batches.
+    fn on_probe_answer(
+        &mut self,
+        health: &mut Health,
+        answer: redis::RedisResult<usize>,
+    ) -> Result<(), &'static str> {
+        let now = Instant::now();
+        match answer {
+            Ok(live) => {
+                let rtt = health
+                    .handle_pong(now)
+                    .as_micros()
+                    .min(u128::from(u64::MAX)) as u64;
+                self.inner.stats.ping_rtt_us.store(rtt, Ordering::Relaxed);
+                self.subscribers.counted(live, now);
+                Ok(())
+            }
+            Err(e) => {
+                ClusterStats::bump(&self.inner.stats.health_failures);
+                tracing::warn!(error = %e, "redis health check failed");
+                Err("health check failed")
+            }
+        }
+    }
+
+    /// A PING on the subscription connection, then PING and `PUBSUB NUMSUB` on the publishing
+    /// one: both connections answer, and the live node count comes back.
+    fn probe(&self, conn: &Conn) -> Probe {
+        let mut sink = conn.sink.clone();
+        let mut publisher = conn.publisher.clone();
+        let request = self.inner.channels.request.clone();
+        Box::pin(async move {
+            sink.ping::<redis::Value>().await?;
+            let ((_, live),): ((String, usize),) = redis::pipe()
+                .cmd("PING")
+                .ignore()
+                .cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(request)
+                .query_async(&mut publisher)
+                .await?;
+            Ok(live)
+        })
+    }
+
+    /// Publishes every queued broadcast, pipelined in batches, and answers each with what
+    /// Redis said: acknowledged (every expected node counted as a receiver) or why not.
     async fn flush(&mut self, conn: &mut Conn) -> Result<(), &'static str> {
         loop {
             let mut pipe = redis::pipe();
-            let mut batch = 0u64;
-            while batch < PUBLISH_BATCH as u64 {
-                let Some(op) = self.inner.queue.pop() else {
+            let mut batch = Vec::new();
+            while batch.len() < PUBLISH_BATCH {
+                let Some(queued) = self.inner.queue.pop() else {
                     break;
                 };
                 let mut w = Writer::new();
-                if let Err(e) = adapter::encode_broadcast(&self.inner.uid, &op, &mut w) {
+                if let Err(e) = adapter::encode_broadcast(&self.inner.uid, &queued.op, &mut w) {
                     ClusterStats::bump(&self.inner.stats.decode_errors);
                     tracing::debug!(?e, "broadcast not publishable");
+                    queued.answer(&self.inner.stats, Err(PublishError::Failed));
                     continue;
                 }
                 let channel = self
                     .inner
                     .channels
-                    .broadcast_channel(op.nsp.as_str(), &op.rooms);
-                pipe.cmd("PUBLISH").arg(channel).arg(w.buf).ignore();
-                batch += 1;
+                    .broadcast_channel(queued.op.nsp.as_str(), &queued.op.rooms);
+                pipe.cmd("PUBLISH").arg(channel).arg(w.buf);
+                batch.push(queued);
             }
-            if batch == 0 {
+            if batch.is_empty() {
                 return Ok(());
             }
-            if let Err(e) = pipe.query_async::<()>(&mut conn.publisher).await {
-                self.inner
-                    .stats
-                    .publish_failed
-                    .fetch_add(batch, Ordering::Relaxed);
-                tracing::warn!(error = %e, lost = batch, "publishing to redis failed");
-                return Err("PUBLISH failed");
+            let sent = batch.len() as u64;
+            let reply = tokio::time::timeout(
+                COMMAND_DEADLINE,
+                pipe.query_async::<Vec<usize>>(&mut conn.publisher),
+            )
+            .await;
+            let (failure, reason) = match reply {
+                Ok(Ok(receivers)) if receivers.len() == batch.len() => {
+                    let now = Instant::now();
+                    for (queued, n) in batch.into_iter().zip(receivers) {
+                        let outcome = self.subscribers.check(n, now);
+                        queued.answer(&self.inner.stats, outcome);
+                    }
+                    self.inner.stats.published(ChannelKind::Broadcast, sent);
+                    continue;
+                }
+                Ok(Ok(_)) => (PublishError::Failed, "PUBLISH answers did not match"),
+                Ok(Err(_)) => (PublishError::Failed, "PUBLISH failed"),
+                Err(_) => (PublishError::TimedOut, "PUBLISH timed out"),
+            };
+            self.inner
+                .stats
+                .publish_failed
+                .fetch_add(sent, Ordering::Relaxed);
+            tracing::warn!(
+                reason,
+                unconfirmed = sent,
+                "publishing to redis failed; those publishes are answered 503"
+            );
+            for queued in batch {
+                queued.answer(&self.inner.stats, Err(failure));
             }
-            self.inner.stats.published(ChannelKind::Broadcast, batch);
+            return Err(reason);
         }
     }
 
-    /// Broadcasts accepted just before the connection failed: at-most-once, so they are lost.
+    /// Broadcasts accepted just before the connection failed: answered as not published.
     fn drop_queued(&mut self) {
         let mut lost = 0;
-        while self.inner.queue.pop().is_some() {
+        while let Some(queued) = self.inner.queue.pop() {
+            queued.answer(&self.inner.stats, Err(PublishError::Unavailable));
             lost += 1;
         }
         if lost > 0 {
@@ -298,7 +408,7 @@ impl Runner {
                 .stats
                 .publish_failed
                 .fetch_add(lost, Ordering::Relaxed);
-            tracing::warn!(lost, "broadcasts dropped: redis unavailable");
+            tracing::warn!(lost, "broadcasts not published: redis unavailable");
         }
     }
 
@@ -402,6 +512,14 @@ impl Runner {
                 Err("PUBLISH failed")
             }
         }
+    }
+}
+
+/// The probe's answer, or never while none is in flight.
+async fn wait_probe(probe: &mut Option<Probe>) -> redis::RedisResult<usize> {
+    match probe {
+        Some(p) => p.await,
+        None => std::future::pending().await,
     }
 }
 

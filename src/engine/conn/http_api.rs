@@ -5,15 +5,19 @@
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::task::Poll;
+use std::time::Duration;
 
 use monoio::net::TcpStream;
 use ringcast_codec::Status;
 use ringcast_codec::http::{self, Method};
 
 use super::{Head, preflight, write};
+use crate::engine::adapter::PublishAck;
 use crate::engine::delivery::ReplyToken;
 use crate::engine::worker::with_worker;
-use crate::engine::{BroadcastOp, BroadcastOutcome, Emitter, HttpReply, HttpRequest, HttpResponse};
+use crate::engine::{
+    BroadcastOp, BroadcastOutcome, Emitter, HttpReply, HttpRequest, HttpResponse, Msg,
+};
 
 /// The head again, borrowed from the buffer (the owned [`Head`] kept only what routing needs).
 fn reparse(buf: &[u8], head_len: usize) -> Option<http::Request<'_>> {
@@ -88,31 +92,48 @@ pub(super) async fn other_request(
     }
 }
 
+/// How long a publish waits for every answer: other cores' counts (immediate) and, clustered,
+/// the Redis bridge's acknowledgements. The bridge answers each publication within its own
+/// deadlines (1 s per PUBLISH, plus its queue), so this is a backstop: 5 s, the bridge's
+/// default cluster request timeout. Past it the unanswered events report `no_answer`.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Runs `ops` on every core that has recipients (and publishes them to other nodes when
-/// clustered), then waits for each core's delivery count.
+/// clustered, each with an acknowledgement to wait for), then waits for every answer or
+/// [`ANSWER_TIMEOUT`].
 async fn broadcast_and_count(ops: Vec<BroadcastOp>) -> BroadcastOutcome {
     let n = ops.len().min(ReplyToken::MAX_BATCH);
-    let (slot, cluster_failures) = with_worker(|w| {
+    let slot = with_worker(|w| {
         let slot = w.pending.open(n);
-        let mut failures = 0;
+        let clustered = w.publisher.is_some();
         for (i, op) in ops.into_iter().take(n).enumerate() {
-            let sent = w.broadcast(op, Some(ReplyToken::new(slot, i)));
-            failures += usize::from(sent.cluster_failed);
+            let token = ReplyToken::new(slot, i);
+            let ack = clustered.then(|| {
+                w.pending.awaiting_ack(slot, i);
+                let (mesh, shard) = (w.mesh.clone(), w.shard);
+                PublishAck::new(move |outcome| {
+                    mesh.inject(shard, Msg::Published { token, outcome })
+                })
+            });
+            let sent = w.broadcast(op, Some(token), ack);
             w.pending.sent(slot, i, sent.local, sent.cores_asked);
         }
-        (slot, failures)
+        slot
     });
-    let mut delivered =
-        poll_fn(
-            |cx| match with_worker(|w| w.pending.poll_done(slot, cx.waker())) {
-                Some(counts) => Poll::Ready(counts),
-                None => Poll::Pending,
-            },
-        )
-        .await;
-    delivered.resize(n, 0);
+    let wait = poll_fn(
+        |cx| match with_worker(|w| w.pending.poll_done(slot, cx.waker())) {
+            Some(done) => Poll::Ready(done),
+            None => Poll::Pending,
+        },
+    );
+    let mut done = match monoio::time::timeout(ANSWER_TIMEOUT, wait).await {
+        Ok(done) => done,
+        Err(_) => with_worker(|w| w.pending.abandon(slot)),
+    };
+    done.counts.resize(n, 0);
+    done.cluster.resize(n, None);
     BroadcastOutcome {
-        delivered,
-        cluster_failures,
+        delivered: done.counts,
+        cluster: done.cluster,
     }
 }

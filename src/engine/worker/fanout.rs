@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{Sent, Worker};
 use crate::engine::Room;
-use crate::engine::adapter::{RemoteCommand, Selector, SocketInfo};
+use crate::engine::adapter::{PublishAck, RemoteCommand, Selector, SocketInfo};
 use crate::engine::conn::write_policy::FlushPolicy;
 use crate::engine::delivery::ReplyToken;
 use crate::engine::rooms::{Join, Leave, Member};
@@ -166,12 +166,18 @@ impl Worker {
     }
 
     /// Local fan-out, a copy to every other core that has recipients, and a publish to the
-    /// other nodes. `reply` asks cores to report counts.
-    pub fn broadcast(&mut self, op: BroadcastOp, reply: Option<ReplyToken>) -> Sent {
-        let cluster_failed = match &self.publisher {
-            Some(p) => p.publish(&op).is_err(),
-            None => false,
-        };
+    /// other nodes. `reply` asks cores to report counts; `ack` asks the cluster adapter to
+    /// answer too (see [`crate::engine::adapter::Publisher::publish`]).
+    pub fn broadcast(
+        &mut self,
+        op: BroadcastOp,
+        reply: Option<ReplyToken>,
+        ack: Option<PublishAck>,
+    ) -> Sent {
+        // A refusal is counted by the adapter; with an `ack` it also answers the request.
+        if let Some(p) = &self.publisher {
+            let _ = p.publish(&op, ack);
+        }
         let op = Arc::new(op);
         let mask = self.cores_for(&op.nsp, &op.rooms);
         let mut asked = 0;
@@ -190,7 +196,6 @@ impl Worker {
         Sent {
             local: self.fan_out(&op),
             cores_asked: asked,
-            cluster_failed,
         }
     }
 

@@ -253,8 +253,6 @@ pub(crate) struct Sent {
     pub local: usize,
     /// Other cores asked to fan it out (and to report their counts, when asked to).
     pub cores_asked: usize,
-    /// The publish to other nodes failed.
-    pub cluster_failed: bool,
 }
 
 /// What every worker of a node shares.

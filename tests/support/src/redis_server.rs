@@ -79,6 +79,33 @@ impl RedisServer {
         }
     }
 
+    /// Freezes the server (SIGSTOP): its connections stay open and nothing answers, as with
+    /// a wedged host. [`RedisServer::thaw`] resumes it.
+    pub fn freeze(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// Resumes a frozen server (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, signal: i32) {
+        let Some(child) = &self.child else {
+            panic!("redis-server is not running");
+        };
+        let pid = child.id() as libc::pid_t;
+        // SAFETY: kill(2) has no memory effects; `pid` is our own child, not yet reaped (only
+        // `kill`, which takes `&mut self`, waits for it), so it names no unrelated process.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(
+            rc,
+            0,
+            "kill({pid}, {signal}): {}",
+            std::io::Error::last_os_error()
+        );
+    }
+
     /// Starts it again on the same port.
     pub fn restart(&mut self) {
         self.kill();
