@@ -59,7 +59,12 @@ fn drop_network(client: &mut Client, proxy: &Proxy) {
 /// refused attempts while blocked are `connect_error`s of the transport, skipped).
 fn come_back(client: &mut Client, proxy: &Proxy) -> Value {
     proxy.block(false);
-    client.expect("the client back", |v| {
+    answer(client, "the client back")
+}
+
+/// The next `connect`, or `connect_error` from the server (not from the transport).
+fn answer(client: &mut Client, what: &str) -> Value {
+    client.expect(what, |v| {
         v["type"] == "connect"
             || (v["type"] == "connect_error"
                 && v["message"] != "websocket error"
@@ -257,9 +262,7 @@ fn an_expired_token_gets_connect_error_and_loses_the_session() {
     assert_eq!(back["message"], "token expired", "{back}");
     // The session was dropped with the refusal: a good token afterwards gets a fresh one.
     client.send(&json!({"cmd": "reconnect", "sock": "s", "auth": {"token": token::good()}}));
-    let again = client.expect("the reconnect", |v| {
-        v["type"] == "connect" || v["type"] == "connect_error"
-    });
+    let again = answer(&mut client, "the reconnect");
     assert_eq!(again["recovered"], false, "{again}");
     let m = Metrics::scrape(&server);
     assert_eq!(
