@@ -9,6 +9,7 @@
 #   benches/compare.sh --scenarios fanout-2node          # two nodes over Redis, alone
 #   benches/compare.sh --quick                           # smoke: short, small, no doc
 #   benches/compare.sh --workers2                        # ringcast 2 workers vs 1 worker
+#   benches/compare.sh --recovery --scenarios fanout-1k  # connection state recovery on vs off
 #   benches/compare.sh --readers tokio --scenarios fanout-1k   # one reader personality only
 #
 # fanout-2node runs two nodes of one target clustered over a fresh redis-server (needs
@@ -34,6 +35,8 @@
 #   --workers2         ringcast alone: --workers 2 on CPUs 0-1 (the generator shares them: a
 #                      2-core machine has no core left) against --workers 1 on CPU 0 with the
 #                      generator on CPU 1
+#   --recovery         ringcast alone: with connection state recovery on (`ringcast-rec`:
+#                      every broadcast gets an offset and is logged) against off
 #   --busy-poll        the generator spins instead of sleeping in epoll_wait (no wake-up latency
 #                      on its side; its CPU figure then reads 100 %)
 #   --no-build         use the binaries and peers already built
@@ -54,7 +57,7 @@ root=$(pwd)
 scenarios=fanout-1k,fanout-5k,fanout-19k,latency,connect-storm,reqresp,polling,fanout-2node
 targets=ringcast,socketioxide,node,python
 readers=epoll,tokio repeat_latency=1
-duration="" clients="" build=1 doc=1 workers2=0 out="" busy_poll=0 profile=""
+duration="" clients="" build=1 doc=1 workers2=0 recovery=0 out="" busy_poll=0 profile=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scenarios=$2; shift 2 ;;
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
     --clients) clients=$2; shift 2 ;;
     --quick) duration=${duration:-2}; clients=${clients:-200}; doc=0; shift ;;
     --workers2) workers2=1; shift ;;
+    --recovery) recovery=1; shift ;;
     --busy-poll) busy_poll=1; shift ;;
     --no-build) build=0; shift ;;
     --no-doc) doc=0; shift ;;
@@ -70,7 +74,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=$2; shift 2 ;;
     --readers) readers=$2; shift 2 ;;
     --repeat-latency) repeat_latency=$2; shift 2 ;;
-    -h|--help) sed -n '2,49p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -80,6 +84,9 @@ if [ "$workers2" = 1 ]; then
     echo "compare.sh: skipping fanout-2node under --workers2 (its two nodes already take both cores)" >&2
     scenarios=$(tr ',' '\n' <<<"$scenarios" | grep -vx fanout-2node | paste -sd, -)
   fi
+fi
+if [ "$recovery" = 1 ]; then
+  targets=ringcast,ringcast-rec
 fi
 for r in ${readers//,/ }; do
   case "$r" in epoll|tokio) ;; *) echo "compare.sh: unknown reader $r (epoll, tokio)" >&2; exit 2 ;; esac
@@ -166,15 +173,16 @@ server_cmd() {
 server_cmd_alone() {
   local listen=127.0.0.1:$2
   case "$1" in
-    ringcast|ringcast-w2)
-      local workers=1
+    ringcast|ringcast-w2|ringcast-rec)
+      local workers=1 extra=""
       [ "$1" = ringcast-w2 ] && workers=2
+      [ "$1" = ringcast-rec ] && extra=" --recovery true"
       # The per-IP connection cap (1 000) and the per-socket event rate limit (100/s) protect a
       # deployment from one client; every benchmark client comes from 127.0.0.1 and the
       # heartbeat loop is the load, so both are lifted (the peers have neither).
       echo "$RINGCAST --listen $listen --workers $workers --path /ws/ --jwt-secret $SECRET --api-key $API_KEY \
         --max-connections-per-ip 100000 --event-rate-per-sec 1000000 --event-rate-burst 1000000 \
-        --log-level warn --metrics false"
+        --log-level warn --metrics false$extra"
       ;;
     socketioxide) echo "$SIOX --listen $listen --path /ws/ --jwt-secret $SECRET --api-key $API_KEY" ;;
     node) echo "node $root/benches/peers/node/server.js --listen $listen --path /ws/ --jwt-secret $SECRET --api-key $API_KEY" ;;

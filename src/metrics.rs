@@ -15,6 +15,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::engine::recovery::{Failure, LogSize};
 use crate::engine::rooms::Directory;
 use crate::engine::stats::{DISCONNECT_REASONS, WorkerStats, sum};
 
@@ -103,6 +104,7 @@ pub fn render(
     directory: &Directory,
     gateway: &GatewayStats,
     cluster: Option<&ClusterSnapshot>,
+    recovery_size: Option<LogSize>,
 ) -> String {
     let mut r = Registry::with_prefix("ringcast");
     build_info(&mut r);
@@ -113,6 +115,9 @@ pub fn render(
     closes(&mut r, workers);
     publish(&mut r, gateway);
     per_worker(&mut r, workers);
+    if let Some(size) = recovery_size {
+        recovery(&mut r, workers, size);
+    }
     if let Some(c) = cluster {
         redis(&mut r, c);
     }
@@ -339,6 +344,53 @@ fn publish(r: &mut Registry, gateway: &GatewayStats) {
         "cluster_publish_failures",
         "Events that could not be published to the other nodes",
         gateway.cluster_publish_failures.load(Ordering::Relaxed),
+    );
+}
+
+/// Connection state recovery (only when it is on).
+fn recovery(r: &mut Registry, workers: &[WorkerStats], size: LogSize) {
+    counter(
+        r,
+        "recovery_sessions_saved",
+        "Sessions saved at a transport-caused disconnect",
+        sum(workers, |w| w.recovery_saved.get()),
+    );
+    counter(
+        r,
+        "recovery_sessions_restored",
+        "Reconnects that got their session back",
+        sum(workers, |w| w.recovery_restored.get()),
+    );
+    let failed: Family<Labels, Counter> = Family::default();
+    for f in Failure::ALL {
+        failed
+            .get_or_create(&vec![("reason".into(), f.as_str().into())])
+            .inc_by(sum(workers, |w| w.recovery_failed[f.index()].get()));
+    }
+    r.register(
+        "recovery_sessions_failed",
+        "Reconnects with a pid that got a fresh session, by reason",
+        failed,
+    );
+    gauge(
+        r,
+        "recovery_log_entries",
+        "Broadcasts held in the recovery logs",
+        size.entries as u64,
+    );
+    let bytes: Gauge = Gauge::default();
+    bytes.set(size.bytes as i64);
+    r.register_with_unit(
+        "recovery_log",
+        "Bytes of broadcast frames held in the recovery logs",
+        Unit::Bytes,
+        bytes,
+    );
+    gauge(
+        r,
+        "recovery_saved_sessions",
+        "Saved sessions held (restorable, or expired less than a window ago)",
+        size.sessions as u64,
     );
 }
 

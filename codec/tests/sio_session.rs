@@ -951,3 +951,24 @@ fn depth_limit_comes_from_the_config() {
         Some(&parse_error(ParseError::Decode(SioError::TooDeep)))
     );
 }
+
+#[test]
+fn a_recoverable_connect_reply_carries_the_pid() {
+    // (pid, reply)
+    let cases = [
+        (Some("p1"), r#"40{"sid":"abc","pid":"p1"}"#),
+        (None, r#"40{"sid":"abc"}"#),
+    ];
+    for (pid, want) in cases {
+        let mut s: Session<&str> = Session::new(SessionConfig::default(), 0);
+        s.handle_text("0");
+        let Some(Output::Authorize(req)) = s.poll_output() else {
+            panic!("no Authorize");
+        };
+        let frame = s
+            .handle_authorized_recoverable(req.id, "abc", pid)
+            .expect("answered");
+        assert_eq!(&frame.payload()[..], want.as_bytes());
+        assert!(matches!(s.poll_output(), Some(Output::Connected { .. })));
+    }
+}

@@ -168,6 +168,14 @@ pub struct Config {
     pub event_rate_per_sec: u32,
     /// Client events a socket may send at once (token bucket size).
     pub event_rate_burst: u32,
+    /// Connection state recovery on.
+    pub recovery: bool,
+    /// How long a dropped session can be restored.
+    pub recovery_max_disconnection_ms: u64,
+    /// Recovery log bounds, per worker.
+    pub recovery_log_max_events: usize,
+    pub recovery_log_max_bytes: usize,
+    pub recovery_log_max_age_ms: u64,
     /// Redis server for clustering; `None`: a single node, no Redis.
     pub redis_url: Option<RedisUrl>,
     /// Channel prefix of the socket.io Redis adapter (its `key` option).

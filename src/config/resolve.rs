@@ -93,6 +93,11 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         max_json_depth: m.max_json_depth,
         event_rate_per_sec: m.event_rate_per_sec,
         event_rate_burst: m.event_rate_burst,
+        recovery: m.recovery,
+        recovery_max_disconnection_ms: m.recovery_max_disconnection_ms,
+        recovery_log_max_events: m.recovery_log_max_events,
+        recovery_log_max_bytes: m.recovery_log_max_bytes,
+        recovery_log_max_age_ms: m.recovery_log_max_age_ms,
         redis_url: redis.url,
         redis_key_prefix: redis.key_prefix,
         redis_python_channel: redis.python_channel,
@@ -173,6 +178,26 @@ fn check_numbers(m: &Merged) -> Result<(), ConfigError> {
     // 0 is meaningful too: the token's `exp` (plus nothing) ends the session.
     ms("token_expiry_grace_ms", m.token_expiry_grace_ms, 0)?;
     ms("redis_request_timeout_ms", m.redis_request_timeout_ms, 1)?;
+    ms(
+        "recovery_max_disconnection_ms",
+        m.recovery_max_disconnection_ms,
+        1,
+    )?;
+    ms("recovery_log_max_age_ms", m.recovery_log_max_age_ms, 1)?;
+    ranged(
+        "recovery_log_max_events",
+        m.recovery_log_max_events,
+        1,
+        100_000_000,
+        "events",
+    )?;
+    ranged(
+        "recovery_log_max_bytes",
+        m.recovery_log_max_bytes,
+        1024,
+        MAX_BYTES,
+        "bytes",
+    )?;
 
     ranged("max_payload", m.max_payload, 1, MAX_BYTES, "bytes")?;
     // A browser's upgrade request with cookies is 1-2 KiB: 1 KiB is the least that works.

@@ -188,6 +188,43 @@ settings! {
         default: 200,
     }
 
+    /// Connection state recovery (socket.io ≥ 4.6): a client whose connection drops gets its
+    /// socket id, rooms and missed broadcasts back on reconnect. Every broadcast event then
+    /// carries an offset string as its last argument (see README "Delivery guarantees").
+    recovery: bool => Bool {
+        flag: "recovery", value: "BOOL", env: "RINGCAST_RECOVERY",
+        // Off, as in socket.io: the extra argument breaks python-socketio handlers that take
+        // exactly one (python-socketio 5.18 calls `handler(*args)`: a TypeError).
+        default: false,
+    }
+    /// How long a session whose transport went away can be restored.
+    recovery_max_disconnection_ms: u64 => Scalar {
+        flag: "recovery-max-disconnection-ms", value: "MS", env: "RINGCAST_RECOVERY_MAX_DISCONNECTION_MS",
+        // socket.io's `maxDisconnectionDuration` default (2 minutes).
+        default: 120_000,
+    }
+    /// Broadcasts kept for recovery, per worker (and once more for events from other nodes).
+    recovery_log_max_events: usize => Scalar {
+        flag: "recovery-log-max-events", value: "N", env: "RINGCAST_RECOVERY_LOG_MAX_EVENTS",
+        // 10 000: two minutes at ~80 broadcasts/s per core.
+        default: 10_000,
+    }
+    /// Bytes of broadcast frames kept for recovery, per worker (and once more for events from
+    /// other nodes).
+    recovery_log_max_bytes: usize => Scalar {
+        flag: "recovery-log-max-bytes", value: "BYTES", env: "RINGCAST_RECOVERY_LOG_MAX_BYTES",
+        // 8 MiB: 10 000 events of ~800 bytes.
+        default: 8 * 1024 * 1024,
+        shown: "8388608 (8 MiB)",
+    }
+    /// Age past which a broadcast leaves the recovery log.
+    recovery_log_max_age_ms: u64 => Scalar {
+        flag: "recovery-log-max-age-ms", value: "MS", env: "RINGCAST_RECOVERY_LOG_MAX_AGE_MS",
+        // The disconnection window's default: a session restorable for 2 minutes needs at most
+        // the events of the 2 minutes since it dropped.
+        default: 120_000,
+    }
+
     /// Redis for clustering: `redis://[user][:password@]host[:port][/db]`, `rediss://…` (TLS)
     /// or `unix:///path/redis.sock[?db=N&pass=P]`. Prefer the environment or the file when it
     /// holds a password: flags show up in `ps`.

@@ -24,6 +24,9 @@ pub struct ConnectInfo<'a> {
     pub auth: Option<&'a str>,
     /// The peer address of the connection that carried the handshake.
     pub peer: SocketAddr,
+    /// The socket is a restored one (connection state recovery): its id and rooms are back
+    /// and its missed events were queued before the CONNECT reply.
+    pub recovered: bool,
 }
 
 /// A plain HTTP request routed to the handler (anything outside the Engine.IO paths).
@@ -113,6 +116,18 @@ pub trait Handler: Send + Sync + 'static {
     /// [`Socket::data`]); `Err(message)` refuses with `CONNECT_ERROR {"message": message}`.
     fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn std::any::Any>, String>;
 
+    /// Who the socket belongs to, from `authorize`'s data (the token's subject): a saved session
+    /// is restored only to a CONNECT whose data names the same owner.
+    fn owner(&self, data: &dyn std::any::Any) -> Option<String> {
+        let _ = data;
+        None
+    }
+    /// Whether a restored socket may be put back into `room` (its data is the fresh
+    /// `authorize`'s): rooms a refreshed token no longer grants stay left.
+    fn may_rejoin(&self, socket: &Socket<'_>, room: &str) -> bool {
+        let _ = (socket, room);
+        true
+    }
     /// A socket connected (the CONNECT reply is already queued, so emits here follow it).
     fn on_connect(&self, socket: &mut Socket<'_>, info: &ConnectInfo<'_>);
 

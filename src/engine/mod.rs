@@ -17,6 +17,7 @@ pub mod limits;
 pub mod mesh;
 mod msg;
 pub mod node;
+pub mod recovery;
 pub mod rooms;
 mod settings;
 pub mod sid;

@@ -18,6 +18,7 @@ use crate::engine::adapter::{
 use crate::engine::conn;
 use crate::engine::limits::Admission;
 use crate::engine::mesh::{Doorbell, Mesh};
+use crate::engine::recovery::{LocalStore, RecoveryStore};
 use crate::engine::rooms::Directory;
 use crate::engine::sid::ShardId;
 use crate::engine::stats::WorkerStats;
@@ -97,9 +98,14 @@ pub fn start_clustered(
         config.max_connections,
         config.max_connections_per_ip,
     ));
+    let recovery: Option<Arc<dyn RecoveryStore>> = match config.recovery {
+        Some(r) => Some(Arc::new(LocalStore::new(r, workers)?)),
+        None => None,
+    };
     let node: Arc<dyn LocalNode> = Arc::new(NodeHandle {
         mesh: mesh.clone(),
         directory: directory.clone(),
+        recovery: recovery.clone(),
     });
     let publisher = cluster(node)?;
     let config = Arc::new(EngineConfig { workers, ..config });
@@ -116,6 +122,7 @@ pub fn start_clustered(
             mesh: mesh.clone(),
             directory: directory.clone(),
             publisher: publisher.clone(),
+            recovery: recovery.clone(),
             stats: stats.clone(),
             admission: admission.clone(),
         };
@@ -482,6 +489,17 @@ async fn yield_now() {
 struct NodeHandle {
     mesh: Arc<Mesh<Msg>>,
     directory: Arc<Directory>,
+    /// Events from other nodes get offsets here too (connection state recovery).
+    recovery: Option<Arc<dyn RecoveryStore>>,
+}
+
+impl NodeHandle {
+    fn record(&self, op: crate::engine::BroadcastOp) -> crate::engine::BroadcastOp {
+        match &self.recovery {
+            Some(store) => store.record(store.remote_log(), op),
+            None => op,
+        }
+    }
 }
 
 impl LocalNode for NodeHandle {
@@ -490,6 +508,7 @@ impl LocalNode for NodeHandle {
     }
 
     fn deliver(&self, op: crate::engine::BroadcastOp) {
+        let op = self.record(op);
         let mask = if op.rooms.is_empty() {
             u64::MAX
         } else {
@@ -518,6 +537,7 @@ impl LocalNode for NodeHandle {
         op: crate::engine::BroadcastOp,
         except_rooms: Vec<Room>,
     ) -> Result<(), crate::engine::BroadcastOp> {
+        let op = self.record(op);
         // Every core: an excluded room's members may be anywhere, and targets may be too.
         let (op, except_rooms): (Arc<_>, Arc<[Room]>) = (Arc::new(op), except_rooms.into());
         for i in 0..self.mesh.workers() {

@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub max_connections: usize,
     /// Max simultaneous TCP connections from one client IP; beyond it HTTP 429.
     pub max_connections_per_ip: usize,
+    /// Connection state recovery ([`super::recovery`]); `None`: off, as in socket.io.
+    pub recovery: Option<super::recovery::RecoveryConfig>,
 }
 
 impl Default for EngineConfig {
@@ -57,6 +59,7 @@ impl Default for EngineConfig {
             max_json_depth: 32,
             max_connections: 100_000,
             max_connections_per_ip: 1_000,
+            recovery: None,
         }
     }
 }

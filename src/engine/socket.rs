@@ -243,6 +243,11 @@ impl<'w> Emitter<'w> {
         &self.worker.all_stats
     }
 
+    /// What the recovery store holds, when recovery is on (for metrics).
+    pub fn recovery_size(&self) -> Option<super::recovery::LogSize> {
+        self.worker.recovery.as_ref().map(|r| r.size())
+    }
+
     /// The node's room directory (for metrics).
     pub fn directory(&self) -> &super::rooms::Directory {
         &self.worker.directory

@@ -88,6 +88,12 @@ pub struct WorkerStats {
     /// Requests answered with an HTTP error before routing: bad or oversized heads (400/431),
     /// heads or bodies cut short (408), bodies over the limit (413).
     pub http_errors: Cell,
+    /// Connection state recovery: sessions saved at a transport-caused disconnect, sockets
+    /// restored, and reconnects that got a fresh session, by reason
+    /// ([`super::recovery::Failure::index`]).
+    pub recovery_saved: Cell,
+    pub recovery_restored: Cell,
+    pub recovery_failed: [Cell; 4],
 }
 
 /// Every disconnect reason, in the order of [`WorkerStats::disconnects`].

@@ -308,7 +308,17 @@ impl Handler for Gateway {
         }
     }
 
-    fn on_connect(&self, socket: &mut Socket<'_>, _info: &ConnectInfo<'_>) {
+    fn owner(&self, data: &dyn Any) -> Option<String> {
+        data.downcast_ref::<SocketState>()
+            .and_then(|s| s.claims.sub.clone())
+    }
+
+    fn may_rejoin(&self, socket: &Socket<'_>, room: &str) -> bool {
+        // The fresh token's grants decide, as a `subscribe` would.
+        self.may_enter(socket, room)
+    }
+
+    fn on_connect(&self, socket: &mut Socket<'_>, info: &ConnectInfo<'_>) {
         // Under the "claims" policy even the auto-joined dashboard must be granted.
         if self.may_enter(socket, spec::DASHBOARD) {
             socket.join(Room::from(spec::DASHBOARD));
@@ -319,6 +329,7 @@ impl Handler for Gateway {
             socket_id = %OrDash(socket.id()),
             session_id = %OrDash(socket.session_id()),
             peer = %OrDash(socket.peer()),
+            recovered = info.recovered,
             sub = socket
                 .data::<SocketState>()
                 .and_then(|s| s.claims.sub.as_deref())
@@ -442,6 +453,7 @@ impl Handler for Gateway {
                     server.directory(),
                     &self.stats,
                     cluster.as_ref(),
+                    server.recovery_size(),
                 );
                 let mut r = HttpResponse::json(200, body);
                 r.content_type = crate::metrics::CONTENT_TYPE;

@@ -10,6 +10,7 @@ use super::summary::Reporter;
 #[cfg(feature = "cluster")]
 use crate::cluster::{Publisher, RedisOptions, RedisTls};
 use crate::config::{Config, LogFormat};
+use crate::engine::recovery::{LogBounds, RecoveryConfig};
 use crate::engine::{CorsConfig, EngineConfig, Running};
 
 /// The engine settings a gateway configuration implies.
@@ -40,6 +41,14 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         max_json_depth: config.max_json_depth,
         max_connections: config.max_connections,
         max_connections_per_ip: config.max_connections_per_ip,
+        recovery: config.recovery.then_some(RecoveryConfig {
+            max_disconnection_ms: config.recovery_max_disconnection_ms,
+            log: LogBounds {
+                max_events: config.recovery_log_max_events,
+                max_bytes: config.recovery_log_max_bytes,
+                max_age_ms: config.recovery_log_max_age_ms,
+            },
+        }),
     }
 }
 

@@ -11,6 +11,7 @@ mod binary;
 mod burst;
 mod heartbeat;
 mod publish_api;
+mod recovery;
 mod rooms;
 mod routing;
 mod spec_js;

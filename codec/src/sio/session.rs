@@ -48,6 +48,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
+use super::recovery::write_connect_recoverable;
 use super::{
     BinaryAssembler, DecodeLimits, Packet, PacketType, SioError, check_placeholders, encode_ack,
     encode_event, encode_text, write_connect, write_connect_error, write_disconnect,
@@ -512,8 +513,23 @@ impl<S: AsRef<str> + Clone> Session<S> {
     /// Accepts the CONNECT `id` as socket `sid`: returns the `40[nsp,]{"sid":…}` frame to
     /// queue; [`Output::Connected`] follows.
     pub fn handle_authorized(&mut self, id: ConnectId, sid: S) -> Result<OutFrame, CommandError> {
+        self.handle_authorized_recoverable(id, sid, None)
+    }
+
+    /// [`Session::handle_authorized`] for a server with connection state recovery on: with a
+    /// `pid` the reply is `40[nsp,]{"sid":…,"pid":…}` (socket.io ≥ 4.6). A recovered socket's
+    /// missed events are queued by the driver before this reply, which the client buffers.
+    pub fn handle_authorized_recoverable(
+        &mut self,
+        id: ConnectId,
+        sid: S,
+        pid: Option<&str>,
+    ) -> Result<OutFrame, CommandError> {
         let request = self.take_request(id)?;
-        let frame = encode_text(|out| write_connect(out, &request.nsp, sid.as_ref()));
+        let frame = encode_text(|out| match pid {
+            Some(pid) => write_connect_recoverable(out, &request.nsp, sid.as_ref(), pid),
+            None => write_connect(out, &request.nsp, sid.as_ref()),
+        });
         let socket = Socket {
             nsp: request.nsp.clone(),
             sid: sid.clone(),

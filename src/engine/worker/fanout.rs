@@ -72,6 +72,8 @@ impl Worker {
             }
         }
         let targets = self.targets(&op.nsp, &op.rooms);
+        // Read once per broadcast from its frame's tail; each recipient then stores a u64.
+        let offset = self.recovery.as_ref().and_then(|r| r.offset_of(op));
         let mut reached = 0;
         let mut full = Vec::new();
         for (key, slot) in targets {
@@ -86,6 +88,9 @@ impl Worker {
                 continue;
             }
             socket.stamp = stamp;
+            if let (Some(offset), Some(rec)) = (offset, socket.recovery.as_mut()) {
+                rec.last_sent = Some(offset);
+            }
             reached += 1;
             let mut ok = true;
             for frame in &op.frames {
@@ -178,6 +183,11 @@ impl Worker {
         if let Some(p) = &self.publisher {
             let _ = p.publish(&op, ack);
         }
+        // After the publish: other nodes give the event offsets of their own.
+        let op = match &self.recovery {
+            Some(store) => store.record(self.shard.index(), op),
+            None => op,
+        };
         let op = Arc::new(op);
         let mask = self.cores_for(&op.nsp, &op.rooms);
         let mut asked = 0;

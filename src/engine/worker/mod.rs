@@ -22,6 +22,7 @@ use smallvec::SmallVec;
 use super::adapter::Publisher;
 use super::conn::write_policy::FlushPolicy;
 use super::delivery::PendingCounts;
+use super::recovery::RecoveryStore;
 use super::rooms::{Directory, RoomIndex};
 use super::stats::WorkerStats;
 use super::{DisconnectReason, EngineConfig, Handler, Msg, Socket};
@@ -30,7 +31,10 @@ use crate::engine::mesh::Mesh;
 use crate::engine::sid::{ShardId, Sid};
 
 mod fanout;
+mod recovery;
 mod socketio;
+
+pub(crate) use recovery::Authorized;
 
 /// How long a closed polling session waits for its client's next GET (clients poll again as
 /// soon as a response arrives, so this is only reached when the client is gone).
@@ -77,6 +81,9 @@ pub(crate) struct SocketSlot {
     pub data: Box<dyn Any>,
     /// When [`Handler::on_deadline`] is due for this socket (worker clock, ms).
     pub deadline: Option<u64>,
+    /// Connection state recovery (`None` when off): its private session id, the offset of
+    /// the last broadcast queued to it, and the log's head when it connected.
+    pub recovery: Option<recovery::SocketRecovery>,
 }
 
 /// The socket ids of a session's connected sockets, comma-separated (`-` when none), for logs.
@@ -107,7 +114,7 @@ pub(crate) struct Conn {
     pub sockets: SmallVec<[Option<SocketSlot>; 1]>,
     /// What `authorize` returned for a CONNECT accepted by the session and not yet reported
     /// [`sio::Output::Connected`], by socket id.
-    pub authorized: SmallVec<[(Sid, Box<dyn Any>); 1]>,
+    pub authorized: SmallVec<[Authorized; 1]>,
     /// WebSocket-level control frames (pong, close) for the websocket writer, ahead of the queue.
     pub ws_control: SmallVec<[OutFrame; 1]>,
     /// Close the websocket with this code once the queue is written.
@@ -220,6 +227,8 @@ pub(crate) struct Worker {
     pub mesh: Arc<Mesh<Msg>>,
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
+    /// Connection state recovery's store, when it is on.
+    pub recovery: Option<Arc<dyn RecoveryStore>>,
     pub all_stats: Arc<[WorkerStats]>,
     pub admission: Arc<super::limits::Admission>,
     pub conns: Slab<Conn>,
@@ -263,6 +272,7 @@ pub(crate) struct Shared {
     pub mesh: Arc<Mesh<Msg>>,
     pub directory: Arc<Directory>,
     pub publisher: Option<Arc<dyn Publisher>>,
+    pub recovery: Option<Arc<dyn RecoveryStore>>,
     pub stats: Arc<[WorkerStats]>,
     pub admission: Arc<super::limits::Admission>,
 }
@@ -275,6 +285,7 @@ impl Worker {
             mesh,
             directory,
             publisher,
+            recovery,
             stats,
             admission,
         } = shared;
@@ -286,6 +297,7 @@ impl Worker {
             mesh,
             directory,
             publisher,
+            recovery,
             all_stats: stats,
             admission,
             conns: Slab::new(),
@@ -619,8 +631,13 @@ impl Worker {
         };
         let (nsp, sid) = (socket.nsp.clone(), socket.sid);
         let rooms: SmallVec<[Room; 4]> = socket.rooms.clone();
+        self.save_for_recovery(key, slot, reason);
         for room in &rooms {
             self.index_leave(&nsp, room, key, slot);
+        }
+        if sid.shard() != self.shard {
+            // A restored socket living away from the core its id names (see `on_connected`).
+            self.index_leave(&nsp, &Room::from(sid.as_str()), key, slot);
         }
         let handler = self.handler.clone();
         {

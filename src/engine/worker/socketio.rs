@@ -11,7 +11,8 @@ use ringcast_codec::sio::{self, Slot};
 use ringcast_codec::ws::{FrameBuf, OpCode, OutFrame};
 use smallvec::SmallVec;
 
-use super::{SocketSlot, Worker};
+use super::recovery::Admitted;
+use super::{Authorized, SocketSlot, Worker};
 use crate::engine::Room;
 use crate::engine::sid::Sid;
 use crate::engine::{ConnectInfo, Socket};
@@ -108,7 +109,7 @@ impl Worker {
         };
         let handler = self.handler.clone();
         let nsp = request.nsp.as_str();
-        let decision: Result<(Sid, Box<dyn Any>), Cow<'static, str>> =
+        let decision: Result<(Admitted, Box<dyn Any>), Cow<'static, str>> =
             if !handler.namespace_allowed(nsp) {
                 Err(Cow::Borrowed(sio::INVALID_NAMESPACE))
             } else {
@@ -116,15 +117,17 @@ impl Worker {
                     nsp,
                     auth: request.auth.as_deref(),
                     peer,
+                    recovered: false,
                 };
                 match handler.authorize(&info) {
                     Err(message) => {
                         self.stats().connects_refused.add(1);
                         tracing::debug!(%session_id, peer = %peer, message, "CONNECT refused");
+                        self.refused(request.auth.as_deref());
                         Err(Cow::Owned(message))
                     }
-                    Ok(data) => match Sid::generate(self.shard) {
-                        Ok(sid) => Ok((sid, data)),
+                    Ok(data) => match self.admit(request.auth.as_deref(), data.as_ref()) {
+                        Ok(admitted) => Ok((admitted, data)),
                         Err(e) => {
                             tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
                             Err(Cow::Borrowed("internal error"))
@@ -132,6 +135,14 @@ impl Worker {
                     },
                 }
             };
+        let decision = decision.map(|(mut admitted, data)| {
+            // A restored socket's missed events go before the CONNECT reply (the client
+            // buffers them until it is connected, as socket.io's recovery does).
+            for frame in std::mem::take(&mut admitted.missed).into_iter().flatten() {
+                self.queue(key, frame);
+            }
+            (admitted, data)
+        });
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
@@ -139,11 +150,22 @@ impl Worker {
             return;
         };
         let reply = match decision {
-            Ok((sid, data)) => {
-                let reply = session.handle_authorized(request.id, sid);
+            Ok((admitted, data)) => {
+                let pid = admitted.recovery.map(|r| r.pid);
+                let sid = admitted.sid;
+                let reply = session.handle_authorized_recoverable(
+                    request.id,
+                    sid,
+                    pid.as_ref().map(|p| p.as_str()),
+                );
                 if reply.is_ok() {
                     // `Connected` for it is the session's next output.
-                    conn.authorized.push((sid, data));
+                    conn.authorized.push(Authorized {
+                        sid,
+                        data,
+                        recovery: admitted.recovery,
+                        restored: admitted.restored,
+                    });
                 }
                 reply
             }
@@ -161,9 +183,12 @@ impl Worker {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        let data = match conn.authorized.iter().position(|(s, _)| *s == sid) {
-            Some(pos) => conn.authorized.swap_remove(pos).1,
-            None => Box::new(()),
+        let (data, recovery, restored) = match conn.authorized.iter().position(|a| a.sid == sid) {
+            Some(pos) => {
+                let a = conn.authorized.swap_remove(pos);
+                (a.data, a.recovery, a.restored)
+            }
+            None => (Box::new(()) as Box<dyn Any>, None, None),
         };
         let peer = conn.peer;
         let nsp_room = Room::from(nsp);
@@ -177,15 +202,33 @@ impl Worker {
             stamp: 0,
             data,
             deadline: None,
+            recovery,
         });
         self.sockets.insert(sid, (key, slot));
         self.stats().sockets.add(1);
         self.stats().connects.add(1);
         // Register the namespace so whole-namespace broadcasts find it even without rooms.
-        self.rooms.add_namespace(nsp_room);
-        let info = ConnectInfo { nsp, auth, peer };
+        self.rooms.add_namespace(nsp_room.clone());
+        if sid.shard() != self.shard {
+            // A restored socket whose id names another core: other cores route a broadcast to
+            // a socket id by the core it names, so the id is also indexed here as a room, which
+            // puts this core in the directory for it.
+            self.index_join(&nsp_room, &Room::from(sid.as_str()), key, slot);
+        }
+        let recovered = restored.is_some();
         let handler = self.handler.clone();
         let mut s = Socket::new(self, key, slot);
+        for room in restored.unwrap_or_default() {
+            if handler.may_rejoin(&s, room.as_str()) {
+                s.join(room);
+            }
+        }
+        let info = ConnectInfo {
+            nsp,
+            auth,
+            peer,
+            recovered,
+        };
         handler.on_connect(&mut s, &info);
     }
 

@@ -4,14 +4,16 @@
 //
 // Commands (one JSON object per stdin line; `sock` names a socket, default "s"):
 //   {"cmd":"connect","sock":"a","url":"http://127.0.0.1:PORT","path":"/ws/","token":"JWT",
-//    "auth":{...}, "transports":["websocket"]}
-//       `auth` wins over `token`; with neither the handshake carries no auth at all.
+//    "auth":{...}, "transports":["websocket"], "options":{"reconnection":true}}
+//       `auth` wins over `token`; with neither the handshake carries no auth at all; `options`
+//       are merged into the io() options last.
 //   {"cmd":"emit","sock":"a","event":"subscribe","args":[{"room":"agent:1"}],"ack":7}
 //       with `ack` (any JSON id) the emit takes an ack callback; its reply prints as an ack line.
+//   {"cmd":"reconnect","sock":"a","auth":{...}}   the same socket connects again (new auth if given)
 //   {"cmd":"disconnect","sock":"a"}
 //   {"cmd":"exit"}
 // Output lines (JSON): {"type":"ready"} once at start, then per socket
-//   {"type":"open","sock","transport"} (Engine.IO session open), {"type":"connect","sock","id","transport"}, {"type":"upgrade","sock","transport"},
+//   {"type":"open","sock","transport"} (Engine.IO session open), {"type":"connect","sock","id","transport","recovered"}, {"type":"upgrade","sock","transport"},
 //   {"type":"connect_error","sock","message","data"}, {"type":"disconnect","sock","reason"},
 //   {"type":"event","sock","event","args"}, {"type":"ack","sock","ack","args"},
 //   {"type":"fatal","message"} for a command this driver cannot run.
@@ -56,6 +58,7 @@ function connect(cmd) {
   const opts = { forceNew: true, reconnection: false };
   if (cmd.path) opts.path = cmd.path;
   if (cmd.transports) opts.transports = cmd.transports;
+  if (cmd.options) Object.assign(opts, cmd.options);
   if (cmd.auth !== undefined) opts.auth = cmd.auth;
   else if (cmd.token !== undefined && cmd.token !== null) opts.auth = { token: cmd.token };
   const socket = io(cmd.url, opts);
@@ -67,7 +70,7 @@ function connect(cmd) {
     engine.on('upgrade', (t) => out({ type: 'upgrade', sock: name, transport: t.name }));
   });
   socket.on('connect', () => {
-    out({ type: 'connect', sock: name, id: socket.id, transport: socket.io.engine.transport.name });
+    out({ type: 'connect', sock: name, id: socket.id, transport: socket.io.engine.transport.name, recovered: socket.recovered });
   });
   socket.on('connect_error', (err) => {
     out({ type: 'connect_error', sock: name, message: err.message, data: fromWire(err.data ?? null) });
@@ -100,6 +103,15 @@ rl.on('line', (line) => {
   switch (cmd.cmd) {
     case 'connect': return connect(cmd);
     case 'emit': return emit(cmd);
+    case 'reconnect': {
+      // The same Socket object connects again (keeping its recovery pid and offset), with
+      // `auth` replacing its auth object when given.
+      const s = sockets.get(cmd.sock || 's');
+      if (!s) return out({ type: 'fatal', message: `reconnect of unknown socket ${cmd.sock}` });
+      if (cmd.auth !== undefined) s.auth = cmd.auth;
+      s.connect();
+      return;
+    }
     case 'disconnect': {
       const s = sockets.get(cmd.sock || 's');
       if (s) s.disconnect();

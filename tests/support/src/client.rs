@@ -23,6 +23,7 @@ pub struct Connect {
     path: Option<String>,
     auth: Option<Value>,
     transports: Option<Vec<String>>,
+    options: Option<Value>,
 }
 
 impl Connect {
@@ -33,7 +34,22 @@ impl Connect {
             path: Some("/ws/".into()),
             auth: Some(json!({"token": token::good()})),
             transports: None,
+            options: None,
         }
+    }
+
+    /// Another server URL (a proxy in front of the server, say).
+    pub fn url(mut self, url: String) -> Connect {
+        self.url = url;
+        self
+    }
+
+    /// More client options, merged into the driver's (Node: the `io()` options, such as
+    /// `{"reconnection": true, "reconnectionDelay": 50}`; the driver's default is no
+    /// reconnection).
+    pub fn options(mut self, options: Value) -> Connect {
+        self.options = Some(options);
+        self
     }
 
     /// Another Engine.IO path (`None`: the client's default, `/socket.io/`).
@@ -102,6 +118,9 @@ impl Client {
         }
         if let Some(t) = &how.transports {
             cmd["transports"] = json!(t);
+        }
+        if let Some(o) = &how.options {
+            cmd["options"] = o.clone();
         }
         self.send(&cmd);
     }

@@ -12,6 +12,7 @@
 //!   client would; [`procfs`]: a process's RSS, fds and sockets.
 //! - [`Proc`]: Node and Python programs speaking JSON lines; [`Client`]: the stock-client
 //!   drivers on top of it.
+//! - [`Proxy`]: a TCP proxy a test can cut (a network drop) or point elsewhere.
 //! - [`RedisServer`] and [`TestPki`]: a real redis-server, plain or TLS.
 //! - [`Shell`]: a bash session fed a README's blocks; [`ScratchDir`]: a test's temporary
 //!   directory.
@@ -31,6 +32,7 @@ pub mod log;
 pub mod metrics;
 pub mod proc;
 pub mod procfs;
+pub mod proxy;
 pub mod raw;
 pub mod redis_server;
 pub mod scratch;
@@ -49,6 +51,7 @@ pub use http::Response;
 pub use log::{LogLine, parse_lines};
 pub use metrics::Metrics;
 pub use proc::Proc;
+pub use proxy::Proxy;
 pub use redis_server::{RedisServer, TestPki};
 pub use scratch::ScratchDir;
 pub use server::{Launch, Server};

@@ -1,0 +1,358 @@
+//! The one-node recovery store: one event log and one session table per worker, each behind
+//! a mutex that only its worker takes on the broadcast path.
+//!
+//! Why locks at all, on a thread-per-core server: a restore must read every producer's log (a
+//! client comes back on whichever core SO_REUSEPORT picks) and take a session another core
+//! saved. Asking the cores through the mesh would hold the CONNECT across an asynchronous
+//! round trip (~20 µs per cross-core wake-up on these machines, and a reply state machine in
+//! the worker); a per-producer mutex instead costs the producing core one uncontended
+//! lock/unlock per broadcast (not per recipient), and it is contended only while a restore on
+//! another core reads that log. Offsets come from one node-wide counter (one relaxed
+//! `fetch_add` per broadcast), so merging the logs is a sort by offset.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use base64::Engine as _;
+use ringcast_codec::sio::recovery::with_offset;
+use ringcast_codec::ws::{OpCode, OutFrame};
+
+use super::decide::replay_from;
+use super::log::{EventLog, LoggedEvent};
+use super::sessions::{SavedSession, SessionTable};
+use super::{ClientOffset, Failure, LogSize, Pid, RecoveryConfig, RecoveryStore, Restored, Seq};
+use crate::engine::BroadcastOp;
+
+/// Random bytes naming this process in its offsets: an offset from another process (a
+/// restart) never matches, so it can only mean "unknown", never a wrong replay.
+const EPOCH_BYTES: usize = 9;
+
+/// The one-node store (see the module docs).
+pub struct LocalStore {
+    config: RecoveryConfig,
+    /// `<12 base64url chars>-`: every offset starts with it.
+    epoch: String,
+    start: Instant,
+    /// The last offset given.
+    next: AtomicU64,
+    /// One per worker, then one for broadcasts from other nodes.
+    logs: Box<[Mutex<EventLog>]>,
+    /// One per worker: sessions saved by that worker (their pid names it).
+    sessions: Box<[Mutex<SessionTable>]>,
+}
+
+impl std::fmt::Debug for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding it left plain data (at worst a log missing its last entry).
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl LocalStore {
+    /// A store for `workers` workers. Fails only if the OS CSPRNG does.
+    pub fn new(config: RecoveryConfig, workers: usize) -> std::io::Result<LocalStore> {
+        let mut random = [0u8; EPOCH_BYTES];
+        getrandom::fill(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mut epoch = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random);
+        epoch.push('-');
+        Ok(LocalStore {
+            config,
+            epoch,
+            start: Instant::now(),
+            next: AtomicU64::new(0),
+            logs: (0..=workers)
+                .map(|_| Mutex::new(EventLog::new(config.log)))
+                .collect(),
+            sessions: (0..workers)
+                .map(|_| Mutex::new(SessionTable::new(config.max_disconnection_ms)))
+                .collect(),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn offset_text(&self, seq: Seq) -> String {
+        format!("{}{}", self.epoch, seq.0)
+    }
+
+    /// What a client's offset string names here.
+    fn parse_offset(&self, offset: Option<&str>) -> ClientOffset {
+        let Some(text) = offset else {
+            return ClientOffset::None;
+        };
+        match text
+            .strip_prefix(self.epoch.as_str())
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            Some(n) => ClientOffset::Ours(Seq(n)),
+            None => ClientOffset::Foreign,
+        }
+    }
+
+    /// The highest offset any log dropped, after applying the age bound now.
+    fn evicted(&self) -> Seq {
+        let now = self.now();
+        self.logs
+            .iter()
+            .map(|log| {
+                let mut log = lock(log);
+                log.trim(now);
+                log.evicted()
+            })
+            .max()
+            .unwrap_or(Seq::ZERO)
+    }
+
+    /// Entries of every log after `from` that reach `saved`, in offset order; and the highest
+    /// offset any log dropped (after applying the age bound now).
+    fn missed(&self, saved: &SavedSession, from: Seq) -> (Vec<(Seq, Vec<OutFrame>)>, Seq) {
+        let now = self.now();
+        let mut evicted = Seq::ZERO;
+        let mut missed = Vec::new();
+        for log in self.logs.iter() {
+            let mut log = lock(log);
+            log.trim(now);
+            evicted = evicted.max(log.evicted());
+            missed.extend(
+                log.after(from)
+                    .filter(|e| e.reaches(&saved.nsp, saved.sid, &saved.rooms))
+                    .map(|e| (e.seq, e.frames.clone())),
+            );
+        }
+        missed.sort_unstable_by_key(|(seq, _)| *seq);
+        (missed, evicted)
+    }
+}
+
+impl RecoveryStore for LocalStore {
+    fn record(&self, log: usize, mut op: BroadcastOp) -> BroadcastOp {
+        let Some(first) = op.frames.first() else {
+            return op;
+        };
+        if first.opcode() != OpCode::Text {
+            return op;
+        }
+        // An offset is taken only for an eligible event; a gap in the offsets is harmless (the
+        // decision compares positions, never counts).
+        let seq = Seq(self.next.fetch_add(1, Ordering::Relaxed) + 1);
+        let Some(payload) = with_offset(&first.payload(), &self.offset_text(seq)) else {
+            return op;
+        };
+        op.frames[0] = OutFrame::new(OpCode::Text, &payload);
+        let event = LoggedEvent {
+            seq,
+            at_ms: self.now(),
+            nsp: op.nsp.clone(),
+            rooms: op.rooms.clone(),
+            except: op.except.clone(),
+            frames: op.frames.clone(),
+        };
+        let now = event.at_ms;
+        if let Some(log) = self.logs.get(log) {
+            lock(log).push(event, now);
+        }
+        op
+    }
+
+    fn remote_log(&self) -> usize {
+        self.logs.len() - 1
+    }
+
+    fn offset_of(&self, op: &BroadcastOp) -> Option<Seq> {
+        let payload = op.frames.first()?.payload();
+        // `…,"<epoch>-<n>"]`: the last string, read from the end (a few dozen bytes).
+        let body = payload.strip_suffix(b"\"]")?;
+        let open = body.iter().rposition(|&b| b == b'"')?;
+        let text = std::str::from_utf8(&body[open + 1..]).ok()?;
+        match self.parse_offset(Some(text)) {
+            ClientOffset::Ours(seq) => Some(seq),
+            _ => None,
+        }
+    }
+
+    fn head(&self) -> Seq {
+        Seq(self.next.load(Ordering::Relaxed))
+    }
+
+    fn save(&self, session: SavedSession) {
+        let now = self.now();
+        if let Some(table) = self.sessions.get(session.pid.shard().index()) {
+            lock(table).save(session, now);
+        }
+    }
+
+    fn restore(
+        &self,
+        pid: Pid,
+        offset: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<Restored, Failure> {
+        let now = self.now();
+        let table = self
+            .sessions
+            .get(pid.shard().index())
+            .ok_or(Failure::Unknown)?;
+        let saved = lock(table).take(pid, now)?;
+        if saved.owner.as_deref() != owner {
+            return Err(Failure::Auth);
+        }
+        let client = self.parse_offset(offset);
+        let from = replay_from(&saved, client, self.evicted())?;
+        let (missed, evicted) = self.missed(&saved, from);
+        if evicted > from {
+            // A producer dropped an entry after `from` between the two reads.
+            return Err(Failure::OffsetGone);
+        }
+        let last_sent = missed.last().map(|(seq, _)| *seq).or(match client {
+            ClientOffset::Ours(seq) => Some(seq),
+            _ => None,
+        });
+        Ok(Restored {
+            sid: saved.sid,
+            rooms: saved.rooms,
+            missed: missed.into_iter().map(|(_, frames)| frames).collect(),
+            last_sent,
+        })
+    }
+
+    fn discard(&self, pid: Pid) {
+        if let Some(table) = self.sessions.get(pid.shard().index()) {
+            lock(table).discard(pid);
+        }
+    }
+
+    fn size(&self) -> LogSize {
+        let mut size = LogSize::default();
+        for log in self.logs.iter() {
+            let log = lock(log);
+            size.entries += log.len();
+            size.bytes += log.bytes();
+        }
+        for table in self.sessions.iter() {
+            size.sessions += lock(table).len();
+        }
+        size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::recovery::LogBounds;
+    use crate::engine::sid::{ShardId, Sid};
+    use crate::engine::{Room, encode_event};
+
+    fn store(max_events: usize) -> LocalStore {
+        let config = RecoveryConfig {
+            max_disconnection_ms: 60_000,
+            log: LogBounds {
+                max_events,
+                max_bytes: 1 << 20,
+                max_age_ms: 60_000,
+            },
+        };
+        LocalStore::new(config, 2).expect("csprng")
+    }
+
+    fn op(room: &str, n: u32) -> BroadcastOp {
+        BroadcastOp {
+            nsp: Room::from("/"),
+            rooms: vec![Room::from(room)],
+            except: Vec::new(),
+            frames: encode_event("/", None, "ev", &n.to_string(), &[]),
+        }
+    }
+
+    fn saved(store: &LocalStore, rooms: &[&str], last_sent: Option<Seq>) -> (Pid, Sid) {
+        let pid = Pid::generate(ShardId(1)).expect("csprng");
+        let sid = Sid::generate(ShardId(1)).expect("csprng");
+        store.save(SavedSession {
+            pid,
+            sid,
+            nsp: Room::from("/"),
+            rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
+            owner: Some("alice".into()),
+            connected_head: Seq::ZERO,
+            last_sent,
+            head: store.head(),
+        });
+        (pid, sid)
+    }
+
+    fn payloads(restored: &Restored) -> Vec<String> {
+        restored
+            .missed
+            .iter()
+            .map(|frames| String::from_utf8_lossy(&frames[0].payload()).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn offsets_are_in_the_frame_and_read_back() {
+        let s = store(10);
+        let a = s.record(0, op("r", 1));
+        let b = s.record(1, op("r", 2));
+        let (oa, ob) = (s.offset_of(&a), s.offset_of(&b));
+        assert_eq!((oa, ob), (Some(Seq(1)), Some(Seq(2))));
+        let text = String::from_utf8_lossy(&a.frames[0].payload()).into_owned();
+        assert!(
+            text.starts_with(r#"42["ev",1,""#) && text.ends_with(r#"-1"]"#),
+            "{text}"
+        );
+        // Another process's store gives the same event another epoch: not ours.
+        assert_eq!(store(10).offset_of(&a), None);
+        assert_eq!(s.size().entries, 2);
+    }
+
+    #[test]
+    fn a_restore_merges_every_log_by_offset_and_filters_by_room() {
+        let s = store(10);
+        let (pid, sid) = saved(&s, &["r"], None);
+        for (log, room, n) in [(1, "r", 1), (0, "other", 2), (0, "r", 3), (2, "r", 4)] {
+            s.record(log, op(room, n));
+        }
+        let restored = s.restore(pid, None, Some("alice")).expect("restored");
+        assert_eq!(restored.sid, sid);
+        let got = payloads(&restored);
+        assert_eq!(got.len(), 3, "{got:?}");
+        for (p, n) in got.iter().zip([1, 3, 4]) {
+            assert!(p.starts_with(&format!(r#"42["ev",{n},"#)), "{got:?}");
+        }
+        assert_eq!(restored.last_sent, Some(Seq(4)));
+        assert_eq!(
+            s.restore(pid, None, Some("alice")).err(),
+            Some(Failure::Unknown)
+        );
+    }
+
+    #[test]
+    fn restore_failures() {
+        let s = store(1);
+        let (pid, _) = saved(&s, &["r"], None);
+        assert_eq!(s.restore(pid, None, Some("bob")).err(), Some(Failure::Auth));
+        // Sent event 1, the client holds nothing of it, and two more events pushed it out.
+        let first = s.record(0, op("r", 1));
+        let (pid, _) = saved(&s, &["r"], s.offset_of(&first));
+        s.record(0, op("r", 2));
+        s.record(0, op("r", 3));
+        assert_eq!(
+            s.restore(pid, None, Some("alice")).err(),
+            Some(Failure::OffsetGone)
+        );
+        let (pid, _) = saved(&s, &["r"], None);
+        s.discard(pid);
+        assert_eq!(
+            s.restore(pid, None, Some("alice")).err(),
+            Some(Failure::Unknown)
+        );
+    }
+}

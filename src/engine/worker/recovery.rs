@@ -1,0 +1,144 @@
+//! Connection state recovery on a worker: what an accepted CONNECT becomes (a fresh socket or
+//! a restored one), and the session saved when a socket's transport goes away.
+
+use std::any::Any;
+
+use ringcast_codec::ws::OutFrame;
+
+use super::Worker;
+use crate::engine::recovery::{Pid, SavedSession, Seq, connect_fields};
+use crate::engine::sid::Sid;
+use crate::engine::{DisconnectReason, Room};
+
+/// A socket's recovery state (see [`super::SocketSlot::recovery`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SocketRecovery {
+    pub pid: Pid,
+    pub last_sent: Option<Seq>,
+    pub connected_head: Seq,
+}
+
+/// A CONNECT the session accepted, waiting for its `Connected` output.
+pub(crate) struct Authorized {
+    pub sid: Sid,
+    pub data: Box<dyn Any>,
+    pub recovery: Option<SocketRecovery>,
+    /// The rooms of a restored socket.
+    pub restored: Option<Vec<Room>>,
+}
+
+/// What an accepted CONNECT becomes.
+pub(super) struct Admitted {
+    pub sid: Sid,
+    pub recovery: Option<SocketRecovery>,
+    pub restored: Option<Vec<Room>>,
+    /// A restored socket's missed broadcasts, queued before the CONNECT reply.
+    pub missed: Vec<Vec<OutFrame>>,
+}
+
+impl Worker {
+    /// The socket an accepted CONNECT (`auth`, the handler's `data`) gets: with recovery on and
+    /// a `pid` in `auth`, the saved session if the store gives it back; otherwise a fresh id.
+    /// Fails only if the OS CSPRNG does.
+    pub(super) fn admit(
+        &mut self,
+        auth: Option<&str>,
+        data: &dyn Any,
+    ) -> std::io::Result<Admitted> {
+        let Some(store) = self.recovery.clone() else {
+            return Ok(Admitted {
+                sid: Sid::generate(self.shard)?,
+                recovery: None,
+                restored: None,
+                missed: Vec::new(),
+            });
+        };
+        let head = store.head();
+        let (old, offset) = connect_fields(auth);
+        if let Some(old) = old {
+            let owner = self.handler.owner(data);
+            match store.restore(old, offset.as_deref(), owner.as_deref()) {
+                Ok(restored) => {
+                    self.stats().recovery_restored.add(1);
+                    tracing::debug!(socket_id = %restored.sid, missed = restored.missed.len(), "socket restored");
+                    return Ok(Admitted {
+                        sid: restored.sid,
+                        // The same pid: socket.io-client reports `recovered` only when the
+                        // reply's pid is the one it sent.
+                        recovery: Some(SocketRecovery {
+                            pid: old,
+                            last_sent: restored.last_sent,
+                            connected_head: head,
+                        }),
+                        restored: Some(restored.rooms),
+                        missed: restored.missed,
+                    });
+                }
+                Err(failure) => {
+                    self.stats().recovery_failed[failure.index()].add(1);
+                    tracing::debug!(
+                        reason = failure.as_str(),
+                        "session not restored: a fresh one"
+                    );
+                }
+            }
+        }
+        Ok(Admitted {
+            sid: Sid::generate(self.shard)?,
+            recovery: Some(SocketRecovery {
+                pid: Pid::generate(self.shard)?,
+                last_sent: None,
+                connected_head: head,
+            }),
+            restored: None,
+            missed: Vec::new(),
+        })
+    }
+
+    /// A refused CONNECT (`auth`): the session its `pid` names is dropped, so a revoked or
+    /// expired token never gets it back, even on a later try with a good one.
+    pub(super) fn refused(&mut self, auth: Option<&str>) {
+        let Some(store) = self.recovery.clone() else {
+            return;
+        };
+        if let (Some(pid), _) = connect_fields(auth) {
+            store.discard(pid);
+            self.stats().recovery_failed[crate::engine::recovery::Failure::Auth.index()].add(1);
+        }
+    }
+
+    /// Saves the socket in `slot` of session `key` if its transport went away (socket.io's
+    /// list: transport close or error, ping timeout, server shutdown; not the client's own
+    /// disconnect, a server-side kick, a protocol violation or a slow consumer).
+    pub(super) fn save_for_recovery(&mut self, key: usize, slot: usize, reason: DisconnectReason) {
+        let Some(store) = self.recovery.clone() else {
+            return;
+        };
+        if !matches!(
+            reason,
+            DisconnectReason::TransportClose
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ServerShutdown
+        ) {
+            return;
+        }
+        let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else {
+            return;
+        };
+        let Some(rec) = socket.recovery else {
+            return;
+        };
+        let session = SavedSession {
+            pid: rec.pid,
+            sid: socket.sid,
+            nsp: socket.nsp.clone(),
+            rooms: socket.rooms.to_vec(),
+            owner: self.handler.owner(socket.data.as_ref()),
+            connected_head: rec.connected_head,
+            last_sent: rec.last_sent,
+            head: store.head(),
+        };
+        store.save(session);
+        self.stats().recovery_saved.add(1);
+    }
+}
