@@ -13,6 +13,7 @@ mod drain;
 mod listen;
 mod logs;
 mod metrics;
+mod protocol_closes;
 mod safe_defaults;
 mod systemd;
 mod token;

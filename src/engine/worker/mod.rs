@@ -112,6 +112,9 @@ pub(crate) struct Conn {
     pub ws_control: SmallVec<[OutFrame; 1]>,
     /// Close the websocket with this code once the queue is written.
     pub ws_close: Option<CloseCode>,
+    /// The close code that says why the session ended, for the websocket's close frame after
+    /// the Engine.IO close packet (a protocol violation's; `None`: 1000, or 1001 at shutdown).
+    pub close_code: Option<CloseCode>,
     pub ws_waker: Option<Waker>,
     pub poll_waker: Option<Waker>,
     /// Transport tasks attached (a websocket connection, a pending polling GET).
@@ -445,6 +448,7 @@ impl Worker {
             authorized: SmallVec::new(),
             ws_control: SmallVec::new(),
             ws_close: None,
+            close_code: None,
             ws_waker: None,
             poll_waker: None,
             attached: 0,
@@ -515,7 +519,12 @@ impl Worker {
                     .slow_consumer_disconnects
                     .add(1),
                 DisconnectReason::ParseError => {
-                    self.all_stats[self.shard.index()].protocol_errors.add(1)
+                    // The Engine.IO layer's violations (a packet out of sequence, a second
+                    // polling GET) are protocol errors; the Socket.IO layer set its own code.
+                    let code = *conn.close_code.get_or_insert(CloseCode::PROTOCOL_ERROR);
+                    let stats = &self.all_stats[self.shard.index()];
+                    stats.protocol_errors.add(1);
+                    stats.protocol_closes[super::stats::protocol_close_index(code)].add(1);
                 }
                 _ => {}
             }
