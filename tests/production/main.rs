@@ -14,6 +14,7 @@ mod listen;
 mod logs;
 mod metrics;
 mod protocol_closes;
+mod require_exp;
 mod safe_defaults;
 mod systemd;
 mod token;
