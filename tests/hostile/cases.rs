@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::{Attack::*, Expect::*, SOON, hostile};
 use ringcast_test_support::raw::{
-    self, Eio, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, WS_KEY, close_frame, frame, header,
-    text,
+    self, Eio, Ended, Next, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, WS_KEY, close_frame,
+    frame, header, text,
 };
 use ringcast_test_support::token::{self, HOUR};
 use ringcast_test_support::{API_KEY, SECRET, http};
@@ -162,6 +162,7 @@ hostile! {
     poll_put_method: Hs, Poll(|sid| b(&format!("PUT /ws/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nContent-Length: 0\r\n\r\n"))) => Http(400, "\"code\":2");
     poll_post_100k_noops: Hs, Poll(|sid| poll_post(sid, &b"6\x1e".repeat(100_000)[..199_999])) => HttpHead(200, "content-length: 2");
     poll_concurrent_gets: Hs, Custom(concurrent_polling_gets) => Done;
+    ws_second_websocket_for_a_sid: Hs, Custom(second_websocket_for_a_sid) => Done;
 
     // WebSocket frames from a connected Socket.IO client (RFC 6455 §5, §7.4).
     ws_unmasked_frame: Hs, Sio(frame(true, 0, OP_TEXT, br#"42["heartbeat",{"timestamp":1}]"#, false)) => Close(1002);
@@ -291,6 +292,30 @@ fn concurrent_polling_gets(addr: SocketAddr) -> Result<(), String> {
             "the session survived: {} {}",
             third.status, third.body
         ));
+    }
+    Ok(())
+}
+
+/// A second WebSocket naming an upgraded sid: engine.io accepts it (101) and closes it at once
+/// (a close frame without a status code); the first websocket's socket still gets its events.
+fn second_websocket_for_a_sid(addr: SocketAddr) -> Result<(), String> {
+    let mut first = raw::sio_client(addr, &token::good())?;
+    let target = format!("/ws/?EIO=4&transport=websocket&sid={}", first.sid);
+    let mut second = raw::Ws::upgrade(addr, &target)?;
+    match second.next(Instant::now() + SOON) {
+        Next::Frame(f) if f.opcode == OP_CLOSE && f.close_code().is_none() => {}
+        other => return Err(format!("second websocket: {}", raw::describe(&other))),
+    }
+    match second.next(Instant::now() + SOON) {
+        Next::Ended(Ended::Closed) => {}
+        other => return Err(format!("after its close: {}", raw::describe(&other))),
+    }
+    first.ws.send_text(r#"42["heartbeat",{"timestamp":7}]"#)?;
+    let ack = first
+        .ws
+        .wait_text(Instant::now() + SOON, |t| t.contains("heartbeat_ack"))?;
+    if !ack.contains(r#""timestamp":7"#) {
+        return Err(format!("first websocket: {ack}"));
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ mod drain;
 mod listen;
 mod logs;
 mod metrics;
+mod ping_timeout;
 mod protocol_closes;
 mod require_exp;
 mod safe_defaults;
