@@ -17,7 +17,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::engine::recovery::{Failure, LogSize};
 use crate::engine::rooms::Directory;
-use crate::engine::stats::{DISCONNECT_REASONS, WorkerStats, sum};
+use crate::engine::stats::{DISCONNECT_REASONS, PROTOCOL_CLOSES, WorkerStats, sum};
 
 /// The Content-Type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -297,6 +297,17 @@ fn closes(r: &mut Registry, workers: &[WorkerStats]) {
         "protocol_errors",
         "Sessions closed for protocol violations",
         sum(workers, |w| w.protocol_errors.get()),
+    );
+    let by_reason: Family<Labels, Counter> = Family::default();
+    for (i, (_, reason)) in PROTOCOL_CLOSES.iter().enumerate() {
+        by_reason
+            .get_or_create(&vec![("reason".into(), (*reason).into())])
+            .inc_by(sum(workers, |w| w.protocol_closes[i].get()));
+    }
+    r.register(
+        "protocol_error_closes",
+        "Sessions closed for protocol violations, by the reason their WebSocket close code gives (protocol_error 1002, invalid_payload 1007, policy_violation 1008)",
+        by_reason,
     );
     counter(
         r,

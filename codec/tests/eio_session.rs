@@ -150,6 +150,38 @@ fn pings_on_schedule_and_pong_reschedules() {
     assert!(!sim.s.is_closed());
 }
 
+/// The chained deadlines land at their instants at every setting: the ping at `interval`, the
+/// close at `interval + timeout` exactly (a silent client's GET 1 ms before is still served, at
+/// the instant it is 400), whatever the two values; the server's timer fires at `poll_timeout`.
+#[test]
+fn ping_then_pong_deadline_at_their_exact_instants() {
+    for (interval, timeout) in [
+        (300, 200),
+        (1, 1),
+        (25_000, 20_000),
+        (25_000, 30_000),
+        (7, 1_000_003),
+    ] {
+        let config = SessionConfig {
+            ping_interval: interval,
+            ping_timeout: timeout,
+            ..CFG
+        };
+        let mut sim = Sim::with(config, Transport::Polling);
+        assert_eq!(sim.s.poll_timeout(), Some(interval), "{interval}/{timeout}");
+        sim.advance_to(interval);
+        assert_eq!(sim.get(), Ok(some("2")), "ping at {interval}");
+        let close_at = interval + timeout;
+        assert_eq!(sim.s.poll_timeout(), Some(close_at), "{interval}/{timeout}");
+        sim.advance_to(close_at - 1);
+        assert!(!sim.s.is_closed(), "open 1 ms before {close_at}");
+        assert_eq!(sim.get(), Ok(None), "a GET 1 ms before waits");
+        sim.advance_to(close_at);
+        assert_eq!(sim.s.poll_close(), Some(CloseReason::PingTimeout));
+        assert_eq!(sim.get(), Err(SessionError::Closed), "400 at {close_at}");
+    }
+}
+
 #[test]
 fn late_timer_counts_pong_window_from_the_actual_ping() {
     let mut sim = Sim::websocket();

@@ -335,8 +335,9 @@ fn events_table() {
         (r#"212["foo"]"#, event(0, "foo", "[]", Some(12))),
         (r#"2/admin,["bar"]"#, event(1, "bar", "[]", None)),
         (r#"2/admin,13["foo"]"#, event(1, "foo", "[]", Some(13))),
-        // Reserved names are dispatched, as the worker does.
-        (r#"2["disconnect"]"#, event(0, "disconnect", "[]", None)),
+        // A number is a name (socket.io-parser's isPayloadValid), given as its JSON text.
+        (r#"2[1,{"a":2}]"#, event(0, "1", r#"[{"a":2}]"#, None)),
+        (r#"2/admin,7[-0.5]"#, event(1, "-0.5", "[]", Some(7))),
         // A binary event that announces no attachments goes at once.
         (r#"50-["b",1]"#, event(0, "b", "[1]", None)),
     ];
@@ -822,7 +823,16 @@ fn parse_errors_table() {
         (vec![r#"2["a""#.into()], Decode(SioError::InvalidJson)),
         (vec![r#"2{"a":1}"#.into()], Decode(SioError::NotAnArray)),
         (vec!["2[]".into()], Decode(SioError::NotAnArray)),
-        (vec!["2[1]".into()], Decode(SioError::EventNameNotString)),
+        (vec!["2[null]".into()], Decode(SioError::EventNameNotString)),
+        // Reserved names are refused as socket.io-parser refuses them ("invalid payload").
+        (
+            vec![r#"2["disconnect"]"#.into()],
+            Decode(SioError::EventNameReserved),
+        ),
+        (
+            vec![r#"2/admin,["newListener",1]"#.into()],
+            Decode(SioError::EventNameReserved),
+        ),
         (vec!["2".into()], Decode(SioError::MissingData)),
         (vec![r#"3["a"]"#.into()], Decode(SioError::BadAckId)),
         (vec!["31{}".into()], Decode(SioError::NotAnArray)),

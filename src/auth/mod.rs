@@ -65,6 +65,9 @@ pub struct AuthSettings {
     pub audience: Option<String>,
     /// Clock skew allowed when checking `exp` and `nbf`.
     pub leeway_secs: u64,
+    /// A token without `exp` is refused ([`AuthError::InvalidToken`]); when false it is
+    /// accepted and never expires.
+    pub require_exp: bool,
     /// Keys accepted as `Authorization: Bearer <key>` by the publish API.
     pub api_keys: Vec<Secret>,
 }

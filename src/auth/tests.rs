@@ -391,6 +391,40 @@ payload_cases! {
     payload_not_object: serde_json::json!([1, 2]) => Err(AuthError::InvalidToken);
 }
 
+/// `--jwt-require-exp false`: (payload, expected) — a token without `exp` is accepted and never
+/// expires; one with `exp` is still checked (leeway 30 s).
+#[test]
+fn exp_optional_when_not_required() {
+    let cfg = config(&["--jwt-secret", SECRET, "--jwt-require-exp", "false"]);
+    let key = EncodingKey::from_secret(SECRET.as_bytes());
+    let cases: &[(Value, Result<Option<u64>, AuthError>)] = &[
+        (serde_json::json!({"sub": "a"}), Ok(None)),
+        (serde_json::json!({}), Ok(None)),
+        (
+            serde_json::json!({"sub": "a", "exp": NOW + 60}),
+            Ok(Some(NOW + 60)),
+        ),
+        (
+            serde_json::json!({"sub": "a", "exp": NOW - 3600}),
+            Err(AuthError::Expired),
+        ),
+        (
+            serde_json::json!({"sub": "a", "exp": "tomorrow"}),
+            Err(AuthError::InvalidToken),
+        ),
+        (
+            serde_json::json!({"sub": "a", "nbf": NOW + 3600}),
+            Err(AuthError::NotYetValid),
+        ),
+    ];
+    for (payload, expected) in cases {
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), payload, &key).expect("encode");
+        let got = verify(&cfg, &token).map(|c| c.exp);
+        assert_eq!(&got, expected, "{payload}");
+    }
+}
+
 macro_rules! connect_cases {
     ($($name:ident: $auth:expr => $expected:expr;)*) => {$(
         #[test]

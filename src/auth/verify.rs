@@ -29,7 +29,8 @@ pub struct Verifier {
 pub enum AuthError {
     /// No `auth` data, not an object, no `token`, or an empty one.
     MissingToken,
-    /// Not a well-formed JWT (shape, base64, JSON, claim types, required `exp`, too long).
+    /// Not a well-formed JWT (shape, base64, JSON, claim types, `exp` missing while required,
+    /// too long).
     InvalidToken,
     /// `exp` has passed (beyond the leeway).
     Expired,
@@ -51,7 +52,8 @@ pub enum AuthError {
 pub struct Claims {
     /// `sub`: who the client is.
     pub sub: Option<String>,
-    /// `exp` as whole seconds since the epoch. Always present after verification.
+    /// `exp` as whole seconds since the epoch. Always present after verification unless
+    /// [`AuthSettings::require_exp`] is off.
     pub exp: Option<u64>,
     /// `nbf`, if the token has one.
     pub nbf: Option<u64>,
@@ -225,7 +227,11 @@ fn validation(alg: Algorithm, settings: &AuthSettings) -> Validation {
     v.validate_exp = false;
     v.validate_nbf = false;
     v.leeway = 0;
-    let mut required = vec!["exp"];
+    let mut required = if settings.require_exp {
+        vec!["exp"]
+    } else {
+        Vec::new()
+    };
     if let Some(iss) = &settings.issuer {
         v.set_issuer(&[iss]);
         // jsonwebtoken checks `iss` only when present; a configured issuer must be present.
@@ -320,11 +326,9 @@ impl Claims {
             Some(Value::String(s)) => Some(s),
             Some(_) => return Err(AuthError::InvalidToken),
         };
+        // Whether `exp` must be present is the `Validation`'s required claims (see
+        // `validation`): jsonwebtoken refuses a token without it before this runs.
         let exp = numeric_date(map.remove("exp"))?;
-        if exp.is_none() {
-            // Required: without `exp` a leaked token is valid forever.
-            return Err(AuthError::InvalidToken);
-        }
         let nbf = numeric_date(map.remove("nbf"))?;
         let iat = numeric_date(map.remove("iat"))?;
         let rooms = match map.remove("rooms") {

@@ -137,6 +137,8 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Clock skew allowed when checking `exp` and `nbf`.
     pub jwt_leeway_secs: u64,
+    /// Tokens without `exp` are refused.
+    pub jwt_require_exp: bool,
     /// Which rooms a client may subscribe to.
     pub room_policy: RoomPolicy,
     /// Once a connected socket's token `exp` has passed, the socket is disconnected after this
@@ -288,6 +290,7 @@ impl Config {
             issuer: self.jwt_issuer.clone(),
             audience: self.jwt_audience.clone(),
             leeway_secs: self.jwt_leeway_secs,
+            require_exp: self.jwt_require_exp,
             api_keys: self.api_keys.clone(),
         }
     }
@@ -325,8 +328,8 @@ impl Config {
     }
 
     /// What the server should warn about at start: a JWT key without any API key (the publish
-    /// API then answers every request 401), and secrets or keys that look guessable
-    /// ([`known_secrets::low_entropy_bits`]).
+    /// API then answers every request 401), tokens accepted without `exp`, and secrets or keys
+    /// that look guessable ([`known_secrets::low_entropy_bits`]).
     pub fn warnings(&self) -> Vec<ConfigWarning> {
         let mut out = Vec::new();
         if !self.dev_mode && self.api_keys.is_empty() {
@@ -335,6 +338,15 @@ impl Config {
                 message: "no API key is configured: the publish API (POST /api/v1/emit) \
                           refuses every request with 401; set api_keys (--api-key, \
                           RINGCAST_API_KEYS) to publish"
+                    .to_owned(),
+            });
+        }
+        if !self.jwt_require_exp {
+            out.push(ConfigWarning {
+                setting: "jwt_require_exp",
+                message: "jwt_require_exp is false: tokens without an `exp` claim are accepted \
+                          and never expire (their sockets stay connected until they leave); \
+                          a token whose `exp` has passed is still refused"
                     .to_owned(),
             });
         }

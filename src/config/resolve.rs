@@ -79,6 +79,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         jwt_issuer,
         jwt_audience,
         jwt_leeway_secs: m.jwt_leeway_secs,
+        jwt_require_exp: m.jwt_require_exp,
         room_policy: m.room_policy,
         token_expiry_grace_ms: m.token_expiry_grace_ms,
         api_keys,

@@ -105,6 +105,13 @@ settings! {
         flag: "jwt-leeway-secs", value: "SECS", env: "RINGCAST_JWT_LEEWAY_SECS",
         default: 30,
     }
+    /// Refuse tokens without an `exp` claim. `false` accepts them (a start-up WARN says so): such
+    /// a token never expires, as python-socketio backends may mint; a token whose `exp` has
+    /// passed is still refused.
+    jwt_require_exp: bool => Bool {
+        flag: "jwt-require-exp", value: "BOOL", env: "RINGCAST_JWT_REQUIRE_EXP",
+        default: true,
+    }
     /// Rooms a client may subscribe to: `open` (any valid room) or `claims` (only those the
     /// token's `rooms` claim grants: exact names like `task:123`, kind wildcards `agent:*`,
     /// `task:*`, `conversation:*`, or `*`).

@@ -326,6 +326,14 @@ fn cases(
             get: |c| c.jwt_leeway_secs.to_string(),
         },
         Case {
+            name: "jwt_require_exp",
+            base: vec![],
+            a: sc("jwt_require_exp", "false", false),
+            b: sc("jwt_require_exp", "true", false),
+            default: "true".into(),
+            get: |c| c.jwt_require_exp.to_string(),
+        },
+        Case {
             name: "room_policy",
             base: vec![],
             a: with_shows(sc("room_policy", "claims", true), "Claims"),

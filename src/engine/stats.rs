@@ -7,6 +7,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use ringcast_codec::ws::CloseCode;
+
 use super::DisconnectReason;
 
 /// One counter or gauge with a single writer.
@@ -79,6 +81,8 @@ pub struct WorkerStats {
     pub slow_consumer_disconnects: Cell,
     /// Sessions closed for protocol violations.
     pub protocol_errors: Cell,
+    /// The same closes by the reason their WebSocket close code gives ([`PROTOCOL_CLOSES`]).
+    pub protocol_closes: [Cell; PROTOCOL_CLOSES.len()],
     /// Connections handed to the core owning their session.
     pub handoffs: Cell,
     /// HTTP requests outside the Engine.IO paths.
@@ -120,6 +124,23 @@ pub fn disconnect_index(reason: DisconnectReason) -> usize {
     }
 }
 
+/// The close codes a protocol violation closes a session with (see `SioError::close_code`), in
+/// the order of [`WorkerStats::protocol_closes`], with the `reason` label `/metrics` gives each.
+pub const PROTOCOL_CLOSES: [(CloseCode, &str); 3] = [
+    (CloseCode::PROTOCOL_ERROR, "protocol_error"),
+    (CloseCode::INVALID_PAYLOAD, "invalid_payload"),
+    (CloseCode::POLICY_VIOLATION, "policy_violation"),
+];
+
+/// The slot of `code` in [`WorkerStats::protocol_closes`]; any other code counts as a protocol
+/// error (the Engine.IO layer's violations all close with 1002).
+pub fn protocol_close_index(code: CloseCode) -> usize {
+    PROTOCOL_CLOSES
+        .iter()
+        .position(|(c, _)| *c == code)
+        .unwrap_or(0)
+}
+
 /// A counter summed over the workers (what `/metrics` and the activity summary both read).
 pub fn sum(workers: &[WorkerStats], f: impl Fn(&WorkerStats) -> u64) -> u64 {
     workers.iter().map(f).sum()
@@ -128,6 +149,14 @@ pub fn sum(workers: &[WorkerStats], f: impl Fn(&WorkerStats) -> u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_protocol_close_has_its_own_slot() {
+        for (i, (code, _)) in PROTOCOL_CLOSES.iter().enumerate() {
+            assert_eq!(protocol_close_index(*code), i, "{code:?}");
+        }
+        assert_eq!(protocol_close_index(CloseCode::NORMAL), 0);
+    }
 
     #[test]
     fn every_reason_has_its_own_slot() {

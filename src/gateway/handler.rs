@@ -164,7 +164,10 @@ impl Gateway {
                 spec::reply_error("auth:refresh: the token names another subject"),
             );
         }
-        let exp = claims.exp.unwrap_or(0);
+        // `null` for a token without `exp` (accepted only with `jwt_require_exp` off).
+        let exp = claims
+            .exp
+            .map_or_else(|| "null".to_owned(), |e| e.to_string());
         state.claims = claims;
         self.schedule_expiry(socket);
         (EV_AUTH_REFRESHED, format!(r#"{{"exp":{exp}}}"#))

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::{Attack::*, Expect::*, SOON, hostile};
 use ringcast_test_support::raw::{
-    self, Eio, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, WS_KEY, close_frame, frame, header,
-    text,
+    self, Eio, Ended, Next, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, WS_KEY, close_frame,
+    frame, header, text,
 };
 use ringcast_test_support::token::{self, HOUR};
 use ringcast_test_support::{API_KEY, SECRET, http};
@@ -162,6 +162,7 @@ hostile! {
     poll_put_method: Hs, Poll(|sid| b(&format!("PUT /ws/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nContent-Length: 0\r\n\r\n"))) => Http(400, "\"code\":2");
     poll_post_100k_noops: Hs, Poll(|sid| poll_post(sid, &b"6\x1e".repeat(100_000)[..199_999])) => HttpHead(200, "content-length: 2");
     poll_concurrent_gets: Hs, Custom(concurrent_polling_gets) => Done;
+    ws_second_websocket_for_a_sid: Hs, Custom(second_websocket_for_a_sid) => Done;
 
     // WebSocket frames from a connected Socket.IO client (RFC 6455 §5, §7.4).
     ws_unmasked_frame: Hs, Sio(frame(true, 0, OP_TEXT, br#"42["heartbeat",{"timestamp":1}]"#, false)) => Close(1002);
@@ -196,26 +197,29 @@ hostile! {
     eio_unknown_packet_type: Hs, Sio(text("9hello")) => Close(1002);
     eio_empty_text: Hs, Sio(text("")) => Close(1002);
     eio_bad_base64: Hs, Sio(text("b!!!")) => Close(1002);
-    eio_open_from_client: Hs, Sio(text("0{}")) => EioClose;
-    eio_upgrade_without_probe: Hs, Sio(text("5")) => EioClose;
-    eio_binary_nobody_announced: Hs, Sio(frame(true, 0, OP_BINARY, b"\x01\x02", true)) => EioClose;
+    eio_open_from_client: Hs, Sio(text("0{}")) => EioClose(1002);
+    eio_upgrade_without_probe: Hs, Sio(text("5")) => EioClose(1002);
+    eio_binary_nobody_announced: Hs, Sio(frame(true, 0, OP_BINARY, b"\x01\x02", true)) => EioClose(1002);
 
     // Socket.IO packets that are malformed.
-    sio_unknown_type: Hs, Sio(text(r#"49["heartbeat",{"timestamp":1}]"#)) => EioClose;
-    sio_ack_without_id: Hs, Sio(text("43[1]")) => EioClose;
-    sio_ack_id_overflow: Hs, Sio(text(r#"4299999999999999999999["heartbeat",{"timestamp":1}]"#)) => EioClose;
-    sio_attachments_over_max: Hs, Sio(text(r#"4599-["heartbeat",{"_placeholder":true,"num":0}]"#)) => EioClose;
-    sio_attachments_count_without_dash: Hs, Sio(text(r#"451["heartbeat"]"#)) => EioClose;
-    sio_attachments_promised_text_sent: Hs, Sio(cat(&[text(r#"451-["heartbeat",{"_placeholder":true,"num":0}]"#), text(r#"42["heartbeat",{"timestamp":1}]"#)])) => EioClose;
-    sio_placeholder_out_of_range: Hs, Sio(cat(&[text(r#"451-["heartbeat",{"_placeholder":true,"num":7}]"#), frame(true, 0, OP_BINARY, b"x", true)])) => EioClose;
-    sio_event_name_number: Hs, Sio(text(r#"42[1,{"room":"agent:1"}]"#)) => EioClose;
-    sio_event_name_object: Hs, Sio(text(r#"42[{"a":1}]"#)) => EioClose;
-    sio_event_empty_array: Hs, Sio(text("42[]")) => EioClose;
-    sio_event_not_array: Hs, Sio(text(r#"42{"event":"subscribe"}"#)) => EioClose;
-    sio_event_invalid_json: Hs, Sio(text(r#"42["heartbeat",{]"#)) => EioClose;
-    sio_nesting_100k_deep: Hs, Sio(text(&format!(r#"42["heartbeat",{}]"#, nested(100_000)))) => EioClose;
-    sio_nesting_100k_in_connect: Hs, Eio(text(&format!(r#"40{{"token":{}}}"#, nested(100_000)))) => EioClose;
-    sio_connect_error_from_client: Hs, Sio(text(r#"44{"message":"x"}"#)) => EioClose;
+    sio_unknown_type: Hs, Sio(text(r#"49["heartbeat",{"timestamp":1}]"#)) => EioClose(1002);
+    sio_ack_without_id: Hs, Sio(text("43[1]")) => EioClose(1002);
+    sio_ack_id_overflow: Hs, Sio(text(r#"4299999999999999999999["heartbeat",{"timestamp":1}]"#)) => EioClose(1002);
+    sio_attachments_over_max: Hs, Sio(text(r#"4599-["heartbeat",{"_placeholder":true,"num":0}]"#)) => EioClose(1002);
+    sio_attachments_count_without_dash: Hs, Sio(text(r#"451["heartbeat"]"#)) => EioClose(1002);
+    sio_attachments_promised_text_sent: Hs, Sio(cat(&[text(r#"451-["heartbeat",{"_placeholder":true,"num":0}]"#), text(r#"42["heartbeat",{"timestamp":1}]"#)])) => EioClose(1002);
+    sio_placeholder_out_of_range: Hs, Sio(cat(&[text(r#"451-["heartbeat",{"_placeholder":true,"num":7}]"#), frame(true, 0, OP_BINARY, b"x", true)])) => EioClose(1007);
+    sio_event_name_number: Hs, Sio(text(r#"42[1,{"room":"agent:1"}]"#)) => Error("unknown event");
+    sio_event_name_null: Hs, Sio(text(r#"42[null,{"room":"agent:1"}]"#)) => EioClose(1007);
+    sio_event_name_reserved: Hs, Sio(text(r#"42["disconnect",{}]"#)) => EioClose(1007);
+    sio_event_name_reserved_escaped: Hs, Sio(text(r#"42["newListen\u0065r"]"#)) => EioClose(1007);
+    sio_event_name_object: Hs, Sio(text(r#"42[{"a":1}]"#)) => EioClose(1007);
+    sio_event_empty_array: Hs, Sio(text("42[]")) => EioClose(1007);
+    sio_event_not_array: Hs, Sio(text(r#"42{"event":"subscribe"}"#)) => EioClose(1007);
+    sio_event_invalid_json: Hs, Sio(text(r#"42["heartbeat",{]"#)) => EioClose(1007);
+    sio_nesting_100k_deep: Hs, Sio(text(&format!(r#"42["heartbeat",{}]"#, nested(100_000)))) => EioClose(1008);
+    sio_nesting_100k_in_connect: Hs, Eio(text(&format!(r#"40{{"token":{}}}"#, nested(100_000)))) => EioClose(1008);
+    sio_connect_error_from_client: Hs, Sio(text(r#"44{"message":"x"}"#)) => EioClose(1002);
     sio_unknown_namespace: Hs, Eio(text(&format!(r#"40/admin,{{"token":"{}"}}"#, token::good()))) => ConnectError("Invalid namespace");
     sio_unknown_event: Hs, Sio(text(r#"42["rm -rf",{}]"#)) => Error("unknown event");
     sio_server_event_from_client: Hs, Sio(text(r#"42["system:alert",{"message":"fake"}]"#)) => Error("unknown event");
@@ -292,6 +296,30 @@ fn concurrent_polling_gets(addr: SocketAddr) -> Result<(), String> {
     Ok(())
 }
 
+/// A second WebSocket naming an upgraded sid: engine.io accepts it (101) and closes it at once
+/// (a close frame without a status code); the first websocket's socket still gets its events.
+fn second_websocket_for_a_sid(addr: SocketAddr) -> Result<(), String> {
+    let mut first = raw::sio_client(addr, &token::good())?;
+    let target = format!("/ws/?EIO=4&transport=websocket&sid={}", first.sid);
+    let mut second = raw::Ws::upgrade(addr, &target)?;
+    match second.next(Instant::now() + SOON) {
+        Next::Frame(f) if f.opcode == OP_CLOSE && f.close_code().is_none() => {}
+        other => return Err(format!("second websocket: {}", raw::describe(&other))),
+    }
+    match second.next(Instant::now() + SOON) {
+        Next::Ended(Ended::Closed) => {}
+        other => return Err(format!("after its close: {}", raw::describe(&other))),
+    }
+    first.ws.send_text(r#"42["heartbeat",{"timestamp":7}]"#)?;
+    let ack = first
+        .ws
+        .wait_text(Instant::now() + SOON, |t| t.contains("heartbeat_ack"))?;
+    if !ack.contains(r#""timestamp":7"#) {
+        return Err(format!("first websocket: {ack}"));
+    }
+    Ok(())
+}
+
 /// 1000 CONNECTs on one session: one socket, duplicates ignored, the session still serves.
 fn one_session_connect_flood(addr: SocketAddr) -> Result<(), String> {
     let mut eio = raw::sio_client(addr, &token::good())?;
@@ -353,7 +381,11 @@ fn bad_token_flood(addr: SocketAddr) -> Result<(), String> {
 /// A session that never sends CONNECT is closed after connect_timeout (3 s here).
 fn no_connect_is_closed(addr: SocketAddr) -> Result<(), String> {
     let mut eio = Eio::open(addr)?;
-    crate::check_ws(&mut eio.ws, crate::Expect::EioClose, Instant::now() + SOON)
+    crate::check_ws(
+        &mut eio.ws,
+        crate::Expect::EioClose(1000),
+        Instant::now() + SOON,
+    )
 }
 
 /// 300 heartbeats at once (burst 200, 100/s): the excess is refused with an `error` event

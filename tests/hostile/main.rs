@@ -220,9 +220,10 @@ pub enum Expect {
     HttpHead(u16, &'static str),
     /// A WebSocket close frame with this code, then the server closes the TCP connection.
     Close(u16),
-    /// The session is ended: an Engine.IO close packet `1`, then a WebSocket close frame 1000,
-    /// then the TCP connection closes.
-    EioClose,
+    /// The session is ended: an Engine.IO close packet `1`, then a WebSocket close frame with
+    /// this code (1002 protocol error, 1007 invalid payload, 1008 policy: what the violation
+    /// was), then the TCP connection closes.
+    EioClose(u16),
     /// `CONNECT_ERROR` (`44[/nsp,]{"message":…}`) with exactly this message.
     ConnectError(&'static str),
     /// An `error` event whose message contains the text; the socket stays usable.
@@ -326,7 +327,7 @@ fn check_http(r: Response, expect: Expect) -> Result<(), String> {
 pub fn check_ws(ws: &mut Ws, expect: Expect, deadline: Instant) -> Result<(), String> {
     match expect {
         Expect::Close(code) => expect_close(ws, code, false, deadline),
-        Expect::EioClose => expect_close(ws, 1000, true, deadline),
+        Expect::EioClose(code) => expect_close(ws, code, true, deadline),
         Expect::ConnectError(message) => {
             let packet = ws.wait_text(deadline, |t| t.starts_with("44") || t.starts_with("40"))?;
             let json = packet[2..]

@@ -38,6 +38,7 @@ const FAMILIES: &[(&str, &str)] = &[
     ("ringcast_worker_frames_out", "counter"),
     // Labelled by reason / status: they appear with their first sample.
     ("ringcast_auth_failures", "counter"),
+    ("ringcast_protocol_error_closes", "counter"),
     ("ringcast_publish_requests", "counter"),
 ];
 

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use crate::Sink;
 use crate::json::{self, Kind, ScanError, Token, Tokenizer};
-use crate::ws::{FrameBuf, OpCode, OutFrame};
+use crate::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 
 pub mod recovery;
 pub mod session;
@@ -69,8 +69,11 @@ pub enum SioError {
     InvalidJson,
     /// EVENT/ACK data that is not an array (or an empty EVENT array).
     NotAnArray,
-    /// The first element of an EVENT is not a string.
+    /// The first element of an EVENT is neither a string nor a number (socket.io-parser's
+    /// `isPayloadValid` accepts both).
     EventNameNotString,
+    /// The EVENT's name is one of [`RESERVED_EVENTS`] (socket.io-parser: "invalid payload").
+    EventNameReserved,
     /// CONNECT data that is present but not an object (CONNECT_ERROR: not an object or string).
     NotAnObject,
     /// Placeholder `num` out of range, or attachment count mismatch.
@@ -79,6 +82,31 @@ pub enum SioError {
     TooDeep,
     /// A packet type that requires data has none (EVENT, ACK, CONNECT_ERROR).
     MissingData,
+}
+
+impl SioError {
+    /// The WebSocket close code for a session closed over this error (RFC 6455 §7.4.1): 1002
+    /// when the packet's framing breaks the protocol (type, attachment count, namespace, ack id),
+    /// 1007 when its JSON data is not valid or not the shape its type requires ("data within a
+    /// message that was not consistent with the type of the message"), 1008 when it is valid but
+    /// past a limit this server sets (the JSON nesting depth).
+    pub fn close_code(self) -> CloseCode {
+        match self {
+            SioError::Empty
+            | SioError::UnknownType
+            | SioError::BadAttachments
+            | SioError::BadNamespace
+            | SioError::BadAckId => CloseCode::PROTOCOL_ERROR,
+            SioError::InvalidJson
+            | SioError::NotAnArray
+            | SioError::EventNameNotString
+            | SioError::EventNameReserved
+            | SioError::NotAnObject
+            | SioError::AttachmentMismatch
+            | SioError::MissingData => CloseCode::INVALID_PAYLOAD,
+            SioError::TooDeep => CloseCode::POLICY_VIOLATION,
+        }
+    }
 }
 
 /// A decoded packet header with its raw JSON data (not parsed yet).
@@ -197,10 +225,18 @@ impl<'a> Packet<'a> {
                     Cow::Borrowed(raw)
                 }
             }
+            // A number is a name too (socket.io-parser accepts `typeof payload[0] === "number"`):
+            // its JSON text, as Node's EventEmitter keys listeners by `String(name)`.
+            Ok(Some(Token::Number { start, end })) => {
+                Cow::Borrowed(data.get(start..end).ok_or(SioError::InvalidJson)?)
+            }
             Ok(Some(Token::EndArray)) => return Err(SioError::NotAnArray),
             Ok(Some(_)) | Err(ScanError::TooDeep) => return Err(SioError::EventNameNotString),
             _ => return Err(SioError::InvalidJson),
         };
+        if is_reserved_event(&name) {
+            return Err(SioError::EventNameReserved);
+        }
         let rest = trim_json_ws(data.get(tokens.pos()..).unwrap_or_default());
         let args = match rest.strip_prefix(',') {
             Some(args) => trim_json_ws(args.strip_suffix(']').ok_or(SioError::InvalidJson)?),
@@ -528,7 +564,12 @@ fn check_shape(kind: PacketType, data: Option<&str>, max_depth: usize) -> Result
                 return Err(SioError::NotAnArray);
             }
             match tokens.next_token().map_err(scan_error)? {
-                Some(Token::Str { .. }) => {}
+                Some(Token::Str {
+                    start,
+                    end,
+                    escaped,
+                }) => check_event_name(data, start, end, escaped)?,
+                Some(Token::Number { .. }) => {}
                 Some(Token::EndArray) => return Err(SioError::NotAnArray),
                 Some(_) => return Err(SioError::EventNameNotString),
                 None => return Err(SioError::InvalidJson),
@@ -545,6 +586,22 @@ fn check_shape(kind: PacketType, data: Option<&str>, max_depth: usize) -> Result
     }
     while tokens.next_token().map_err(scan_error)?.is_some() {}
     Ok(())
+}
+
+/// Refuses a reserved event name, compared after unescaping as socket.io-parser's `JSON.parse`
+/// does (`"conn\u0065ct"` is `connect`).
+fn check_event_name(data: &str, start: usize, end: usize, escaped: bool) -> Result<(), SioError> {
+    let raw = data.get(start..end).ok_or(SioError::InvalidJson)?;
+    let reserved = if escaped {
+        json::unescape(raw).is_some_and(|name| is_reserved_event(&name))
+    } else {
+        is_reserved_event(raw)
+    };
+    if reserved {
+        Err(SioError::EventNameReserved)
+    } else {
+        Ok(())
+    }
 }
 
 /// What the last key of an object being scanned for placeholders was.
@@ -689,8 +746,19 @@ mod tests {
         err_event_object: r#"2{"a":1}"# => SioError::NotAnArray;
         err_event_string: r#"2"a""# => SioError::NotAnArray;
         err_event_empty: "2[]" => SioError::NotAnArray;
-        err_event_name_number: "2[1]" => SioError::EventNameNotString;
         err_event_name_object: r#"2[{"a":1}]"# => SioError::EventNameNotString;
+        err_event_name_null: "2[null]" => SioError::EventNameNotString;
+        err_event_name_bool: "2[true]" => SioError::EventNameNotString;
+        err_event_name_array: r#"2[["a"]]"# => SioError::EventNameNotString;
+        err_event_name_connect: r#"2["connect"]"# => SioError::EventNameReserved;
+        err_event_name_connect_error: r#"2["connect_error",{}]"# => SioError::EventNameReserved;
+        err_event_name_disconnect: r#"2["disconnect"]"# => SioError::EventNameReserved;
+        err_event_name_disconnecting: r#"2["disconnecting"]"# => SioError::EventNameReserved;
+        err_event_name_new_listener: r#"2["newListener"]"# => SioError::EventNameReserved;
+        err_event_name_remove_listener: r#"2["removeListener"]"# => SioError::EventNameReserved;
+        err_event_name_reserved_escaped: r#"2["conn\u0065ct"]"# => SioError::EventNameReserved;
+        err_binary_event_name_reserved: r#"51-["disconnect",{"_placeholder":true,"num":0}]"# => SioError::EventNameReserved;
+        err_binary_event_name_null: r#"51-[null,{"_placeholder":true,"num":0}]"# => SioError::EventNameNotString;
         err_event_missing: "2" => SioError::MissingData;
         err_event_nsp_missing: "2/admin," => SioError::MissingData;
         err_event_nsp_swallows_data: r#"2/admin["a"]"# => SioError::MissingData;
@@ -744,6 +812,15 @@ mod tests {
         ev_escaped_name: r#"2["a\"b\u00e9",1]"# => "a\"bé", "1";
         ev_binary: r#"51-["baz",{"_placeholder":true,"num":0}]"# => "baz", r#"{"_placeholder":true,"num":0}"#;
         ev_nsp_ack: r#"2/admin,13["foo",[1,[2]]]"# => "foo", "[1,[2]]";
+        // socket.io-parser's isPayloadValid: `typeof payload[0] === "number"` is a name.
+        ev_number_name: r#"2[1,{"room":"agent:1"}]"# => "1", r#"{"room":"agent:1"}"#;
+        ev_number_name_alone: "2[42]" => "42", "";
+        ev_negative_number_name: "2[-1.5e3,2]" => "-1.5e3", "2";
+        ev_zero_name_with_ack: "27[0]" => "0", "";
+        ev_binary_number_name: r#"51-[7,{"_placeholder":true,"num":0}]"# => "7", r#"{"_placeholder":true,"num":0}"#;
+        // Names that only look reserved are ordinary names.
+        ev_reserved_other_case: r#"2["Connect"]"# => "Connect", "";
+        ev_reserved_prefix: r#"2["disconnected"]"# => "disconnected", "";
     }
 
     #[test]
@@ -765,7 +842,8 @@ mod tests {
             "[\"a\",",
             "[\"a\" x",
             "{}",
-            "[1]",
+            "[null]",
+            "[\"connect\"]",
             "[]",
             "[\"\\ud800\"]",
             "[[]]",
@@ -881,6 +959,25 @@ mod tests {
         assert_eq!(parse_json(&mut bad, 3).err(), Some(SioError::InvalidJson));
         let mut huge = vec![b'['; 1_000_000];
         assert_eq!(parse_json(&mut huge, 32).err(), Some(SioError::TooDeep));
+    }
+
+    #[test]
+    fn close_codes_say_why() {
+        let deep = format!("2[\"a\",{}{}]", "[".repeat(40), "]".repeat(40));
+        for (wire, code) in [
+            ("9", CloseCode::PROTOCOL_ERROR),
+            (r#"51["a"]"#, CloseCode::PROTOCOL_ERROR),
+            (r#"3["a"]"#, CloseCode::PROTOCOL_ERROR),
+            ("2[\"a\"", CloseCode::INVALID_PAYLOAD),
+            (r#"2{"a":1}"#, CloseCode::INVALID_PAYLOAD),
+            ("2[null]", CloseCode::INVALID_PAYLOAD),
+            (r#"2["disconnect"]"#, CloseCode::INVALID_PAYLOAD),
+            ("0[1]", CloseCode::INVALID_PAYLOAD),
+            (&deep, CloseCode::POLICY_VIOLATION),
+        ] {
+            let err = Packet::decode(wire, &LIMITS).expect_err(wire);
+            assert_eq!(err.close_code(), code, "{wire}");
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ use super::{
     BinaryAssembler, DecodeLimits, Packet, PacketType, SioError, check_placeholders, encode_ack,
     encode_event, encode_text, write_connect, write_connect_error, write_disconnect,
 };
-use crate::ws::OutFrame;
+use crate::ws::{CloseCode, OutFrame};
 
 /// The CONNECT_ERROR message for a namespace the server does not serve (socket.io's text).
 pub const INVALID_NAMESPACE: &str = "Invalid namespace";
@@ -165,6 +165,21 @@ pub enum ParseError {
     Placeholders(SioError),
     /// The EVENT's name and arguments could not be read ([`Packet::event`]).
     Event(SioError),
+}
+
+impl ParseError {
+    /// The WebSocket close code that says why (see [`SioError::close_code`]): a packet out of
+    /// sequence or one only servers send is a protocol error (1002).
+    pub fn close_code(self) -> CloseCode {
+        match self {
+            ParseError::Decode(e) | ParseError::Placeholders(e) | ParseError::Event(e) => {
+                e.close_code()
+            }
+            ParseError::ConnectErrorFromClient
+            | ParseError::TextBeforeAttachments
+            | ParseError::UnexpectedAttachment => CloseCode::PROTOCOL_ERROR,
+        }
+    }
 }
 
 /// Why the session asks the driver to close the Engine.IO session.

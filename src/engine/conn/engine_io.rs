@@ -72,6 +72,17 @@ impl Exchange<'_> {
         write(self.stream, self.buf, self.out).await
     }
 
+    /// A second WebSocket for a session that has one: `101`, then at once a close frame without
+    /// a status code (what engine.io's `websocket.close()` sends: the client reads 1005), then
+    /// the TCP close. The session and its first websocket are not touched.
+    async fn accept_and_close(mut self, accept: &[u8; 28]) -> Option<Next> {
+        http::write_switching_protocols(&mut self.out, accept);
+        // FIN + opcode 8 (close), unmasked, empty payload (RFC 6455 §5.5.1).
+        self.out.extend_from_slice(&[0x88, 0x00]);
+        let _ = write(self.stream, self.buf, self.out).await;
+        None
+    }
+
     /// Switches to WebSocket: the 101 (plus `first`, e.g. the OPEN packet) goes out on the
     /// websocket's own task, which takes the connection and the permit.
     fn upgrade(
@@ -175,15 +186,21 @@ async fn upgrade_session(
     accept: &[u8; 28],
     permit: &mut Option<Permit>,
 ) -> Option<Next> {
-    let ok = with_worker(|w| {
+    let (ok, taken) = with_worker(|w| {
         let now = w.now();
-        let ok = match w.conn(r) {
-            Some(c) => c.begin_upgrade(now),
-            None => false,
+        let answer = match w.conn(r) {
+            Some(c) => {
+                let ok = c.begin_upgrade(now);
+                (ok, !ok && c.has_websocket())
+            }
+            None => (false, false),
         };
         w.after(r.key);
-        ok
+        answer
     });
+    if taken {
+        return x.accept_and_close(accept).await;
+    }
     if !ok {
         return x.fail(EioErrorCode::BadRequest).await;
     }
@@ -193,15 +210,20 @@ async fn upgrade_session(
 
 /// A polling GET: waits for the session's next packets (at the latest its next ping).
 async fn poll_get(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
-    let registered = with_worker(|w| {
+    let (registered, gone) = with_worker(|w| {
         let now = w.now();
         let res = match w.conn(r) {
             Some(c) => c.attach_poll(now),
             None => false,
         };
         w.after(r.key);
-        res
+        (res, w.conn(r).is_none())
     });
+    if gone {
+        // Closed by a deadline this request found passed (and forgotten): as if the timer had
+        // run first, "Session ID unknown".
+        return x.fail(EioErrorCode::SessionIdUnknown).await;
+    }
     if !registered {
         return x.fail(EioErrorCode::BadRequest).await;
     }

@@ -249,7 +249,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     return Poll::Ready(Step::Finish(Some(code)));
                 }
                 if c.closed {
-                    return Poll::Ready(Step::Finish(Some(bye)));
+                    return Poll::Ready(Step::Finish(Some(c.close_code.unwrap_or(bye))));
                 }
                 if !c.ws_attached {
                     return Poll::Ready(Step::Finish(None));

@@ -119,6 +119,9 @@ pub(crate) struct Conn {
     pub ws_control: SmallVec<[OutFrame; 1]>,
     /// Close the websocket with this code once the queue is written.
     pub ws_close: Option<CloseCode>,
+    /// The close code that says why the session ended, for the websocket's close frame after
+    /// the Engine.IO close packet (a protocol violation's; `None`: 1000, or 1001 at shutdown).
+    pub close_code: Option<CloseCode>,
     pub ws_waker: Option<Waker>,
     pub poll_waker: Option<Waker>,
     /// Transport tasks attached (a websocket connection, a pending polling GET).
@@ -165,11 +168,26 @@ impl Conn {
         !self.ws_attached && self.eio.handle_upgrade_request(now).is_ok()
     }
 
+    /// Whether this open session already has, or is getting, its websocket: engine.io's
+    /// `onWebSocket` accepts another one for the sid ("transport had already been upgraded")
+    /// and closes it at once, leaving the session untouched.
+    pub fn has_websocket(&self) -> bool {
+        !self.closed
+            && (self.ws_attached
+                || self.eio.transport() == Transport::WebSocket
+                || self.eio.is_upgrading())
+    }
+
     /// Registers a polling GET. A closed session still answers GETs until its last packets (the
     /// close packet among them) are collected: see [`Worker::reap`].
     pub fn attach_poll(&mut self, now: u64) -> bool {
         if self.eio.transport() != Transport::Polling {
             return false;
+        }
+        // A deadline that has passed applies before the request, whether or not the timer task
+        // has run yet: a GET at or after the pong deadline finds the session gone (400).
+        if self.eio.poll_timeout().is_some_and(|t| t <= now) {
+            self.eio.handle_timeout(now);
         }
         let ok = self.eio.handle_poll_request(now).is_ok();
         if ok {
@@ -239,6 +257,10 @@ pub(crate) struct Worker {
     pub rooms: RoomIndex,
     pub stamp: u64,
     timers: BinaryHeap<Reverse<(u64, usize)>>,
+    /// The instant (ms) the timer task sleeps until (`u64::MAX`: until woken).
+    timer_target: u64,
+    /// The timer task, asleep until `timer_target`: woken when an earlier deadline is pushed.
+    timer_waker: Option<Waker>,
     epoch: Instant,
     /// Broadcasts waiting for other cores' delivery counts.
     pub pending: PendingCounts,
@@ -306,6 +328,8 @@ impl Worker {
             rooms: RoomIndex::new(),
             stamp: 0,
             timers: BinaryHeap::new(),
+            timer_target: u64::MAX,
+            timer_waker: None,
             epoch: Instant::now(),
             pending: PendingCounts::default(),
             backlog: (0..workers).map(|_| VecDeque::new()).collect(),
@@ -455,6 +479,7 @@ impl Worker {
             authorized: SmallVec::new(),
             ws_control: SmallVec::new(),
             ws_close: None,
+            close_code: None,
             ws_waker: None,
             poll_waker: None,
             attached: 0,
@@ -525,7 +550,12 @@ impl Worker {
                     .slow_consumer_disconnects
                     .add(1),
                 DisconnectReason::ParseError => {
-                    self.all_stats[self.shard.index()].protocol_errors.add(1)
+                    // The Engine.IO layer's violations (a packet out of sequence, a second
+                    // polling GET) are protocol errors; the Socket.IO layer set its own code.
+                    let code = *conn.close_code.get_or_insert(CloseCode::PROTOCOL_ERROR);
+                    let stats = &self.all_stats[self.shard.index()];
+                    stats.protocol_errors.add(1);
+                    stats.protocol_closes[super::stats::protocol_close_index(code)].add(1);
                 }
                 _ => {}
             }
@@ -596,8 +626,8 @@ impl Worker {
             match c.linger_until {
                 None => {
                     c.linger_until = Some(now + LINGER_MS);
-                    self.timers.push(Reverse((now + LINGER_MS, key)));
                     c.armed = now + LINGER_MS;
+                    self.push_timer(now + LINGER_MS, key);
                     return;
                 }
                 Some(until) if until > now => return,
@@ -679,13 +709,49 @@ impl Worker {
         if next != conn.armed {
             conn.armed = next;
             if next != u64::MAX {
-                self.timers.push(Reverse((next, key)));
+                self.push_timer(next, key);
             }
         }
     }
 
+    /// Pushes a deadline; wakes the timer task if it sleeps past it (a new session's first
+    /// ping, 25 s out, lands behind the earliest and wakes nothing).
+    fn push_timer(&mut self, at: u64, key: usize) {
+        self.timers.push(Reverse((at, key)));
+        if at < self.timer_target {
+            self.timer_target = at;
+            if let Some(w) = self.timer_waker.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// For the timer task: the earliest deadline in the heap (ms on [`Worker::now`]'s clock, and
+    /// as an instant), stale entries included (waking for one costs a pop); `None`: empty heap.
+    pub fn next_timer(&self) -> Option<(u64, Instant)> {
+        let &Reverse((at, _)) = self.timers.peek()?;
+        Some((at, self.epoch + std::time::Duration::from_millis(at)))
+    }
+
+    /// For the timer task sleeping until `target` ms (`u64::MAX`: until woken): `Ready` once an
+    /// earlier deadline is in the heap, else `Pending` with its waker kept.
+    pub fn poll_timer(&mut self, target: u64, waker: &Waker) -> Poll<()> {
+        if self
+            .timers
+            .peek()
+            .is_some_and(|&Reverse((at, _))| at < target)
+        {
+            return Poll::Ready(());
+        }
+        self.timer_target = target;
+        self.timer_waker = Some(waker.clone());
+        Poll::Pending
+    }
+
     /// Runs every deadline that has passed.
     pub fn run_timers(&mut self) {
+        // The timer task is awake: the next push need not wake it; it reads the heap again.
+        self.timer_target = 0;
         let now = self.now();
         while let Some(&Reverse((deadline, key))) = self.timers.peek() {
             if deadline > now {

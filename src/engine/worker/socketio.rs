@@ -84,6 +84,7 @@ impl Worker {
                                 ?error,
                                 "Socket.IO protocol violation: closing the session"
                             );
+                            conn.close_code = Some(error.close_code());
                             let from = conn.eio.transport();
                             conn.eio.handle_invalid_packet(from, now);
                         }
