@@ -42,6 +42,41 @@ fn connect_through(
     line["id"].as_str().unwrap_or_default().to_owned()
 }
 
+/// A recovery server (with `extra` flags), a proxy in front of it, a JS client, and a fresh
+/// room named after `what`: the set-up every network-drop case starts from.
+struct Rig {
+    server: Server,
+    proxy: Proxy,
+    client: Client,
+    room: String,
+}
+
+impl Rig {
+    fn start(extra: &[&str], what: &str) -> Rig {
+        let server = recovery_server(extra);
+        let proxy = Proxy::start(server.addr);
+        let client = Client::spawn(Lang::Js, &server);
+        let room = format!("task:{}", unique(what));
+        Rig {
+            server,
+            proxy,
+            client,
+            room,
+        }
+    }
+
+    /// Connects through the proxy with `auth` and subscribes to the rig's room; the socket id.
+    fn connect(&mut self, auth: Value) -> String {
+        connect_through(
+            &mut self.client,
+            &self.server,
+            &self.proxy,
+            auth,
+            &self.room,
+        )
+    }
+}
+
 fn publish(server: &Server, room: &str, n: u64) -> u64 {
     server.publish_ok(&json!({"event": "task:updated", "rooms": [room],
                               "data": {"task_id": room, "update": {"n": n}}}))
@@ -108,17 +143,14 @@ fn metric(server: &Server, key: &str) -> f64 {
 fn a_network_drop_recovers_the_id_rooms_and_exactly_the_missed_events() {
     // (case, events received before the drop)
     for (case, before) in [("received one event", 1), ("received no event yet", 0)] {
-        let server = recovery_server(&[]);
-        let proxy = Proxy::start(server.addr);
-        let mut client = Client::spawn(Lang::Js, &server);
-        let room = format!("task:{}", unique("rec"));
-        let id = connect_through(
-            &mut client,
-            &server,
-            &proxy,
-            json!({"token": token::good()}),
-            &room,
-        );
+        let mut rig = Rig::start(&[], "rec");
+        let id = rig.connect(json!({"token": token::good()}));
+        let Rig {
+            server,
+            proxy,
+            mut client,
+            room,
+        } = rig;
         for n in 0..before {
             publish(&server, &room, n);
         }
@@ -164,18 +196,15 @@ fn a_quiet_client_recovers_past_a_trimmed_offset_unless_it_needed_what_was_trimm
     // - 8 while away: over two logs of 3, some event it needed was trimmed: a fresh session
     //   rather than a replay with a hole.
     for (away, recovered) in [(2u64, true), (8, false)] {
-        let server = recovery_server(&["--recovery-log-max-events", "3"]);
-        let proxy = Proxy::start(server.addr);
-        let mut client = Client::spawn(Lang::Js, &server);
-        let room = format!("task:{}", unique("quiet"));
+        let mut rig = Rig::start(&["--recovery-log-max-events", "3"], "quiet");
         let other = format!("task:{}", unique("other"));
-        let id = connect_through(
-            &mut client,
-            &server,
-            &proxy,
-            json!({"token": token::good()}),
-            &room,
-        );
+        let id = rig.connect(json!({"token": token::good()}));
+        let Rig {
+            server,
+            proxy,
+            mut client,
+            room,
+        } = rig;
         publish(&server, &room, 0);
         assert_eq!(receive(&mut client, 1), [0]);
         for n in 0..7 {
@@ -209,17 +238,14 @@ fn a_quiet_client_recovers_past_a_trimmed_offset_unless_it_needed_what_was_trimm
 #[test]
 fn after_the_disconnection_window_a_fresh_session() {
     // 1 ms: gone long before the client can be let back in.
-    let server = recovery_server(&["--recovery-max-disconnection-ms", "1"]);
-    let proxy = Proxy::start(server.addr);
-    let mut client = Client::spawn(Lang::Js, &server);
-    let room = format!("task:{}", unique("late"));
-    let id = connect_through(
-        &mut client,
-        &server,
-        &proxy,
-        json!({"token": token::good()}),
-        &room,
-    );
+    let mut rig = Rig::start(&["--recovery-max-disconnection-ms", "1"], "late");
+    let id = rig.connect(json!({"token": token::good()}));
+    let Rig {
+        server,
+        proxy,
+        mut client,
+        room,
+    } = rig;
     drop_network(&mut client, &proxy);
     std::thread::sleep(std::time::Duration::from_millis(50));
     let back = come_back(&mut client, &proxy);
@@ -242,15 +268,18 @@ fn after_the_disconnection_window_a_fresh_session() {
 #[test]
 fn an_expired_token_gets_connect_error_and_loses_the_session() {
     // No leeway, so the token is refused as soon as its `exp` passes.
-    let server = recovery_server(&["--jwt-leeway-secs", "0"]);
-    let proxy = Proxy::start(server.addr);
-    let mut client = Client::spawn(Lang::Js, &server);
-    let room = format!("task:{}", unique("exp"));
+    let mut rig = Rig::start(&["--jwt-leeway-secs", "0"], "exp");
     // 6 s: long enough to connect and drop before it expires (at `exp` the server would
     // disconnect the socket itself, and save nothing).
     let issued = token::now_secs();
     let short = token::hs256(ringcast_test_support::SECRET.as_bytes(), &token::claims(6));
-    connect_through(&mut client, &server, &proxy, json!({"token": short}), &room);
+    rig.connect(json!({"token": short}));
+    let Rig {
+        server,
+        proxy,
+        mut client,
+        room,
+    } = rig;
     drop_network(&mut client, &proxy);
     publish(&server, &room, 1);
     // Waits for the token to expire (a wait, not an assertion on time).
