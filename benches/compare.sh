@@ -36,7 +36,8 @@
 #                      2-core machine has no core left) against --workers 1 on CPU 0 with the
 #                      generator on CPU 1
 #   --recovery         ringcast alone: with connection state recovery on (`ringcast-rec`:
-#                      every broadcast gets an offset and is logged) against off
+#                      every broadcast gets an offset and is logged) against off; written to
+#                      docs/BENCHMARKS-recovery.md
 #   --busy-poll        the generator spins instead of sleeping in epoll_wait (no wake-up latency
 #                      on its side; its CPU figure then reads 100 %)
 #   --no-build         use the binaries and peers already built
@@ -74,7 +75,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=$2; shift 2 ;;
     --readers) readers=$2; shift 2 ;;
     --repeat-latency) repeat_latency=$2; shift 2 ;;
-    -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -387,6 +388,7 @@ fi
 
 base=ringcast
 [ "$workers2" = 1 ] && base=ringcast-w2
+[ "$recovery" = 1 ] && base=ringcast-rec
 meta="$out/meta.json"
 placement="server pinned to CPU 0 (taskset -c 0), generator to CPU 1 (taskset -c 1)"
 [ "$workers2" = 1 ] && placement="ringcast --workers 2 on CPUs 0-1 with the generator sharing CPUs 0-1 (no free core on a 2-core machine); ringcast --workers 1 on CPU 0 with the generator on CPU 1"
@@ -438,8 +440,10 @@ if [ "$doc" = 1 ]; then
   mkdir -p docs
   doc_path=docs/BENCHMARKS.md
   [ "$workers2" = 1 ] && doc_path=docs/BENCHMARKS-workers2.md
+  # A recovery run compares ringcast with itself: its own page, never the main one.
+  [ "$recovery" = 1 ] && doc_path=docs/BENCHMARKS-recovery.md
   doc_args=(--meta "$meta" --doc "$doc_path")
-  [ "$workers2" = 0 ] && [ -f benches/analysis.md ] && doc_args+=(--analysis benches/analysis.md)
+  [ "$workers2$recovery" = 00 ] && [ -f benches/analysis.md ] && doc_args+=(--analysis benches/analysis.md)
 fi
 [ -s "$profiles" ] && doc_args+=(--profile "$profiles")
 python3 benches/report.py "$results" --base "$base" --targets "$targets" "${doc_args[@]}"
