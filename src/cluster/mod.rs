@@ -16,6 +16,17 @@ mod stats;
 pub mod stream_id;
 pub mod wire;
 
+/// Golden vectors in the cluster tests are written as hex (whitespace ignored): the bytes.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+fn test_hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
 pub use bridge::{Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, start};
 pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot, UNCONFIRMED_REASONS};
 

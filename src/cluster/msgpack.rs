@@ -668,14 +668,7 @@ impl Sink for Writer {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::cluster::test_hex as hex;
 
     /// msgpack hex → (JSON text, attachments).
     fn json(h: &str) -> Result<(String, Vec<Vec<u8>>), MsgpackError> {

@@ -4,14 +4,7 @@
 use ringcast_codec::ws::OpCode;
 
 use super::*;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::cluster::test_hex as hex;
 
 fn text(op: &BroadcastOp) -> String {
     String::from_utf8(op.frames[0].payload().to_vec()).unwrap()

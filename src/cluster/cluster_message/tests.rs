@@ -1,5 +1,6 @@
 use super::*;
 use crate::cluster::msgpack::MsgpackError;
+use crate::cluster::test_hex as hex;
 use crate::engine::sid::Sid;
 use ringcast_codec::ws::OpCode;
 
@@ -272,14 +273,6 @@ fn whole_msgpack_heartbeat_is_byte_exact() {
     want.extend_from_slice(b"nsp");
     want.extend_from_slice(b"\xa1/");
     assert_eq!(bytes, want);
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 #[test]
