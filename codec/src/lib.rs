@@ -11,7 +11,9 @@
 //! - [`eio`]: Engine.IO v4 packets, polling payloads, the handshake, and the sans-IO
 //!   [`eio::Session`] state machine (ping schedule, upgrade, polling rules, outbound queue).
 //! - [`sio`]: Socket.IO v5 packets, events, acks and binary attachments, and the sans-IO
-//!   [`sio::Session`] state machine (namespaces, CONNECT hand-off, acks, connect timeout).
+//!   [`sio::Session`] state machine (namespaces, CONNECT hand-off, acks, connect timeout);
+//!   [`sio::msgpack`], the `socket.io-msgpack-parser` wire form of the same packets.
+//! - [`msgpack`]: MessagePack as notepack.io reads and writes it (a pull reader, a writer).
 //!
 //! Each layer has one small `Copy` error enum whose variants map to that protocol's own
 //! reaction (an HTTP status, a WebSocket close code, an Engine.IO close, a `CONNECT_ERROR`).
@@ -19,6 +21,7 @@
 pub mod eio;
 pub mod http;
 pub mod json;
+pub mod msgpack;
 pub mod sio;
 pub mod ws;
 

@@ -24,6 +24,7 @@ use crate::Sink;
 use crate::json::{self, Kind, ScanError, Token, Tokenizer};
 use crate::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 
+pub mod msgpack;
 pub mod recovery;
 pub mod session;
 
