@@ -9,6 +9,7 @@
 //!   as `message-back` with the same arguments (binary included); `message-with-ack` is acked
 //!   with its own arguments; namespace `/custom` behaves the same; any other namespace gets
 //!   `CONNECT_ERROR {"message":"Invalid namespace"}`.
+//! - `/msgpack/`: the same Socket.IO server with socket.io-msgpack-parser's packets.
 //! - `/engine.io/`: a bare Engine.IO server with the same timings, echoing every message.
 
 use std::any::Any;
@@ -85,6 +86,8 @@ fn main() {
         pin_cores: false,
         paths: vec!["/socket.io/".into()],
         echo_paths: vec!["/engine.io/".into()],
+        // The same server with socket.io-msgpack-parser's packets (tests/e2e/binary.rs).
+        msgpack_paths: vec!["/msgpack/".into()],
         session: SessionConfig {
             ping_interval: 300,
             ping_timeout: 200,

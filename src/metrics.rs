@@ -254,6 +254,12 @@ fn traffic(r: &mut Registry, workers: &[WorkerStats], gateway: &GatewayStats) {
     );
     counter(
         r,
+        "msgpack_broadcast_encodes",
+        "Broadcasts encoded for msgpack-parser clients (at most one per broadcast)",
+        sum(workers, |w| w.msgpack_broadcast_encodes.get()),
+    );
+    counter(
+        r,
         "ws_writes",
         "Writes to WebSocket connections (frames_out / ws_writes: frames per send)",
         sum(workers, |w| w.ws_writes.get()),

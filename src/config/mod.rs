@@ -111,6 +111,8 @@ pub struct Config {
     pub listen: ListenAddrs,
     /// Engine.IO mount paths, each with a leading and a trailing slash (`/ws/`, `/socket.io/`).
     pub paths: Vec<String>,
+    /// Engine.IO paths served with the msgpack parser (`/ws-msgpack/`), normalised like `paths`.
+    pub msgpack_paths: Vec<String>,
     /// Worker threads, one runtime each. Default: the number of cores.
     pub workers: usize,
     /// Engine.IO `pingInterval` sent in the handshake.

@@ -42,6 +42,7 @@ pub(super) fn from_layers(
 /// Turns the merged layers into a validated [`Config`].
 fn resolve(m: Merged) -> Result<Config, ConfigError> {
     let paths = resolve_paths(&m.paths)?;
+    let msgpack_paths = normalize_paths("msgpack_paths", &m.msgpack_paths)?;
     check_numbers(&m)?;
     let jwt = Jwt::resolve(
         m.jwt_secret,
@@ -67,6 +68,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
     let config = Config {
         listen: resolve_listen(&m.listen)?,
         paths,
+        msgpack_paths,
         workers: m.workers,
         ping_interval_ms: m.ping_interval_ms,
         ping_timeout_ms: m.ping_timeout_ms,
@@ -344,10 +346,15 @@ fn resolve_paths(raw: &[String]) -> Result<Vec<String>, ConfigError> {
     if raw.is_empty() {
         return Err(ConfigError::new("paths", "at least one path is needed"));
     }
+    normalize_paths("paths", raw)
+}
+
+/// Each path normalised (see [`normalize_path`]), duplicates dropped.
+fn normalize_paths(setting: &'static str, raw: &[String]) -> Result<Vec<String>, ConfigError> {
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for path in raw {
         let normal = normalize_path(path)
-            .map_err(|why| ConfigError::new("paths", format!("{path:?}: {why}")))?;
+            .map_err(|why| ConfigError::new(setting, format!("{path:?}: {why}")))?;
         if !out.contains(&normal) {
             out.push(normal);
         }

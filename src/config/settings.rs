@@ -34,6 +34,14 @@ settings! {
         default: vec!["/ws/".to_owned(), "/socket.io/".to_owned()],
         shown: "/ws/ and /socket.io/",
     }
+    /// Engine.IO path served with `socket.io-msgpack-parser`'s packets instead of JSON text,
+    /// repeatable; normalised like `paths`. A path in both lists is a msgpack path.
+    msgpack_paths: Vec<String> => Repeated {
+        flag: "msgpack-path", value: "PATH", env: "RINGCAST_MSGPACK_PATHS",
+        // Off: a client must opt into the parser, and its path says so.
+        default: Vec::new(),
+        shown: "none",
+    }
     /// Worker threads.
     workers: usize => Scalar {
         flag: "workers", value: "N", env: "RINGCAST_WORKERS",

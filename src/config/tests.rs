@@ -186,6 +186,14 @@ fn cases(
             get: |c| c.paths.join(" "),
         },
         Case {
+            name: "msgpack_paths",
+            base: vec![],
+            a: list("msgpack_paths", "msgpack-path", &["/m/", "mp"], "/m/ /mp/"),
+            b: list("msgpack_paths", "msgpack-path", &["/n"], "/n/"),
+            default: "".into(),
+            get: |c| c.msgpack_paths.join(" "),
+        },
+        Case {
             name: "workers",
             base: vec![],
             a: sc("workers", "3", false),

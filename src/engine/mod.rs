@@ -20,6 +20,7 @@ pub mod node;
 pub mod recovery;
 pub mod rooms;
 mod settings;
+mod shared;
 pub mod sid;
 mod socket;
 pub mod stats;
@@ -33,7 +34,8 @@ pub use delivery::ReplyToken;
 pub use msg::Msg;
 pub use node::{Running, start, start_clustered};
 pub use rooms::Room;
-pub use settings::{CorsConfig, EngineConfig};
+pub use settings::{CorsConfig, EngineConfig, PathKind};
+pub(crate) use shared::SharedBroadcast;
 pub use sid::{ShardId, Sid};
 pub use socket::{Emitter, Socket, encode_event};
 

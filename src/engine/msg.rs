@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::BroadcastOp;
+use super::SharedBroadcast;
 use super::adapter::{Collector, Handed, PublishError, RemoteCommand, Selector};
 use super::delivery::ReplyToken;
 use super::rooms::Room;
@@ -14,12 +14,12 @@ use super::sid::ShardId;
 pub enum Msg {
     /// Fan a broadcast out to this core's members; if `reply` is set, answer with `Delivered`.
     Broadcast {
-        op: Arc<BroadcastOp>,
+        op: Arc<SharedBroadcast>,
         reply: Option<(ShardId, ReplyToken)>,
     },
     /// A broadcast from another node that also excludes the members of some rooms.
     BroadcastExceptRooms {
-        op: Arc<BroadcastOp>,
+        op: Arc<SharedBroadcast>,
         except_rooms: Arc<[Room]>,
     },
     /// The number of sockets a core reached for a broadcast with a reply token.

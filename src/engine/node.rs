@@ -529,7 +529,7 @@ impl LocalNode for NodeHandle {
                 m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
             })
         };
-        let op = Arc::new(op);
+        let op = Arc::new(crate::engine::SharedBroadcast::new(op));
         for i in 0..self.mesh.workers() {
             if mask & (1 << i) != 0 {
                 self.mesh.inject(
@@ -550,7 +550,8 @@ impl LocalNode for NodeHandle {
     ) -> Result<(), crate::engine::BroadcastOp> {
         let op = self.record(op);
         // Every core: an excluded room's members may be anywhere, and targets may be too.
-        let (op, except_rooms): (Arc<_>, Arc<[Room]>) = (Arc::new(op), except_rooms.into());
+        let op = Arc::new(crate::engine::SharedBroadcast::new(op));
+        let except_rooms: Arc<[Room]> = except_rooms.into();
         for i in 0..self.mesh.workers() {
             self.mesh.inject(
                 ShardId(i as u16),

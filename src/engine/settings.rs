@@ -18,6 +18,10 @@ pub struct EngineConfig {
     pub pin_cores: bool,
     /// Engine.IO paths, each with a leading and trailing slash (`/ws/`, `/socket.io/`).
     pub paths: Vec<String>,
+    /// Engine.IO paths whose Socket.IO packets use `socket.io-msgpack-parser`'s wire form (one
+    /// binary message per packet, see `ringcast_codec::sio::msgpack`) instead of the default
+    /// JSON text parser. Usually empty. A path in both lists is served with msgpack.
+    pub msgpack_paths: Vec<String>,
     /// Engine.IO paths whose message packets are echoed back verbatim, with no Socket.IO layer
     /// (the Engine.IO protocol suite's `/engine.io/` server). Usually empty.
     pub echo_paths: Vec<String>,
@@ -50,6 +54,7 @@ impl Default for EngineConfig {
                 .unwrap_or(1),
             pin_cores: true,
             paths: vec!["/ws/".into(), "/socket.io/".into()],
+            msgpack_paths: Vec::new(),
             echo_paths: Vec::new(),
             session: SessionConfig::default(),
             connect_timeout_ms: 45_000,
@@ -61,6 +66,34 @@ impl Default for EngineConfig {
             max_connections_per_ip: 1_000,
             recovery: None,
         }
+    }
+}
+
+/// What an Engine.IO path serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// Socket.IO with the default parser (JSON text packets, binary attachments).
+    Json,
+    /// Socket.IO with `socket.io-msgpack-parser`'s packets ([`EngineConfig::msgpack_paths`]).
+    Msgpack,
+    /// Engine.IO messages echoed back ([`EngineConfig::echo_paths`]).
+    Echo,
+}
+
+impl EngineConfig {
+    /// Every Engine.IO path with what it serves; a msgpack path wins over the same JSON path.
+    pub fn path_kinds(&self) -> Vec<(String, PathKind)> {
+        let msgpack = self
+            .msgpack_paths
+            .iter()
+            .map(|p| (p.clone(), PathKind::Msgpack));
+        let json = self
+            .paths
+            .iter()
+            .filter(|p| !self.msgpack_paths.contains(p))
+            .map(|p| (p.clone(), PathKind::Json));
+        let echo = self.echo_paths.iter().map(|p| (p.clone(), PathKind::Echo));
+        msgpack.chain(json).chain(echo).collect()
     }
 }
 

@@ -68,6 +68,9 @@ pub struct WorkerStats {
     pub events_in: Cell,
     /// Frames queued to clients (events, acks, control).
     pub frames_out: Cell,
+    /// Broadcasts transcoded for msgpack-parser recipients: at most one per broadcast, on the
+    /// first core that reached such a recipient.
+    pub msgpack_broadcast_encodes: Cell,
     /// Writes (sends) to WebSocket connections: `frames_out / ws_writes` is how many frames the
     /// write coalescing puts in each send.
     pub ws_writes: Cell,

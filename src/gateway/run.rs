@@ -21,6 +21,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         workers: config.workers,
         pin_cores: true,
         paths: config.paths.clone(),
+        msgpack_paths: config.msgpack_paths.clone(),
         echo_paths: Vec::new(),
         session: SessionConfig {
             ping_interval: config.ping_interval_ms,

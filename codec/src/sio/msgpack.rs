@@ -105,7 +105,10 @@ pub fn decode<'a>(
     let mut id = None;
     let mut data: Option<&'a [u8]> = None;
     for _ in 0..entries {
-        let key = r.read()?;
+        // Keys and values are read whole: a container key (`{[1,2]: …}`, which JavaScript
+        // turns into the property "1,2") must not leave its items to be read as the value.
+        let key = r.clone().read()?;
+        r.skip()?;
         let start = r.position();
         // The value's first token, then the whole value skipped (`data` is kept as its bytes
         // and converted below; a container under another key is never looked into).

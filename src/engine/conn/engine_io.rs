@@ -11,6 +11,7 @@ use ringcast_codec::eio::{self, Handshake, Transport};
 use ringcast_codec::http::{self, EioErrorCode, Method};
 
 use super::{Head, Next, hand_over, preflight, write, ws};
+use crate::engine::PathKind;
 use crate::engine::limits::Permit;
 use crate::engine::sid::Sid;
 use crate::engine::worker::{ConnRef, with_worker};
@@ -21,7 +22,7 @@ pub(super) struct EioQuery {
     pub transport: Option<String>,
     pub sid: Option<String>,
     pub websocket: bool,
-    pub echo: bool,
+    pub kind: PathKind,
     /// The upgrade checked (RFC 6455 §4.2.1) and its `Sec-WebSocket-Accept`, computed while the
     /// parsed head is at hand: the connection's task owns the buffer across awaits, so the head
     /// would otherwise be parsed a second time (~3 % of the connect storm's CPU).
@@ -141,7 +142,7 @@ pub(super) async fn engine_request(
     }
     match query.sid {
         Some(sid) => existing_session(x, &sid, transport, query.ws_accept, permit).await,
-        None => new_session(x, transport, query.echo, query.ws_accept, permit).await,
+        None => new_session(x, transport, query.kind, query.ws_accept, permit).await,
     }
 }
 
@@ -265,13 +266,13 @@ async fn poll_post(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
 async fn new_session(
     x: Exchange<'_>,
     transport: Transport,
-    echo: bool,
+    kind: PathKind,
     ws_accept: Result<[u8; 28], http::HttpError>,
     permit: &mut Option<Permit>,
 ) -> Option<Next> {
     match (transport, x.head.method) {
         (Transport::Polling, Method::Get) => {
-            let opened = with_worker(|w| w.open_session(Transport::Polling, x.peer, echo));
+            let opened = with_worker(|w| w.open_session(Transport::Polling, x.peer, kind));
             let Ok(r) = opened else {
                 let cors = x.cors.clone();
                 return x
@@ -294,7 +295,7 @@ async fn new_session(
                         .await;
                 }
             };
-            let Ok(r) = with_worker(|w| w.open_session(Transport::WebSocket, x.peer, echo)) else {
+            let Ok(r) = with_worker(|w| w.open_session(Transport::WebSocket, x.peer, kind)) else {
                 return None;
             };
             let open = open_packet(r.sid, false);

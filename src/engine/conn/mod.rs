@@ -12,10 +12,10 @@ use monoio::net::TcpStream;
 use ringcast_codec::Status;
 use ringcast_codec::http::{self, Method};
 
-use crate::engine::Msg;
 use crate::engine::limits::{Permit, Refusal};
 use crate::engine::sid::ShardId;
 use crate::engine::worker::with_worker;
+use crate::engine::{Msg, PathKind};
 
 mod engine_io;
 mod http_api;
@@ -73,8 +73,8 @@ struct ServeSettings {
     handshake_timeout: Duration,
     idle_timeout: Duration,
     max_payload: usize,
-    /// Engine.IO paths, each with whether it echoes (see `EngineConfig::echo_paths`).
-    paths: Vec<(String, bool)>,
+    /// Engine.IO paths, each with what it serves (see `EngineConfig::path_kinds`).
+    paths: Vec<(String, PathKind)>,
     cors: crate::engine::CorsConfig,
 }
 
@@ -89,12 +89,7 @@ impl ServeSettings {
                     c.session.ping_interval + c.session.ping_timeout + 5_000,
                 ),
                 max_payload: c.session.max_payload,
-                paths: c
-                    .paths
-                    .iter()
-                    .map(|p| (p.clone(), false))
-                    .chain(c.echo_paths.iter().map(|p| (p.clone(), true)))
-                    .collect(),
+                paths: c.path_kinds(),
                 cors: c.cors.clone(),
             }
         })
@@ -220,16 +215,16 @@ impl Head {
 
 fn summarize(
     req: &http::Request<'_>,
-    paths: &[(String, bool)],
+    paths: &[(String, PathKind)],
     cors: &crate::engine::CorsConfig,
 ) -> Head {
     let path = req.path;
     let engine = paths
         .iter()
         .find(|(p, _)| path == p || path == p.trim_end_matches('/'));
-    let route = if let Some(&(_, echo)) = engine {
+    let route = if let Some(&(_, kind)) = engine {
         Route::Engine(EioQuery {
-            echo,
+            kind,
             eio: req.eio().map(str::to_owned),
             transport: req.transport().map(str::to_owned),
             sid: req.sid().map(str::to_owned),

@@ -10,7 +10,7 @@ use crate::engine::conn::write_policy::FlushPolicy;
 use crate::engine::delivery::ReplyToken;
 use crate::engine::rooms::{Join, Leave, Member};
 use crate::engine::sid::{ShardId, Sid};
-use crate::engine::{BroadcastOp, Msg, Socket};
+use crate::engine::{BroadcastOp, Msg, SharedBroadcast, Socket};
 
 impl Worker {
     // ---- rooms ----
@@ -36,13 +36,13 @@ impl Worker {
     }
 
     /// Fans a broadcast out to this core's members. Returns how many sockets it reached.
-    pub fn fan_out(&mut self, op: &BroadcastOp) -> usize {
+    pub fn fan_out(&mut self, op: &SharedBroadcast) -> usize {
         self.fan_out_except(op, &[])
     }
 
     /// [`Worker::fan_out`], also skipping every member of `except_rooms` (socket.io's
     /// `except(room)`, which arrives from other nodes).
-    pub fn fan_out_except(&mut self, op: &BroadcastOp, except_rooms: &[Room]) -> usize {
+    pub fn fan_out_except(&mut self, op: &SharedBroadcast, except_rooms: &[Room]) -> usize {
         let (now, epoch) = self.flush_for_broadcast();
         self.stamp += 1;
         let stamp = self.stamp;
@@ -75,6 +75,7 @@ impl Worker {
         // Read once per broadcast from its frame's tail; each recipient then stores a u64.
         let offset = self.recovery.as_ref().and_then(|r| r.offset_of(op));
         let mut reached = 0;
+        let mut msgpack_built = false;
         let mut full = Vec::new();
         for (key, slot) in targets {
             let (key, slot) = (key as usize, slot as usize);
@@ -93,10 +94,17 @@ impl Worker {
             }
             reached += 1;
             let mut ok = true;
-            for frame in &op.frames {
-                if conn.eio.send(frame.clone()).is_err() {
-                    ok = false;
-                    break;
+            if conn.msgpack.is_some() {
+                // The msgpack parser's frame, encoded by the first core that needs it.
+                let (frame, built) = op.msgpack_frame();
+                msgpack_built |= built;
+                ok = frame.is_none_or(|f| conn.eio.send(f.clone()).is_ok());
+            } else {
+                for frame in &op.frames {
+                    if conn.eio.send(frame.clone()).is_err() {
+                        ok = false;
+                        break;
+                    }
                 }
             }
             if !ok {
@@ -123,6 +131,9 @@ impl Worker {
         }
         let stats = self.stats();
         stats.broadcasts.add(1);
+        stats
+            .msgpack_broadcast_encodes
+            .add(u64::from(msgpack_built));
         stats.broadcast_recipients.add(reached as u64);
         stats.frames_out.add((reached * op.frames.len()) as u64);
         reached
@@ -188,7 +199,7 @@ impl Worker {
             Some(store) => store.record(self.shard.index(), op),
             None => op,
         };
-        let op = Arc::new(op);
+        let op = Arc::new(SharedBroadcast::new(op));
         let mask = self.cores_for(&op.nsp, &op.rooms);
         let mut asked = 0;
         for to in 0..self.mesh.workers() {

@@ -25,7 +25,7 @@ use super::delivery::PendingCounts;
 use super::recovery::RecoveryStore;
 use super::rooms::{Directory, RoomIndex};
 use super::stats::WorkerStats;
-use super::{DisconnectReason, EngineConfig, Handler, Msg, Socket};
+use super::{DisconnectReason, EngineConfig, Handler, Msg, PathKind, Socket};
 use crate::engine::Room;
 use crate::engine::mesh::Mesh;
 use crate::engine::sid::{ShardId, Sid};
@@ -132,6 +132,10 @@ pub(crate) struct Conn {
     pub closed: bool,
     /// Echo Engine.IO messages instead of running Socket.IO (see `EngineConfig::echo_paths`).
     pub echo: bool,
+    /// `Some` when the session's path uses the msgpack parser (`EngineConfig::msgpack_paths`):
+    /// what the JSON encoders write is transcoded on the way to the queue, one binary message
+    /// per packet (a binary packet is held here until its attachment frames arrived).
+    pub msgpack: Option<sio::msgpack::Outbound>,
     /// The transport this session is counted under in the gauges.
     pub counted: Transport,
     /// A closed polling session waits until then for its client to collect the last packets.
@@ -454,8 +458,9 @@ impl Worker {
         &mut self,
         transport: Transport,
         peer: SocketAddr,
-        echo: bool,
+        kind: PathKind,
     ) -> std::io::Result<ConnRef> {
+        let echo = kind == PathKind::Echo;
         let sid = Sid::generate(self.shard)?;
         let now = self.now();
         let eio = Session::new(self.config.session, transport, now);
@@ -487,6 +492,7 @@ impl Worker {
             armed: u64::MAX,
             closed: false,
             echo,
+            msgpack: (kind == PathKind::Msgpack).then(sio::msgpack::Outbound::default),
             counted: transport,
             ws_fd: None,
             held: false,

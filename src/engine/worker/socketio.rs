@@ -8,7 +8,7 @@ use bytes::Bytes;
 use ringcast_codec::Sink;
 use ringcast_codec::eio::{self, Transport};
 use ringcast_codec::sio::{self, Slot};
-use ringcast_codec::ws::{FrameBuf, OpCode, OutFrame};
+use ringcast_codec::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 use smallvec::SmallVec;
 
 use super::recovery::Admitted;
@@ -241,10 +241,26 @@ impl Worker {
         self.queue(key, frame);
     }
 
-    /// Queues an encoded frame for session `key` and wakes its transport.
+    /// Queues an encoded frame for session `key` and wakes its transport. On a msgpack-parser
+    /// session the frames of each packet become its one binary message first.
     pub fn queue(&mut self, key: usize, frame: OutFrame) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
+        };
+        let frame = match conn.msgpack.as_mut() {
+            None => Ok(Some(frame)),
+            Some(out) => out.push(frame),
+        };
+        let frame = match frame {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(
+                    ?error,
+                    "frame not encodable for the msgpack parser: dropped"
+                );
+                return;
+            }
         };
         if conn.eio.send(frame).is_err() {
             self.after(key);
@@ -271,6 +287,7 @@ impl Worker {
             return;
         };
         let echo = conn.echo;
+        let msgpack = conn.msgpack.is_some();
         match conn.eio.handle_packet(packet, from, now) {
             Ok(eio::session::Input::None) => {}
             Ok(eio::session::Input::Message(text)) if echo => {
@@ -281,6 +298,32 @@ impl Worker {
             }
             Ok(eio::session::Input::Binary(data)) if echo => {
                 self.queue(key, OutFrame::new(OpCode::Binary, &data))
+            }
+            Ok(eio::session::Input::Message(_)) if msgpack => {
+                // socket.io-msgpack-parser reads binary messages only (notepack cannot decode
+                // a string): the session closes as for any undecodable packet.
+                tracing::debug!("text message on a msgpack-parser session: closing it");
+                conn.close_code = Some(CloseCode::PROTOCOL_ERROR);
+                conn.eio.handle_invalid_packet(from, now);
+            }
+            Ok(eio::session::Input::Binary(data)) if msgpack => {
+                let limits = conn.sio.as_ref().map(|s| s.config().limits);
+                match sio::msgpack::decode(&data, &limits.unwrap_or_default()) {
+                    Ok(packet) => {
+                        if let Some(sio) = conn.sio.as_mut() {
+                            sio.handle_text(&packet.text);
+                            for attachment in packet.attachments {
+                                sio.handle_binary(Bytes::copy_from_slice(attachment));
+                            }
+                        }
+                        self.drive_sio(key);
+                    }
+                    Err(error) => {
+                        tracing::debug!(?error, "malformed msgpack packet: closing the session");
+                        conn.close_code = Some(error.close_code());
+                        conn.eio.handle_invalid_packet(from, now);
+                    }
+                }
             }
             Ok(eio::session::Input::Message(text)) => {
                 if let Some(sio) = conn.sio.as_mut() {

@@ -98,6 +98,15 @@ rejects! {
 }
 
 #[test]
+fn container_keys_are_skipped_whole() {
+    // {[1,2]: 3, "type": 1, "nsp": "/"}: the array key's items are not the value.
+    assert_eq!(
+        decoded("83 920102 03 a474797065 01 a36e7370 a12f"),
+        Ok(("1".to_owned(), vec![]))
+    );
+}
+
+#[test]
 fn too_deep_is_a_policy_violation() {
     // {"type":2,"nsp":"/","data":[[[…]]]} nested past msgpack::MAX_DEPTH (64).
     let mut bytes = hex("83a47479706502a36e7370a12fa464617461");
