@@ -16,10 +16,19 @@ fn bin(bytes: &[u8]) -> Value {
 }
 
 fn run(lang: Lang, transports: Option<&[&str]>) {
+    run_with(lang, transports, false);
+}
+
+/// `msgpack`: on the reference server's `/msgpack/` path with the msgpack parser (binary as
+/// native `bin` values inside one message, no attachments).
+fn run_with(lang: Lang, transports: Option<&[&str]>, msgpack: bool) {
     let server = gateway().example(Example::Reference);
     let mut client = Client::spawn(lang, &server);
     let auth = json!({"token": "abc", "n": 1});
     let mut how = Connect::to(&server).path(None).auth(auth.clone());
+    if msgpack {
+        how = how.path(Some("/msgpack/")).parser("msgpack");
+    }
     if let Some(t) = transports {
         how = how.transports(t);
     }
@@ -79,4 +88,24 @@ fn binary_round_trip_python_polling() {
 #[test]
 fn binary_round_trip_python_websocket() {
     run(Lang::Py, Some(&["websocket"]));
+}
+
+#[test]
+fn binary_round_trip_js_msgpack_default_transports() {
+    run_with(Lang::Js, None, true);
+}
+
+#[test]
+fn binary_round_trip_js_msgpack_polling() {
+    run_with(Lang::Js, Some(&["polling"]), true);
+}
+
+#[test]
+fn binary_round_trip_python_msgpack_websocket() {
+    run_with(Lang::Py, Some(&["websocket"]), true);
+}
+
+#[test]
+fn binary_round_trip_python_msgpack_polling() {
+    run_with(Lang::Py, Some(&["polling"]), true);
 }

@@ -10,6 +10,7 @@ mod bad_payloads;
 mod binary;
 mod burst;
 mod heartbeat;
+mod msgpack;
 mod publish_api;
 mod recovery;
 mod rooms;

@@ -8,6 +8,7 @@
 //! starts its own.
 
 mod cases;
+mod msgpack;
 mod slow_consumer;
 
 use std::net::SocketAddr;

@@ -25,6 +25,7 @@ const FAMILIES: &[(&str, &str)] = &[
     ("ringcast_events_in", "counter"),
     ("ringcast_client_errors", "counter"),
     ("ringcast_frames_out", "counter"),
+    ("ringcast_msgpack_broadcast_encodes", "counter"),
     ("ringcast_received_bytes", "counter"),
     ("ringcast_sent_bytes", "counter"),
     ("ringcast_broadcasts", "counter"),

@@ -6,7 +6,7 @@
 //   {"cmd":"connect","sock":"a","url":"http://127.0.0.1:PORT","path":"/ws/","token":"JWT",
 //    "auth":{...}, "transports":["websocket"], "options":{"reconnection":true}}
 //       `auth` wins over `token`; with neither the handshake carries no auth at all; `options`
-//       are merged into the io() options last.
+//       are merged into the io() options last; `"parser":"msgpack"` uses socket.io-msgpack-parser.
 //   {"cmd":"emit","sock":"a","event":"subscribe","args":[{"room":"agent:1"}],"ack":7}
 //       with `ack` (any JSON id) the emit takes an ack callback; its reply prints as an ack line.
 //   {"cmd":"reconnect","sock":"a","auth":{...}}   the same socket connects again (new auth if given)
@@ -58,6 +58,7 @@ function connect(cmd) {
   const opts = { forceNew: true, reconnection: false };
   if (cmd.path) opts.path = cmd.path;
   if (cmd.transports) opts.transports = cmd.transports;
+  if (cmd.parser === 'msgpack') opts.parser = require('socket.io-msgpack-parser');
   if (cmd.options) Object.assign(opts, cmd.options);
   if (cmd.auth !== undefined) opts.auth = cmd.auth;
   else if (cmd.token !== undefined && cmd.token !== null) opts.auth = { token: cmd.token };

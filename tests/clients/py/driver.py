@@ -3,7 +3,8 @@
 The same protocol as tests/clients/js/driver.js, so the Rust e2e tests drive either language:
 
   {"cmd":"connect","sock":"a","url":"http://127.0.0.1:PORT","path":"/ws/","token":"JWT",
-   "auth":{...},"transports":["websocket"]}
+   "auth":{...},"transports":["websocket"],"parser":"msgpack"}
+      `parser: "msgpack"` uses python-socketio's msgpack serializer.
   {"cmd":"emit","sock":"a","event":"subscribe","args":[{"room":"agent:1"}],"ack":7}
   {"cmd":"disconnect","sock":"a"}
   {"cmd":"exit"}
@@ -61,7 +62,8 @@ class Driver:
 
     def connect(self, cmd):
         name = cmd.get("sock", "s")
-        sio = socketio.AsyncClient(reconnection=False)
+        serializer = "msgpack" if cmd.get("parser") == "msgpack" else "default"
+        sio = socketio.AsyncClient(reconnection=False, serializer=serializer)
         self.sockets[name] = sio
 
         async def on_connect():

@@ -24,6 +24,7 @@ pub struct Connect {
     auth: Option<Value>,
     transports: Option<Vec<String>>,
     options: Option<Value>,
+    parser: Option<String>,
 }
 
 impl Connect {
@@ -35,6 +36,7 @@ impl Connect {
             auth: Some(json!({"token": token::good()})),
             transports: None,
             options: None,
+            parser: None,
         }
     }
 
@@ -67,6 +69,13 @@ impl Connect {
     /// Any handshake auth object.
     pub fn auth(mut self, auth: Value) -> Connect {
         self.auth = Some(auth);
+        self
+    }
+
+    /// Another Socket.IO parser: `"msgpack"` (socket.io-msgpack-parser on Node, python-socketio's
+    /// msgpack serializer).
+    pub fn parser(mut self, parser: &str) -> Connect {
+        self.parser = Some(parser.to_owned());
         self
     }
 
@@ -121,6 +130,9 @@ impl Client {
         }
         if let Some(o) = &how.options {
             cmd["options"] = o.clone();
+        }
+        if let Some(p) = &how.parser {
+            cmd["parser"] = json!(p);
         }
         self.send(&cmd);
     }

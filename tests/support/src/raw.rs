@@ -97,6 +97,11 @@ pub fn text(s: &str) -> Vec<u8> {
     frame(true, 0, OP_TEXT, s.as_bytes(), true)
 }
 
+/// A masked binary frame (one whole message).
+pub fn binary(payload: &[u8]) -> Vec<u8> {
+    frame(true, 0, OP_BINARY, payload, true)
+}
+
 /// A masked close frame with `code` and `reason` bytes.
 pub fn close_frame(code: u16, reason: &[u8]) -> Vec<u8> {
     let mut payload = code.to_be_bytes().to_vec();
@@ -323,7 +328,16 @@ impl Eio {
 
     /// [`Eio::open`] on an existing connection.
     pub fn open_on(stream: TcpStream) -> Result<Eio, String> {
-        let mut ws = Ws::upgrade_on(stream, &format!("{PATH}?EIO=4&transport=websocket"))?;
+        Eio::open_path_on(stream, PATH)
+    }
+
+    /// [`Eio::open`] on another Engine.IO path (`/ws-msgpack/`).
+    pub fn open_path(addr: SocketAddr, path: &str) -> Result<Eio, String> {
+        Eio::open_path_on(connect(addr)?, path)
+    }
+
+    fn open_path_on(stream: TcpStream, path: &str) -> Result<Eio, String> {
+        let mut ws = Ws::upgrade_on(stream, &format!("{path}?EIO=4&transport=websocket"))?;
         let open = ws
             .next_text(Instant::now() + SOON)
             .map_err(|n| format!("no OPEN packet: {}", describe(&n)))?;
@@ -359,6 +373,44 @@ pub fn sio_client_on(stream: TcpStream, token: &str) -> Result<Eio, String> {
         return Err(format!("CONNECT refused: {answer}"));
     }
     Ok(eio)
+}
+
+/// A Socket.IO client with socket.io-msgpack-parser's packets on the msgpack path `path`,
+/// connected to `/` with `token`.
+pub fn msgpack_client(addr: SocketAddr, path: &str, token: &str) -> Result<Eio, String> {
+    let mut eio = Eio::open_path(addr, path)?;
+    eio.ws.send(&binary(&msgpack_connect(token)))?;
+    let deadline = Instant::now() + SOON;
+    loop {
+        match eio.ws.next(deadline) {
+            Next::Frame(f) if f.opcode == OP_TEXT && f.payload == b"2" => eio.ws.send_text("3")?,
+            // The CONNECT reply `{type: 0, nsp: "/", data: {sid}}`; a refusal is type 4.
+            Next::Frame(f) if f.opcode == OP_BINARY => {
+                if f.payload.windows(4).any(|w| w == b"\xa3sid") {
+                    return Ok(eio);
+                }
+                return Err(format!("CONNECT refused: {:?}", f.payload));
+            }
+            other => return Err(format!("no CONNECT reply: {}", describe(&other))),
+        }
+    }
+}
+
+/// `{type: 0, nsp: "/", data: {token}}` in MessagePack, as socket.io-msgpack-parser writes a
+/// CONNECT (the token as a str16, whatever its length).
+pub fn msgpack_connect(token: &str) -> Vec<u8> {
+    let mut b = vec![0x83, 0xa4];
+    b.extend_from_slice(b"type");
+    b.extend_from_slice(&[0x00, 0xa3]);
+    b.extend_from_slice(b"nsp");
+    b.extend_from_slice(&[0xa1, b'/', 0xa4]);
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&[0x81, 0xa5]);
+    b.extend_from_slice(b"token");
+    b.push(0xda);
+    b.extend_from_slice(&(token.len() as u16).to_be_bytes());
+    b.extend_from_slice(token.as_bytes());
+    b
 }
 
 /// The event name and first argument of an EVENT packet (`42["name",{…}]`).

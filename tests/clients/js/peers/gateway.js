@@ -35,7 +35,7 @@ try {
 
 function parseArgs(argv) {
   const a = {
-    host: '127.0.0.1', port: 0, paths: [], jwtSecret: null, apiKey: null, publicKeyFile: null,
+    host: '127.0.0.1', port: 0, paths: [], msgpackPaths: [], jwtSecret: null, apiKey: null, publicKeyFile: null,
     algorithms: null, pingInterval: 25000, pingTimeout: 20000, connectTimeout: 45000, redisUrl: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -49,6 +49,7 @@ function parseArgs(argv) {
       case '--port': a.port = Number(val()); break;
       case '--listen': { const [h, p] = val().split(/:(?=[^:]*$)/); a.host = h; a.port = Number(p); break; }
       case '--path': a.paths.push(val()); break;
+      case '--msgpack-path': a.msgpackPaths.push(val()); break;
       case '--jwt-secret': a.jwtSecret = val(); break;
       case '--api-key': a.apiKey = val(); break;
       case '--jwt-public-key-file': a.publicKeyFile = val(); break;
@@ -182,8 +183,15 @@ function validatePublish(item, prefix) {
 const httpServer = http.createServer();
 httpServer.on('connection', (s) => s.setNoDelay(true));
 
-const servers = args.paths.map((p) => new Server(httpServer, {
+// A msgpack path is a server of its own with socket.io-msgpack-parser (as ringcast's
+// --msgpack-path); a path in both lists is msgpack.
+const mounts = [
+  ...args.paths.filter((p) => !args.msgpackPaths.includes(p)).map((p) => [p, undefined]),
+  ...args.msgpackPaths.map((p) => [p, requireClients('socket.io-msgpack-parser')]),
+];
+const servers = mounts.map(([p, parser]) => new Server(httpServer, {
   path: p,
+  ...(parser ? { parser } : {}),
   pingInterval: args.pingInterval,
   pingTimeout: args.pingTimeout,
   connectTimeout: args.connectTimeout,
@@ -227,7 +235,7 @@ function reply(res, status, body) {
 // so this runs for everything outside the socket.io paths.
 httpServer.prependListener('request', (req, res) => {
   const url = new URL(req.url, 'http://x');
-  if (args.paths.some((p) => url.pathname.startsWith(p))) return;
+  if (mounts.some(([p]) => url.pathname.startsWith(p))) return;
   if (url.pathname === '/healthz' || url.pathname === '/readyz') return reply(res, 200, { ok: true });
   if (url.pathname !== '/api/v1/emit') return reply(res, 404, { error: 'not found' });
   if (req.method !== 'POST') return reply(res, 405, { error: 'method not allowed' });
