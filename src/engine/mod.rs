@@ -33,7 +33,7 @@ pub use delivery::ReplyToken;
 pub use msg::Msg;
 pub use node::{Running, start, start_clustered};
 pub use rooms::Room;
-pub use settings::{CorsConfig, EngineConfig};
+pub use settings::{Compression, CorsConfig, EngineConfig};
 pub use sid::{ShardId, Sid};
 pub use socket::{Emitter, Socket, encode_event};
 

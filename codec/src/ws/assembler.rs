@@ -61,7 +61,7 @@ pub enum Message<'a> {
 ///   With permessage-deflate ([`Assembler::enable_deflate`]), RSV1 marks a compressed message on
 ///   its first frame only (RFC 7692 §6.1; on a continuation or a control frame it is still
 ///   [`WsError::ReservedBits`]); the message is inflated when whole, bounded by `max_message`
-///   ([`WsError::MessageTooBig`]), and bad DEFLATE data is [`WsError::InvalidDeflate`].
+///   ([`WsError::InflatedTooBig`]), and bad DEFLATE data is [`WsError::InvalidDeflate`].
 /// - §5.1 "The server MUST close the connection upon receiving a frame that is not masked"
 ///   → [`WsError::Unmasked`] when [`AssemblerConfig::require_mask`]. Without it, masked frames
 ///   are unmasked too.

@@ -207,7 +207,7 @@ impl Inflater {
 
     /// Inflates one message's compressed payload (all of its frames' payloads, in order).
     ///
-    /// Output past `max` bytes is [`WsError::MessageTooBig`], found before the buffer grows past
+    /// Output past `max` bytes is [`WsError::InflatedTooBig`], found before the buffer grows past
     /// `max + 1` bytes (a decompression bomb costs at most that); data that is not DEFLATE is
     /// [`WsError::InvalidDeflate`]. The result borrows the inflater until the next call.
     pub fn inflate(&mut self, data: &[u8], max: usize) -> Result<&[u8], WsError> {
@@ -229,6 +229,12 @@ impl Inflater {
     /// The last inflated message.
     pub fn output(&self) -> &[u8] {
         &self.out
+    }
+
+    /// Capacity of the output buffer (at most `max + 1` of the largest call, see
+    /// [`Inflater::inflate`]).
+    pub fn output_capacity(&self) -> usize {
+        self.out.capacity()
     }
 
     /// Bytes held between messages (the DEFLATE state once made, and the output buffer).
@@ -260,7 +266,7 @@ fn inflate_bounded(
         loop {
             if produced == out.len() {
                 if out.len() >= limit {
-                    return Err(WsError::MessageTooBig);
+                    return Err(WsError::InflatedTooBig);
                 }
                 // Double, starting from 4× the input (typical text ratios are 3–10×).
                 let want = out.len().max(4 * chunk.len()).max(1024);
@@ -278,7 +284,7 @@ fn inflate_bounded(
             pos += read;
             produced += wrote;
             if produced > max {
-                return Err(WsError::MessageTooBig);
+                return Err(WsError::InflatedTooBig);
             }
             if status == Status::StreamEnd {
                 return Ok((produced, true));

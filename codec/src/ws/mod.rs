@@ -129,9 +129,11 @@ pub enum WsError {
     BadClosePayload,
     /// Text message or close reason that is not UTF-8 → 1007.
     InvalidUtf8,
-    /// Message (or a frame claiming a length) larger than the configured maximum, or a
-    /// compressed message that inflates past it → 1009.
+    /// Message (or a frame claiming a length) larger than the configured maximum → 1009.
     MessageTooBig,
+    /// A compressed message that inflates past the maximum (a decompression bomb), stopped
+    /// before the output buffer grew past it → 1009.
+    InflatedTooBig,
     /// A compressed message whose payload is not valid DEFLATE data (RFC 7692 §8) → 1007.
     InvalidDeflate,
 }
@@ -145,7 +147,7 @@ impl WsError {
     pub fn close_code(self) -> CloseCode {
         match self {
             WsError::InvalidUtf8 | WsError::InvalidDeflate => CloseCode::INVALID_PAYLOAD,
-            WsError::MessageTooBig => CloseCode::MESSAGE_TOO_BIG,
+            WsError::MessageTooBig | WsError::InflatedTooBig => CloseCode::MESSAGE_TOO_BIG,
             WsError::ReservedBits
             | WsError::ReservedOpcode
             | WsError::Unmasked
@@ -176,6 +178,7 @@ impl std::fmt::Display for WsError {
             WsError::InvalidUtf8 => "invalid UTF-8",
             WsError::MessageTooBig => "message too big",
             WsError::InvalidDeflate => "invalid DEFLATE data in a compressed message",
+            WsError::InflatedTooBig => "compressed message inflates past the maximum",
         };
         f.write_str(what)
     }
@@ -196,6 +199,7 @@ mod tests {
             (WsError::UnexpectedContinuation, 1002), (WsError::ExpectedContinuation, 1002),
             (WsError::BadLength, 1002), (WsError::BadClosePayload, 1002),
             (WsError::InvalidUtf8, 1007), (WsError::MessageTooBig, 1009), (WsError::InvalidDeflate, 1007),
+            (WsError::InflatedTooBig, 1009),
         ];
         for (error, code) in cases {
             assert_eq!(error.close_code(), CloseCode(code), "{error:?}");

@@ -76,6 +76,8 @@ struct ServeSettings {
     /// Engine.IO paths, each with whether it echoes (see `EngineConfig::echo_paths`).
     paths: Vec<(String, bool)>,
     cors: crate::engine::CorsConfig,
+    /// permessage-deflate is offered back to upgrades (`EngineConfig::compression`).
+    compression: bool,
 }
 
 impl ServeSettings {
@@ -96,6 +98,7 @@ impl ServeSettings {
                     .chain(c.echo_paths.iter().map(|p| (p.clone(), true)))
                     .collect(),
                 cors: c.cors.clone(),
+                compression: c.compression.is_some(),
             }
         })
     }
@@ -159,7 +162,7 @@ async fn read_request(
 ) -> Option<(Head, Vec<u8>, Vec<u8>)> {
     let head = loop {
         match http::parse_request(&buf, &settings.limits) {
-            Ok(Status::Complete(req)) => break summarize(&req, &settings.paths, &settings.cors),
+            Ok(Status::Complete(req)) => break summarize(&req, settings),
             Ok(Status::Partial) => {}
             Err(e) => {
                 let body = format!("{{\"error\":\"{e}\"}}");
@@ -218,13 +221,11 @@ impl Head {
     }
 }
 
-fn summarize(
-    req: &http::Request<'_>,
-    paths: &[(String, bool)],
-    cors: &crate::engine::CorsConfig,
-) -> Head {
+fn summarize(req: &http::Request<'_>, settings: &ServeSettings) -> Head {
+    let cors = &settings.cors;
     let path = req.path;
-    let engine = paths
+    let engine = settings
+        .paths
         .iter()
         .find(|(p, _)| path == p || path == p.trim_end_matches('/'));
     let route = if let Some(&(_, echo)) = engine {
@@ -235,6 +236,11 @@ fn summarize(
             sid: req.sid().map(str::to_owned),
             websocket: req.wants_websocket(),
             ws_accept: http::validate_websocket_upgrade(req),
+            // Only the first `Sec-WebSocket-Extensions` line is read (browsers send one).
+            deflate: req
+                .ws_extensions
+                .filter(|_| settings.compression)
+                .and_then(ringcast_codec::ws::deflate::negotiate),
         })
     } else {
         Route::Other

@@ -129,7 +129,7 @@ fn inflate_bound_and_bad_data() {
     });
     assert_eq!(
         inflater.inflate(&bomb, 1_000_000),
-        Err(WsError::MessageTooBig)
+        Err(WsError::InflatedTooBig)
     );
     assert!(
         inflater.out.capacity() <= 1_000_001,
@@ -144,7 +144,7 @@ fn inflate_bound_and_bad_data() {
         server_max_window_bits: false,
     });
     assert_eq!(fresh.inflate(&exact, 1000).map(<[u8]>::len), Ok(1000));
-    assert_eq!(fresh.inflate(&exact, 999), Err(WsError::MessageTooBig));
+    assert_eq!(fresh.inflate(&exact, 999), Err(WsError::InflatedTooBig));
     // BTYPE 11 is reserved (RFC 1951 §3.2.3): not DEFLATE.
     assert_eq!(
         fresh.inflate(&[0xff, 0xff, 0xff], 1000),
@@ -265,7 +265,7 @@ fn assembler_rsv1_table() {
         ("rsv1 on a ping",               true,  frame(0xC9, b""), vec![], Some(WsError::ReservedBits)),
         ("rsv2 with deflate",            true,  frame(0xA1, &hello), vec![], Some(WsError::ReservedBits)),
         ("not deflate",                  true,  frame(0xC2, &[0xff, 0xff]), vec![], Some(WsError::InvalidDeflate)),
-        ("inflates past max_message",    true,  frame(0xC2, &packed(&[0; 1001])), vec![], Some(WsError::MessageTooBig)),
+        ("inflates past max_message",    true,  frame(0xC2, &packed(&[0; 1001])), vec![], Some(WsError::InflatedTooBig)),
         ("inflated text not UTF-8",      true,  frame(0xC1, &packed(&[0xce, 0x41])), vec![], Some(WsError::InvalidUtf8)),
     ];
     for (name, deflate, mut input, messages, error) in cases {
