@@ -264,6 +264,30 @@ fn traffic(r: &mut Registry, workers: &[WorkerStats], gateway: &GatewayStats) {
         "Writes to WebSocket connections (frames_out / ws_writes: frames per send)",
         sum(workers, |w| w.ws_writes.get()),
     );
+    counter(
+        r,
+        "ws_compressed_frames",
+        "Frames written compressed (permessage-deflate), per recipient",
+        sum(workers, |w| w.ws_compressed_frames.get()),
+    );
+    counter(
+        r,
+        "ws_compressions",
+        "permessage-deflate compressor runs (a broadcast frame once, a per-socket frame per recipient)",
+        sum(workers, |w| w.ws_compressions.get()),
+    );
+    counter_bytes(
+        r,
+        "ws_compression_saved",
+        "Bytes permessage-deflate kept off the wire",
+        sum(workers, |w| w.ws_compression_saved.get()),
+    );
+    counter(
+        r,
+        "ws_inflate_bombs",
+        "Compressed client messages that inflated past max_payload (closed with 1009)",
+        sum(workers, |w| w.ws_inflate_bombs.get()),
+    );
     counter_bytes(
         r,
         "received",

@@ -121,6 +121,10 @@ pub struct Config {
     pub ping_timeout_ms: u64,
     /// Engine.IO `maxPayload`: the largest packet (WebSocket message or polling body) accepted.
     pub max_payload: usize,
+    /// permessage-deflate on WebSocket upgrades that offer it.
+    pub ws_compression: bool,
+    /// Smallest server message payload that goes compressed.
+    pub ws_compression_threshold: usize,
     /// Time a client has after the Engine.IO handshake to send its Socket.IO CONNECT.
     pub connect_timeout_ms: u64,
     /// HMAC secret for HS256/384/512 (from `jwt_secret` or `jwt_secret_file`).

@@ -73,6 +73,8 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         ping_interval_ms: m.ping_interval_ms,
         ping_timeout_ms: m.ping_timeout_ms,
         max_payload: m.max_payload,
+        ws_compression: m.ws_compression,
+        ws_compression_threshold: m.ws_compression_threshold,
         connect_timeout_ms: m.connect_timeout_ms,
         jwt_secret: jwt.secret,
         jwt_public_key: jwt.public_key,
@@ -203,6 +205,13 @@ fn check_numbers(m: &Merged) -> Result<(), ConfigError> {
     )?;
 
     ranged("max_payload", m.max_payload, 1, MAX_BYTES, "bytes")?;
+    ranged(
+        "ws_compression_threshold",
+        m.ws_compression_threshold,
+        0,
+        MAX_BYTES,
+        "bytes",
+    )?;
     // A browser's upgrade request with cookies is 1-2 KiB: 1 KiB is the least that works.
     ranged(
         "max_http_head",

@@ -67,6 +67,19 @@ settings! {
         // The spec's server uses `max_http_buffer_size=1_000_000`.
         default: 1_000_000,
     }
+    /// Accept permessage-deflate (RFC 7692) on WebSocket upgrades that offer it: server
+    /// messages at least `ws_compression_threshold` bytes long go compressed.
+    ws_compression: bool => Bool {
+        flag: "ws-compression", value: "BOOL", env: "RINGCAST_WS_COMPRESSION",
+        // Off, as socket.io's `perMessageDeflate` (CPU and ~43 KiB per compressing client).
+        default: false,
+    }
+    /// Smallest server message payload compressed when ws_compression is on.
+    ws_compression_threshold: usize => Scalar {
+        flag: "ws-compression-threshold", value: "BYTES", env: "RINGCAST_WS_COMPRESSION_THRESHOLD",
+        // socket.io's `perMessageDeflate.threshold` default (1 KiB).
+        default: 1024,
+    }
     /// Time to send the Socket.IO CONNECT after the handshake.
     connect_timeout_ms: u64 => Scalar {
         flag: "connect-timeout-ms", value: "MS", env: "RINGCAST_CONNECT_TIMEOUT_MS",

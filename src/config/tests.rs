@@ -226,6 +226,22 @@ fn cases(
             get: |c| c.max_payload.to_string(),
         },
         Case {
+            name: "ws_compression",
+            base: vec![],
+            a: sc("ws_compression", "true", false),
+            b: sc("ws_compression", "false", false),
+            default: "false".into(),
+            get: |c| c.ws_compression.to_string(),
+        },
+        Case {
+            name: "ws_compression_threshold",
+            base: vec![],
+            a: sc("ws_compression_threshold", "0", false),
+            b: sc("ws_compression_threshold", "4096", false),
+            default: "1024".into(),
+            get: |c| c.ws_compression_threshold.to_string(),
+        },
+        Case {
             name: "connect_timeout_ms",
             base: vec![],
             a: sc("connect_timeout_ms", "1000", false),

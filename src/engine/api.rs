@@ -104,6 +104,22 @@ pub struct BroadcastOp {
     pub frames: Vec<OutFrame>,
 }
 
+impl BroadcastOp {
+    /// With compression on, gives each frame whose payload reaches the threshold a compressed
+    /// variant that every recipient shares (made by the first one that negotiated
+    /// permessage-deflate, at most once per broadcast: see `OutFrame::share_deflated`).
+    pub(crate) fn share_deflated(mut self, compression: Option<super::Compression>) -> Self {
+        if let Some(z) = compression {
+            for f in &mut self.frames {
+                if f.len() >= z.threshold {
+                    *f = f.clone().share_deflated();
+                }
+            }
+        }
+        self
+    }
+}
+
 /// The application's side of the engine. Calls arrive on worker threads; implementations
 /// are shared by all workers.
 pub trait Handler: Send + Sync + 'static {

@@ -34,7 +34,7 @@ pub use delivery::ReplyToken;
 pub use msg::Msg;
 pub use node::{Running, start, start_clustered};
 pub use rooms::Room;
-pub use settings::{CorsConfig, EngineConfig, PathKind};
+pub use settings::{Compression, CorsConfig, EngineConfig, PathKind};
 pub(crate) use shared::SharedBroadcast;
 pub use sid::{ShardId, Sid};
 pub use socket::{Emitter, Socket, encode_event};

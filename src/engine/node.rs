@@ -106,6 +106,7 @@ pub fn start_clustered(
         mesh: mesh.clone(),
         directory: directory.clone(),
         recovery: recovery.clone(),
+        compression: config.compression,
     });
     let publisher = cluster(node)?;
     let config = Arc::new(EngineConfig { workers, ..config });
@@ -502,14 +503,18 @@ struct NodeHandle {
     directory: Arc<Directory>,
     /// Events from other nodes get offsets here too (connection state recovery).
     recovery: Option<Arc<dyn RecoveryStore>>,
+    /// permessage-deflate: events from other nodes get a shared compressed variant too.
+    compression: Option<crate::engine::Compression>,
 }
 
 impl NodeHandle {
     fn record(&self, op: crate::engine::BroadcastOp) -> crate::engine::BroadcastOp {
-        match &self.recovery {
+        let op = match &self.recovery {
             Some(store) => store.record(store.remote_log(), op),
             None => op,
-        }
+        };
+        // After recording: the recovery store may re-frame the event with its offset.
+        op.share_deflated(self.compression)
     }
 }
 

@@ -43,6 +43,16 @@ pub struct EngineConfig {
     pub max_connections_per_ip: usize,
     /// Connection state recovery ([`super::recovery`]); `None`: off, as in socket.io.
     pub recovery: Option<super::recovery::RecoveryConfig>,
+    /// permessage-deflate on WebSocket upgrades that offer it; `None`: off, as in socket.io.
+    pub compression: Option<Compression>,
+}
+
+/// permessage-deflate (RFC 7692) settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compression {
+    /// Server message payloads shorter than this go uncompressed (socket.io's
+    /// `perMessageDeflate.threshold`, 1024 by default).
+    pub threshold: usize,
 }
 
 impl Default for EngineConfig {
@@ -65,6 +75,7 @@ impl Default for EngineConfig {
             max_connections: 100_000,
             max_connections_per_ip: 1_000,
             recovery: None,
+            compression: None,
         }
     }
 }

@@ -101,6 +101,13 @@ pub struct WorkerStats {
     pub recovery_saved: Cell,
     pub recovery_restored: Cell,
     pub recovery_failed: [Cell; 4],
+    /// permessage-deflate: frames written compressed (per recipient), compressor runs (a shared
+    /// broadcast frame once, a per-socket frame once per recipient), bytes kept off the wire,
+    /// and compressed client messages closed with 1009 for inflating past the maximum.
+    pub ws_compressed_frames: Cell,
+    pub ws_compressions: Cell,
+    pub ws_compression_saved: Cell,
+    pub ws_inflate_bombs: Cell,
 }
 
 /// Every disconnect reason, in the order of [`WorkerStats::disconnects`].

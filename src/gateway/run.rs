@@ -42,6 +42,9 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         max_json_depth: config.max_json_depth,
         max_connections: config.max_connections,
         max_connections_per_ip: config.max_connections_per_ip,
+        compression: config.ws_compression.then_some(crate::engine::Compression {
+            threshold: config.ws_compression_threshold,
+        }),
         recovery: config.recovery.then_some(RecoveryConfig {
             max_disconnection_ms: config.recovery_max_disconnection_ms,
             log: LogBounds {

@@ -9,6 +9,7 @@ mod autobahn;
 mod bad_payloads;
 mod binary;
 mod burst;
+mod compression;
 mod heartbeat;
 mod msgpack;
 mod publish_api;

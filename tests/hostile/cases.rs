@@ -69,6 +69,29 @@ fn poll_post(sid: &str, body: &[u8]) -> Vec<u8> {
     r
 }
 
+/// `payload` compressed as a client's permessage-deflate message (RFC 7692 §7.2.1).
+fn deflated(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    assert!(ringcast_codec::ws::Deflater::new().compress(payload, &mut out));
+    out
+}
+
+/// A 10 MB bomb (~10 KB compressed) cut into 16 fragments, RSV1 on the first only.
+fn fragmented_bomb() -> Vec<u8> {
+    let bomb = deflated(&vec![b'4'; 10_000_000]);
+    let pieces: Vec<&[u8]> = bomb.chunks(bomb.len().div_ceil(16)).collect();
+    let last = pieces.len() - 1;
+    let frames: Vec<Vec<u8>> = pieces
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (rsv, op) = if i == 0 { (4, OP_TEXT) } else { (0, OP_CONT) };
+            frame(i == last, rsv, op, p, true)
+        })
+        .collect();
+    cat(&frames)
+}
+
 /// `n` nested arrays: `[[[…]]]`.
 fn nested(n: usize) -> String {
     format!("{}{}", "[".repeat(n), "]".repeat(n))
@@ -192,6 +215,17 @@ hostile! {
     ws_message_at_limit_is_served: Hs, Sio(text(&heartbeat_of_len(1_000_000))) => Reply(r#"42["heartbeat_ack",{"timestamp":1"#);
     ws_fragments_over_limit: Hs, Sio(cat(&[frame(false, 0, OP_TEXT, &[b'4'; 600_000], true), frame(true, 0, OP_CONT, &[b'x'; 600_000], true)])) => Close(1009);
     ws_ping_is_answered: Hs, Sio(frame(true, 0, OP_PING, b"are you there", true)) => Pong(b"are you there");
+
+    // permessage-deflate (RFC 7692) on a server with --ws-compression true: RSV1 (rsv bit 4)
+    // marks a compressed message. Without negotiation it is `ws_rsv1_without_extension` above.
+    deflate_compressed_event_is_served: Deflate, DeflateSio(frame(true, 4, OP_TEXT, &deflated(br#"42["heartbeat",{"timestamp":1}]"#), true)) => Reply(r#"42["heartbeat_ack",{"timestamp":1"#);
+    deflate_bomb: Deflate, DeflateSio(frame(true, 4, OP_TEXT, &deflated(&vec![b'4'; 10_000_000]), true)) => Close(1009);
+    deflate_fragmented_bomb: Deflate, DeflateSio(fragmented_bomb()) => Close(1009);
+    deflate_invalid_data: Deflate, DeflateSio(frame(true, 4, OP_TEXT, &[0xff, 0xff, 0xff], true)) => Close(1007);
+    deflate_inflated_text_not_utf8: Deflate, DeflateSio(frame(true, 4, OP_TEXT, &deflated(b"42[\"\xff\"]"), true)) => Close(1007);
+    deflate_rsv1_on_continuation: Deflate, DeflateSio(cat(&[frame(false, 4, OP_TEXT, &deflated(b"6"), true), frame(true, 4, OP_CONT, b"", true)])) => Close(1002);
+    deflate_rsv1_on_ping: Deflate, DeflateSio(frame(true, 4, OP_PING, b"", true)) => Close(1002);
+    deflate_rsv1_offer_not_negotiated: Deflate, Sio(frame(true, 4, OP_TEXT, &deflated(b"6"), true)) => Close(1002);
 
     // Engine.IO packets that break the protocol.
     eio_unknown_packet_type: Hs, Sio(text("9hello")) => Close(1002);

@@ -34,6 +34,8 @@ pub enum Srv {
     Tight,
     /// HS256 with `--room-policy claims`: a socket enters only the rooms its token grants.
     Claims,
+    /// HS256 with `--ws-compression true` (permessage-deflate accepted).
+    Deflate,
 }
 
 /// A shared server and its canary.
@@ -62,6 +64,7 @@ fn shared_gateway(srv: Srv) -> Gateway {
     match srv {
         Srv::Hs => gateway,
         Srv::Claims => gateway.args(["--room-policy", "claims"]),
+        Srv::Deflate => gateway.args(["--ws-compression", "true"]),
         Srv::Tight => gateway.args(["--max-connections-per-ip", "8"]),
         Srv::Rsa => gateway.public_key(token::key_file("rsa_public.pem"), None),
     }
@@ -74,8 +77,10 @@ fn env(srv: Srv) -> &'static Env {
     static RSA: OnceLock<Env> = OnceLock::new();
     static TIGHT: OnceLock<Env> = OnceLock::new();
     static CLAIMS: OnceLock<Env> = OnceLock::new();
+    static DEFLATE: OnceLock<Env> = OnceLock::new();
     let cell = match srv {
         Srv::Claims => &CLAIMS,
+        Srv::Deflate => &DEFLATE,
         Srv::Hs => &HS,
         Srv::Rsa => &RSA,
         Srv::Tight => &TIGHT,
@@ -99,7 +104,7 @@ fn env(srv: Srv) -> &'static Env {
         let server = rx.recv().expect("server started");
         let addr = server.addr;
         let token = match srv {
-            Srv::Hs | Srv::Tight => token::good(),
+            Srv::Hs | Srv::Tight | Srv::Deflate => token::good(),
             Srv::Claims => {
                 token::hs256(SECRET.as_bytes(), &token::claims_with_rooms(&["dashboard"]))
             }
@@ -206,6 +211,8 @@ enum Attack {
     Eio(Vec<u8>),
     /// Bytes after a Socket.IO CONNECT with a valid token was accepted.
     Sio(Vec<u8>),
+    /// [`Attack::Sio`] on a websocket that negotiated permessage-deflate.
+    DeflateSio(Vec<u8>),
     /// A polling session is opened; the request built from its sid goes on a fresh connection.
     Poll(fn(&str) -> Vec<u8>),
     /// A scenario that checks its own outcome.
@@ -285,6 +292,11 @@ fn execute(addr: SocketAddr, attack: Attack, expect: Expect) -> Result<(), Strin
         }
         Attack::Sio(bytes) => {
             let mut eio = raw::sio_client(addr, &token::good())?;
+            write_lossy(&mut eio.ws.stream, &bytes);
+            check_ws(&mut eio.ws, expect, deadline)
+        }
+        Attack::DeflateSio(bytes) => {
+            let mut eio = raw::sio_client_deflate(addr, &token::good())?;
             write_lossy(&mut eio.ws.stream, &bytes);
             check_ws(&mut eio.ws, expect, deadline)
         }

@@ -16,7 +16,7 @@ mod response;
 pub use request::{Method, Request, parse_request, validate_websocket_upgrade, websocket_accept};
 pub use response::{
     EioErrorCode, reason_phrase, write_eio_error, write_response, write_response_head,
-    write_switching_protocols,
+    write_switching_protocols, write_switching_protocols_with,
 };
 
 /// Limits applied while parsing a request head.

@@ -4,11 +4,25 @@
 /// `Sec-WebSocket-Accept` (RFC 6455 §4.2.2 step 5). No `Content-Length`: a 1xx response has
 /// no content (RFC 9110 §8.6).
 pub fn write_switching_protocols(out: &mut Vec<u8>, accept: &[u8; 28]) {
+    write_switching_protocols_with(out, accept, None);
+}
+
+/// [`write_switching_protocols`], answering a permessage-deflate offer with `deflate` (RFC 7692
+/// §5: the accepted extension in `Sec-WebSocket-Extensions`).
+pub fn write_switching_protocols_with(
+    out: &mut Vec<u8>,
+    accept: &[u8; 28],
+    deflate: Option<&crate::ws::Agreement>,
+) {
     out.extend_from_slice(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
     );
     out.extend_from_slice(accept);
-    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(b"\r\n");
+    if let Some(agreement) = deflate {
+        agreement.write_header(out);
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends a whole response: status line, `Content-Type`, `Content-Length`, `extra` headers

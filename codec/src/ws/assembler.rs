@@ -1,5 +1,6 @@
 //! Per-connection message assembly: frames in, whole messages out (RFC 6455 §5.4, §5.5, §8.1).
 
+use super::deflate::{Agreement, Inflater};
 use super::header::FrameHeader;
 use super::utf8::Utf8Stream;
 use super::{CloseCode, OpCode, WsError, mask};
@@ -56,8 +57,11 @@ pub enum Message<'a> {
 /// incrementally across fragments and fails as soon as a sequence is invalid.
 ///
 /// What is enforced, with the RFC 6455 text:
-/// - §5.2 "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated" → [`WsError::ReservedBits`]
-///   (no extension is ever negotiated here).
+/// - §5.2 "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated" → [`WsError::ReservedBits`].
+///   With permessage-deflate ([`Assembler::enable_deflate`]), RSV1 marks a compressed message on
+///   its first frame only (RFC 7692 §6.1; on a continuation or a control frame it is still
+///   [`WsError::ReservedBits`]); the message is inflated when whole, bounded by `max_message`
+///   ([`WsError::InflatedTooBig`]), and bad DEFLATE data is [`WsError::InvalidDeflate`].
 /// - §5.1 "The server MUST close the connection upon receiving a frame that is not masked"
 ///   → [`WsError::Unmasked`] when [`AssemblerConfig::require_mask`]. Without it, masked frames
 ///   are unmasked too.
@@ -96,6 +100,11 @@ pub struct Assembler {
     partial: PartialText,
     /// The first error; repeated by every later call.
     failed: Option<WsError>,
+    /// permessage-deflate was negotiated: the inflater (its state made at the first compressed
+    /// message).
+    inflater: Option<Inflater>,
+    /// The fragmented message in progress is compressed (RSV1 on its first frame).
+    compressed: bool,
 }
 
 /// The data message kinds (§5.6).
@@ -114,6 +123,8 @@ enum Step<'a> {
     Fragment,
     /// The last fragment arrived: the message is in `fragments`.
     Completed(Kind),
+    /// A compressed message, inflated (and checked) into the inflater's buffer.
+    Inflated(Kind),
 }
 
 /// How much of the incomplete frame at the front of the input has been UTF-8 checked.
@@ -135,7 +146,14 @@ impl Assembler {
             delivered: false,
             partial: PartialText::default(),
             failed: None,
+            inflater: None,
+            compressed: false,
         }
+    }
+
+    /// Accepts RSV1 (compressed messages) as negotiated in `agreement` (RFC 7692).
+    pub fn enable_deflate(&mut self, agreement: Agreement) {
+        self.inflater = Some(Inflater::new(agreement));
     }
 
     /// Decodes at most one message from the front of `buf`: `Ok((consumed, message))`.
@@ -206,6 +224,14 @@ impl Assembler {
             // whole again is what keeps this safe code (no `from_utf8_unchecked`), and
             // fragmented text is rare. It cannot fail, so not recording it costs nothing.
             Step::Completed(Kind::Text) => Some(Message::Text(utf8(&self.fragments)?)),
+            // The same for an inflated message: `step` checked its UTF-8.
+            Step::Inflated(kind) => {
+                let data = self.inflater.as_ref().map_or(&[][..], Inflater::output);
+                Some(match kind {
+                    Kind::Text => Message::Text(utf8(data)?),
+                    Kind::Binary => Message::Binary(data),
+                })
+            }
         };
         Ok((frame_len, message))
     }
@@ -213,7 +239,7 @@ impl Assembler {
     /// Bytes of memory held for fragmented messages (the fragment buffer's capacity, which is
     /// kept up to 4 KiB between messages), for memory accounting.
     pub fn buffered(&self) -> usize {
-        self.fragments.capacity()
+        self.fragments.capacity() + self.inflater.as_ref().map_or(0, Inflater::buffered)
     }
 
     /// Decodes, checks and consumes the frame at the front of `buf`: `None` when it has not
@@ -240,6 +266,12 @@ impl Assembler {
             mask::apply(payload, key, 0);
         }
         let payload: &'a [u8] = payload;
+        if header.rsv != 0 {
+            // `check_header` let RSV1 through: the first frame of a compressed message.
+            return self
+                .begin_compressed(&header, payload)
+                .map(|s| Some((frame_len, s)));
+        }
         let step = match (header.opcode, header.fin) {
             (OpCode::Ping, _) => Step::Message(Message::Ping(payload)),
             (OpCode::Pong, _) => Step::Message(Message::Pong(payload)),
@@ -255,7 +287,11 @@ impl Assembler {
 
     /// The checks a header alone decides, made before any of its payload is waited for.
     fn check_header(&self, header: &FrameHeader) -> Result<(), WsError> {
-        if header.rsv != 0 {
+        // RFC 7692 §6: RSV1 ("Per-Message Compressed") on the first frame of a data message.
+        let compressed_start = header.rsv == 0b100
+            && self.inflater.is_some()
+            && matches!(header.opcode, OpCode::Text | OpCode::Binary);
+        if header.rsv != 0 && !compressed_start {
             return Err(WsError::ReservedBits);
         }
         if self.config.require_mask && header.mask.is_none() {
@@ -282,9 +318,10 @@ impl Assembler {
         header: &FrameHeader,
         available: &[u8],
     ) -> Result<(), WsError> {
+        // A compressed frame's bytes are not text yet: they are checked once inflated.
         let text = match header.opcode {
-            OpCode::Text => true,
-            OpCode::Continuation => self.in_progress == Some(Kind::Text),
+            OpCode::Text => header.rsv == 0,
+            OpCode::Continuation => self.in_progress == Some(Kind::Text) && !self.compressed,
             _ => false,
         };
         if !text {
@@ -321,8 +358,39 @@ impl Assembler {
     /// The first frame of a fragmented message.
     fn begin<'a>(&mut self, kind: Kind, payload: &[u8]) -> Result<Step<'a>, WsError> {
         self.in_progress = Some(kind);
+        self.compressed = false;
         self.utf8 = Utf8Stream::default();
         self.append(payload, false)
+    }
+
+    /// The first frame of a compressed message: inflated now if it is the only one.
+    fn begin_compressed<'a>(
+        &mut self,
+        header: &FrameHeader,
+        payload: &[u8],
+    ) -> Result<Step<'a>, WsError> {
+        let kind = if header.opcode == OpCode::Text {
+            Kind::Text
+        } else {
+            Kind::Binary
+        };
+        if header.fin {
+            return self.inflate(kind, payload);
+        }
+        self.in_progress = Some(kind);
+        self.compressed = true;
+        self.fragments.extend_from_slice(payload);
+        Ok(Step::Fragment)
+    }
+
+    /// Inflates a whole compressed message, bounded by `max_message`.
+    fn inflate<'a>(&mut self, kind: Kind, data: &[u8]) -> Result<Step<'a>, WsError> {
+        let inflater = self.inflater.as_mut().ok_or(WsError::ReservedBits)?;
+        let out = inflater.inflate(data, self.config.max_message)?;
+        if kind == Kind::Text {
+            utf8(out)?;
+        }
+        Ok(Step::Inflated(kind))
     }
 
     /// A continuation (or the first) frame of the message in progress.
@@ -330,12 +398,22 @@ impl Assembler {
         let Some(kind) = self.in_progress else {
             return Err(WsError::UnexpectedContinuation);
         };
-        if kind == Kind::Text {
+        if kind == Kind::Text && !self.compressed {
             self.utf8.feed(payload).map_err(|_| WsError::InvalidUtf8)?;
         }
         self.fragments.extend_from_slice(payload);
         if !fin {
             return Ok(Step::Fragment);
+        }
+        if self.compressed {
+            self.in_progress = None;
+            self.compressed = false;
+            // The compressed bytes are spent: keep the buffer's capacity for the next message.
+            let data = std::mem::take(&mut self.fragments);
+            let step = self.inflate(kind, &data);
+            self.fragments = data;
+            self.release_fragments();
+            return step;
         }
         if kind == Kind::Text {
             self.utf8.finish().map_err(|_| WsError::InvalidUtf8)?;

@@ -1,7 +1,10 @@
 //! Server frames: encoded once into a refcounted [`Bytes`] that every recipient shares.
 
+use std::sync::{Arc, OnceLock};
+
 use bytes::{Buf, Bytes};
 
+use super::deflate::Deflater;
 use super::header::{FrameHeader, MAX_CONTROL_PAYLOAD};
 use super::{CloseCode, MAX_HEADER, MAX_SERVER_HEADER, OpCode};
 use crate::Sink;
@@ -13,11 +16,38 @@ const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD as usize - 2;
 ///
 /// `bytes` is the whole frame (header + payload); `payload()` is the same allocation
 /// without the header, which is what a long-polling transport sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A frame made shareable with [`OutFrame::share_deflated`] also carries its compressed variant
+/// (permessage-deflate), made by the first recipient that needs it and reused by every other,
+/// on any core.
+#[derive(Debug, Clone)]
 pub struct OutFrame {
     bytes: Bytes,
     header_len: u8,
     opcode: OpCode,
+    /// The compressed whole frame (RSV1 set), or `None` inside when compressing did not make it
+    /// smaller; made at most once for every clone of this frame.
+    deflated: Option<Arc<OnceLock<Option<Bytes>>>>,
+}
+
+/// Two frames are equal when their bytes on an uncompressed connection are.
+impl PartialEq for OutFrame {
+    fn eq(&self, other: &OutFrame) -> bool {
+        (&self.bytes, self.header_len, self.opcode)
+            == (&other.bytes, other.header_len, other.opcode)
+    }
+}
+
+impl Eq for OutFrame {}
+
+/// How [`OutFrame::write_to`] wrote a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// As is.
+    Plain,
+    /// Compressed, `saved` bytes shorter than the plain frame; `compressed_now`: this call ran
+    /// the compressor (else a shared variant was reused).
+    Deflated { saved: usize, compressed_now: bool },
 }
 
 impl OutFrame {
@@ -38,6 +68,7 @@ impl OutFrame {
             bytes: Bytes::from(frame),
             header_len: header_len as u8,
             opcode,
+            deflated: None,
         }
     }
     /// A close frame with `code` and `reason` (truncated to fit 125 bytes on a char boundary).
@@ -69,6 +100,92 @@ impl OutFrame {
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
+
+    /// Gives this data frame a compressed variant shared by all its clones: the first
+    /// [`OutFrame::write_to`] for a compressing connection makes it, every other reuses it (a
+    /// broadcast is compressed once, not once per recipient). A control frame is returned as is
+    /// (RFC 7692 §6.1: never compressed).
+    pub fn share_deflated(mut self) -> OutFrame {
+        if !self.opcode.is_control() && self.deflated.is_none() {
+            self.deflated = Some(Arc::new(OnceLock::new()));
+        }
+        self
+    }
+
+    /// Appends this frame to `out` as a connection sends it. With `deflate` (the connection
+    /// negotiated permessage-deflate: the core's compressor and the size threshold), a data
+    /// frame whose payload is at least the threshold goes compressed when that makes it
+    /// smaller: the shared variant if the frame has one ([`OutFrame::share_deflated`]), else
+    /// compressed for this connection alone.
+    ///
+    /// Two cores asking for a shared variant at once: one compresses, the other waits for it
+    /// (`OnceLock`), so it is still made once.
+    pub fn write_to(&self, out: &mut Vec<u8>, deflate: Option<(&mut Deflater, usize)>) -> Sent {
+        let Some((deflater, threshold)) = deflate else {
+            out.extend_from_slice(&self.bytes);
+            return Sent::Plain;
+        };
+        let payload = &self.bytes[self.header_len as usize..];
+        if self.opcode.is_control() || payload.len() < threshold {
+            out.extend_from_slice(&self.bytes);
+            return Sent::Plain;
+        }
+        let mut compressed_now = false;
+        let deflated = match &self.deflated {
+            Some(shared) => shared
+                .get_or_init(|| {
+                    compressed_now = true;
+                    deflated_frame(deflater, self.opcode, payload, self.bytes.len())
+                })
+                .clone(),
+            None => {
+                compressed_now = true;
+                deflated_frame(deflater, self.opcode, payload, self.bytes.len())
+            }
+        };
+        match deflated {
+            Some(frame) => {
+                out.extend_from_slice(&frame);
+                Sent::Deflated {
+                    saved: self.bytes.len() - frame.len(),
+                    compressed_now,
+                }
+            }
+            None => {
+                out.extend_from_slice(&self.bytes);
+                Sent::Plain
+            }
+        }
+    }
+}
+
+/// The compressed frame of `payload` (RSV1 set, RFC 7692 §6), if shorter than `plain_len`.
+fn deflated_frame(
+    deflater: &mut Deflater,
+    opcode: OpCode,
+    payload: &[u8],
+    plain_len: usize,
+) -> Option<Bytes> {
+    let mut body = Vec::with_capacity(payload.len() / 2 + 64);
+    if !deflater.compress(payload, &mut body) {
+        return None;
+    }
+    let header = FrameHeader {
+        fin: true,
+        rsv: 0b100,
+        opcode,
+        mask: None,
+        payload_len: body.len() as u64,
+    };
+    let mut head = [0; MAX_HEADER];
+    let n = header.encode(&mut head);
+    if n + body.len() >= plain_len {
+        return None;
+    }
+    let mut frame = Vec::with_capacity(n + body.len());
+    frame.extend_from_slice(&head[..n]);
+    frame.extend_from_slice(&body);
+    Some(Bytes::from(frame))
 }
 
 /// Builds one server frame in place: the payload is written after [`MAX_SERVER_HEADER`]
@@ -112,6 +229,7 @@ impl FrameBuf {
             bytes,
             header_len: header_len as u8,
             opcode,
+            deflated: None,
         }
     }
 }

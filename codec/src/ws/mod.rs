@@ -21,16 +21,19 @@
 //! (RFC 6455 §5.2)
 //!
 //! Layout: [`FrameHeader`] (`header.rs`), [`mask`], [`Assembler`] (`assembler.rs`, with the
-//! incremental UTF-8 validator in `utf8.rs`), [`OutFrame`] and [`FrameBuf`] (`frame.rs`).
+//! incremental UTF-8 validator in `utf8.rs`), [`OutFrame`] and [`FrameBuf`] (`frame.rs`),
+//! permessage-deflate (RFC 7692) in [`deflate`].
 
 mod assembler;
+pub mod deflate;
 mod frame;
 mod header;
 pub mod mask;
 mod utf8;
 
 pub use assembler::{Assembler, AssemblerConfig, Message};
-pub use frame::{FrameBuf, OutFrame};
+pub use deflate::{Agreement, Deflater, Inflater};
+pub use frame::{FrameBuf, OutFrame, Sent};
 pub use header::FrameHeader;
 
 /// Largest header a server frame needs: 2 + 8 (servers never mask).
@@ -128,6 +131,11 @@ pub enum WsError {
     InvalidUtf8,
     /// Message (or a frame claiming a length) larger than the configured maximum → 1009.
     MessageTooBig,
+    /// A compressed message that inflates past the maximum (a decompression bomb), stopped
+    /// before the output buffer grew past it → 1009.
+    InflatedTooBig,
+    /// A compressed message whose payload is not valid DEFLATE data (RFC 7692 §8) → 1007.
+    InvalidDeflate,
 }
 
 impl WsError {
@@ -138,8 +146,8 @@ impl WsError {
     /// message that is too big for it to process".
     pub fn close_code(self) -> CloseCode {
         match self {
-            WsError::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            WsError::MessageTooBig => CloseCode::MESSAGE_TOO_BIG,
+            WsError::InvalidUtf8 | WsError::InvalidDeflate => CloseCode::INVALID_PAYLOAD,
+            WsError::MessageTooBig | WsError::InflatedTooBig => CloseCode::MESSAGE_TOO_BIG,
             WsError::ReservedBits
             | WsError::ReservedOpcode
             | WsError::Unmasked
@@ -169,6 +177,8 @@ impl std::fmt::Display for WsError {
             WsError::BadClosePayload => "malformed close payload",
             WsError::InvalidUtf8 => "invalid UTF-8",
             WsError::MessageTooBig => "message too big",
+            WsError::InvalidDeflate => "invalid DEFLATE data in a compressed message",
+            WsError::InflatedTooBig => "compressed message inflates past the maximum",
         };
         f.write_str(what)
     }
@@ -188,7 +198,8 @@ mod tests {
             (WsError::FragmentedControl, 1002), (WsError::ControlTooLong, 1002),
             (WsError::UnexpectedContinuation, 1002), (WsError::ExpectedContinuation, 1002),
             (WsError::BadLength, 1002), (WsError::BadClosePayload, 1002),
-            (WsError::InvalidUtf8, 1007), (WsError::MessageTooBig, 1009),
+            (WsError::InvalidUtf8, 1007), (WsError::MessageTooBig, 1009), (WsError::InvalidDeflate, 1007),
+            (WsError::InflatedTooBig, 1009),
         ];
         for (error, code) in cases {
             assert_eq!(error.close_code(), CloseCode(code), "{error:?}");

@@ -9,6 +9,7 @@ use std::task::Poll;
 use monoio::net::TcpStream;
 use ringcast_codec::eio::{self, Handshake, Transport};
 use ringcast_codec::http::{self, EioErrorCode, Method};
+use ringcast_codec::ws::Agreement;
 
 use super::{Head, Next, hand_over, preflight, write, ws};
 use crate::engine::PathKind;
@@ -27,6 +28,9 @@ pub(super) struct EioQuery {
     /// parsed head is at hand: the connection's task owns the buffer across awaits, so the head
     /// would otherwise be parsed a second time (~3 % of the connect storm's CPU).
     pub ws_accept: Result<[u8; 28], http::HttpError>,
+    /// The permessage-deflate offer accepted (RFC 7692), when compression is on and the
+    /// upgrade offered one.
+    pub deflate: Option<Agreement>,
 }
 
 /// One request on an Engine.IO path, with what it needs to answer.
@@ -37,6 +41,7 @@ struct Exchange<'a> {
     head: &'a Head,
     out: Vec<u8>,
     cors: Vec<(&'a str, &'a str)>,
+    deflate: Option<Agreement>,
 }
 
 impl Exchange<'_> {
@@ -93,7 +98,7 @@ impl Exchange<'_> {
         first: Option<&[u8]>,
         permit: &mut Option<Permit>,
     ) {
-        http::write_switching_protocols(&mut self.out, accept);
+        http::write_switching_protocols_with(&mut self.out, accept, self.deflate.as_ref());
         if let Some(first) = first {
             ws::append_text_frame(&mut self.out, first);
         }
@@ -102,7 +107,17 @@ impl Exchange<'_> {
         drop(self.buf);
         // The websocket gets a task of its own (~0.5 KiB) so this one (~2 KiB of HTTP routing
         // state) ends now instead of living as long as the connection.
-        monoio::spawn(ws::run(self.stream, r, self.out, leftover, permit.take()));
+        let deflate = self.deflate;
+        monoio::spawn(ws::run(
+            self.stream,
+            ws::Start {
+                r,
+                first: self.out,
+                leftover,
+                deflate,
+            },
+            permit.take(),
+        ));
     }
 }
 
@@ -128,6 +143,7 @@ pub(super) async fn engine_request(
         head,
         out,
         cors: head.cors_refs(),
+        deflate: query.deflate,
     };
     if query.eio.as_deref() != Some("4") {
         return x.fail(EioErrorCode::UnsupportedProtocolVersion).await;

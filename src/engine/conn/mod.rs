@@ -76,6 +76,8 @@ struct ServeSettings {
     /// Engine.IO paths, each with what it serves (see `EngineConfig::path_kinds`).
     paths: Vec<(String, PathKind)>,
     cors: crate::engine::CorsConfig,
+    /// permessage-deflate is offered back to upgrades (`EngineConfig::compression`).
+    compression: bool,
 }
 
 impl ServeSettings {
@@ -91,6 +93,7 @@ impl ServeSettings {
                 max_payload: c.session.max_payload,
                 paths: c.path_kinds(),
                 cors: c.cors.clone(),
+                compression: c.compression.is_some(),
             }
         })
     }
@@ -154,7 +157,7 @@ async fn read_request(
 ) -> Option<(Head, Vec<u8>, Vec<u8>)> {
     let head = loop {
         match http::parse_request(&buf, &settings.limits) {
-            Ok(Status::Complete(req)) => break summarize(&req, &settings.paths, &settings.cors),
+            Ok(Status::Complete(req)) => break summarize(&req, settings),
             Ok(Status::Partial) => {}
             Err(e) => {
                 let body = format!("{{\"error\":\"{e}\"}}");
@@ -213,13 +216,11 @@ impl Head {
     }
 }
 
-fn summarize(
-    req: &http::Request<'_>,
-    paths: &[(String, PathKind)],
-    cors: &crate::engine::CorsConfig,
-) -> Head {
+fn summarize(req: &http::Request<'_>, settings: &ServeSettings) -> Head {
+    let cors = &settings.cors;
     let path = req.path;
-    let engine = paths
+    let engine = settings
+        .paths
         .iter()
         .find(|(p, _)| path == p || path == p.trim_end_matches('/'));
     let route = if let Some(&(_, kind)) = engine {
@@ -230,6 +231,11 @@ fn summarize(
             sid: req.sid().map(str::to_owned),
             websocket: req.wants_websocket(),
             ws_accept: http::validate_websocket_upgrade(req),
+            // Only the first `Sec-WebSocket-Extensions` line is read (browsers send one).
+            deflate: req
+                .ws_extensions
+                .filter(|_| settings.compression)
+                .and_then(ringcast_codec::ws::deflate::negotiate),
         })
     } else {
         Route::Other

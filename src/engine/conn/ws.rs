@@ -1,6 +1,7 @@
 //! The WebSocket transport: a reader loop on this task and a writer task, both driving the
 //! session that lives in the worker's slab.
 
+use std::cell::RefCell;
 use std::future::poll_fn;
 use std::os::fd::AsRawFd;
 use std::task::Poll;
@@ -10,7 +11,8 @@ use monoio::io::{AsyncReadRent, AsyncWriteRentExt, OwnedWriteHalf, Splitable};
 use monoio::net::TcpStream;
 use ringcast_codec::eio::{self, Transport};
 use ringcast_codec::ws::{
-    Assembler, AssemblerConfig, CloseCode, FrameHeader, Message, OpCode, OutFrame,
+    Agreement, Assembler, AssemblerConfig, CloseCode, Deflater, FrameHeader, Message, OpCode,
+    OutFrame, Sent, WsError,
 };
 
 use super::write_policy::{Batch, should_hold};
@@ -28,6 +30,26 @@ const WRITE_BUF: usize = 4096;
 /// A writer sends at most this much per write call (then comes back for more).
 const WRITE_BATCH: usize = 256 * 1024;
 
+thread_local! {
+    /// This core's permessage-deflate compressor, made at the first compressed frame: one per
+    /// core serves every connection because the server never takes context over
+    /// (`server_no_context_takeover`), and its ~300 KiB of state must not be per connection.
+    static DEFLATER: RefCell<Option<Deflater>> = const { RefCell::new(None) };
+}
+
+/// What a websocket starts with.
+pub(crate) struct Start {
+    /// Its session.
+    pub r: ConnRef,
+    /// Bytes to send before anything else (the 101 response, and for a new session the OPEN
+    /// frame).
+    pub first: Vec<u8>,
+    /// Bytes read past the request head.
+    pub leftover: Vec<u8>,
+    /// The permessage-deflate agreement, if the upgrade negotiated one.
+    pub deflate: Option<Agreement>,
+}
+
 /// Appends an unmasked text frame (used for the OPEN packet right after the 101).
 pub(crate) fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
     let mut header = [0u8; ringcast_codec::ws::MAX_HEADER];
@@ -43,15 +65,18 @@ pub(crate) fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
-/// Runs a websocket for session `r`. `first` holds bytes to send before anything else (the 101
-/// response, and for a new session the OPEN frame); `leftover` holds bytes read past the head.
+/// Runs a websocket for session `start.r`.
 pub(crate) async fn run(
     stream: TcpStream,
-    r: ConnRef,
-    first: Vec<u8>,
-    leftover: Vec<u8>,
+    start: Start,
     permit: Option<crate::engine::limits::Permit>,
 ) {
+    let Start {
+        r,
+        first,
+        leftover,
+        deflate,
+    } = start;
     // Counts against the connection caps until the websocket ends.
     let _permit = permit;
     let fd = stream.as_raw_fd();
@@ -60,6 +85,7 @@ pub(crate) async fn run(
             c.attached += 1;
             c.ws_attached = true;
             c.ws_fd = Some(fd);
+            c.deflate = deflate.is_some();
         }
         w.config.session.max_payload
     });
@@ -69,6 +95,9 @@ pub(crate) async fn run(
         max_message,
         require_mask: true,
     });
+    if let Some(agreement) = deflate {
+        asm.enable_deflate(agreement);
+    }
     let mut buf = leftover;
     let mut want = MIN_READ;
     'read: loop {
@@ -78,6 +107,9 @@ pub(crate) async fn run(
             let done = with_worker(|w| match step {
                 Err(e) => {
                     tracing::debug!(error = ?e, "websocket protocol error");
+                    if e == WsError::InflatedTooBig {
+                        w.stats().ws_inflate_bombs.add(1);
+                    }
                     close_with(w, r, e.close_code());
                     Err(())
                 }
@@ -222,13 +254,26 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                     out.extend_from_slice(f.bytes());
                 }
                 if c.ws_close.is_none() {
+                    let threshold = match (c.deflate, w.config.compression) {
+                        (true, Some(z)) => Some(z.threshold),
+                        _ => None,
+                    };
+                    // `w.conn(r)` again: `w.config` was read in between.
+                    let Some(c) = w.conn(r) else {
+                        return Poll::Ready(Step::Finish(None));
+                    };
+                    let mut tally = Tally::default();
                     while out.len() < WRITE_BATCH {
                         match c.eio.poll_ws_frame() {
-                            Some(f) => out.extend_from_slice(f.bytes()),
+                            Some(f) => tally.add(write_frame(&f, &mut out, threshold)),
                             None => break,
                         }
                     }
+                    tally.record(w);
                 }
+                let Some(c) = w.conn(r) else {
+                    return Poll::Ready(Step::Finish(None));
+                };
                 if !out.is_empty() {
                     let batch = Batch {
                         urgent: c.urgent,
@@ -302,6 +347,49 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
         }
     }
     shutdown(fd);
+}
+
+/// Appends `frame` as this connection sends it: compressed when `threshold` is set (the
+/// connection negotiated permessage-deflate) and the frame qualifies (see `OutFrame::write_to`).
+fn write_frame(frame: &OutFrame, out: &mut Vec<u8>, threshold: Option<usize>) -> Sent {
+    match threshold {
+        None => frame.write_to(out, None),
+        Some(threshold) => DEFLATER.with_borrow_mut(|d| {
+            let deflater = d.get_or_insert_with(Deflater::new);
+            frame.write_to(out, Some((deflater, threshold)))
+        }),
+    }
+}
+
+/// What a writer's batch did with compression, counted once per batch.
+#[derive(Default)]
+struct Tally {
+    frames: u64,
+    runs: u64,
+    saved: u64,
+}
+
+impl Tally {
+    fn add(&mut self, sent: Sent) {
+        if let Sent::Deflated {
+            saved,
+            compressed_now,
+        } = sent
+        {
+            self.frames += 1;
+            self.runs += u64::from(compressed_now);
+            self.saved += saved as u64;
+        }
+    }
+
+    fn record(&self, w: &mut Worker) {
+        if self.frames > 0 {
+            let stats = w.stats();
+            stats.ws_compressed_frames.add(self.frames);
+            stats.ws_compressions.add(self.runs);
+            stats.ws_compression_saved.add(self.saved);
+        }
+    }
 }
 
 /// Shuts both directions so the reader's pending read completes and the task ends.

@@ -199,7 +199,10 @@ impl Worker {
             Some(store) => store.record(self.shard.index(), op),
             None => op,
         };
-        let op = Arc::new(SharedBroadcast::new(op));
+        // After recording: the recovery store may re-frame the event with its offset.
+        let op = Arc::new(SharedBroadcast::new(
+            op.share_deflated(self.config.compression),
+        ));
         let mask = self.cores_for(&op.nsp, &op.rooms);
         let mut asked = 0;
         for to in 0..self.mesh.workers() {

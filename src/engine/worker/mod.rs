@@ -155,6 +155,9 @@ pub(crate) struct Conn {
     /// Something other than a broadcast was queued since the writer last drained (a reply, an
     /// ack, a ping): the writer sends at once instead of holding for a batch.
     pub urgent: bool,
+    /// Its websocket negotiated permessage-deflate: the writer compresses data frames at or
+    /// above `EngineConfig::compression`'s threshold.
+    pub deflate: bool,
 }
 
 impl Conn {
@@ -500,6 +503,7 @@ impl Worker {
             last_broadcast: None,
             streaming: false,
             urgent: false,
+            deflate: false,
             linger_until: None,
         });
         let stats = self.stats();

@@ -147,6 +147,8 @@ pub struct Ws {
     /// The connection, for writing bytes no frame builder here would.
     pub stream: TcpStream,
     buf: Vec<u8>,
+    /// The server's `Sec-WebSocket-Extensions` answer (lowercase), if it sent one.
+    pub extensions: Option<String>,
 }
 
 impl Ws {
@@ -156,9 +158,15 @@ impl Ws {
     }
 
     /// Upgrades `target` on an existing connection.
-    pub fn upgrade_on(mut stream: TcpStream, target: &str) -> Result<Ws, String> {
+    pub fn upgrade_on(stream: TcpStream, target: &str) -> Result<Ws, String> {
+        Ws::upgrade_with(stream, target, "")
+    }
+
+    /// Upgrades `target` on an existing connection, with `headers` (each line ending in CRLF)
+    /// added to the request, say a `Sec-WebSocket-Extensions` offer.
+    pub fn upgrade_with(mut stream: TcpStream, target: &str, headers: &str) -> Result<Ws, String> {
         let req = format!(
-            "GET {target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {WS_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            "GET {target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {WS_KEY}\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
         );
         stream
             .write_all(req.as_bytes())
@@ -185,7 +193,15 @@ impl Ws {
             return Err(format!("wrong Sec-WebSocket-Accept in {head:?}"));
         }
         let rest = buf[h + 4..].to_vec();
-        Ok(Ws { stream, buf: rest })
+        let extensions = head
+            .lines()
+            .find_map(|l| l.strip_prefix("sec-websocket-extensions:"))
+            .map(|v| v.trim().to_owned());
+        Ok(Ws {
+            stream,
+            buf: rest,
+            extensions,
+        })
     }
 
     /// Writes raw bytes.
@@ -328,16 +344,22 @@ impl Eio {
 
     /// [`Eio::open`] on an existing connection.
     pub fn open_on(stream: TcpStream) -> Result<Eio, String> {
-        Eio::open_path_on(stream, PATH)
+        Eio::open_path_with(stream, PATH, "")
+    }
+
+    /// [`Eio::open_on`] with extra upgrade request `headers` (see [`Ws::upgrade_with`]).
+    pub fn open_with(stream: TcpStream, headers: &str) -> Result<Eio, String> {
+        Eio::open_path_with(stream, PATH, headers)
     }
 
     /// [`Eio::open`] on another Engine.IO path (`/ws-msgpack/`).
     pub fn open_path(addr: SocketAddr, path: &str) -> Result<Eio, String> {
-        Eio::open_path_on(connect(addr)?, path)
+        Eio::open_path_with(connect(addr)?, path, "")
     }
 
-    fn open_path_on(stream: TcpStream, path: &str) -> Result<Eio, String> {
-        let mut ws = Ws::upgrade_on(stream, &format!("{path}?EIO=4&transport=websocket"))?;
+    fn open_path_with(stream: TcpStream, path: &str, headers: &str) -> Result<Eio, String> {
+        let target = format!("{path}?EIO=4&transport=websocket");
+        let mut ws = Ws::upgrade_with(stream, &target, headers)?;
         let open = ws
             .next_text(Instant::now() + SOON)
             .map_err(|n| format!("no OPEN packet: {}", describe(&n)))?;
@@ -411,6 +433,22 @@ pub fn msgpack_connect(token: &str) -> Vec<u8> {
     b.extend_from_slice(&(token.len() as u16).to_be_bytes());
     b.extend_from_slice(token.as_bytes());
     b
+}
+
+/// [`sio_client`] on a websocket that offered permessage-deflate (as Chrome does) and had it
+/// accepted (the server runs with `--ws-compression true`).
+pub fn sio_client_deflate(addr: SocketAddr, token: &str) -> Result<Eio, String> {
+    let offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+    let mut eio = Eio::open_with(connect(addr)?, offer)?;
+    match &eio.ws.extensions {
+        Some(e) if e.starts_with("permessage-deflate") => {}
+        other => return Err(format!("permessage-deflate not accepted: {other:?}")),
+    }
+    let answer = eio.connect(&format!(r#"{{"token":"{token}"}}"#))?;
+    if !answer.starts_with("40{") {
+        return Err(format!("CONNECT refused: {answer}"));
+    }
+    Ok(eio)
 }
 
 /// The event name and first argument of an EVENT packet (`42["name",{…}]`).
