@@ -9,6 +9,7 @@ mod autobahn;
 mod bad_payloads;
 mod binary;
 mod burst;
+mod eio3;
 mod heartbeat;
 mod publish_api;
 mod recovery;

@@ -26,6 +26,7 @@ use crate::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 
 pub mod recovery;
 pub mod session;
+pub mod v4;
 
 pub use session::{
     AckId, CloseReason, CommandError, ConnectId, ConnectRequest, DisconnectReason,

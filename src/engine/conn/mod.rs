@@ -234,6 +234,10 @@ fn summarize(
             transport: req.transport().map(str::to_owned),
             sid: req.sid().map(str::to_owned),
             websocket: req.wants_websocket(),
+            b64: req.query_param("b64").is_some(),
+            v3_auth: (req.eio() != Some("4") && req.sid().is_none())
+                .then(|| ringcast_codec::sio::v4::query_auth(req.query))
+                .flatten(),
             ws_accept: http::validate_websocket_upgrade(req),
         })
     } else {
