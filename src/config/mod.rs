@@ -172,6 +172,8 @@ pub struct Config {
     pub max_outbound_bytes: usize,
     /// Deepest JSON nesting accepted from clients.
     pub max_json_depth: usize,
+    /// Engine.IO v3 clients (socket.io-client 2.x) are served.
+    pub allow_eio3: bool,
     /// Client events per second per socket (token bucket refill rate).
     pub event_rate_per_sec: u32,
     /// Client events a socket may send at once (token bucket size).

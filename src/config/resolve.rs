@@ -96,6 +96,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         max_rooms_per_socket: m.max_rooms_per_socket,
         max_outbound_bytes: m.max_outbound_bytes,
         max_json_depth: m.max_json_depth,
+        allow_eio3: m.allow_eio3,
         event_rate_per_sec: m.event_rate_per_sec,
         event_rate_burst: m.event_rate_burst,
         recovery: m.recovery,

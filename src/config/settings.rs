@@ -205,6 +205,14 @@ settings! {
         flag: "max-json-depth", value: "N", env: "RINGCAST_MAX_JSON_DEPTH",
         default: 32,
     }
+    /// Serve Engine.IO v3 clients (socket.io-client 2.x): the reversed heartbeat, v3 polling
+    /// payloads, Socket.IO protocol v4 with the token in the handshake query. Off: `EIO=3` gets
+    /// HTTP 400 `{"code":5,"message":"Unsupported protocol version"}`.
+    allow_eio3: bool => Bool {
+        flag: "allow-eio3", value: "BOOL", env: "RINGCAST_ALLOW_EIO3",
+        // Off, as socket.io's `allowEIO3`.
+        default: false,
+    }
     /// Client events per second per socket.
     event_rate_per_sec: u32 => Scalar {
         flag: "event-rate-per-sec", value: "N", env: "RINGCAST_EVENT_RATE_PER_SEC",

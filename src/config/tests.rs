@@ -350,6 +350,14 @@ fn cases(
             get: |c| c.jwt_leeway_secs.to_string(),
         },
         Case {
+            name: "allow_eio3",
+            base: vec![],
+            a: sc("allow_eio3", "true", false),
+            b: sc("allow_eio3", "false", false),
+            default: "false".into(),
+            get: |c| c.allow_eio3.to_string(),
+        },
+        Case {
             name: "jwt_require_exp",
             base: vec![],
             a: sc("jwt_require_exp", "false", false),

@@ -37,6 +37,9 @@ pub struct EngineConfig {
     pub cors: CorsConfig,
     /// Max JSON nesting depth accepted in Socket.IO packets.
     pub max_json_depth: usize,
+    /// Serve Engine.IO v3 (socket.io-client 2.x) as socket.io's `allowEIO3`: any `EIO` other
+    /// than `4` is then v3. Off: HTTP 400 code 5 "Unsupported protocol version".
+    pub allow_eio3: bool,
     /// Max simultaneous TCP connections on the node; beyond it new ones get HTTP 503.
     pub max_connections: usize,
     /// Max simultaneous TCP connections from one client IP; beyond it HTTP 429.
@@ -72,6 +75,7 @@ impl Default for EngineConfig {
             http_limits: http::Limits::default(),
             cors: CorsConfig::default(),
             max_json_depth: 32,
+            allow_eio3: false,
             max_connections: 100_000,
             max_connections_per_ip: 1_000,
             recovery: None,

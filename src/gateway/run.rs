@@ -40,6 +40,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
             credentials: config.cors_credentials,
         },
         max_json_depth: config.max_json_depth,
+        allow_eio3: config.allow_eio3,
         max_connections: config.max_connections,
         max_connections_per_ip: config.max_connections_per_ip,
         compression: config.ws_compression.then_some(crate::engine::Compression {

@@ -10,6 +10,7 @@ mod bad_payloads;
 mod binary;
 mod burst;
 mod compression;
+mod eio3;
 mod heartbeat;
 mod msgpack;
 mod publish_api;

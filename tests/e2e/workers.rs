@@ -119,7 +119,7 @@ fn workers_two_cores_many_clients_all_transports() {
 
 fn pick<'a>(js: &'a mut Client, py: &'a mut Client, lang: Lang) -> &'a mut Client {
     match lang {
-        Lang::Js => js,
+        Lang::Js | Lang::JsV2 => js,
         Lang::Py => py,
     }
 }

@@ -10,9 +10,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use crate::{Sink, json};
 
 pub mod session;
+pub mod v3;
 
 pub use session::{
-    CloseReason, Input, Session, SessionConfig, SessionError, Transport, UPGRADE_TIMEOUT,
+    CloseReason, Input, Protocol, Session, SessionConfig, SessionError, Transport, UPGRADE_TIMEOUT,
 };
 
 /// Record separator between packets of a polling payload.
@@ -61,6 +62,8 @@ pub enum EioError {
     TooLarge,
     /// Not UTF-8 where text is required.
     InvalidUtf8,
+    /// A v3 payload record whose length prefix is missing, malformed or longer than the rest.
+    BadLength,
 }
 
 /// Decodes a text packet: a WebSocket text message or one record of a polling payload.

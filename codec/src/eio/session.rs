@@ -50,12 +50,20 @@
 //!   forgets the sid at once: 400). A lost transport outputs nothing.
 //! - After close, [`Session::poll_payload`]/[`Session::poll_ws_frame`] yield only what the close
 //!   queued; once they return `None`, the server closes the websocket / forgets the session.
+//!
+//! Protocol v3 ([`Session::new_v3`], socket.io-client 2.x; engine.io's `socket.ts` with
+//! `protocol === 3`): the heartbeat is reversed. The server sends no pings; the client sends `2`
+//! and gets `3`, and the session closes with [`CloseReason::PingTimeout`] when no ping came
+//! within `ping_interval + ping_timeout` of the last one (or of the open). A client `3` is
+//! "invalid heartbeat direction": a parse error. Polling bodies are v3 payloads
+//! ([`super::v3::encode_payload`]: `<len>:<packet>`, or the binary form), the noop is `1:6`,
+//! and a binary message goes on the websocket as `04` + data. The upgrade is the same.
 
 use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::{Packet, put_base64};
+use super::{Packet, put_base64, v3};
 use crate::ws::{CloseCode, OpCode, OutFrame};
 
 /// ms a probing websocket has to complete the upgrade (`5`) after it arrives; socket.io's
@@ -86,6 +94,17 @@ impl Default for SessionConfig {
             max_queued_bytes: 4 << 20,
         }
     }
+}
+
+/// The Engine.IO protocol revision a session speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    V4,
+    /// v3 (socket.io-client 2.x). `binary`: polling bodies with a binary message use the binary
+    /// payload form (the client did not ask for `b64=1`).
+    V3 {
+        binary: bool,
+    },
 }
 
 /// Which transport a packet came on / the session currently uses.
@@ -150,6 +169,7 @@ pub enum Input<'a> {
 #[derive(Debug)]
 pub struct Session {
     config: SessionConfig,
+    protocol: Protocol,
     transport: Transport,
     upgrade: Upgrade,
     heartbeat: Heartbeat,
@@ -182,6 +202,8 @@ enum Heartbeat {
     PingAt(u64),
     /// A ping is out; the pong must arrive before this time.
     PongBy(u64),
+    /// v3: the client's next ping must arrive before this time.
+    PingBy(u64),
 }
 
 impl Session {
@@ -193,6 +215,7 @@ impl Session {
         };
         Session {
             config,
+            protocol: Protocol::V4,
             transport,
             upgrade: match transport {
                 Transport::Polling => Upgrade::Available,
@@ -208,8 +231,18 @@ impl Session {
             close_reported: false,
         }
     }
+    /// A protocol v3 session (see the module docs): the client pings, payloads are v3's.
+    pub fn new_v3(config: SessionConfig, transport: Transport, now: u64, binary: bool) -> Session {
+        let mut session = Session::new(config, transport, now);
+        session.protocol = Protocol::V3 { binary };
+        session.heartbeat = Heartbeat::PingBy(session.v3_ping_deadline(now));
+        session
+    }
     pub fn config(&self) -> &SessionConfig {
         &self.config
+    }
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
     }
     /// The transport currently carrying the session's outbound queue.
     pub fn transport(&self) -> Transport {
@@ -243,6 +276,11 @@ impl Session {
         match packet {
             Packet::Message(text) => Ok(Input::Message(text)),
             Packet::Binary(data) => Ok(Input::Binary(data)),
+            Packet::Pong(_) if self.protocol != Protocol::V4 => {
+                // engine.io: "invalid heartbeat direction" closes a v3 session.
+                self.shut(CloseReason::ParseError);
+                Err(SessionError::UnexpectedPacket)
+            }
             Packet::Pong(_) => {
                 if let Heartbeat::PongBy(_) = self.heartbeat {
                     self.heartbeat =
@@ -251,6 +289,9 @@ impl Session {
                 Ok(Input::None)
             }
             Packet::Ping(data) => {
+                if let Heartbeat::PingBy(_) = self.heartbeat {
+                    self.heartbeat = Heartbeat::PingBy(self.v3_ping_deadline(now));
+                }
                 let pong = if data.is_empty() {
                     frames(|f| f.pong.clone())
                 } else {
@@ -340,7 +381,9 @@ impl Session {
             {
                 self.heartbeat = Heartbeat::PongBy(now.saturating_add(self.config.ping_timeout));
             }
-            Heartbeat::PongBy(by) if now >= by => self.shut(CloseReason::PingTimeout),
+            Heartbeat::PongBy(by) | Heartbeat::PingBy(by) if now >= by => {
+                self.shut(CloseReason::PingTimeout)
+            }
             _ => {}
         }
     }
@@ -425,6 +468,10 @@ impl Session {
         }
         let frame = self.queue.pop_front()?;
         self.queued_bytes -= frame.len();
+        if self.protocol != Protocol::V4 && frame.opcode() == OpCode::Binary {
+            // v3 puts the message type in front of binary data: one copy per v3 recipient.
+            return Some(v3::ws_binary_frame(&frame.payload()));
+        }
         Some(frame)
     }
     /// The body for the pending polling GET if there is anything to send (queued packets joined
@@ -438,9 +485,15 @@ impl Session {
             return None;
         }
         let body = if self.transport == Transport::Polling && !self.queue.is_empty() {
-            self.drain_payload()
+            match self.protocol {
+                Protocol::V4 => self.drain_payload(),
+                Protocol::V3 { binary } => self.drain_payload_v3(binary),
+            }
         } else if self.noop_ready {
-            Bytes::from_static(b"6")
+            Bytes::from_static(match self.protocol {
+                Protocol::V4 => b"6",
+                Protocol::V3 { .. } => b"1:6",
+            })
         } else {
             return None;
         };
@@ -458,7 +511,7 @@ impl Session {
             return None;
         }
         let heartbeat = match self.heartbeat {
-            Heartbeat::PingAt(t) | Heartbeat::PongBy(t) => t,
+            Heartbeat::PingAt(t) | Heartbeat::PongBy(t) | Heartbeat::PingBy(t) => t,
         };
         Some(match self.upgrade {
             Upgrade::Probing { deadline, .. } => heartbeat.min(deadline),
@@ -476,6 +529,30 @@ impl Session {
     }
 
     // ---- helpers ----
+
+    /// v3: when the client's next ping is due at the latest, if its last one came `now`.
+    fn v3_ping_deadline(&self, now: u64) -> u64 {
+        now.saturating_add(self.config.ping_interval)
+            .saturating_add(self.config.ping_timeout)
+    }
+
+    /// [`Session::drain_payload`] in v3's payload form: frames up to `max_payload` bytes of
+    /// string records (at least one frame).
+    fn drain_payload_v3(&mut self, binary: bool) -> Bytes {
+        let max = self.config.max_payload;
+        let mut frames = Vec::new();
+        let mut size = 0;
+        while let Some(next) = self.queue.front() {
+            let len = v3::string_record_len(next);
+            if !frames.is_empty() && size + len > max {
+                break;
+            }
+            size += len;
+            self.queued_bytes -= next.len();
+            frames.extend(self.queue.pop_front());
+        }
+        v3::encode_payload(&frames, binary)
+    }
 
     fn probe_packet<'a>(&mut self, packet: Packet<'a>) -> Result<Input<'a>, SessionError> {
         let Upgrade::Probing { deadline, probed } = self.upgrade else {

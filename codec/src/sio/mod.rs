@@ -27,6 +27,7 @@ use crate::ws::{CloseCode, FrameBuf, OpCode, OutFrame};
 pub mod msgpack;
 pub mod recovery;
 pub mod session;
+pub mod v4;
 
 pub use session::{
     AckId, CloseReason, CommandError, ConnectId, ConnectRequest, DisconnectReason,

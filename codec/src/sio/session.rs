@@ -43,6 +43,8 @@
 //!   (at most [`DecodeLimits::max_attachments`]), before anything else; a binary packet that
 //!   announces 0 attachments is dispatched at once without a placeholder check, as the worker
 //!   does.
+//! - Protocol v4 (socket.io-client 2.x): [`Session::open_v4`] connects `/` without a CONNECT,
+//!   a CONNECT's `?query` is its auth, and the replies take v4's forms (see [`super::v4`]).
 
 use std::collections::VecDeque;
 
@@ -359,6 +361,8 @@ pub struct Session<S> {
     outputs: VecDeque<Output<S>>,
     closed: bool,
     stats: SessionStats,
+    /// Socket.IO protocol v4 ([`Session::open_v4`]).
+    v4: bool,
 }
 
 impl<S: AsRef<str> + Clone> Session<S> {
@@ -377,6 +381,7 @@ impl<S: AsRef<str> + Clone> Session<S> {
             outputs: VecDeque::new(),
             closed: false,
             stats: SessionStats::default(),
+            v4: false,
         }
     }
     pub fn config(&self) -> &SessionConfig {
@@ -426,6 +431,14 @@ impl<S: AsRef<str> + Clone> Session<S> {
     }
 
     // ---- inputs ----
+
+    /// Switches to Socket.IO protocol v4 (a socket.io-client 2.x on an Engine.IO v3 session)
+    /// and connects `/` at once with `auth` (the handshake query's, [`super::v4::query_auth`]):
+    /// [`Output::Authorize`] follows, as for a client CONNECT.
+    pub fn open_v4(&mut self, auth: Option<&str>) {
+        self.v4 = true;
+        self.on_connect("/", auth);
+    }
 
     /// An Engine.IO message packet's text (the Socket.IO packet, without the `4`).
     pub fn handle_text(&mut self, text: &str) {
@@ -541,8 +554,10 @@ impl<S: AsRef<str> + Clone> Session<S> {
         pid: Option<&str>,
     ) -> Result<OutFrame, CommandError> {
         let request = self.take_request(id)?;
+        let v4 = self.v4;
         let frame = encode_text(|out| match pid {
             Some(pid) => write_connect_recoverable(out, &request.nsp, sid.as_ref(), pid),
+            None if v4 => super::v4::write_connect(out, &request.nsp),
             None => write_connect(out, &request.nsp, sid.as_ref()),
         });
         let socket = Socket {
@@ -579,8 +594,10 @@ impl<S: AsRef<str> + Clone> Session<S> {
         message: &str,
     ) -> Result<OutFrame, CommandError> {
         let request = self.take_request(id)?;
-        Ok(encode_text(|out| {
-            write_connect_error(out, &request.nsp, message)
+        let v4 = self.v4;
+        Ok(encode_text(|out| match v4 {
+            true => super::v4::write_connect_error(out, &request.nsp, message),
+            false => write_connect_error(out, &request.nsp, message),
         }))
     }
 
@@ -692,6 +709,15 @@ impl<S: AsRef<str> + Clone> Session<S> {
     }
 
     fn on_connect(&mut self, nsp: &str, auth: Option<&str>) {
+        let query_auth;
+        let (nsp, auth) = match nsp.split_once('?') {
+            // v4: `0/admin?token=x,`: the query is the auth.
+            Some((path, query)) if self.v4 => {
+                query_auth = super::v4::query_auth(query);
+                (path, query_auth.as_deref())
+            }
+            _ => (nsp, auth),
+        };
         if self.slot_of(nsp).is_some() || self.connecting.iter().any(|c| c.nsp == nsp) {
             // Already connected (or connecting) to this namespace: socket.io ignores a
             // duplicate CONNECT.

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::task::Poll;
 
 use monoio::net::TcpStream;
-use ringcast_codec::eio::{self, Handshake, Transport};
+use ringcast_codec::eio::{self, Handshake, Protocol, Transport};
 use ringcast_codec::http::{self, EioErrorCode, Method};
 use ringcast_codec::ws::Agreement;
 
@@ -15,7 +15,7 @@ use super::{Head, Next, hand_over, preflight, write, ws};
 use crate::engine::PathKind;
 use crate::engine::limits::Permit;
 use crate::engine::sid::Sid;
-use crate::engine::worker::{ConnRef, with_worker};
+use crate::engine::worker::{ConnRef, V3Open, with_worker};
 
 /// The Engine.IO query of a request and the path's mode.
 pub(super) struct EioQuery {
@@ -24,6 +24,11 @@ pub(super) struct EioQuery {
     pub sid: Option<String>,
     pub websocket: bool,
     pub kind: PathKind,
+    /// `b64` is present (an Engine.IO v3 client that cannot take binary polling payloads).
+    pub b64: bool,
+    /// A handshake not in v4: its query as Socket.IO v4 CONNECT auth (`{"token":…}`), for an
+    /// Engine.IO v3 session (computed only then: v4 handshakes carry auth in CONNECT).
+    pub v3_auth: Option<String>,
     /// The upgrade checked (RFC 6455 §4.2.1) and its `Sec-WebSocket-Accept`, computed while the
     /// parsed head is at hand: the connection's task owns the buffer across awaits, so the head
     /// would otherwise be parsed a second time (~3 % of the connect storm's CPU).
@@ -145,9 +150,16 @@ pub(super) async fn engine_request(
         cors: head.cors_refs(),
         deflate: query.deflate,
     };
-    if query.eio.as_deref() != Some("4") {
-        return x.fail(EioErrorCode::UnsupportedProtocolVersion).await;
-    }
+    // socket.io: `EIO === "4" ? 4 : 3`, and 3 only with `allowEIO3` (else code 5 for any other
+    // value, a missing one included).
+    let v3 = match query.eio.as_deref() {
+        Some("4") => None,
+        _ if with_worker(|w| w.config.allow_eio3) => Some(V3Open {
+            binary: !query.b64,
+            auth: query.v3_auth,
+        }),
+        _ => return x.fail(EioErrorCode::UnsupportedProtocolVersion).await,
+    };
     let transport = match query.transport.as_deref() {
         Some("polling") => Transport::Polling,
         Some("websocket") => Transport::WebSocket,
@@ -158,7 +170,7 @@ pub(super) async fn engine_request(
     }
     match query.sid {
         Some(sid) => existing_session(x, &sid, transport, query.ws_accept, permit).await,
-        None => new_session(x, transport, query.kind, query.ws_accept, permit).await,
+        None => new_session(x, transport, query.kind, v3, query.ws_accept, permit).await,
     }
 }
 
@@ -227,14 +239,14 @@ async fn upgrade_session(
 
 /// A polling GET: waits for the session's next packets (at the latest its next ping).
 async fn poll_get(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
-    let (registered, gone) = with_worker(|w| {
+    let (registered, gone, protocol) = with_worker(|w| {
         let now = w.now();
-        let res = match w.conn(r) {
-            Some(c) => c.attach_poll(now),
-            None => false,
+        let (res, protocol) = match w.conn(r) {
+            Some(c) => (c.attach_poll(now), c.eio.protocol()),
+            None => (false, Protocol::V4),
         };
         w.after(r.key);
-        (res, w.conn(r).is_none())
+        (res, w.conn(r).is_none(), protocol)
     });
     if gone {
         // Closed by a deadline this request found passed (and forgotten): as if the timer had
@@ -244,8 +256,14 @@ async fn poll_get(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
     if !registered {
         return x.fail(EioErrorCode::BadRequest).await;
     }
-    let body = wait_payload(r).await;
-    let next = x.ok("text/plain; charset=UTF-8", &body).await;
+    let body = wait_payload(r, protocol).await;
+    // A v3 binary payload starts with its first record's 00/01 flag; every other body with
+    // an ASCII digit or `b`.
+    let content_type = match body.first() {
+        Some(0 | 1) => "application/octet-stream",
+        _ => "text/plain; charset=UTF-8",
+    };
+    let next = x.ok(content_type, &body).await;
     // Detach only once the response is written: a draining worker waits for attached
     // transports, so the process never exits with a response unsent.
     detach_poll(r);
@@ -256,18 +274,21 @@ async fn poll_get(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
 async fn poll_post(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
     let body = &x.buf[x.head.head_len..x.head.head_len + x.head.content_length];
     let ok = with_worker(|w| {
-        if !w.conn(r).is_some_and(|c| c.accepts_post()) {
+        let Some(protocol) = w
+            .conn(r)
+            .filter(|c| c.accepts_post())
+            .map(|c| c.eio.protocol())
+        else {
             return false;
-        }
-        for packet in eio::decode_payload(body) {
-            match packet {
-                Ok(p) => w.on_eio_packet(r.key, p, Transport::Polling),
-                Err(e) => {
-                    tracing::debug!(error = ?e, "bad polling payload: closing the session");
-                    w.parse_error(r.key);
-                    return false;
-                }
-            }
+        };
+        let fed = match protocol {
+            Protocol::V4 => feed(w, r, eio::decode_payload(body)),
+            Protocol::V3 { .. } => feed(w, r, eio::v3::decode_payload(body)),
+        };
+        if let Err(e) = fed {
+            tracing::debug!(error = ?e, "bad polling payload: closing the session");
+            w.parse_error(r.key);
+            return false;
         }
         true
     });
@@ -278,24 +299,51 @@ async fn poll_post(x: Exchange<'_>, r: ConnRef) -> Option<Next> {
     }
 }
 
+/// Feeds a polling body's packets to session `r`, up to the first bad one.
+fn feed<'a>(
+    w: &mut crate::engine::worker::Worker,
+    r: ConnRef,
+    packets: impl Iterator<Item = Result<eio::Packet<'a>, eio::EioError>>,
+) -> Result<(), eio::EioError> {
+    for packet in packets {
+        w.on_eio_packet(r.key, packet?, Transport::Polling);
+    }
+    Ok(())
+}
+
+/// Opens a session on this core: Engine.IO v4, or v3 when `v3` is given.
+fn open(transport: Transport, x: &Exchange<'_>, kind: PathKind, v3: Option<V3Open>) -> Opened {
+    with_worker(|w| match v3 {
+        None => w.open_session(transport, x.peer, kind),
+        Some(v3) => w.open_session_v3(transport, x.peer, kind, v3),
+    })
+}
+
+type Opened = std::io::Result<ConnRef>;
+
 /// A handshake: a new session on this core, polling or WebSocket.
 async fn new_session(
     x: Exchange<'_>,
     transport: Transport,
     kind: PathKind,
+    v3: Option<V3Open>,
     ws_accept: Result<[u8; 28], http::HttpError>,
     permit: &mut Option<Permit>,
 ) -> Option<Next> {
     match (transport, x.head.method) {
         (Transport::Polling, Method::Get) => {
-            let opened = with_worker(|w| w.open_session(Transport::Polling, x.peer, kind));
+            let v3_open = v3.is_some();
+            let opened = open(Transport::Polling, &x, kind, v3);
             let Ok(r) = opened else {
                 let cors = x.cors.clone();
                 return x
                     .json(503, &cors, b"{\"error\":\"cannot open a session\"}")
                     .await;
             };
-            let body = open_packet(r.sid, true);
+            let mut body = open_packet(r.sid, true);
+            if v3_open {
+                body = eio::v3::string_record(&body).to_vec();
+            }
             x.ok("text/plain; charset=UTF-8", &body).await
         }
         (Transport::WebSocket, Method::Get) => {
@@ -311,7 +359,7 @@ async fn new_session(
                         .await;
                 }
             };
-            let Ok(r) = with_worker(|w| w.open_session(Transport::WebSocket, x.peer, kind)) else {
+            let Ok(r) = open(Transport::WebSocket, &x, kind, v3) else {
                 return None;
             };
             let open = open_packet(r.sid, false);
@@ -322,7 +370,8 @@ async fn new_session(
     }
 }
 
-/// The OPEN packet of a new session (upgrades offered to polling sessions only).
+/// The OPEN packet of a new session (upgrades offered to polling sessions only). v3's is the
+/// same: socket.io sends `maxPayload` to v3 clients too (they ignore it).
 fn open_packet(sid: Sid, polling: bool) -> Vec<u8> {
     with_worker(|w| {
         let s = &w.config.session;
@@ -343,7 +392,7 @@ fn open_packet(sid: Sid, polling: bool) -> Vec<u8> {
 }
 
 /// Waits until the session has something for the pending GET (at the latest its next ping).
-async fn wait_payload(r: ConnRef) -> Vec<u8> {
+async fn wait_payload(r: ConnRef, protocol: Protocol) -> Vec<u8> {
     let body = poll_fn(|cx| {
         with_worker(|w| {
             let Some(conn) = w.conn(r) else {
@@ -356,7 +405,8 @@ async fn wait_payload(r: ConnRef) -> Vec<u8> {
     match body {
         Some(b) => b.to_vec(),
         // The session ended without a last word: tell the client it is closed.
-        None => b"1".to_vec(),
+        None if protocol == Protocol::V4 => b"1".to_vec(),
+        None => b"1:1".to_vec(),
     }
 }
 

@@ -230,6 +230,10 @@ fn summarize(req: &http::Request<'_>, settings: &ServeSettings) -> Head {
             transport: req.transport().map(str::to_owned),
             sid: req.sid().map(str::to_owned),
             websocket: req.wants_websocket(),
+            b64: req.query_param("b64").is_some(),
+            v3_auth: (req.eio() != Some("4") && req.sid().is_none())
+                .then(|| ringcast_codec::sio::v4::query_auth(req.query))
+                .flatten(),
             ws_accept: http::validate_websocket_upgrade(req),
             // Only the first `Sec-WebSocket-Extensions` line is read (browsers send one).
             deflate: req

@@ -177,7 +177,12 @@ pub(crate) async fn run(
 
 /// Handles one message; `false` stops reading.
 fn on_message(w: &mut Worker, r: ConnRef, msg: Message<'_>) -> bool {
+    let v3 = w
+        .conn(r)
+        .is_some_and(|c| c.eio.protocol() != eio::Protocol::V4);
     match msg {
+        Message::Text(text) if v3 => return on_v3(w, r, eio::v3::decode_text(text)),
+        Message::Binary(data) if v3 => return on_v3(w, r, eio::v3::decode_binary(data)),
         Message::Text(text) => match eio::decode_text(text) {
             Ok(packet) => w.on_eio_packet(r.key, packet, Transport::WebSocket),
             Err(e) => {
@@ -204,6 +209,20 @@ fn on_message(w: &mut Worker, r: ConnRef, msg: Message<'_>) -> bool {
             // RFC 6455 §5.5.1: answer a close with a close, echoing the status code.
             let code = code.map(|(c, _)| c).unwrap_or(CloseCode::NORMAL);
             close_with(w, r, code);
+            return false;
+        }
+    }
+    w.conn(r).is_some_and(|c| c.ws_attached)
+}
+
+/// An Engine.IO v3 packet (text, or a binary frame with its type byte); `false` stops reading.
+fn on_v3(w: &mut Worker, r: ConnRef, packet: Result<eio::Packet<'_>, eio::EioError>) -> bool {
+    match packet {
+        Ok(packet) => w.on_eio_packet(r.key, packet, Transport::WebSocket),
+        Err(e) => {
+            tracing::debug!(error = ?e, "bad Engine.IO v3 packet on websocket");
+            w.parse_error(r.key);
+            close_with(w, r, CloseCode::PROTOCOL_ERROR);
             return false;
         }
     }

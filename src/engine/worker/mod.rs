@@ -30,10 +30,12 @@ use crate::engine::Room;
 use crate::engine::mesh::Mesh;
 use crate::engine::sid::{ShardId, Sid};
 
+mod eio3;
 mod fanout;
 mod recovery;
 mod socketio;
 
+pub(crate) use eio3::V3Open;
 pub(crate) use recovery::Authorized;
 
 /// How long a closed polling session waits for its client's next GET (clients poll again as

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::proc::Proc;
-use crate::{Server, clients_js, token};
+use crate::{Server, clients_js, clients_js_v2, token};
 
 /// Which stock client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,6 +13,9 @@ pub enum Lang {
     Js,
     /// python-socketio 5 AsyncClient (aiohttp).
     Py,
+    /// socket.io-client 2.5 on Node (Engine.IO v3: the server needs `--allow-eio3 true`); the
+    /// auth object travels as its handshake query.
+    JsV2,
 }
 
 /// How to connect one socket (defaults: the server's URL, path `/ws/`, a valid token, default
@@ -101,6 +104,7 @@ impl Client {
         let proc = match lang {
             Lang::Js => Proc::node(&clients_js(), "driver.js", &[]),
             Lang::Py => Proc::python("driver.py", &[]),
+            Lang::JsV2 => Proc::node(&clients_js_v2(), "driver.js", &[]),
         };
         let mut client = Client {
             proc: proc.watching(server).strict_json(),

@@ -95,6 +95,11 @@ pub fn clients_js() -> PathBuf {
     js_dir("tests/clients/js", &["socket.io-client", "socket.io", "ws"])
 }
 
+/// `tests/clients/js-v2`: the socket.io-client 2.x driver (Engine.IO v3 clients).
+pub fn clients_js_v2() -> PathBuf {
+    js_dir("tests/clients/js-v2", &["socket.io-client"])
+}
+
 /// `tests/production/js`: the browser, the swarm and the stock clients of the production suite.
 pub fn production_js() -> PathBuf {
     js_dir(

@@ -1,0 +1,46 @@
+//! Engine.IO v3 sessions (socket.io-client 2.x, with `allow_eio3`): opened like any other,
+//! then switched to the v3 Engine.IO session and Socket.IO protocol v4, whose default namespace
+//! is connected at once with the handshake query as its auth (see `ringcast_codec::sio::v4`).
+
+use std::net::SocketAddr;
+
+use ringcast_codec::eio::{Session, Transport};
+
+use super::{ConnRef, Worker};
+use crate::engine::PathKind;
+
+/// What a v3 handshake brings besides the transport.
+pub(crate) struct V3Open {
+    /// The client takes binary polling payloads (it did not ask for `b64=1`).
+    pub binary: bool,
+    /// The handshake query as the CONNECT auth of `/` (`{"token":…}`), if it has any.
+    pub auth: Option<String>,
+}
+
+impl Worker {
+    /// Creates a v3 session on this core and connects its default namespace (the handler
+    /// decides now: the `40` or `44"…"` reply is queued behind the OPEN packet the caller
+    /// writes).
+    pub fn open_session_v3(
+        &mut self,
+        transport: Transport,
+        peer: SocketAddr,
+        kind: PathKind,
+        v3: V3Open,
+    ) -> std::io::Result<ConnRef> {
+        let r = self.open_session(transport, peer, kind)?;
+        let now = self.now();
+        let session = self.config.session;
+        let Some(conn) = self.conn(r) else {
+            return Ok(r);
+        };
+        conn.eio = Session::new_v3(session, transport, now, v3.binary);
+        if let Some(sio) = conn.sio.as_mut() {
+            sio.open_v4(v3.auth.as_deref());
+            self.drive_sio(r.key);
+        }
+        // The v3 heartbeat deadline replaces the v4 ping schedule armed at open.
+        self.rearm(r.key);
+        Ok(r)
+    }
+}
