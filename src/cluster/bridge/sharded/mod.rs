@@ -191,7 +191,12 @@ impl Sharded {
                     Some(Control::Stop) | None => return Err(()),
                     Some(c) => self.dispatch.control_offline(c),
                 },
-                _ = self.inner.wake.notified() => self.drop_queued(),
+                _ = self.inner.wake.notified() => {
+                    self.drop_queued();
+                    // The next connection subscribes the rooms present then: the changes of an
+                    // outage would only pile up.
+                    self.changes.take();
+                }
             }
         }
     }
