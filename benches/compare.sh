@@ -10,6 +10,7 @@
 #   benches/compare.sh --quick                           # smoke: short, small, no doc
 #   benches/compare.sh --workers2                        # ringcast 2 workers vs 1 worker
 #   benches/compare.sh --recovery --scenarios fanout-1k  # connection state recovery on vs off
+#   benches/compare.sh --sharded                         # fanout-2node: classic vs sharded pub/sub
 #   benches/compare.sh --readers tokio --scenarios fanout-1k   # one reader personality only
 #
 # fanout-2node runs two nodes of one target clustered over a fresh redis-server (needs
@@ -38,6 +39,9 @@
 #   --recovery         ringcast alone: with connection state recovery on (`ringcast-rec`:
 #                      every broadcast gets an offset and is logged) against off; written to
 #                      docs/BENCHMARKS-recovery.md
+#   --sharded          ringcast alone, fanout-2node alone: classic pub/sub (`ringcast`) against
+#                      Redis 7 sharded pub/sub (`ringcast-sharded`: --cluster-mode sharded, dynamic
+#                      subscriptions); the table only, no doc written
 #   --busy-poll        the generator spins instead of sleeping in epoll_wait (no wake-up latency
 #                      on its side; its CPU figure then reads 100 %)
 #   --no-build         use the binaries and peers already built
@@ -58,7 +62,7 @@ root=$(pwd)
 scenarios=fanout-1k,fanout-5k,fanout-19k,latency,connect-storm,reqresp,polling,fanout-2node
 targets=ringcast,socketioxide,node,python
 readers=epoll,tokio repeat_latency=1
-duration="" clients="" build=1 doc=1 workers2=0 recovery=0 out="" busy_poll=0 profile=""
+duration="" clients="" build=1 doc=1 workers2=0 recovery=0 sharded=0 out="" busy_poll=0 profile=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scenarios=$2; shift 2 ;;
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
     --quick) duration=${duration:-2}; clients=${clients:-200}; doc=0; shift ;;
     --workers2) workers2=1; shift ;;
     --recovery) recovery=1; shift ;;
+    --sharded) sharded=1; shift ;;
     --busy-poll) busy_poll=1; shift ;;
     --no-build) build=0; shift ;;
     --no-doc) doc=0; shift ;;
@@ -88,6 +93,11 @@ if [ "$workers2" = 1 ]; then
 fi
 if [ "$recovery" = 1 ]; then
   targets=ringcast,ringcast-rec
+fi
+if [ "$sharded" = 1 ]; then
+  # Issue #15's comparison: the same two-node fan-out over PUBLISH/PSUBSCRIBE and over
+  # SPUBLISH/SSUBSCRIBE. It has no target of its own to check, so no page is written.
+  targets=ringcast,ringcast-sharded scenarios=fanout-2node doc=0
 fi
 for r in ${readers//,/ }; do
   case "$r" in epoll|tokio) ;; *) echo "compare.sh: unknown reader $r (epoll, tokio)" >&2; exit 2 ;; esac
@@ -128,7 +138,7 @@ SIOX=$root/benches/peers/socketioxide/target/release/ringcast-peer-socketioxide
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
 REDIS_CLI=${REDIS_CLI:-/usr/bin/redis-cli}
 # The targets with a Redis mode (the two-node scenario's).
-two_node_target() { case "$1" in ringcast|socketioxide|node) return 0 ;; *) return 1 ;; esac; }
+two_node_target() { case "$1" in ringcast|ringcast-sharded|socketioxide|node) return 0 ;; *) return 1 ;; esac; }
 if [[ ",$scenarios," == *,fanout-2node,* ]]; then
   for t in ${targets//,/ }; do
     two_node_target "$t" || continue
@@ -174,10 +184,11 @@ server_cmd() {
 server_cmd_alone() {
   local listen=127.0.0.1:$2
   case "$1" in
-    ringcast|ringcast-w2|ringcast-rec)
+    ringcast|ringcast-w2|ringcast-rec|ringcast-sharded)
       local workers=1 extra=""
       [ "$1" = ringcast-w2 ] && workers=2
       [ "$1" = ringcast-rec ] && extra=" --recovery true"
+      [ "$1" = ringcast-sharded ] && extra=" --cluster-mode sharded"
       # The per-IP connection cap (1 000) and the per-socket event rate limit (100/s) protect a
       # deployment from one client; every benchmark client comes from 127.0.0.1 and the
       # heartbeat loop is the load, so both are lifted (the peers have neither).

@@ -27,9 +27,12 @@ fn test_hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-pub use bridge::{Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, start};
+pub use bridge::{
+    Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, SubscriptionMode, start,
+};
 pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot, UNCONFIRMED_REASONS};
 
 pub use crate::engine::adapter::{
-    Handed, LocalNode, PublishAck, PublishError, Publisher, RemoteCommand, Selector, SocketInfo,
+    Handed, LocalNode, PublishAck, PublishError, Publisher, RemoteCommand, RoomWatch, Selector,
+    SocketInfo,
 };

@@ -198,6 +198,11 @@ pub struct Config {
     /// PEM CA bundle that verifies a `rediss://` server instead of the system trust store;
     /// only ever set together with a `rediss://` [`Config::redis_url`] without `#insecure`.
     pub redis_tls_ca: Option<PemBundle>,
+    /// How nodes talk over Redis: classic or sharded pub/sub.
+    pub cluster_mode: ClusterMode,
+    /// Which channels a node subscribes in sharded mode (the sharded adapter's
+    /// `subscriptionMode`).
+    pub sharded_subscription_mode: ShardedSubscriptionMode,
     /// `tracing` filter: a level (`info`) or directives (`info,ringcast=debug`).
     pub log_level: String,
     /// Log line format.
@@ -241,6 +246,29 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// How nodes talk over Redis.
+// The variants' docs are `--help` text: plain words, no links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterMode {
+    /// Classic pub/sub (PUBLISH, PSUBSCRIBE), like the socket.io Redis adapter's createAdapter.
+    Pubsub,
+    /// Redis 7 sharded pub/sub (SPUBLISH, SSUBSCRIBE), like its createShardedAdapter.
+    Sharded,
+}
+
+/// Which channels a node subscribes in sharded mode.
+// The variants' docs are `--help` text: plain words, no links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShardedSubscriptionMode {
+    /// The namespace's channel and the node's own: every broadcast reaches every node.
+    Static,
+    /// Also one channel per room with members on the node: a broadcast to one room reaches
+    /// only the nodes that have it.
+    Dynamic,
 }
 
 /// Which rooms a client may subscribe to. Either way the room name must be valid

@@ -109,6 +109,8 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         redis_python_channel: redis.python_channel,
         redis_request_timeout_ms: m.redis_request_timeout_ms,
         redis_tls_ca: redis.tls_ca,
+        cluster_mode: m.cluster_mode,
+        sharded_subscription_mode: m.sharded_subscription_mode,
         log_level,
         log_format: m.log_format,
         log_summary_interval_secs: m.log_summary_interval_secs,

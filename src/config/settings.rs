@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::macros::settings;
-use super::{ConfigError, LogFormat, RoomPolicy};
+use super::{ClusterMode, ConfigError, LogFormat, RoomPolicy, ShardedSubscriptionMode};
 
 settings! {
     /// TOML configuration file.
@@ -291,6 +291,22 @@ settings! {
     redis_tls_ca: PathBuf => Scalar {
         flag: "redis-tls-ca", value: "FILE", env: "RINGCAST_REDIS_TLS_CA",
         shown: "the system trust store",
+    }
+    /// How nodes talk over Redis: `pubsub` (PUBLISH/PSUBSCRIBE, the socket.io Redis adapter's
+    /// `createAdapter`) or `sharded` (Redis 7 SPUBLISH/SSUBSCRIBE, its `createShardedAdapter`).
+    /// Every node of a cluster must use the same.
+    cluster_mode: ClusterMode => Scalar {
+        flag: "cluster-mode", value: "MODE", env: "RINGCAST_CLUSTER_MODE",
+        // The classic adapter, what ringcast spoke before this setting existed.
+        default: ClusterMode::Pubsub,
+    }
+    /// In sharded mode, which channels a node subscribes: `static` (the namespace's and its
+    /// own) or `dynamic` (also one per room with members on the node). Every node of a
+    /// cluster must use the same.
+    sharded_subscription_mode: ShardedSubscriptionMode => Scalar {
+        flag: "sharded-subscription-mode", value: "MODE", env: "RINGCAST_SHARDED_SUBSCRIPTION_MODE",
+        // `createShardedAdapter`'s `subscriptionMode` default.
+        default: ShardedSubscriptionMode::Dynamic,
     }
 
     /// Log filter: error, warn, info, debug, trace, off, or directives like

@@ -603,6 +603,22 @@ fn cases(
             get: |c| format!("{:?}", c.log_format),
         },
         Case {
+            name: "cluster_mode",
+            base: vec![],
+            a: with_shows(sc("cluster_mode", "sharded", true), "Sharded"),
+            b: with_shows(sc("cluster_mode", "pubsub", true), "Pubsub"),
+            default: "Pubsub".into(),
+            get: |c| format!("{:?}", c.cluster_mode),
+        },
+        Case {
+            name: "sharded_subscription_mode",
+            base: vec![],
+            a: with_shows(sc("sharded_subscription_mode", "static", true), "Static"),
+            b: with_shows(sc("sharded_subscription_mode", "dynamic", true), "Dynamic"),
+            default: "Dynamic".into(),
+            get: |c| format!("{:?}", c.sharded_subscription_mode),
+        },
+        Case {
             name: "log_summary_interval_secs",
             base: vec![],
             a: sc("log_summary_interval_secs", "0", false),

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::BroadcastOp;
 use super::rooms::Room;
+pub use super::rooms::RoomWatch;
 
 /// Which local sockets a remote command applies to (socket.io's `BroadcastOptions`).
 /// A room equal to a socket id designates that socket, as in socket.io.
@@ -76,6 +77,13 @@ pub trait LocalNode: Send + Sync + 'static {
     fn fetch_sockets(&self, selector: Selector, reply: Box<dyn FnOnce(Vec<SocketInfo>) + Send>);
     /// The rooms of `nsp` that have local members; `reply` is called once, from some thread.
     fn all_rooms(&self, nsp: &str, reply: Box<dyn FnOnce(Vec<Room>) + Send>);
+    /// Tells `watch` from now on whenever a room gains its first member on this node or loses
+    /// its last (an adapter with a channel per room subscribes and unsubscribes on it). `false`
+    /// when this engine cannot (the default) or a watch is already installed.
+    fn watch_rooms(&self, watch: std::sync::Arc<dyn RoomWatch>) -> bool {
+        let _ = watch;
+        false
+    }
 }
 
 /// The bridge's side, called from worker threads for broadcasts that originate on this node.

@@ -13,7 +13,7 @@ use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 
 use crate::engine::Room;
 use crate::engine::adapter::{
-    Collector, LocalNode, Publisher, RemoteCommand, Selector, SocketInfo,
+    Collector, LocalNode, Publisher, RemoteCommand, RoomWatch, Selector, SocketInfo,
 };
 use crate::engine::conn;
 use crate::engine::limits::Admission;
@@ -591,6 +591,10 @@ impl LocalNode for NodeHandle {
 
     fn all_rooms(&self, nsp: &str, reply: Box<dyn FnOnce(Vec<Room>) + Send>) {
         reply(self.directory.rooms(nsp));
+    }
+
+    fn watch_rooms(&self, watch: Arc<dyn RoomWatch>) -> bool {
+        self.directory.set_watch(watch)
     }
 }
 

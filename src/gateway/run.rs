@@ -8,7 +8,7 @@ use super::cluster_link::ClusterLink;
 use super::handler::Gateway;
 use super::summary::Reporter;
 #[cfg(feature = "cluster")]
-use crate::cluster::{Publisher, RedisOptions, RedisTls};
+use crate::cluster::{Publisher, RedisOptions, RedisTls, SubscriptionMode};
 use crate::config::{Config, LogFormat};
 use crate::engine::recovery::{LogBounds, RecoveryConfig};
 use crate::engine::{CorsConfig, EngineConfig, Running};
@@ -153,6 +153,7 @@ fn start_engine(
         tls: RedisTls {
             ca: config.redis_tls_ca.as_ref().map(|ca| ca.pem().to_vec()),
         },
+        sharded: sharded_mode(config),
         ..RedisOptions::default()
     };
     tracing::info!(url = %url.redacted(), "clustering over Redis");
@@ -161,6 +162,17 @@ fn start_engine(
         link.set(bridge.clone());
         Ok(Some(bridge as Arc<dyn Publisher>))
     })
+}
+
+/// The bridge's sharded subscription mode, `None` for classic pub/sub.
+#[cfg(feature = "cluster")]
+fn sharded_mode(config: &Config) -> Option<SubscriptionMode> {
+    use crate::config::{ClusterMode, ShardedSubscriptionMode};
+    match (config.cluster_mode, config.sharded_subscription_mode) {
+        (ClusterMode::Pubsub, _) => None,
+        (ClusterMode::Sharded, ShardedSubscriptionMode::Static) => Some(SubscriptionMode::Static),
+        (ClusterMode::Sharded, ShardedSubscriptionMode::Dynamic) => Some(SubscriptionMode::Dynamic),
+    }
 }
 
 /// Starts the engine; this build has no clustering (the `cluster` feature is off).

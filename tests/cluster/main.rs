@@ -1,7 +1,7 @@
 //! Redis clustering against a real `redis-server` and the ecosystem's own peers: the Node
-//! `@socket.io/redis-emitter`, a Node socket.io server on `@socket.io/redis-adapter`, and
-//! python-socketio's `AsyncRedisManager`. The bridge tests use a recording `LocalNode` as the
-//! engine; the `ringcast_*` / cluster modules run the real ringcast binary with stock clients.
+//! `@socket.io/redis-emitter`, a Node socket.io server on `@socket.io/redis-adapter` (classic,
+//! and `createShardedAdapter` for sharded mode), and python-socketio's `AsyncRedisManager`. The
+//! bridge tests use a recording `LocalNode` as the engine; the `ringcast_*` / cluster modules run the real ringcast binary with stock clients.
 //!
 //! Needs `redis-server`, `node` with tests/clients/js-redis and tests/clients/js installed, and
 //! `.venv` with tests/clients/py/requirements-redis.txt: `bash scripts/install-test-deps`.
@@ -25,6 +25,8 @@ mod ringcast_redis_late;
 mod ringcast_redis_restart;
 mod ringcast_redis_tls;
 mod ringcast_redis_tls_wrong_ca;
+mod ringcast_sharded;
+mod ringcast_sharded_node_mixed;
 mod throughput;
 mod two_nodes;
 

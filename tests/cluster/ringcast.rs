@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use serde_json::{Value, json};
 
-use ringcast_test_support::{Client, Connect, Server, wait_until};
+use ringcast_test_support::{Client, Connect, RedisServer, Server, wait_until};
 
 use crate::gateway;
 
@@ -18,6 +18,46 @@ pub fn node(redis_port: u16) -> Server {
 /// A node (one worker) started with these Redis settings (`--redis-url …`, `--redis-tls-ca …`).
 pub fn node_with(redis_args: &[&str]) -> Server {
     gateway().workers(1).args(redis_args).start()
+}
+
+/// A ready node (one worker) in sharded mode (`--cluster-mode sharded`) with this
+/// `--sharded-subscription-mode` (`static` or `dynamic`).
+pub fn ready_sharded_node(redis_port: u16, subscription_mode: &str) -> Server {
+    let url = format!("redis://127.0.0.1:{redis_port}/");
+    let server = node_with(&[
+        "--redis-url",
+        &url,
+        "--cluster-mode",
+        "sharded",
+        "--sharded-subscription-mode",
+        subscription_mode,
+    ]);
+    wait_ready(&server);
+    server
+}
+
+/// `PUBSUB SHARDCHANNELS`: the sharded channels with at least one subscriber.
+pub fn shard_channels(redis: &RedisServer) -> Vec<String> {
+    let mut con = redis.connection();
+    redis::cmd("PUBSUB")
+        .arg("SHARDCHANNELS")
+        .query(&mut con)
+        .expect("PUBSUB SHARDCHANNELS")
+}
+
+/// Waits until `PUBSUB SHARDCHANNELS` holds (`present`) or lacks each of `channels`.
+pub fn wait_shard_channels(redis: &RedisServer, channels: &[&str], present: bool) {
+    let last = RefCell::new(Vec::new());
+    wait_until(
+        &format!("shard channels {channels:?} present: {present}"),
+        || {
+            *last.borrow_mut() = shard_channels(redis);
+            channels
+                .iter()
+                .all(|c| last.borrow().iter().any(|s| s == c) == present)
+        },
+        || format!("PUBSUB SHARDCHANNELS: {:?}", last.borrow()),
+    );
 }
 
 /// A node that is up and whose bridge is subscribed (`/readyz` says `ready`).

@@ -50,7 +50,7 @@ impl Dispatcher {
         }
     }
 
-    fn deliver(&mut self, inbound: Inbound) {
+    pub(super) fn deliver(&mut self, inbound: Inbound) {
         let stats = &self.inner.stats;
         if inbound.except_rooms.is_empty() {
             self.node.deliver(inbound.op);
@@ -144,6 +144,12 @@ impl Dispatcher {
         }
     }
 
+    /// A response to one of this node's gathers that arrived in another format (the sharded
+    /// adapter's FETCH_SOCKETS_RESPONSE).
+    pub(super) fn on_gather_response(&mut self, response: adapter::Response) {
+        self.gathers.response(response);
+    }
+
     pub(super) fn on_python(&mut self, payload: &[u8]) {
         let node = &self.node;
         let has_local_room = |room: &str| node.has_local_room(NSP, room);
@@ -222,7 +228,7 @@ impl Dispatcher {
         self.gathers.expire(now);
     }
 
-    fn decode_error(&self, what: &'static str, e: WireError) {
+    pub(super) fn decode_error(&self, what: &'static str, e: WireError) {
         ClusterStats::bump(&self.inner.stats.decode_errors);
         tracing::debug!(what, error = ?e, "undecodable redis message dropped");
     }

@@ -28,7 +28,10 @@
 //! - `gather`: the cluster queries in flight (fetchSockets, allRooms) and their deadlines;
 //! - `outage`: when a failed reconnection is worth a log line;
 //! - `health`: when to probe, and when an unanswered probe means Redis is hung;
-//! - `subscribers`: how many nodes a PUBLISH must reach to be acknowledged.
+//! - `subscribers`: how many nodes a PUBLISH must reach to be acknowledged;
+//! - `sharded`: the same bridge over Redis 7 sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, the
+//!   sharded adapter's channels and `ClusterAdapter` messages) when
+//!   [`RedisOptions::sharded`] is set.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -50,11 +53,12 @@ mod inbound;
 mod options;
 mod outage;
 mod runner;
+mod sharded;
 mod subscribers;
 #[cfg(test)]
 mod testing;
 
-pub use options::{ClusterError, Gathered, RedisOptions, RedisTls, StartError};
+pub use options::{ClusterError, Gathered, RedisOptions, RedisTls, StartError, SubscriptionMode};
 
 /// The one namespace ringcast serves.
 const NSP: &str = "/";
@@ -74,13 +78,18 @@ pub fn start(
     node: Arc<dyn LocalNode>,
 ) -> Result<Arc<Bridge>, StartError> {
     install_crypto_provider();
-    let client = open_client(url, &options.tls)?;
+    // Sharded pub/sub needs RESP3: its messages arrive as pushes on an ordinary connection
+    // (the redis crate's RESP2 pub/sub connection has no SSUBSCRIBE).
+    let client = open_client(url, &options.tls, options.sharded.is_some())?;
     let (inner, control_rx) = Inner::new(options);
     let inner = Arc::new(inner);
     let thread_inner = inner.clone();
     let thread = std::thread::Builder::new()
         .name("ringcast-redis".to_owned())
-        .spawn(move || runner::bridge_thread(thread_inner, client, node, control_rx))
+        .spawn(move || match thread_inner.options.sharded {
+            Some(mode) => sharded::bridge_thread(thread_inner, client, node, control_rx, mode),
+            None => runner::bridge_thread(thread_inner, client, node, control_rx),
+        })
         .map_err(StartError::Thread)?;
     Ok(Arc::new(Bridge {
         inner,
@@ -190,18 +199,27 @@ impl Publisher for Bridge {
     }
 }
 
-/// The redis client for `url`, with the CA bundle of `tls` when there is one.
-fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StartError> {
-    let Some(ca) = &tls.ca else {
-        return redis::Client::open(url).map_err(StartError::BadUrl);
-    };
+/// The redis client for `url`, with the CA bundle of `tls` when there is one, speaking RESP3
+/// when `resp3`.
+fn open_client(url: &str, tls: &RedisTls, resp3: bool) -> Result<redis::Client, StartError> {
+    use redis::IntoConnectionInfo;
     // Parsed first on its own so a malformed URL is reported as one, not as a TLS error.
-    redis::Client::open(url).map_err(StartError::BadUrl)?;
+    let mut info = url.into_connection_info().map_err(StartError::BadUrl)?;
+    if resp3 {
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(redis::ProtocolVersion::RESP3);
+        info = info.set_redis_settings(settings);
+    }
+    let Some(ca) = &tls.ca else {
+        return redis::Client::open(info).map_err(StartError::BadUrl);
+    };
     let certificates = redis::TlsCertificates {
         client_tls: None,
         root_cert: Some(ca.clone()),
     };
-    redis::Client::build_with_tls(url, certificates).map_err(StartError::Tls)
+    redis::Client::build_with_tls(info, certificates).map_err(StartError::Tls)
 }
 
 /// rustls needs one crypto provider per process. Left to itself it picks one from its crate

@@ -18,6 +18,22 @@ pub struct RedisOptions {
     pub respond_on_specific_channel: bool,
     /// How a `rediss://` server is verified.
     pub tls: RedisTls,
+    /// `Some`: Redis 7 sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`), wire-compatible with
+    /// `@socket.io/redis-adapter`'s `createShardedAdapter`, instead of the classic adapter's
+    /// `PUBLISH`/`PSUBSCRIBE`.
+    pub sharded: Option<SubscriptionMode>,
+}
+
+/// The sharded adapter's `subscriptionMode`: which channels a node subscribes. Every node of a
+/// cluster must use the same one (a publisher picks the channel by its own mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionMode {
+    /// `<prefix>#<nsp>#` and this node's `<prefix>#<nsp>#<uid>#` only: every broadcast goes to
+    /// every node.
+    Static,
+    /// Also `<prefix>#<nsp>#<room>#` for each room with members on this node (the adapter's
+    /// default): a broadcast to one room reaches only the nodes that have it.
+    Dynamic,
 }
 
 /// TLS settings of a `rediss://` URL. The default verifies the server against the system trust
@@ -39,6 +55,7 @@ impl Default for RedisOptions {
             queue_capacity: 65_536,
             respond_on_specific_channel: false,
             tls: RedisTls::default(),
+            sharded: None,
         }
     }
 }
@@ -100,6 +117,9 @@ pub enum ClusterError {
     Unavailable,
     /// The bridge has been shut down.
     Stopped,
+    /// The cluster protocol in use has no such query (`allRooms` over sharded pub/sub: the
+    /// `ClusterAdapter` messages have no ALL_ROOMS).
+    Unsupported,
 }
 
 /// The outcome of a cluster-wide query: this node's part plus every answer that arrived.

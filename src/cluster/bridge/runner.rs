@@ -27,22 +27,22 @@ use crate::cluster::stats::{ChannelKind, ClusterStats};
 use crate::cluster::{LocalNode, PublishError};
 
 /// Connecting (TCP + subscriptions) gives up after this long and counts as a failed attempt.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// First retry delay; doubled per failed attempt up to [`BACKOFF_CAP`].
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(3);
 /// Every command on the publishing connection (a pipelined batch of PUBLISHes included) must be
 /// answered within this: the same bound as the health check's PONG deadline, so a hung Redis
 /// fails the publishes in flight within 1 s and the connection is dropped.
-const COMMAND_DEADLINE: Duration = PONG_DEADLINE;
+pub(super) const COMMAND_DEADLINE: Duration = PONG_DEADLINE;
 /// How often pending cluster queries are checked against their deadline (5 s by default, so a
 /// quarter second of lateness at most).
-const SWEEP_EVERY: Duration = Duration::from_millis(250);
+pub(super) const SWEEP_EVERY: Duration = Duration::from_millis(250);
 /// Broadcasts per pipelined round trip to Redis.
-const PUBLISH_BATCH: usize = 256;
+pub(super) const PUBLISH_BATCH: usize = 256;
 
 /// How long to wait before connection attempt `attempt + 1` (`attempt` failures so far).
-fn backoff_delay(attempt: u32) -> Duration {
+pub(super) fn backoff_delay(attempt: u32) -> Duration {
     BACKOFF_BASE
         .saturating_mul(1 << attempt.min(5))
         .min(BACKOFF_CAP)

@@ -293,7 +293,12 @@ impl ClusterMessage {
             Some(_) => return Err(MessageError::BadField("type")),
             None => return Err(MessageError::MissingField("type")),
         };
-        let body = Body::from_data(kind, take(&mut fields, "data"), attachments)?;
+        let mut body = Body::from_data(kind, take(&mut fields, "data"), attachments)?;
+        if let Body::Broadcast(b) = &mut body
+            && b.packet.nsp.is_empty()
+        {
+            b.packet.nsp = nsp.clone();
+        }
         Ok(ClusterMessage { uid, nsp, body })
     }
 
@@ -681,7 +686,14 @@ impl EventPacket {
                 Some(Json::Array(items)) => items,
                 _ => return Err(MessageError::BadField("packet.data")),
             },
-            nsp: take_str(f, "nsp")?,
+            // Absent from what socket.io 4.8 publishes: `ClusterAdapter.broadcast` publishes the
+            // packet before the in-memory adapter sets `packet.nsp`. Empty here, then the
+            // message's `nsp` (see `ClusterMessage::decode`).
+            nsp: match take(f, "nsp") {
+                None => String::new(),
+                Some(Json::Str(s)) => s,
+                Some(_) => return Err(MessageError::BadField("packet.nsp")),
+            },
             id: match take(f, "id") {
                 None | Some(Json::Null) => None,
                 Some(Json::UInt(n)) => Some(n),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 mod directory;
 mod index;
 
-pub use directory::Directory;
+pub use directory::{Directory, RoomWatch};
 pub use index::{Join, Leave, Member, RoomIndex};
 
 /// A room name. Cheap to clone (one refcount) and `Send`, so broadcasts can carry rooms across

@@ -1,4 +1,5 @@
-// A Node.js socket.io 4.8 node on @socket.io/redis-adapter 8.3 (Redis at 127.0.0.1:$1), with one
+// A Node.js socket.io 4.8 node on @socket.io/redis-adapter 8.3 (Redis at 127.0.0.1:$1; with
+// $2 = "sharded" on its createShardedAdapter, subscriptionMode $3, default "dynamic"), with one
 // socket.io-client connected to it that joins "dashboard". Driven over stdin/stdout with JSON
 // lines by tests/cluster/node_adapter.rs:
 //   out {"ready":true,"sid":…,"uid":…}       once the client is connected and the adapter subscribed
@@ -12,7 +13,7 @@ const readline = require("readline");
 const { Server } = require("socket.io");
 const { io: connect } = require("socket.io-client");
 const { createClient } = require("redis");
-const { createAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
 
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const plain = (v) => (Buffer.isBuffer(v) ? { bin: [...v] } : v);
@@ -23,7 +24,11 @@ async function main() {
   const sub = pub.duplicate();
   await Promise.all([pub.connect(), sub.connect()]);
   const httpServer = http.createServer();
-  const io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
+  const adapter =
+    process.argv[3] === "sharded"
+      ? createShardedAdapter(pub, sub, { subscriptionMode: process.argv[4] || "dynamic" })
+      : createAdapter(pub, sub);
+  const io = new Server(httpServer, { adapter });
   io.on("connection", (socket) => socket.join("dashboard"));
   await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
   const client = connect(`http://127.0.0.1:${httpServer.address().port}`, { transports: ["websocket"] });
