@@ -108,6 +108,10 @@ pub struct ClusterStats {
     pub(crate) acknowledged: AtomicU64,
     /// Broadcasts not acknowledged, by reason ([`UNCONFIRMED_REASONS`] order).
     unconfirmed: [AtomicU64; 6],
+    /// Streams mode: stream entries read (XREAD), this node's own included.
+    pub(crate) stream_entries_read: AtomicU64,
+    /// Streams mode: age of the last entry read when it was read, in ms (its id's time).
+    pub(crate) stream_lag_ms: AtomicU64,
     /// Health probes that missed their deadline or failed (each ends the connection).
     pub(crate) health_failures: AtomicU64,
     /// Milliseconds Redis was unusable, over outages that ended.

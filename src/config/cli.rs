@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::builder::ValueParser;
 use clap::{Arg, ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use super::{LogFormat, RoomPolicy, Settings};
+use super::{ClusterMode, LogFormat, RoomPolicy, Settings};
 
 /// The command line: server settings and an optional subcommand. The settings belong to the
 /// server: `ringcast token` takes only its own flags and the key options (the rest of a
@@ -289,7 +289,7 @@ macro_rules! show_value_enum {
         }
     )*};
 }
-show_value_enum!(LogFormat, RoomPolicy);
+show_value_enum!(LogFormat, RoomPolicy, ClusterMode);
 
 /// An empty list shows no default (say what it means with `shown`).
 impl ShowDefault for Vec<String> {

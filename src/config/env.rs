@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::{ConfigError, LogFormat, RoomPolicy};
+use super::{ClusterMode, ConfigError, LogFormat, RoomPolicy};
 
 const ENV_PREFIX: &str = "RINGCAST_";
 
@@ -92,6 +92,12 @@ impl EnvValue for bool {
 impl EnvValue for LogFormat {
     fn parse_env(raw: &str) -> Result<Self, String> {
         LogFormat::from_str(raw, true).map_err(|_| format!("{raw:?} is not text or json"))
+    }
+}
+
+impl EnvValue for ClusterMode {
+    fn parse_env(raw: &str) -> Result<Self, String> {
+        ClusterMode::from_str(raw, true).map_err(|_| format!("{raw:?} is not pubsub or streams"))
     }
 }
 

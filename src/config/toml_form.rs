@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{LogFormat, RoomPolicy};
+use super::{ClusterMode, LogFormat, RoomPolicy};
 
 /// How a TOML file writes a value of this type, for error messages.
 pub(super) trait TomlForm {
@@ -27,4 +27,5 @@ toml_form! {
     Vec<String> => "an array of strings, like [\"a\", \"b\"]",
     LogFormat => "\"text\" or \"json\"",
     RoomPolicy => "\"open\" or \"claims\"",
+    ClusterMode => "\"pubsub\" or \"streams\"",
 }

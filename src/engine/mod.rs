@@ -31,7 +31,7 @@ pub use api::{
 };
 pub use delivery::ReplyToken;
 pub use msg::Msg;
-pub use node::{Running, start, start_clustered};
+pub use node::{Running, start, start_clustered, start_with_store};
 pub use rooms::Room;
 pub use settings::{CorsConfig, EngineConfig};
 pub use sid::{ShardId, Sid};

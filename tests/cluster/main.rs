@@ -25,6 +25,7 @@ mod ringcast_redis_late;
 mod ringcast_redis_restart;
 mod ringcast_redis_tls;
 mod ringcast_redis_tls_wrong_ca;
+mod ringcast_streams_recovery;
 mod throughput;
 mod two_nodes;
 

@@ -50,7 +50,7 @@ impl Dispatcher {
         }
     }
 
-    fn deliver(&mut self, inbound: Inbound) {
+    pub(super) fn deliver(&mut self, inbound: Inbound) {
         let stats = &self.inner.stats;
         if inbound.except_rooms.is_empty() {
             self.node.deliver(inbound.op);

@@ -50,6 +50,7 @@ mod inbound;
 mod options;
 mod outage;
 mod runner;
+mod streams;
 mod subscribers;
 #[cfg(test)]
 mod testing;
@@ -164,6 +165,10 @@ impl Drop for Bridge {
 }
 
 impl Publisher for Bridge {
+    fn delivers_locally(&self) -> bool {
+        self.inner.options.streams.is_some()
+    }
+
     fn publish(&self, op: &BroadcastOp, ack: Option<PublishAck>) -> Result<(), PublishError> {
         let inner = &self.inner;
         let refuse = |queued: Queued, e: PublishError| {
@@ -191,7 +196,7 @@ impl Publisher for Bridge {
 }
 
 /// The redis client for `url`, with the CA bundle of `tls` when there is one.
-fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StartError> {
+pub fn open_client(url: &str, tls: &RedisTls) -> Result<redis::Client, StartError> {
     let Some(ca) = &tls.ca else {
         return redis::Client::open(url).map_err(StartError::BadUrl);
     };

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::cluster::streams::StreamOptions;
+
 /// Settings of the bridge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisOptions {
@@ -18,6 +20,8 @@ pub struct RedisOptions {
     pub respond_on_specific_channel: bool,
     /// How a `rediss://` server is verified.
     pub tls: RedisTls,
+    /// Streams mode (XADD/XREAD on one stream); `None`: pub/sub.
+    pub streams: Option<StreamOptions>,
 }
 
 /// TLS settings of a `rediss://` URL. The default verifies the server against the system trust
@@ -39,6 +43,7 @@ impl Default for RedisOptions {
             queue_capacity: 65_536,
             respond_on_specific_channel: false,
             tls: RedisTls::default(),
+            streams: None,
         }
     }
 }

@@ -114,21 +114,45 @@ impl Worker {
         let Some(store) = self.recovery.clone() else {
             return;
         };
+        let Some(session) = self.session_of(key, slot) else {
+            return;
+        };
         if !matches!(
             reason,
             DisconnectReason::TransportClose
                 | DisconnectReason::PingTimeout
                 | DisconnectReason::ServerShutdown
         ) {
+            if store.keeps_live() {
+                // Saved while it lived: a socket that leaves for good must not come back.
+                store.discard(session.pid);
+            }
             return;
         }
-        let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else {
+        store.save(session);
+        self.stats().recovery_saved.add(1);
+    }
+
+    /// Saves the live socket in `slot` of session `key` when the store keeps live sessions
+    /// (Redis Streams: a node killed without a drain still leaves every session behind).
+    pub(crate) fn keep_current(&mut self, key: usize, slot: usize) {
+        let Some(store) = self.recovery.clone() else {
             return;
         };
-        let Some(rec) = socket.recovery else {
+        if !store.keeps_live() {
             return;
-        };
-        let session = SavedSession {
+        }
+        if let Some(session) = self.session_of(key, slot) {
+            store.save(session);
+        }
+    }
+
+    /// What the store saves of the socket in `slot` of session `key`, if it has recovery state.
+    fn session_of(&self, key: usize, slot: usize) -> Option<SavedSession> {
+        let store = self.recovery.as_ref()?;
+        let socket = self.conns.get(key)?.sockets.get(slot)?.as_ref()?;
+        let rec = socket.recovery?;
+        Some(SavedSession {
             pid: rec.pid,
             sid: socket.sid,
             nsp: socket.nsp.clone(),
@@ -137,8 +161,6 @@ impl Worker {
             connected_head: rec.connected_head,
             last_sent: rec.last_sent,
             head: store.head(),
-        };
-        store.save(session);
-        self.stats().recovery_saved.add(1);
+        })
     }
 }
