@@ -25,7 +25,10 @@ mod ringcast_redis_late;
 mod ringcast_redis_restart;
 mod ringcast_redis_tls;
 mod ringcast_redis_tls_wrong_ca;
+mod ringcast_streams_catch_up;
+mod ringcast_streams_node_mixed;
 mod ringcast_streams_recovery;
+mod ringcast_streams_redis_restart;
 mod throughput;
 mod two_nodes;
 

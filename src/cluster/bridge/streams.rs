@@ -118,6 +118,9 @@ pub(super) async fn read_loop(
     }
 }
 
+/// The reader's connection name (`CLIENT LIST`), so operators and tests can tell it apart.
+const READER_NAME: &str = "ringcast-stream-reader";
+
 /// Reads on one connection until it fails.
 async fn read_connected(
     inner: &Inner,
@@ -126,6 +129,11 @@ async fn read_connected(
     opts: &StreamOptions,
     last: &mut Option<StreamId>,
 ) -> redis::RedisResult<()> {
+    redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg(READER_NAME)
+        .query_async::<()>(conn)
+        .await?;
     let from = match *last {
         Some(id) => id,
         None => {

@@ -64,20 +64,38 @@ impl StreamsStore {
         }
     }
 
-    /// Runs `f` on the connection, opening it first if needed; a failure drops it.
+    /// Runs `f` on the connection, opening it first if needed; a failure drops it. A kept
+    /// connection that turns out dead (Redis restarted since the last call) is replaced and `f`
+    /// tried once more; a timeout is not retried (a hung Redis would stall the worker twice).
     fn with_conn<T>(
         &self,
-        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+        f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> redis::RedisResult<T> {
         let mut guard: MutexGuard<'_, Option<redis::Connection>> =
             self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        if guard.is_none() {
+        let reused = guard.is_some();
+        match self.call(&mut guard, &f) {
+            Err(e)
+                if reused && (e.is_connection_dropped() || e.is_io_error()) && !e.is_timeout() =>
+            {
+                self.call(&mut guard, &f)
+            }
+            other => other,
+        }
+    }
+
+    fn call<T>(
+        &self,
+        slot: &mut Option<redis::Connection>,
+        f: &impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> redis::RedisResult<T> {
+        if slot.is_none() {
             let conn = self.client.get_connection_with_timeout(CALL_DEADLINE)?;
             conn.set_read_timeout(Some(CALL_DEADLINE))?;
             conn.set_write_timeout(Some(CALL_DEADLINE))?;
-            *guard = Some(conn);
+            *slot = Some(conn);
         }
-        let Some(conn) = guard.as_mut() else {
+        let Some(conn) = slot.as_mut() else {
             return Err(redis::RedisError::from((
                 redis::ErrorKind::Io,
                 "no connection",
@@ -85,7 +103,7 @@ impl StreamsStore {
         };
         let result = f(conn);
         if result.is_err() {
-            *guard = None;
+            *slot = None;
         }
         result
     }
