@@ -13,15 +13,22 @@ use crate::ringcast::{node_with, wait_ready};
 
 /// A ready streams-mode node with recovery on.
 pub fn streams_node(redis: &RedisServer) -> Server {
+    streams_node_with(redis, &[])
+}
+
+/// A ready streams-mode node with recovery on and `extra` flags.
+pub fn streams_node_with(redis: &RedisServer, extra: &[&str]) -> Server {
     let url = format!("redis://127.0.0.1:{}/", redis.port);
-    let node = node_with(&[
+    let mut args = vec![
         "--redis-url",
         &url,
         "--cluster-mode",
         "streams",
         "--recovery",
         "true",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let node = node_with(&args);
     wait_ready(&node);
     node
 }
