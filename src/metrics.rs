@@ -557,6 +557,20 @@ fn redis(r: &mut Registry, c: &ClusterSnapshot) {
         Unit::Seconds,
         unusable,
     );
+    counter(
+        r,
+        "redis_stream_entries_read",
+        "Streams mode: stream entries read with XREAD (this node's own included)",
+        c.stream_entries_read,
+    );
+    let lag: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
+    lag.set(c.stream_lag_ms as f64 / 1e3);
+    r.register_with_unit(
+        "redis_stream_lag",
+        "Streams mode: age of the last stream entry read, when it was read",
+        Unit::Seconds,
+        lag,
+    );
     let rtt: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
     rtt.set(c.ping_rtt_us as f64 / 1e6);
     r.register_with_unit(

@@ -14,6 +14,7 @@ pub mod msgpack;
 pub mod python;
 mod stats;
 pub mod stream_id;
+pub mod streams;
 pub mod wire;
 
 /// Golden vectors in the cluster tests are written as hex (whitespace ignored): the bytes.
@@ -28,7 +29,8 @@ fn test_hex(s: &str) -> Vec<u8> {
 }
 
 pub use bridge::{
-    Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, SubscriptionMode, start,
+    Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, SubscriptionMode, open_client,
+    start,
 };
 pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot, UNCONFIRMED_REASONS};
 

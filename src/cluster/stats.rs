@@ -108,6 +108,10 @@ pub struct ClusterStats {
     pub(crate) acknowledged: AtomicU64,
     /// Broadcasts not acknowledged, by reason ([`UNCONFIRMED_REASONS`] order).
     unconfirmed: [AtomicU64; 6],
+    /// Streams mode: stream entries read (XREAD), this node's own included.
+    pub(crate) stream_entries_read: AtomicU64,
+    /// Streams mode: age of the last entry read when it was read, in ms (its id's time).
+    pub(crate) stream_lag_ms: AtomicU64,
     /// Health probes that missed their deadline or failed (each ends the connection).
     pub(crate) health_failures: AtomicU64,
     /// Milliseconds Redis was unusable, over outages that ended.
@@ -136,6 +140,9 @@ pub struct StatsSnapshot {
     /// Indexed like [`UNCONFIRMED_REASONS`].
     pub unconfirmed: [u64; 6],
     pub health_failures: u64,
+    /// Streams mode: entries read, and the age of the last one when read (ms).
+    pub stream_entries_read: u64,
+    pub stream_lag_ms: u64,
     /// Time Redis was unusable since the bridge started, the current outage included.
     pub unusable_ms: u64,
 }
@@ -166,6 +173,8 @@ impl ClusterStats {
             acknowledged: self.acknowledged.load(Relaxed),
             unconfirmed: std::array::from_fn(|i| self.unconfirmed[i].load(Relaxed)),
             health_failures: self.health_failures.load(Relaxed),
+            stream_entries_read: self.stream_entries_read.load(Relaxed),
+            stream_lag_ms: self.stream_lag_ms.load(Relaxed),
             unusable_ms: self.unusable_ms(),
         }
     }

@@ -195,6 +195,16 @@ pub struct Config {
     /// How long a request to the other nodes waits for their answers (the adapter's
     /// `requestsTimeout`).
     pub redis_request_timeout_ms: u64,
+    /// Pub/sub or streams (see [`ClusterMode`]).
+    pub cluster_mode: ClusterMode,
+    /// Streams mode: the stream's name, its approximate length bound, the entries per read and
+    /// the block time of one XREAD.
+    pub redis_stream_name: String,
+    pub redis_stream_max_len: usize,
+    pub redis_stream_read_count: usize,
+    pub redis_stream_block_ms: u64,
+    /// Streams mode: the key prefix of saved sessions (`<prefix><pid>`).
+    pub redis_session_key_prefix: String,
     /// PEM CA bundle that verifies a `rediss://` server instead of the system trust store;
     /// only ever set together with a `rediss://` [`Config::redis_url`] without `#insecure`.
     pub redis_tls_ca: Option<PemBundle>,
@@ -248,14 +258,18 @@ pub enum LogFormat {
     Json,
 }
 
-/// How nodes talk over Redis.
+/// How nodes exchange broadcasts through Redis (docs/CLUSTERING.md says when to use which).
 // The variants' docs are `--help` text: plain words, no links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClusterMode {
-    /// Classic pub/sub (PUBLISH, PSUBSCRIBE), like the socket.io Redis adapter's createAdapter.
+    /// PUBLISH on the socket.io redis adapter's channels: at most once, no cross-node recovery.
     Pubsub,
-    /// Redis 7 sharded pub/sub (SPUBLISH, SSUBSCRIBE), like its createShardedAdapter.
+    /// XADD and XREAD on one Redis stream (the redis streams adapter's format): a node that was
+    /// away catches up, and with recovery sessions move between nodes.
+    Streams,
+    /// Redis 7 sharded pub/sub (SPUBLISH, SSUBSCRIBE), like the redis adapter's
+    /// createShardedAdapter: a broadcast to one room reaches only the nodes that have it.
     Sharded,
 }
 

@@ -111,6 +111,14 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         redis_tls_ca: redis.tls_ca,
         cluster_mode: m.cluster_mode,
         sharded_subscription_mode: m.sharded_subscription_mode,
+        redis_stream_name: non_empty_text("redis_stream_name", m.redis_stream_name)?,
+        redis_stream_max_len: m.redis_stream_max_len,
+        redis_stream_read_count: m.redis_stream_read_count,
+        redis_stream_block_ms: m.redis_stream_block_ms,
+        redis_session_key_prefix: non_empty_text(
+            "redis_session_key_prefix",
+            m.redis_session_key_prefix,
+        )?,
         log_level,
         log_format: m.log_format,
         log_summary_interval_secs: m.log_summary_interval_secs,
@@ -192,6 +200,22 @@ fn check_numbers(m: &Merged) -> Result<(), ConfigError> {
         1,
     )?;
     ms("recovery_log_max_age_ms", m.recovery_log_max_age_ms, 1)?;
+    ranged(
+        "redis_stream_max_len",
+        m.redis_stream_max_len,
+        1,
+        100_000_000,
+        "entries",
+    )?;
+    ranged(
+        "redis_stream_read_count",
+        m.redis_stream_read_count,
+        1,
+        100_000,
+        "entries",
+    )?;
+    // XREAD BLOCK 0 blocks forever: the reader could not notice a stop or a hung Redis.
+    ms("redis_stream_block_ms", m.redis_stream_block_ms, 1)?;
     ranged(
         "recovery_log_max_events",
         m.recovery_log_max_events,
@@ -606,6 +630,14 @@ fn non_empty(setting: &str, value: Option<String>) -> Result<Option<String>, Con
         Some(v) if v.trim().is_empty() => Err(ConfigError::new(setting, "is empty")),
         other => Ok(other),
     }
+}
+
+/// A required text setting that must not be blank (a stream name, a key prefix).
+fn non_empty_text(setting: &str, value: String) -> Result<String, ConfigError> {
+    if value.trim().is_empty() {
+        return Err(ConfigError::new(setting, "is empty"));
+    }
+    Ok(value)
 }
 
 /// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.

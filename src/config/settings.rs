@@ -292,14 +292,6 @@ settings! {
         flag: "redis-tls-ca", value: "FILE", env: "RINGCAST_REDIS_TLS_CA",
         shown: "the system trust store",
     }
-    /// How nodes talk over Redis: `pubsub` (PUBLISH/PSUBSCRIBE, the socket.io Redis adapter's
-    /// `createAdapter`) or `sharded` (Redis 7 SPUBLISH/SSUBSCRIBE, its `createShardedAdapter`).
-    /// Every node of a cluster must use the same.
-    cluster_mode: ClusterMode => Scalar {
-        flag: "cluster-mode", value: "MODE", env: "RINGCAST_CLUSTER_MODE",
-        // The classic adapter, what ringcast spoke before this setting existed.
-        default: ClusterMode::Pubsub,
-    }
     /// In sharded mode, which channels a node subscribes: `static` (the namespace's and its
     /// own) or `dynamic` (also one per room with members on the node). Every node of a
     /// cluster must use the same.
@@ -307,6 +299,48 @@ settings! {
         flag: "sharded-subscription-mode", value: "MODE", env: "RINGCAST_SHARDED_SUBSCRIPTION_MODE",
         // `createShardedAdapter`'s `subscriptionMode` default.
         default: ShardedSubscriptionMode::Dynamic,
+    }
+
+    /// How nodes exchange broadcasts through Redis: pubsub (PUBLISH, `@socket.io/redis-adapter`'s
+    /// format; at most once), streams (XADD/XREAD on one stream, the format of
+    /// `@socket.io/redis-streams-adapter` 0.3; with recovery, sessions and missed events survive
+    /// a node's restart or crash) or sharded (Redis 7 SPUBLISH/SSUBSCRIBE, the redis adapter's
+    /// `createShardedAdapter`). Every node of a cluster must use the same. See
+    /// docs/CLUSTERING.md.
+    cluster_mode: ClusterMode => Scalar {
+        flag: "cluster-mode", value: "MODE", env: "RINGCAST_CLUSTER_MODE",
+        default: ClusterMode::Pubsub,
+    }
+    /// Streams mode: the Redis stream's name (the streams adapter's `streamName`).
+    redis_stream_name: String => Scalar {
+        flag: "redis-stream-name", value: "NAME", env: "RINGCAST_REDIS_STREAM_NAME",
+        // The streams adapter's default.
+        default: "socket.io".to_owned(),
+    }
+    /// Streams mode: entries the stream keeps, about (XADD `MAXLEN ~`; the adapter's `maxLen`).
+    redis_stream_max_len: usize => Scalar {
+        flag: "redis-stream-max-len", value: "N", env: "RINGCAST_REDIS_STREAM_MAX_LEN",
+        // The streams adapter's default: 10 000 entries, ~2 minutes at 80 broadcasts/s.
+        default: 10_000,
+    }
+    /// Streams mode: entries per XREAD and per XRANGE of a replay (the adapter's `readCount`).
+    redis_stream_read_count: usize => Scalar {
+        flag: "redis-stream-read-count", value: "N", env: "RINGCAST_REDIS_STREAM_READ_COUNT",
+        // The streams adapter's default.
+        default: 100,
+    }
+    /// Streams mode: how long one XREAD blocks waiting for entries (the adapter's
+    /// `blockTimeInMs`).
+    redis_stream_block_ms: u64 => Scalar {
+        flag: "redis-stream-block-ms", value: "MS", env: "RINGCAST_REDIS_STREAM_BLOCK_MS",
+        // The streams adapter's default.
+        default: 5_000,
+    }
+    /// Streams mode: the Redis key prefix of saved sessions (the adapter's `sessionKeyPrefix`).
+    redis_session_key_prefix: String => Scalar {
+        flag: "redis-session-key-prefix", value: "PREFIX", env: "RINGCAST_REDIS_SESSION_KEY_PREFIX",
+        // The streams adapter's default.
+        default: "sio:session:".to_owned(),
     }
 
     /// Log filter: error, warn, info, debug, trace, off, or directives like

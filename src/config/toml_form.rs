@@ -27,6 +27,6 @@ toml_form! {
     Vec<String> => "an array of strings, like [\"a\", \"b\"]",
     LogFormat => "\"text\" or \"json\"",
     RoomPolicy => "\"open\" or \"claims\"",
-    ClusterMode => "\"pubsub\" or \"sharded\"",
+    ClusterMode => "\"pubsub\", \"streams\" or \"sharded\"",
     ShardedSubscriptionMode => "\"static\" or \"dynamic\"",
 }

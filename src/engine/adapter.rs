@@ -97,6 +97,13 @@ pub trait Publisher: Send + Sync + 'static {
     /// unanswered (a bug, or the adapter stopping) completes itself with
     /// [`PublishError::Dropped`], so a waiting request never waits for a lost answer.
     fn publish(&self, op: &BroadcastOp, ack: Option<PublishAck>) -> Result<(), PublishError>;
+
+    /// Whether the adapter also delivers this node's own broadcasts to its local sockets, once
+    /// the cluster has given them their offset (Redis Streams: the entry id XADD returns). The
+    /// worker then hands a broadcast over and fans nothing out itself.
+    fn delivers_locally(&self) -> bool {
+        false
+    }
 }
 
 /// A publication Redis acknowledged: `receivers` subscribers (nodes, this one included) got it,

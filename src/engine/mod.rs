@@ -32,7 +32,7 @@ pub use api::{
 };
 pub use delivery::ReplyToken;
 pub use msg::Msg;
-pub use node::{Running, start, start_clustered};
+pub use node::{Running, start, start_clustered, start_with_store};
 pub use rooms::Room;
 pub use settings::{Compression, CorsConfig, EngineConfig, PathKind};
 pub(crate) use shared::SharedBroadcast;

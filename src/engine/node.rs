@@ -84,6 +84,17 @@ pub fn start_clustered(
     handler: Arc<dyn Handler>,
     cluster: impl FnOnce(Arc<dyn LocalNode>) -> std::io::Result<Option<Arc<dyn Publisher>>>,
 ) -> std::io::Result<Running> {
+    start_with_store(config, handler, None, cluster)
+}
+
+/// Like [`start_clustered`], with the recovery store given (a cluster-wide one) instead of
+/// the one-node [`LocalStore`] that `config.recovery` otherwise gets; `None`: that default.
+pub fn start_with_store(
+    config: EngineConfig,
+    handler: Arc<dyn Handler>,
+    store: Option<Arc<dyn RecoveryStore>>,
+    cluster: impl FnOnce(Arc<dyn LocalNode>) -> std::io::Result<Option<Arc<dyn Publisher>>>,
+) -> std::io::Result<Running> {
     let workers = config.workers.clamp(1, ShardId::MAX_SHARDS);
     let listeners = bind_everywhere(&config.listen, workers)?;
     let local_addr = listeners
@@ -98,9 +109,10 @@ pub fn start_clustered(
         config.max_connections,
         config.max_connections_per_ip,
     ));
-    let recovery: Option<Arc<dyn RecoveryStore>> = match config.recovery {
-        Some(r) => Some(Arc::new(LocalStore::new(r, workers)?)),
-        None => None,
+    let recovery: Option<Arc<dyn RecoveryStore>> = match (config.recovery, store) {
+        (Some(_), Some(store)) => Some(store),
+        (Some(r), None) => Some(Arc::new(LocalStore::new(r, workers)?)),
+        (None, _) => None,
     };
     let node: Arc<dyn LocalNode> = Arc::new(NodeHandle {
         mesh: mesh.clone(),

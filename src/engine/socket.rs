@@ -103,6 +103,7 @@ impl<'w> Socket<'w> {
         slot.rooms.push(room.clone());
         let nsp = slot.nsp.clone();
         self.worker.index_join(&nsp, &room, self.key, self.slot);
+        self.worker.keep_current(self.key, self.slot);
         true
     }
 
@@ -117,6 +118,7 @@ impl<'w> Socket<'w> {
         let room = slot.rooms.swap_remove(pos);
         let nsp = slot.nsp.clone();
         self.worker.index_leave(&nsp, &room, self.key, self.slot);
+        self.worker.keep_current(self.key, self.slot);
         true
     }
 

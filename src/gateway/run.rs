@@ -8,8 +8,14 @@ use super::cluster_link::ClusterLink;
 use super::handler::Gateway;
 use super::summary::Reporter;
 #[cfg(feature = "cluster")]
+use crate::cluster::streams::{StreamOptions, StreamsStore};
+#[cfg(feature = "cluster")]
 use crate::cluster::{Publisher, RedisOptions, RedisTls, SubscriptionMode};
+#[cfg(feature = "cluster")]
+use crate::config::ClusterMode;
 use crate::config::{Config, LogFormat};
+#[cfg(feature = "cluster")]
+use crate::engine::recovery::RecoveryStore;
 use crate::engine::recovery::{LogBounds, RecoveryConfig};
 use crate::engine::{CorsConfig, EngineConfig, Running};
 
@@ -154,10 +160,20 @@ fn start_engine(
             ca: config.redis_tls_ca.as_ref().map(|ca| ca.pem().to_vec()),
         },
         sharded: sharded_mode(config),
+        streams: stream_options(config),
         ..RedisOptions::default()
     };
-    tracing::info!(url = %url.redacted(), "clustering over Redis");
-    crate::engine::start_clustered(engine_config(config), gateway, |node| {
+    // Streams mode with recovery: sessions and missed events live in Redis, so a client
+    // recovers on any node.
+    let store: Option<Arc<dyn RecoveryStore>> = match &options.streams {
+        Some(opts) if config.recovery => {
+            let client = crate::cluster::open_client(url.expose(), &options.tls, false)?;
+            Some(Arc::new(StreamsStore::new(client, opts.clone())))
+        }
+        _ => None,
+    };
+    tracing::info!(url = %url.redacted(), mode = ?config.cluster_mode, "clustering over Redis");
+    crate::engine::start_with_store(engine_config(config), gateway, store, |node| {
         let bridge = crate::cluster::start(url.expose(), options, node)?;
         link.set(bridge.clone());
         Ok(Some(bridge as Arc<dyn Publisher>))
@@ -169,10 +185,24 @@ fn start_engine(
 fn sharded_mode(config: &Config) -> Option<SubscriptionMode> {
     use crate::config::{ClusterMode, ShardedSubscriptionMode};
     match (config.cluster_mode, config.sharded_subscription_mode) {
-        (ClusterMode::Pubsub, _) => None,
+        (ClusterMode::Pubsub | ClusterMode::Streams, _) => None,
         (ClusterMode::Sharded, ShardedSubscriptionMode::Static) => Some(SubscriptionMode::Static),
         (ClusterMode::Sharded, ShardedSubscriptionMode::Dynamic) => Some(SubscriptionMode::Dynamic),
     }
+}
+
+/// Streams mode's settings, or `None` in pub/sub mode.
+#[cfg(feature = "cluster")]
+fn stream_options(config: &Config) -> Option<StreamOptions> {
+    (config.cluster_mode == ClusterMode::Streams).then(|| StreamOptions {
+        stream: config.redis_stream_name.clone(),
+        max_len: config.redis_stream_max_len,
+        read_count: config.redis_stream_read_count,
+        block_ms: config.redis_stream_block_ms,
+        session_prefix: config.redis_session_key_prefix.clone(),
+        recovery: config.recovery,
+        max_disconnection_ms: config.recovery_max_disconnection_ms,
+    })
 }
 
 /// Starts the engine; this build has no clustering (the `cluster` feature is off).

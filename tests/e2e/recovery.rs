@@ -7,39 +7,15 @@
 
 use serde_json::{Value, json};
 
+use ringcast_test_support::recovery::{answer, connect_through, numbered, receive};
 use ringcast_test_support::{Client, Connect, Lang, Metrics, Proxy, Server, token, unique};
 
 use crate::gateway;
-
-/// Reconnect at once and keep trying while the proxy refuses.
-fn reconnecting() -> Value {
-    json!({"reconnection": true, "reconnectionDelay": 50, "reconnectionDelayMax": 200,
-           "randomizationFactor": 0})
-}
 
 fn recovery_server(extra: &[&str]) -> Server {
     let mut args = vec!["--recovery", "true"];
     args.extend_from_slice(extra);
     gateway().workers(2).args(args).start()
-}
-
-/// A JS client connected through `proxy` (WebSocket only: a polling session outlives a cut TCP
-/// connection until its ping timeout), subscribed to `room`. Returns its socket id.
-fn connect_through(
-    client: &mut Client,
-    server: &Server,
-    proxy: &Proxy,
-    auth: Value,
-    room: &str,
-) -> String {
-    let how = Connect::to(server)
-        .url(proxy.url())
-        .auth(auth)
-        .transports(&["websocket"])
-        .options(reconnecting());
-    let line = client.connected("s", &how);
-    client.subscribe("s", room);
-    line["id"].as_str().unwrap_or_default().to_owned()
 }
 
 /// A recovery server (with `extra` flags), a proxy in front of it, a JS client, and a fresh
@@ -95,44 +71,6 @@ fn drop_network(client: &mut Client, proxy: &Proxy) {
 fn come_back(client: &mut Client, proxy: &Proxy) -> Value {
     proxy.block(false);
     answer(client, "the client back")
-}
-
-/// The next `connect`, or `connect_error` from the server (not from the transport).
-fn answer(client: &mut Client, what: &str) -> Value {
-    client.expect(what, |v| {
-        v["type"] == "connect"
-            || (v["type"] == "connect_error"
-                && v["message"] != "websocket error"
-                && v["message"] != "xhr poll error")
-    })
-}
-
-/// The `n` of a `task:updated` event's data, and its offset (the last argument).
-fn numbered(client: &Client, args: &[Value]) -> (u64, String) {
-    match args {
-        [data, Value::String(offset)] => (
-            data["update"]["n"].as_u64().unwrap_or(u64::MAX),
-            offset.clone(),
-        ),
-        _ => client.fail(&format!("expected [data, offset], got {args:?}")),
-    }
-}
-
-/// Receives the next `task:updated` events and returns their numbers.
-fn receive(client: &mut Client, count: usize) -> Vec<u64> {
-    let mut got = Vec::new();
-    let mut offsets: Vec<String> = Vec::new();
-    for _ in 0..count {
-        let args = client.expect_event("s", "task:updated");
-        let (n, offset) = numbered(client, &args);
-        assert!(
-            !offsets.contains(&offset),
-            "offset {offset} twice: {offsets:?}"
-        );
-        offsets.push(offset);
-        got.push(n);
-    }
-    got
 }
 
 fn metric(server: &Server, key: &str) -> f64 {

@@ -54,6 +54,7 @@ mod options;
 mod outage;
 mod runner;
 mod sharded;
+mod streams;
 mod subscribers;
 #[cfg(test)]
 mod testing;
@@ -173,6 +174,10 @@ impl Drop for Bridge {
 }
 
 impl Publisher for Bridge {
+    fn delivers_locally(&self) -> bool {
+        self.inner.options.streams.is_some()
+    }
+
     fn publish(&self, op: &BroadcastOp, ack: Option<PublishAck>) -> Result<(), PublishError> {
         let inner = &self.inner;
         let refuse = |queued: Queued, e: PublishError| {
@@ -201,7 +206,7 @@ impl Publisher for Bridge {
 
 /// The redis client for `url`, with the CA bundle of `tls` when there is one, speaking RESP3
 /// when `resp3`.
-fn open_client(url: &str, tls: &RedisTls, resp3: bool) -> Result<redis::Client, StartError> {
+pub fn open_client(url: &str, tls: &RedisTls, resp3: bool) -> Result<redis::Client, StartError> {
     use redis::IntoConnectionInfo;
     // Parsed first on its own so a malformed URL is reported as one, not as a TLS error.
     let mut info = url.into_connection_info().map_err(StartError::BadUrl)?;

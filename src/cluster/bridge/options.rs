@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::cluster::streams::StreamOptions;
+
 /// Settings of the bridge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisOptions {
@@ -18,6 +20,8 @@ pub struct RedisOptions {
     pub respond_on_specific_channel: bool,
     /// How a `rediss://` server is verified.
     pub tls: RedisTls,
+    /// Streams mode (XADD/XREAD on one stream); `None`: pub/sub.
+    pub streams: Option<StreamOptions>,
     /// `Some`: Redis 7 sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`), wire-compatible with
     /// `@socket.io/redis-adapter`'s `createShardedAdapter`, instead of the classic adapter's
     /// `PUBLISH`/`PSUBSCRIBE`.
@@ -56,6 +60,7 @@ impl Default for RedisOptions {
             respond_on_specific_channel: false,
             tls: RedisTls::default(),
             sharded: None,
+            streams: None,
         }
     }
 }

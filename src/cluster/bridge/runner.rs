@@ -20,11 +20,14 @@ use super::inbound::{self, Route};
 use super::options::ClusterError;
 use super::outage::Outage;
 use super::random_id;
+use super::streams;
 use super::subscribers::Subscribers;
 use crate::cluster::adapter;
 use crate::cluster::msgpack::Writer;
 use crate::cluster::stats::{ChannelKind, ClusterStats};
-use crate::cluster::{LocalNode, PublishError};
+use crate::cluster::stream_id::StreamId;
+use crate::cluster::streams::StreamOptions;
+use crate::cluster::{Handed, LocalNode, PublishError};
 
 /// Connecting (TCP + subscriptions) gives up after this long and counts as a failed attempt.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -89,6 +92,15 @@ pub(super) fn bridge_thread(
         client,
         subscribers: Subscribers::default(),
     };
+    if let Some(opts) = bridge.inner.options.streams.clone() {
+        let reader = super::streams::read_loop(
+            bridge.inner.clone(),
+            bridge.client.clone(),
+            bridge.dispatch.node.clone(),
+            opts,
+        );
+        runtime.spawn(reader);
+    }
     runtime.block_on(bridge.run(control));
 }
 
@@ -336,6 +348,9 @@ impl Runner {
     /// Publishes every queued broadcast, pipelined in batches, and answers each with what
     /// Redis said: acknowledged (every expected node counted as a receiver) or why not.
     async fn flush(&mut self, conn: &mut Conn) -> Result<(), &'static str> {
+        if let Some(opts) = self.inner.options.streams.clone() {
+            return self.flush_streams(conn, &opts).await;
+        }
         loop {
             let mut pipe = redis::pipe();
             let mut batch = Vec::new();
@@ -390,6 +405,79 @@ impl Runner {
                 "publishing to redis failed; those publishes are answered 503"
             );
             for queued in batch {
+                queued.answer(&self.inner.stats, Err(failure));
+            }
+            return Err(reason);
+        }
+    }
+
+    /// Streams mode: XADDs every queued broadcast, pipelined in batches; each one XADD
+    /// acknowledged is delivered to this node's sockets with its entry id as offset, then
+    /// answered; a failed batch is answered 503 and nothing of it is delivered here.
+    async fn flush_streams(
+        &mut self,
+        conn: &mut Conn,
+        opts: &StreamOptions,
+    ) -> Result<(), &'static str> {
+        loop {
+            let mut pipe = redis::pipe();
+            let mut batch = Vec::new();
+            while batch.len() < PUBLISH_BATCH {
+                let Some(queued) = self.inner.queue.pop() else {
+                    break;
+                };
+                match streams::entry_of(&self.inner.uid, &queued.op) {
+                    Ok((fields, broadcast)) => {
+                        pipe.add_command(streams::xadd(opts, &fields));
+                        batch.push((queued, broadcast));
+                    }
+                    Err(e) => {
+                        ClusterStats::bump(&self.inner.stats.decode_errors);
+                        tracing::debug!(?e, "broadcast not publishable");
+                        queued.answer(&self.inner.stats, Err(PublishError::Failed));
+                    }
+                }
+            }
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let sent = batch.len() as u64;
+            let reply = tokio::time::timeout(
+                COMMAND_DEADLINE,
+                pipe.query_async::<Vec<String>>(&mut conn.publisher),
+            )
+            .await;
+            let (failure, reason) = match reply {
+                Ok(Ok(ids)) if ids.len() == batch.len() => {
+                    for ((queued, broadcast), id) in batch.into_iter().zip(ids) {
+                        let Ok(id) = StreamId::parse(&id) else {
+                            queued.answer(&self.inner.stats, Err(PublishError::Failed));
+                            continue;
+                        };
+                        match streams::inbound_of(opts, &broadcast, id) {
+                            Ok(inbound) => self.dispatch.deliver(inbound),
+                            Err(_) => ClusterStats::bump(&self.inner.stats.decode_errors),
+                        }
+                        // In the stream: every node reads it, one that was away catches up.
+                        queued.answer(&self.inner.stats, Ok(Handed { receivers: 1 }));
+                    }
+                    self.inner.stats.published(ChannelKind::Broadcast, sent);
+                    continue;
+                }
+                Ok(Ok(_)) => (PublishError::Failed, "XADD answers did not match"),
+                Ok(Err(_)) => (PublishError::Failed, "XADD failed"),
+                Err(_) => (PublishError::TimedOut, "XADD timed out"),
+            };
+            self.inner
+                .stats
+                .publish_failed
+                .fetch_add(sent, Ordering::Relaxed);
+            tracing::warn!(
+                reason,
+                unconfirmed = sent,
+                "appending to the redis stream failed; those publishes are answered 503"
+            );
+            for (queued, _) in batch {
                 queued.answer(&self.inner.stats, Err(failure));
             }
             return Err(reason);

@@ -402,10 +402,18 @@ impl ClusterMessage {
                 (Some(json), attachments)
             }
         };
+        let nsp = nsp.into_owned();
+        let mut body = Body::from_data(kind, data, attachments)?;
+        // As in `ClusterMessage::decode`: socket.io 4.8 leaves the packet's `nsp` unset.
+        if let Body::Broadcast(b) = &mut body
+            && b.packet.nsp.is_empty()
+        {
+            b.packet.nsp = nsp.clone();
+        }
         Ok(ClusterMessage {
             uid: uid.into_owned(),
-            nsp: nsp.into_owned(),
-            body: Body::from_data(kind, data, attachments)?,
+            nsp,
+            body,
         })
     }
 }

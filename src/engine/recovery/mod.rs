@@ -180,6 +180,12 @@ pub trait RecoveryStore: Send + Sync + 'static {
     fn discard(&self, pid: Pid);
     /// What the store holds now.
     fn size(&self) -> LogSize;
+    /// Whether a live socket's session is saved on every change too (connect, join, leave), so
+    /// a node that dies without a drain (SIGKILL, a crash) loses no client state; a socket that
+    /// leaves for good (its own disconnect, a kick) is then [`RecoveryStore::discard`]ed.
+    fn keeps_live(&self) -> bool {
+        false
+    }
 }
 
 /// `pid` and `offset` from a CONNECT's auth object (both strings, as socket.io-client sends

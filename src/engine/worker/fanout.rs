@@ -193,6 +193,13 @@ impl Worker {
         // A refusal is counted by the adapter; with an `ack` it also answers the request.
         if let Some(p) = &self.publisher {
             let _ = p.publish(&op, ack);
+            if p.delivers_locally() {
+                // Redis Streams: the bridge delivers it here too, once XADD gave its offset.
+                return Sent {
+                    local: 0,
+                    cores_asked: 0,
+                };
+            }
         }
         // After the publish: other nodes give the event offsets of their own.
         let op = match &self.recovery {

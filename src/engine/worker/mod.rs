@@ -802,6 +802,7 @@ impl Worker {
                 let mut s = Socket::new(self, key, slot);
                 handler.on_deadline(&mut s);
             }
+            self.refresh_kept(key);
             self.after(key);
         }
     }

@@ -231,6 +231,8 @@ impl Worker {
             recovered,
         };
         handler.on_connect(&mut s, &info);
+        // A socket that joined no room has not been saved yet.
+        self.keep_current(key, slot);
     }
 
     /// Encodes one text frame with `write` and queues it for session `key`.

@@ -34,6 +34,7 @@ pub mod proc;
 pub mod procfs;
 pub mod proxy;
 pub mod raw;
+pub mod recovery;
 pub mod redis_server;
 pub mod scratch;
 pub mod server;

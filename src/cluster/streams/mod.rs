@@ -1,0 +1,48 @@
+//! Redis Streams mode (`cluster_mode = "streams"`), the format of
+//! `@socket.io/redis-streams-adapter` 0.3: broadcasts are stream entries, their entry ids the
+//! recovery offsets, and sessions live in Redis ([`store::StreamsStore`]), so a client of a node
+//! that was deployed or crashed recovers on another node.
+//!
+//! - `entries`: reading XREAD and XRANGE replies (pure);
+//! - `store`: the [`crate::engine::recovery::RecoveryStore`] on Redis.
+//!
+//! The bridge's side (XADD of local broadcasts, the XREAD loop) is `bridge::streams`.
+
+mod entries;
+mod store;
+
+pub use entries::{Entry, range_entries, read_entries};
+pub use store::StreamsStore;
+
+/// Settings of streams mode, the streams adapter's options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamOptions {
+    /// The stream's name (`streamName`).
+    pub stream: String,
+    /// `XADD … MAXLEN ~ <max_len>` (`maxLen`).
+    pub max_len: usize,
+    /// Entries per XREAD, and per XRANGE of a replay (`readCount`).
+    pub read_count: usize,
+    /// How long one XREAD blocks (`blockTimeInMs`).
+    pub block_ms: u64,
+    /// Saved sessions are at `<session_prefix><pid>` (`sessionKeyPrefix`).
+    pub session_prefix: String,
+    /// Connection state recovery on: live broadcasts carry their entry id as last argument.
+    pub recovery: bool,
+    /// How long a saved session can be restored (`maxDisconnectionDuration`).
+    pub max_disconnection_ms: u64,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            stream: "socket.io".to_owned(),
+            max_len: 10_000,
+            read_count: 100,
+            block_ms: 5_000,
+            session_prefix: "sio:session:".to_owned(),
+            recovery: false,
+            max_disconnection_ms: 120_000,
+        }
+    }
+}

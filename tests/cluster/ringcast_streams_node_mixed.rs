@@ -1,0 +1,68 @@
+//! A mixed streams cluster: ringcast nodes and a Node socket.io 4.8 server on
+//! `@socket.io/redis-streams-adapter` 0.3.1 with connection state recovery, on one
+//! redis-server. A stock client of ringcast node A is moved by the proxy to the Node server when
+//! A stops (SIGTERM) and recovers there: the Node adapter finds the session ringcast saved
+//! (`sio:session:<pid>`) and the client's offset (an entry ringcast XADDed), and replays the
+//! events published meanwhile through ringcast node B, from the same stream.
+//!
+//! The other direction (a Node node's client recovering on ringcast) is not supported: Node's
+//! socket ids are not ringcast ids.
+
+use std::net::SocketAddr;
+
+use serde_json::json;
+
+use ringcast_test_support::recovery::{answer, connect_through, receive};
+use ringcast_test_support::{Client, Lang, Proc, Proxy, RedisServer, redis_js, token, unique};
+
+use crate::ringcast_streams_recovery::{publish_n, streams_node};
+
+#[test]
+fn a_ringcast_client_recovers_on_a_node_streams_adapter_server() {
+    let redis = RedisServer::start();
+    let mut a = streams_node(&redis);
+    let b = streams_node(&redis);
+    let mut node = Proc::node(
+        &redis_js(),
+        "node-streams-server.js",
+        &[&redis.port.to_string()],
+    );
+    let ready = node.expect("the Node server's ready line", |v| v["ready"] == true);
+    let port = ready["port"].as_u64().unwrap_or_default() as u16;
+    let node_addr = SocketAddr::from(([127, 0, 0, 1], port));
+
+    let proxy = Proxy::start(a.addr);
+    let mut client = Client::spawn(Lang::Js, &a);
+    let room = format!("task:{}", unique("mixed"));
+    let id = connect_through(
+        &mut client,
+        &a,
+        &proxy,
+        json!({"token": token::good()}),
+        &room,
+    );
+    publish_n(&b, &room, 0);
+    assert_eq!(receive(&mut client, 1), [0]);
+
+    proxy.block(true);
+    a.signal(libc::SIGTERM);
+    a.wait_exit(std::time::Duration::from_secs(30), "node A");
+    client.expect("the client's disconnect", |v| v["type"] == "disconnect");
+    for n in 100..103 {
+        publish_n(&b, &room, n);
+    }
+    proxy.set_upstream(node_addr);
+    proxy.block(false);
+
+    let back = answer(&mut client, "the client back on the Node server");
+    assert_eq!(back["recovered"], true, "{back}");
+    assert_eq!(back["id"], id.as_str());
+    let seen = node.expect("the Node server's connection line", |v| {
+        v["connection"].is_string()
+    });
+    assert_eq!(seen["recovered"], true, "{seen}");
+    assert_eq!(receive(&mut client, 3), [100, 101, 102]);
+    // Its room came along: the next event published through ringcast reaches it on Node.
+    publish_n(&b, &room, 200);
+    assert_eq!(receive(&mut client, 1), [200]);
+}

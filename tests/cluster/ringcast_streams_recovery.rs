@@ -1,0 +1,90 @@
+//! Streams mode (`--cluster-mode streams --recovery true`): two ringcast nodes on one
+//! redis-server behind a TCP proxy acting as the load balancer. A stock socket.io-client on
+//! node A loses A (SIGTERM: the drain saves its session; SIGKILL: nothing runs, the session
+//! saved while it lived is what B finds), the proxy sends it to node B, and it recovers there
+//! with its socket id, its rooms and exactly the events published meanwhile through B.
+
+use serde_json::json;
+
+use ringcast_test_support::recovery::{answer, connect_through, receive};
+use ringcast_test_support::{Client, Lang, Metrics, Proxy, RedisServer, Server, token, unique};
+
+use crate::ringcast::{node_with, wait_ready};
+
+/// A ready streams-mode node with recovery on.
+pub fn streams_node(redis: &RedisServer) -> Server {
+    streams_node_with(redis, &[])
+}
+
+/// A ready streams-mode node with recovery on and `extra` flags.
+pub fn streams_node_with(redis: &RedisServer, extra: &[&str]) -> Server {
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    let mut args = vec![
+        "--redis-url",
+        &url,
+        "--cluster-mode",
+        "streams",
+        "--recovery",
+        "true",
+    ];
+    args.extend_from_slice(extra);
+    let node = node_with(&args);
+    wait_ready(&node);
+    node
+}
+
+/// Publishes `task:updated` number `n` to `room` through `server`; asserts 200.
+pub fn publish_n(server: &Server, room: &str, n: u64) {
+    server.publish_ok(&json!({"event": "task:updated", "rooms": [room],
+                              "data": {"task_id": room, "update": {"n": n}}}));
+}
+
+#[test]
+fn a_client_of_a_stopped_or_killed_node_recovers_on_another_with_every_missed_event() {
+    // (case, the signal that ends node A)
+    for (case, signal) in [("SIGTERM", libc::SIGTERM), ("SIGKILL", libc::SIGKILL)] {
+        let redis = RedisServer::start();
+        let mut a = streams_node(&redis);
+        let b = streams_node(&redis);
+        let proxy = Proxy::start(a.addr);
+        let mut client = Client::spawn(Lang::Js, &a);
+        let room = format!("task:{}", unique("streams"));
+        let id = connect_through(
+            &mut client,
+            &a,
+            &proxy,
+            json!({"token": token::good()}),
+            &room,
+        );
+        // Through B and the stream: the client now holds an offset (an entry id).
+        publish_n(&b, &room, 0);
+        assert_eq!(receive(&mut client, 1), [0], "{case}");
+
+        proxy.block(true);
+        a.signal(signal);
+        a.wait_exit(std::time::Duration::from_secs(30), "node A");
+        client.expect("the client's disconnect", |v| v["type"] == "disconnect");
+        for n in 100..105 {
+            publish_n(&b, &room, n);
+        }
+        proxy.set_upstream(b.addr);
+        proxy.block(false);
+
+        let back = answer(&mut client, "the client back on B");
+        assert_eq!(back["recovered"], true, "{case}: {back}\n{}", b.context());
+        assert_eq!(back["id"], id.as_str(), "{case}: the old socket id");
+        assert_eq!(
+            receive(&mut client, 5),
+            [100, 101, 102, 103, 104],
+            "{case}: exactly the missed events, in order"
+        );
+        // Its room is back without a subscribe, and nothing is replayed twice.
+        publish_n(&b, &room, 200);
+        assert_eq!(receive(&mut client, 1), [200], "{case}");
+        assert_eq!(
+            Metrics::scrape(&b).or_zero("ringcast_recovery_sessions_restored_total"),
+            1.0,
+            "{case}"
+        );
+    }
+}
