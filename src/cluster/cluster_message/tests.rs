@@ -781,3 +781,21 @@ fn should_include_packet_matches_the_adapter() {
     assert!(should_include_packet(&none, &opts(&[], &["x"], "{}")));
     assert!(!should_include_packet(&none, &opts(&["x"], &[], "{}")));
 }
+
+#[test]
+fn entry_broadcast_without_packet_nsp_takes_the_entry_nsp() {
+    // socket.io 4.8's `ClusterAdapter.broadcast` XADDs the packet before the in-memory adapter
+    // sets `packet.nsp` (the sharded bridge found the same in its PUBLISH form).
+    let data = br#"{"packet":{"type":2,"data":["task:updated",{"id":"9"}]},"opts":{"rooms":["task:9"],"except":[],"flags":{}}}"#;
+    let fields: Vec<(&[u8], &[u8])> = vec![
+        (b"uid", b"node1"),
+        (b"nsp", b"/chat"),
+        (b"type", b"3"),
+        (b"data", data),
+    ];
+    let m = ClusterMessage::decode_entry(&fields).unwrap();
+    let Body::Broadcast(b) = m.body else {
+        panic!("not a broadcast: {:?}", m.body);
+    };
+    assert_eq!(b.packet.nsp, "/chat");
+}
