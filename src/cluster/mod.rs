@@ -29,8 +29,8 @@ fn test_hex(s: &str) -> Vec<u8> {
 }
 
 pub use bridge::{
-    Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, SubscriptionMode, open_client,
-    start,
+    Bridge, ClusterError, Gathered, RedisOptions, RedisTls, StartError, SubscriptionMode,
+    open_client, start,
 };
 pub use stats::{ChannelKind, ClusterStats, ClusterStatus, StatsSnapshot, UNCONFIRMED_REASONS};
 

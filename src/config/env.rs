@@ -97,7 +97,8 @@ impl EnvValue for LogFormat {
 
 impl EnvValue for ClusterMode {
     fn parse_env(raw: &str) -> Result<Self, String> {
-        ClusterMode::from_str(raw, true).map_err(|_| format!("{raw:?} is not pubsub, streams or sharded"))
+        ClusterMode::from_str(raw, true)
+            .map_err(|_| format!("{raw:?} is not pubsub, streams or sharded"))
     }
 }
 

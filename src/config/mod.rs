@@ -195,7 +195,7 @@ pub struct Config {
     /// How long a request to the other nodes waits for their answers (the adapter's
     /// `requestsTimeout`).
     pub redis_request_timeout_ms: u64,
-    /// Pub/sub or streams (see [`ClusterMode`]).
+    /// Pub/sub, streams or sharded pub/sub (see [`ClusterMode`]).
     pub cluster_mode: ClusterMode,
     /// Streams mode: the stream's name, its approximate length bound, the entries per read and
     /// the block time of one XREAD.
@@ -208,8 +208,6 @@ pub struct Config {
     /// PEM CA bundle that verifies a `rediss://` server instead of the system trust store;
     /// only ever set together with a `rediss://` [`Config::redis_url`] without `#insecure`.
     pub redis_tls_ca: Option<PemBundle>,
-    /// How nodes talk over Redis: classic or sharded pub/sub.
-    pub cluster_mode: ClusterMode,
     /// Which channels a node subscribes in sharded mode (the sharded adapter's
     /// `subscriptionMode`).
     pub sharded_subscription_mode: ShardedSubscriptionMode,
