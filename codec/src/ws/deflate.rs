@@ -129,7 +129,7 @@ fn unquote(v: &str) -> Option<&str> {
 }
 
 /// Compresses whole server messages, each on its own (`server_no_context_takeover`): one per
-/// core serves every connection. miniz_oxide's compressor state is ~300 KiB (its hash chains
+/// core serves every connection. miniz_oxide's compressor state is over 200 KiB (its hash chains
 /// and 32 KiB window), which is why it is never per connection.
 #[derive(Debug)]
 pub struct Deflater {

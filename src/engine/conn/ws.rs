@@ -33,7 +33,7 @@ const WRITE_BATCH: usize = 256 * 1024;
 thread_local! {
     /// This core's permessage-deflate compressor, made at the first compressed frame: one per
     /// core serves every connection because the server never takes context over
-    /// (`server_no_context_takeover`), and its ~300 KiB of state must not be per connection.
+    /// (`server_no_context_takeover`), and its 200+ KiB of state must not be per connection.
     static DEFLATER: RefCell<Option<Deflater>> = const { RefCell::new(None) };
 }
 
