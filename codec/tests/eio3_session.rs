@@ -191,6 +191,20 @@ fn v4_connects_the_default_namespace_without_a_connect_packet() {
 }
 
 #[test]
+fn v4_connect_replies_never_carry_a_pid() {
+    let mut s: sio::Session<&str> = sio::Session::new(sio::SessionConfig::default(), 0);
+    s.open_v4(None);
+    assert!(s.is_v4());
+    let [sio::Output::Authorize(req)] = &drain(&mut s)[..] else {
+        panic!("one Authorize expected");
+    };
+    let reply = s
+        .handle_authorized_recoverable(req.id, "sid1", Some("pid1"))
+        .unwrap();
+    assert_eq!(&reply.payload()[..], b"40");
+}
+
+#[test]
 fn v4_refusal_of_the_default_namespace_is_a_json_string() {
     let mut s: sio::Session<&str> = sio::Session::new(sio::SessionConfig::default(), 0);
     s.open_v4(None);

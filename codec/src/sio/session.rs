@@ -439,6 +439,10 @@ impl<S: AsRef<str> + Clone> Session<S> {
         self.v4 = true;
         self.on_connect("/", auth);
     }
+    /// Whether the session speaks Socket.IO protocol v4 ([`Session::open_v4`]).
+    pub fn is_v4(&self) -> bool {
+        self.v4
+    }
 
     /// An Engine.IO message packet's text (the Socket.IO packet, without the `4`).
     pub fn handle_text(&mut self, text: &str) {
@@ -556,8 +560,9 @@ impl<S: AsRef<str> + Clone> Session<S> {
         let request = self.take_request(id)?;
         let v4 = self.v4;
         let frame = encode_text(|out| match pid {
+            // v4 replies carry no data: no sid, no pid (socket.io's `_onconnect`).
+            _ if v4 => super::v4::write_connect(out, &request.nsp),
             Some(pid) => write_connect_recoverable(out, &request.nsp, sid.as_ref(), pid),
-            None if v4 => super::v4::write_connect(out, &request.nsp),
             None => write_connect(out, &request.nsp, sid.as_ref()),
         });
         let socket = Socket {

@@ -127,13 +127,15 @@ impl Worker {
                         self.refused(request.auth.as_deref());
                         Err(Cow::Owned(message))
                     }
-                    Ok(data) => match self.admit(request.auth.as_deref(), data.as_ref()) {
-                        Ok(admitted) => Ok((admitted, data)),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
-                            Err(Cow::Borrowed("internal error"))
+                    Ok(data) => {
+                        match self.admit_any(key, nsp, request.auth.as_deref(), data.as_ref()) {
+                            Ok(admitted) => Ok((admitted, data)),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "CSPRNG failed: refusing CONNECT");
+                                Err(Cow::Borrowed("internal error"))
+                            }
                         }
-                    },
+                    }
                 }
             };
         let decision = decision.map(|(mut admitted, data)| {
