@@ -1,12 +1,12 @@
 //! The msgpack parser (`--msgpack-path`): stock socket.io-client 4.8 with
 //! socket.io-msgpack-parser 3.0.2, and python-socketio's msgpack serializer, get the spec's
 //! flow on the msgpack path (JWT in the CONNECT auth, subscribe, a published event with nested
-//! JSON, an ack, an `error` event), and one broadcast reaches JSON and msgpack clients alike,
-//! encoded for msgpack once.
+//! JSON, an ack, an `error` event), one broadcast reaches JSON and msgpack clients alike,
+//! encoded for msgpack once, and connection state recovery works on the msgpack path.
 
 use serde_json::{Value, json};
 
-use ringcast_test_support::{Client, Connect, Lang, Metrics, Server};
+use ringcast_test_support::{Client, Connect, Lang, Metrics, Proxy, Server};
 
 use crate::gateway;
 
@@ -141,4 +141,46 @@ fn one_broadcast_reaches_json_and_msgpack_clients() {
     }
     let after = Metrics::scrape(&server).or_zero("ringcast_msgpack_broadcast_encodes_total");
     assert_eq!(after - before, 1.0, "msgpack encodes of one broadcast");
+}
+
+/// With `--recovery true`, a msgpack client's broadcasts end with their offset, and after a
+/// network drop socket.io-client's msgpack CONNECT (auth with `pid` and `offset`) gets its id,
+/// its room and the event it missed back (`recovered`).
+#[test]
+fn msgpack_client_recovers_after_a_network_drop() {
+    let server = gateway()
+        .workers(2)
+        .args(["--msgpack-path", MSGPACK_PATH, "--recovery", "true"])
+        .start();
+    let proxy = Proxy::start(server.addr);
+    let mut client = Client::spawn(Lang::Js, &server);
+    let how = msgpack(&server, Some(&["websocket"]))
+        .url(proxy.url())
+        .options(json!({"reconnection": true, "reconnectionDelay": 50,
+                        "reconnectionDelayMax": 200, "randomizationFactor": 0}));
+    let id = client.connected("s", &how)["id"].clone();
+    client.subscribe("s", "task:9");
+    let publish = |n: u64| {
+        server.publish_ok(&json!({"event": "task:updated", "rooms": ["task:9"],
+                                  "data": {"task_id": "9", "update": {"n": n}}}))
+    };
+    let numbered = |args: &[Value]| match args {
+        [data, Value::String(offset)] if offset.contains('-') => data["update"]["n"].as_u64(),
+        _ => None,
+    };
+
+    assert_eq!(publish(1), 1);
+    let got = client.expect_event("s", "task:updated");
+    assert_eq!(numbered(&got), Some(1), "[data, offset]: {got:?}");
+
+    proxy.block(true);
+    proxy.sever();
+    client.expect("the client's disconnect", |v| v["type"] == "disconnect");
+    assert_eq!(publish(2), 0, "nobody is connected");
+    proxy.block(false);
+    let back = client.expect("the client back", |v| v["type"] == "connect");
+    assert_eq!(back["recovered"], true, "{back}");
+    assert_eq!(back["id"], id, "{back}");
+    let got = client.expect_event("s", "task:updated");
+    assert_eq!(numbered(&got), Some(2), "the missed event: {got:?}");
 }
