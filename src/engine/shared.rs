@@ -35,7 +35,10 @@ impl SharedBroadcast {
         let frame = self.msgpack.get_or_init(|| {
             built = true;
             match sio::msgpack::encode_frames(&self.op.frames) {
-                Ok(frame) => Some(frame),
+                // Shared compressed variant too: a msgpack recipient that negotiated
+                // permessage-deflate reuses the one compression (made only if one exists and
+                // the frame reaches the threshold: `OutFrame::write_to` decides).
+                Ok(frame) => Some(frame.share_deflated()),
                 Err(error) => {
                     tracing::warn!(?error, "broadcast not encodable for the msgpack parser");
                     None
@@ -79,5 +82,45 @@ mod tests {
         let limits = sio::DecodeLimits::default();
         let decoded = sio::msgpack::decode(&payload, &limits).unwrap();
         assert_eq!(decoded.text, r#"2["task:updated",{"task_id":"9"}]"#);
+    }
+
+    #[test]
+    fn msgpack_frame_is_compressed_once_for_every_deflate_recipient() {
+        use ringcast_codec::ws::{Deflater, Sent};
+        // 2 KiB of repetitive text: past the 1 KiB threshold and compressible.
+        let args = format!(r#"{{"log":"{}"}}"#, "agent step ".repeat(200));
+        let op = BroadcastOp {
+            nsp: Room::from("/"),
+            rooms: Vec::new(),
+            except: Vec::new(),
+            frames: encode_event("/", None, "task:updated", &args, &[]),
+        };
+        let shared = SharedBroadcast::new(op);
+        let frame = shared.msgpack_frame().0.unwrap().clone();
+        let (mut a, mut b) = (Deflater::new(), Deflater::new());
+        let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+        let first = frame.write_to(&mut out_a, Some((&mut a, 1024)));
+        let second = frame.write_to(&mut out_b, Some((&mut b, 1024)));
+        assert!(
+            matches!(
+                first,
+                Sent::Deflated {
+                    compressed_now: true,
+                    ..
+                }
+            ),
+            "{first:?}"
+        );
+        assert!(
+            matches!(
+                second,
+                Sent::Deflated {
+                    compressed_now: false,
+                    ..
+                }
+            ),
+            "{second:?}"
+        );
+        assert_eq!(out_a, out_b);
     }
 }
