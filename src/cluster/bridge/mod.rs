@@ -52,6 +52,7 @@ mod health;
 mod inbound;
 mod options;
 mod outage;
+mod probing;
 mod runner;
 mod sharded;
 mod streams;

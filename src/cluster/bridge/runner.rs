@@ -3,7 +3,6 @@
 //! until it fails, then retries with backoff. The Redis IO lives here; what to do with each
 //! message is the [`Dispatcher`]'s.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -15,10 +14,11 @@ use tokio::sync::mpsc;
 
 use super::control::{Control, Inner, Query};
 use super::dispatch::Dispatcher;
-use super::health::{Health, PONG_DEADLINE, Verdict};
+use super::health::{Health, PONG_DEADLINE};
 use super::inbound::{self, Route};
 use super::options::ClusterError;
 use super::outage::Outage;
+use super::probing::{self, Probe, wait_probe};
 use super::random_id;
 use super::streams;
 use super::subscribers::Subscribers;
@@ -65,9 +65,6 @@ struct Runner {
     /// The nodes each broadcast must reach to be acknowledged.
     subscribers: Subscribers,
 }
-
-/// The health probe in flight: resolves to the live node count (`PUBSUB NUMSUB`).
-type Probe = Pin<Box<dyn Future<Output = redis::RedisResult<usize>>>>;
 
 /// The body of the bridge thread.
 pub(super) fn bridge_thread(
@@ -259,10 +256,10 @@ impl Runner {
                 },
                 answer = wait_probe(&mut probe) => {
                     probe = None;
-                    self.on_probe_answer(&mut health, answer)
+                    probing::on_probe_answer(&self.inner.stats, &mut self.subscribers, &mut health, answer)
                 }
                 _ = tokio::time::sleep_until(health.next_wakeup().into()) => {
-                    self.health_due(&mut health, &mut probe, conn)
+                    probing::health_due(&self.inner.stats, &mut health, &mut probe, || self.probe(conn))
                 }
                 _ = sweep.tick() => {
                     self.dispatch.expire(Instant::now());
@@ -271,56 +268,6 @@ impl Runner {
             };
             if let Err(reason) = step {
                 return reason;
-            }
-        }
-    }
-
-    /// The health check's deadline passed: probe again, or give the connection up.
-    fn health_due(
-        &self,
-        health: &mut Health,
-        probe: &mut Option<Probe>,
-        conn: &Conn,
-    ) -> Result<(), &'static str> {
-        let now = Instant::now();
-        match health.poll_deadline(now) {
-            Verdict::Wait => Ok(()),
-            Verdict::Ping => {
-                *probe = Some(self.probe(conn));
-                health.handle_ping_sent(now);
-                Ok(())
-            }
-            Verdict::Hung { waited } => {
-                ClusterStats::bump(&self.inner.stats.health_failures);
-                tracing::warn!(
-                    waited_ms = waited.as_millis() as u64,
-                    "redis did not answer its health check: unusable"
-                );
-                Err("health check timed out")
-            }
-        }
-    }
-
-    fn on_probe_answer(
-        &mut self,
-        health: &mut Health,
-        answer: redis::RedisResult<usize>,
-    ) -> Result<(), &'static str> {
-        let now = Instant::now();
-        match answer {
-            Ok(live) => {
-                let rtt = health
-                    .handle_pong(now)
-                    .as_micros()
-                    .min(u128::from(u64::MAX)) as u64;
-                self.inner.stats.ping_rtt_us.store(rtt, Ordering::Relaxed);
-                self.subscribers.counted(live, now);
-                Ok(())
-            }
-            Err(e) => {
-                ClusterStats::bump(&self.inner.stats.health_failures);
-                tracing::warn!(error = %e, "redis health check failed");
-                Err("health check failed")
             }
         }
     }
@@ -600,14 +547,6 @@ impl Runner {
                 Err("PUBLISH failed")
             }
         }
-    }
-}
-
-/// The probe's answer, or never while none is in flight.
-async fn wait_probe(probe: &mut Option<Probe>) -> redis::RedisResult<usize> {
-    match probe {
-        Some(p) => p.await,
-        None => std::future::pending().await,
     }
 }
 

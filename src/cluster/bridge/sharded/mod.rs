@@ -16,7 +16,6 @@
 //! nodes without members do not subscribe, so the publish is acknowledged with that count (0
 //! included: no other node has the room).
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -27,9 +26,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::control::{Control, Inner, Query, Queued};
 use super::dispatch::Dispatcher;
-use super::health::{Health, Verdict};
+use super::health::Health;
 use super::options::{ClusterError, SubscriptionMode};
 use super::outage::Outage;
+use super::probing::{self, Probe, wait_probe};
 use super::runner::{COMMAND_DEADLINE, CONNECT_TIMEOUT, PUBLISH_BATCH, SWEEP_EVERY, backoff_delay};
 use super::subscribers::Subscribers;
 use super::{NSP, random_id};
@@ -110,9 +110,6 @@ struct Sharded {
     changes: Arc<RoomChanges>,
     rooms: RoomChannels,
 }
-
-/// The health probe in flight: resolves to the live node count (`PUBSUB SHARDNUMSUB`).
-type Probe = Pin<Box<dyn Future<Output = redis::RedisResult<usize>>>>;
 
 impl Sharded {
     async fn run(&mut self, control: &mut mpsc::UnboundedReceiver<Control>) {
@@ -291,10 +288,10 @@ impl Sharded {
                 },
                 answer = wait_probe(&mut probe) => {
                     probe = None;
-                    self.on_probe_answer(&mut health, answer)
+                    probing::on_probe_answer(&self.inner.stats, &mut self.subscribers, &mut health, answer)
                 }
                 _ = tokio::time::sleep_until(health.next_wakeup().into()) => {
-                    self.health_due(&mut health, &mut probe, conn)
+                    probing::health_due(&self.inner.stats, &mut health, &mut probe, || self.probe(conn))
                 }
                 _ = sweep.tick() => {
                     self.dispatch.expire(Instant::now());
@@ -318,55 +315,6 @@ impl Sharded {
             }
         }
         self.flush(conn).await
-    }
-
-    fn health_due(
-        &self,
-        health: &mut Health,
-        probe: &mut Option<Probe>,
-        conn: &Conn,
-    ) -> Result<(), &'static str> {
-        let now = Instant::now();
-        match health.poll_deadline(now) {
-            Verdict::Wait => Ok(()),
-            Verdict::Ping => {
-                *probe = Some(self.probe(conn));
-                health.handle_ping_sent(now);
-                Ok(())
-            }
-            Verdict::Hung { waited } => {
-                ClusterStats::bump(&self.inner.stats.health_failures);
-                tracing::warn!(
-                    waited_ms = waited.as_millis() as u64,
-                    "redis did not answer its health check: unusable"
-                );
-                Err("health check timed out")
-            }
-        }
-    }
-
-    fn on_probe_answer(
-        &mut self,
-        health: &mut Health,
-        answer: redis::RedisResult<usize>,
-    ) -> Result<(), &'static str> {
-        let now = Instant::now();
-        match answer {
-            Ok(live) => {
-                let rtt = health
-                    .handle_pong(now)
-                    .as_micros()
-                    .min(u128::from(u64::MAX)) as u64;
-                self.inner.stats.ping_rtt_us.store(rtt, Ordering::Relaxed);
-                self.subscribers.counted(live, now);
-                Ok(())
-            }
-            Err(e) => {
-                ClusterStats::bump(&self.inner.stats.health_failures);
-                tracing::warn!(error = %e, "redis health check failed");
-                Err("health check failed")
-            }
-        }
     }
 
     /// A PING on the subscribing connection, then PING and `PUBSUB SHARDNUMSUB` on the
@@ -638,12 +586,4 @@ async fn shard_command(
         .query_async::<redis::Value>(conn)
         .await
         .map(drop)
-}
-
-/// The probe's answer, or never while none is in flight.
-async fn wait_probe(probe: &mut Option<Probe>) -> redis::RedisResult<usize> {
-    match probe {
-        Some(p) => p.await,
-        None => std::future::pending().await,
-    }
 }
