@@ -2,7 +2,7 @@
 //! sent ([`Control`]): from the [`super::Bridge`] API, and from `LocalNode` reply callbacks
 //! (which may run on any thread).
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_queue::ArrayQueue;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -77,6 +77,27 @@ impl Queued {
         }
         if let Some(ack) = self.ack {
             ack.complete(outcome);
+        }
+    }
+
+    /// A batch of `sent` broadcasts that Redis did not take (`reason`, for the log, with
+    /// `what` the command): counted as failed, logged once, and each answered `failure` (503).
+    pub(super) fn fail_batch(
+        stats: &ClusterStats,
+        batch: impl IntoIterator<Item = Queued>,
+        sent: u64,
+        failure: PublishError,
+        what: &'static str,
+        reason: &'static str,
+    ) {
+        stats.publish_failed.fetch_add(sent, Ordering::Relaxed);
+        tracing::warn!(
+            reason,
+            unconfirmed = sent,
+            "{what} failed; those publishes are answered 503"
+        );
+        for queued in batch {
+            queued.answer(stats, Err(failure));
         }
     }
 }

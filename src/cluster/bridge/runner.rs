@@ -12,7 +12,7 @@ use redis::AsyncConnectionConfig;
 use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 
-use super::control::{Control, Inner, Query};
+use super::control::{Control, Inner, Query, Queued};
 use super::dispatch::Dispatcher;
 use super::health::{Health, PONG_DEADLINE};
 use super::inbound::{self, Route};
@@ -342,18 +342,14 @@ impl Runner {
                 Ok(Err(_)) => (PublishError::Failed, "PUBLISH failed"),
                 Err(_) => (PublishError::TimedOut, "PUBLISH timed out"),
             };
-            self.inner
-                .stats
-                .publish_failed
-                .fetch_add(sent, Ordering::Relaxed);
-            tracing::warn!(
+            Queued::fail_batch(
+                &self.inner.stats,
+                batch,
+                sent,
+                failure,
+                "publishing to redis",
                 reason,
-                unconfirmed = sent,
-                "publishing to redis failed; those publishes are answered 503"
             );
-            for queued in batch {
-                queued.answer(&self.inner.stats, Err(failure));
-            }
             return Err(reason);
         }
     }
@@ -415,18 +411,14 @@ impl Runner {
                 Ok(Err(_)) => (PublishError::Failed, "XADD failed"),
                 Err(_) => (PublishError::TimedOut, "XADD timed out"),
             };
-            self.inner
-                .stats
-                .publish_failed
-                .fetch_add(sent, Ordering::Relaxed);
-            tracing::warn!(
+            Queued::fail_batch(
+                &self.inner.stats,
+                batch.into_iter().map(|(queued, _)| queued),
+                sent,
+                failure,
+                "appending to the redis stream",
                 reason,
-                unconfirmed = sent,
-                "appending to the redis stream failed; those publishes are answered 503"
             );
-            for (queued, _) in batch {
-                queued.answer(&self.inner.stats, Err(failure));
-            }
             return Err(reason);
         }
     }

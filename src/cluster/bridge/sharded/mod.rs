@@ -401,18 +401,15 @@ impl Sharded {
                 Ok(Err(_)) => (PublishError::Failed, "SPUBLISH failed"),
                 Err(_) => (PublishError::TimedOut, "SPUBLISH timed out"),
             };
-            self.inner
-                .stats
-                .publish_failed
-                .fetch_add(sent, Ordering::Relaxed);
-            tracing::warn!(
+            let batch = batch.into_iter().map(|(queued, _)| queued);
+            Queued::fail_batch(
+                &self.inner.stats,
+                batch,
+                sent,
+                failure,
+                "publishing to redis",
                 reason,
-                unconfirmed = sent,
-                "publishing to redis failed; those publishes are answered 503"
             );
-            for (queued, _) in batch {
-                queued.answer(&self.inner.stats, Err(failure));
-            }
             return Err(reason);
         }
     }
