@@ -293,13 +293,8 @@ impl ClusterMessage {
             Some(_) => return Err(MessageError::BadField("type")),
             None => return Err(MessageError::MissingField("type")),
         };
-        let mut body = Body::from_data(kind, take(&mut fields, "data"), attachments)?;
-        if let Body::Broadcast(b) = &mut body
-            && b.packet.nsp.is_empty()
-        {
-            b.packet.nsp = nsp.clone();
-        }
-        Ok(ClusterMessage { uid, nsp, body })
+        let body = Body::from_data(kind, take(&mut fields, "data"), attachments)?;
+        Ok(ClusterMessage::decoded(uid, nsp, body))
     }
 
     /// The whole message as @msgpack/msgpack's `encode(message)` writes it (the streams
@@ -402,19 +397,24 @@ impl ClusterMessage {
                 (Some(json), attachments)
             }
         };
-        let nsp = nsp.into_owned();
-        let mut body = Body::from_data(kind, data, attachments)?;
-        // As in `ClusterMessage::decode`: socket.io 4.8 leaves the packet's `nsp` unset.
+        let body = Body::from_data(kind, data, attachments)?;
+        Ok(ClusterMessage::decoded(
+            uid.into_owned(),
+            nsp.into_owned(),
+            body,
+        ))
+    }
+
+    /// A decoded message (either form). A broadcast's packet without `nsp` takes the message's:
+    /// socket.io 4.8's `ClusterAdapter.broadcast` publishes (and XADDs) the packet before the
+    /// in-memory adapter sets `packet.nsp`.
+    fn decoded(uid: String, nsp: String, mut body: Body) -> ClusterMessage {
         if let Body::Broadcast(b) = &mut body
             && b.packet.nsp.is_empty()
         {
             b.packet.nsp = nsp.clone();
         }
-        Ok(ClusterMessage {
-            uid: uid.into_owned(),
-            nsp,
-            body,
-        })
+        ClusterMessage { uid, nsp, body }
     }
 }
 
