@@ -19,6 +19,7 @@ fn op() -> BroadcastOp {
         nsp: Room::from("/"),
         rooms: vec![Room::from("agent:123e4567-e89b-12d3-a456-426614174000")],
         except: vec![],
+        except_rooms: Vec::new(),
         frames: event_frames("/", "agent:status_changed", ARGS, std::iter::empty()),
     }
 }

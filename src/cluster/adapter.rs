@@ -218,6 +218,7 @@ impl<'a> Envelope<'a> {
             nsp: Room::from(&*self.nsp),
             rooms: self.rooms.iter().map(|r| Room::from(r.as_str())).collect(),
             except,
+            except_rooms: Vec::new(),
             frames: event_frames(&self.nsp, &name, &args, attachments.into_iter()),
         };
         Ok(Inbound { op, except_rooms })
@@ -256,9 +257,13 @@ pub fn encode_broadcast(uid: &str, op: &BroadcastOp, w: &mut Writer) -> Result<(
         w.str(room.as_str());
     }
     w.str("except");
-    w.array(op.except.len());
+    // Socket ids and rooms alike, as socket.io's `except` set holds them.
+    w.array(op.except.len() + op.except_rooms.len());
     for sid in &op.except {
         w.str(sid.as_str());
+    }
+    for room in &op.except_rooms {
+        w.str(room.as_str());
     }
     w.str("flags");
     w.map(0);
@@ -653,6 +658,7 @@ fn inbound_from_json(
         nsp: Room::from(packet_nsp),
         rooms: rooms(opts.and_then(|o| o.get("rooms"))),
         except,
+        except_rooms: Vec::new(),
         frames: event_frames(
             packet_nsp,
             name,

@@ -78,6 +78,7 @@ impl PythonEmit {
             nsp: self.nsp.clone(),
             rooms: self.rooms.clone(),
             except: self.skip.clone(),
+            except_rooms: Vec::new(),
             frames: event_frames(
                 self.nsp.as_str(),
                 &self.event,

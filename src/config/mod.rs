@@ -226,6 +226,8 @@ pub struct Config {
     /// Neither a JWT secret nor a public key was configured: the server must generate a random
     /// secret and API key at start ([`auth::dev_mode_material`]) and say so loudly.
     pub dev_mode: bool,
+    /// The token claim whose value names the socket's user room `user:{value}`.
+    pub user_claim: String,
 }
 
 /// A configuration error: which setting, and why. `Display` is one line.

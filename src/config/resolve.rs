@@ -126,6 +126,9 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         drain_timeout_ms: m.drain_timeout_ms,
         state_dir: m.state_dir,
         dev_mode,
+        user_claim: non_empty_text("user_claim", m.user_claim)?
+            .trim()
+            .to_owned(),
     };
     check_private_key(&config)?;
     if !config.dev_mode {

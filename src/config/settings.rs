@@ -380,6 +380,14 @@ settings! {
         flag: "state-dir", value: "DIR", env: "RINGCAST_STATE_DIR",
         shown: "$XDG_STATE_HOME/ringcast, else ~/.local/state/ringcast",
     }
+    /// Token claim naming the user: every socket joins the room `user:{value}` at connect, which
+    /// the publish API's `users` target reaches. A token without the claim connects without a
+    /// user room; one whose value is not 1-128 printable ASCII (no space, `"`, `\`) is refused.
+    user_claim: String => Scalar {
+        flag: "user-claim", value: "CLAIM", env: "RINGCAST_USER_CLAIM",
+        // RFC 7519 §4.1.2: `sub` identifies the principal that is the subject of the JWT.
+        default: "sub".to_owned(),
+    }
 }
 
 /// The default worker count: one per core.

@@ -691,6 +691,14 @@ fn cases(
             default: "10000".into(),
             get: |c| c.drain_timeout_ms.to_string(),
         },
+        Case {
+            name: "user_claim",
+            base: vec![],
+            a: sc("user_claim", "uid", true),
+            b: sc("user_claim", "email", true),
+            default: "sub".into(),
+            get: |c| c.user_claim.clone(),
+        },
     ]
 }
 

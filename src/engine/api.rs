@@ -92,7 +92,7 @@ pub struct BroadcastOutcome {
 }
 
 /// One broadcast: already encoded once; every recipient gets refcounted clones of `frames`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BroadcastOp {
     /// The namespace (`/`).
     pub nsp: Room,
@@ -102,6 +102,9 @@ pub struct BroadcastOp {
     pub except: Vec<Sid>,
     /// The Engine.IO message frame, followed by binary attachment frames if any.
     pub frames: Vec<OutFrame>,
+    /// Sockets in any of these rooms must not receive it (socket.io's `except(room)`; over
+    /// Redis they travel in `opts.except` after the socket ids).
+    pub except_rooms: Vec<Room>,
 }
 
 impl BroadcastOp {

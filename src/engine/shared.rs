@@ -69,6 +69,7 @@ mod tests {
             nsp: Room::from("/"),
             rooms: Vec::new(),
             except: Vec::new(),
+            except_rooms: Vec::new(),
             frames: encode_event("/", None, "task:updated", r#"{"task_id":"9"}"#, &[]),
         };
         let shared = SharedBroadcast::new(op);
@@ -93,6 +94,7 @@ mod tests {
             nsp: Room::from("/"),
             rooms: Vec::new(),
             except: Vec::new(),
+            except_rooms: Vec::new(),
             frames: encode_event("/", None, "task:updated", &args, &[]),
         };
         let shared = SharedBroadcast::new(op);

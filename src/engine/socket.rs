@@ -295,6 +295,7 @@ impl Broadcast<'_, '_> {
             nsp: self.nsp,
             rooms: self.rooms,
             except: self.except,
+            except_rooms: Vec::new(),
             frames,
         })
     }

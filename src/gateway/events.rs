@@ -204,8 +204,12 @@ mod tests {
         subscribe_room_null: ("subscribe", r#"[{"room":null}]"#) => error(r#"subscribe: "room" must be a string"#);
         subscribe_room_array: ("subscribe", r#"[{"room":["agent:1"]}]"#) => error(r#"subscribe: "room" must be a string"#);
         subscribe_duplicate_room: ("subscribe", r#"[{"room":"agent:1","room":"agent:2"}]"#) => error(r#"subscribe: data must have a single "room""#);
-        subscribe_unknown_kind: ("subscribe", r#"[{"room":"user:1"}]"#)
-            => error(r#"subscribe: invalid room "user:1": unknown room kind (expected dashboard, agent:{id}, task:{id} or conversation:{id})"#);
+        subscribe_unknown_kind: ("subscribe", r#"[{"room":"users:1"}]"#)
+            => error(r#"subscribe: invalid room "users:1": unknown room kind (expected dashboard, agent:{id}, task:{id} or conversation:{id})"#);
+        subscribe_user_room: ("subscribe", r#"[{"room":"user:1"}]"#)
+            => error(r#"subscribe: invalid room "user:1": user rooms are server-managed"#);
+        unsubscribe_user_room: ("unsubscribe", r#"[{"room":"user:alice"}]"#)
+            => error(r#"unsubscribe: invalid room "user:alice": user rooms are server-managed"#);
         subscribe_empty_id: ("subscribe", r#"[{"room":"agent:"}]"#) => error(r#"subscribe: invalid room "agent:": room id is empty"#);
         unsubscribe_bad_char: ("unsubscribe", r#"[{"room":"task:a b"}]"#)
             => error(r#"unsubscribe: invalid room "task:a b": room id may only contain A-Z, a-z, 0-9, '.', '_' and '-'"#);

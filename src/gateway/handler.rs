@@ -30,6 +30,8 @@ pub struct Gateway {
     stats: Arc<crate::metrics::GatewayStats>,
     /// The rate-limited INFO/WARN lines for auth failures and API 401s.
     budgets: Arc<LogBudgets>,
+    /// The token claim naming the user whose room `user:{id}` every socket joins.
+    user_claim: String,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -73,6 +75,7 @@ impl Gateway {
             expiry_grace_ms: config.token_expiry_grace_ms,
             stats: Default::default(),
             budgets: Default::default(),
+            user_claim: config.user_claim.clone(),
         })
     }
 
@@ -112,6 +115,17 @@ impl Gateway {
                 .and_then(|s| s.claims.rooms.as_deref())
                 .is_some_and(|patterns| spec::room_granted(patterns, room)),
         }
+    }
+
+    /// The rooms counted against `max_rooms_per_socket`: all but the user room, which the
+    /// client neither chose nor can leave (counting it would cost every client one room of the
+    /// budget it had before user rooms existed).
+    fn client_rooms(&self, socket: &Socket<'_>) -> usize {
+        let user_room = socket
+            .data::<SocketState>()
+            .and_then(|s| s.user_room.as_ref());
+        let in_user_room = user_room.is_some_and(|r| socket.in_room(r.as_str()));
+        socket.rooms().len() - usize::from(in_user_room)
     }
 
     /// Disconnects the socket once its token's `exp` (plus the grace) has passed.
@@ -164,6 +178,26 @@ impl Gateway {
                 spec::reply_error("auth:refresh: the token names another subject"),
             );
         }
+        // The socket stays in the user room it joined at connect, so the new token must name
+        // the same user (with `user_claim` other than `sub`, the check above is not enough).
+        match spec::user_room_of(&claims, &self.user_claim) {
+            Ok(room) if room == state.user_room => {}
+            Ok(_) => {
+                return (
+                    spec::EV_ERROR,
+                    spec::reply_error(&format!(
+                        "auth:refresh: the token names another user (claim \"{}\")",
+                        self.user_claim
+                    )),
+                );
+            }
+            Err(e) => {
+                return (
+                    spec::EV_ERROR,
+                    spec::reply_error(&format!("auth:refresh: {e}")),
+                );
+            }
+        }
         // `null` for a token without `exp` (accepted only with `jwt_require_exp` off).
         let exp = claims
             .exp
@@ -205,8 +239,9 @@ impl Gateway {
             .map(|p| BroadcastOp {
                 nsp: Room::from("/"),
                 rooms: p.rooms,
-                except: Vec::new(),
+                except: p.except,
                 frames: engine::encode_event("/", None, p.event, &p.data_json, &[]),
+                except_rooms: p.except_rooms,
             })
             .collect();
         let stats = self.stats.clone();
@@ -245,6 +280,9 @@ struct RateLimit {
 pub struct SocketState {
     /// The claims of the token the socket authenticated with (or refreshed to).
     pub claims: Claims,
+    /// `user:{id}` from the token's user claim (`user_claim`), joined at connect; `None` when
+    /// the token has no such claim.
+    pub user_room: Option<Room>,
     tokens: f64,
     refilled: Instant,
     /// Events refused in a row; past the burst size the socket is disconnected.
@@ -252,9 +290,10 @@ pub struct SocketState {
 }
 
 impl SocketState {
-    fn new(claims: Claims, rate: RateLimit) -> Self {
+    fn new(claims: Claims, user_room: Option<Room>, rate: RateLimit) -> Self {
         SocketState {
             claims,
+            user_room,
             tokens: rate.burst,
             refilled: Instant::now(),
             strikes: 0,
@@ -300,7 +339,17 @@ fn epoch_ms() -> u64 {
 impl Handler for Gateway {
     fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn Any>, String> {
         match self.verifier.verify_connect(info.auth) {
-            Ok(claims) => Ok(Box::new(SocketState::new(claims, self.rate))),
+            Ok(claims) => match spec::user_room_of(&claims, &self.user_claim) {
+                Ok(user_room) => Ok(Box::new(SocketState::new(claims, user_room, self.rate))),
+                Err(e) => {
+                    let message = e.to_string();
+                    self.stats.auth_failure("invalid user claim");
+                    if self.budgets.auth_failures.admit() {
+                        tracing::info!(peer = %info.peer, nsp = info.nsp, reason = %message, "CONNECT refused: invalid user claim");
+                    }
+                    Err(message)
+                }
+            },
             Err(e) => {
                 self.stats.auth_failure(e.message());
                 if self.budgets.auth_failures.admit() {
@@ -317,6 +366,15 @@ impl Handler for Gateway {
     }
 
     fn may_rejoin(&self, socket: &Socket<'_>, room: &str) -> bool {
+        // A recovered session keeps its user room when the fresh token names the same user
+        // (the owner check matched `sub`, which may not be the user claim); any other user room
+        // stays left, whatever the policy: the grants never name user rooms.
+        if room.starts_with(spec::USER_KIND) && room[spec::USER_KIND.len()..].starts_with(':') {
+            return socket
+                .data::<SocketState>()
+                .and_then(|s| s.user_room.as_ref())
+                .is_some_and(|r| r.as_str() == room);
+        }
         // The fresh token's grants decide, as a `subscribe` would.
         self.may_enter(socket, room)
     }
@@ -325,6 +383,14 @@ impl Handler for Gateway {
         // Under the "claims" policy even the auto-joined dashboard must be granted.
         if self.may_enter(socket, spec::DASHBOARD) {
             socket.join(Room::from(spec::DASHBOARD));
+        }
+        // Every socket whose token names a user joins its user room, whatever the room policy
+        // (a recovered one is already back in it: joining again is a no-op).
+        if let Some(room) = socket
+            .data::<SocketState>()
+            .and_then(|s| s.user_room.clone())
+        {
+            socket.join(room);
         }
         self.schedule_expiry(socket);
         // Both ids, as "session closed" logs them, so one connection can be followed.
@@ -390,7 +456,7 @@ impl Handler for Gateway {
                 (spec::EV_ERROR, spec::reply_error(&message))
             }
             ClientAction::Subscribe(room) => {
-                if !socket.in_room(room.as_str()) && socket.rooms().len() >= self.max_rooms {
+                if !socket.in_room(room.as_str()) && self.client_rooms(socket) >= self.max_rooms {
                     let message = format!("subscribe: too many rooms (at most {})", self.max_rooms);
                     (spec::EV_ERROR, spec::reply_error(&message))
                 } else {

@@ -20,6 +20,7 @@ mod publish;
 mod room_names;
 mod run;
 mod summary;
+mod user_rooms;
 
 pub use events::{
     ClientAction, EV_ERROR, EV_HEARTBEAT_ACK, EV_SUBSCRIBED, EV_UNSUBSCRIBED, handle_client_event,
@@ -31,8 +32,9 @@ pub use publish::{
     InvalidPublish, MAX_PUBLISH_ITEMS, MAX_PUBLISH_ROOMS, Publish, SERVER_EVENTS, iso8601_utc,
     parse_publish, publish_answer, unconfirmed_events,
 };
-pub use room_names::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, parse_room};
+pub use room_names::{DASHBOARD, MAX_ROOM_ID_LEN, RoomError, USER_KIND, parse_room};
 pub use run::{engine_config, run};
+pub use user_rooms::{UserClaimError, user_room, user_room_of};
 
 /// Longest piece of caller text quoted back in an error message: a bounded echo keeps error
 /// frames and 400 bodies small whatever the input.

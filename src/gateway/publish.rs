@@ -25,6 +25,20 @@
 //! Ids (`agent_id`, `task_id`, `conversation_id`) must be strings or non-negative integers;
 //! used for routing they must also be valid room ids.
 //!
+//! Targets beyond rooms (all optional, each 1–1000 entries, errors name the entry: `users[1]`):
+//!
+//! | field            | means                                                          |
+//! |------------------|----------------------------------------------------------------|
+//! | `users`          | every socket of these users (their `user:{id}` rooms)          |
+//! | `sockets`        | these sockets (Socket.IO ids; a socket id is its own room)     |
+//! | `except_rooms`   | no socket in any of these rooms                                |
+//! | `except_users`   | no socket of these users                                       |
+//! | `except_sockets` | not these sockets                                              |
+//!
+//! `rooms`, `users` and `sockets` add up (a socket matched twice gets the event once); when an
+//! item has none of them the event is routed by the table above. User rooms are never named
+//! in `rooms`/`except_rooms`: those answer 400 pointing to `users`/`except_users`.
+//!
 //! The caller bounds the body's size (e.g. by `max_payload`) before calling; this module
 //! bounds the item and room counts.
 
@@ -37,14 +51,17 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::quoted;
-use super::room_names::{DASHBOARD, parse_room, room_for};
+use super::room_names::{DASHBOARD, RoomError, parse_room, room_for};
+use super::user_rooms::{user_id_message, user_room};
 use crate::Room;
+use crate::engine::Sid;
 
 /// Most items in one array body. A backend with more splits them; 1000 keeps one request's
 /// work (and the 400 it may earn) bounded.
 pub const MAX_PUBLISH_ITEMS: usize = 1000;
 
-/// Most explicit rooms in one item.
+/// Most explicit rooms in one item; also the cap of each target list (`users`, `sockets`,
+/// `except_*`).
 pub const MAX_PUBLISH_ROOMS: usize = 1000;
 
 /// The eight events a backend may publish, in the spec's order.
@@ -65,8 +82,12 @@ pub const SERVER_EVENTS: [&str; 8] = [
 pub struct Publish {
     /// One of [`SERVER_EVENTS`].
     pub event: &'static str,
-    /// Where it goes; never empty.
+    /// Where it goes; never empty: rooms, user rooms and socket ids (a sid is a room).
     pub rooms: Vec<Room>,
+    /// Sockets in any of these rooms (rooms and user rooms) do not get it.
+    pub except_rooms: Vec<Room>,
+    /// These sockets do not get it.
+    pub except: Vec<Sid>,
     /// The event's data, a JSON object.
     pub data_json: String,
 }
@@ -238,7 +259,16 @@ const EVENTS: [EventSpec; 8] = [
 /// are used for routing, since clients use them as ids.
 const ID_FIELDS: [&str; 3] = ["agent_id", "task_id", "conversation_id"];
 
-const ITEM_FIELDS: [&str; 3] = ["event", "rooms", "data"];
+const ITEM_FIELDS: [&str; 8] = [
+    "event",
+    "rooms",
+    "data",
+    "users",
+    "sockets",
+    "except_rooms",
+    "except_users",
+    "except_sockets",
+];
 
 /// A JSON array of at most [`MAX_PUBLISH_ITEMS`] raw values; the visitor stops at item 1001
 /// instead of parsing an unbounded array first.
@@ -346,7 +376,8 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
     {
         return Err(InvalidPublish::new(
             at(key),
-            "unknown field (expected event, rooms, data)",
+            "unknown field (expected event, rooms, data, users, sockets, except_rooms, \
+             except_users, except_sockets)",
         ));
     }
 
@@ -393,9 +424,36 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
 
     check_typed_fields(&data, &at)?;
 
-    let rooms = match object.get("rooms") {
-        Some(raw) => explicit_rooms(raw, &at("rooms"))?,
-        None => route(spec.route, &ids, &|f: &str| at(&format!("data.{f}")))?,
+    let mut rooms: Vec<Room> = Vec::new();
+    if let Some(raw) = object.get("rooms") {
+        rooms = explicit_rooms(raw, &at("rooms"), "users")?;
+    }
+    if let Some(raw) = object.get("users") {
+        add_unique(&mut rooms, users(raw, &at("users"))?);
+    }
+    if let Some(raw) = object.get("sockets") {
+        let sids = sockets(raw, &at("sockets"))?;
+        add_unique(
+            &mut rooms,
+            sids.iter().map(|s| Room::from(s.as_str())).collect(),
+        );
+    }
+    let targeted = ["rooms", "users", "sockets"]
+        .iter()
+        .any(|f| object.get(f).is_some());
+    if !targeted {
+        rooms = route(spec.route, &ids, &|f: &str| at(&format!("data.{f}")))?;
+    }
+    let mut except_rooms: Vec<Room> = Vec::new();
+    if let Some(raw) = object.get("except_rooms") {
+        except_rooms = explicit_rooms(raw, &at("except_rooms"), "except_users")?;
+    }
+    if let Some(raw) = object.get("except_users") {
+        add_unique(&mut except_rooms, users(raw, &at("except_users"))?);
+    }
+    let except = match object.get("except_sockets") {
+        Some(raw) => sockets(raw, &at("except_sockets"))?,
+        None => Vec::new(),
     };
 
     let data_json = if data.get("timestamp").is_some() {
@@ -414,6 +472,8 @@ fn parse_item(item: &RawValue, timestamp: &str, prefix: &str) -> Result<Publish,
     Ok(Publish {
         event: spec.name,
         rooms,
+        except_rooms,
+        except,
         data_json,
     })
 }
@@ -504,31 +564,82 @@ fn id_text(raw: &RawValue) -> Option<String> {
     text.parse::<u64>().ok().map(|n| n.to_string())
 }
 
-fn explicit_rooms(raw: &RawValue, field: &str) -> Result<Vec<Room>, InvalidPublish> {
-    let names: Vec<Cow<'_, str>> = if raw.get().starts_with('[') {
-        serde_json::from_str::<Vec<Cow<'_, str>>>(raw.get()).ok()
+/// A target list: a JSON array of 1–[`MAX_PUBLISH_ROOMS`] strings (`what` names them; `empty`
+/// is the message for `[]`).
+fn string_list<'a>(
+    raw: &'a RawValue,
+    field: &str,
+    what: &str,
+    empty: &str,
+) -> Result<Vec<Cow<'a, str>>, InvalidPublish> {
+    let names: Vec<Cow<'a, str>> = if raw.get().starts_with('[') {
+        serde_json::from_str::<Vec<Cow<'a, str>>>(raw.get()).ok()
     } else {
         None
     }
-    .ok_or_else(|| InvalidPublish::new(field, "must be an array of room names"))?;
+    .ok_or_else(|| InvalidPublish::new(field, format!("must be an array of {what}")))?;
     if names.is_empty() {
-        return Err(InvalidPublish::new(
-            field,
-            "is empty (leave it out to route by event)",
-        ));
+        return Err(InvalidPublish::new(field, empty));
     }
     if names.len() > MAX_PUBLISH_ROOMS {
         return Err(InvalidPublish::new(
             field,
-            format!("more than {MAX_PUBLISH_ROOMS} rooms in one event"),
+            format!("more than {MAX_PUBLISH_ROOMS} {what} in one event"),
         ));
     }
+    Ok(names)
+}
+
+/// Appends the rooms of `more` not already in `rooms`, keeping the order.
+fn add_unique(rooms: &mut Vec<Room>, more: Vec<Room>) {
+    for room in more {
+        if !rooms.contains(&room) {
+            rooms.push(room);
+        }
+    }
+}
+
+/// `rooms` or `except_rooms`; a user room there is refused with a pointer to `users_field`.
+fn explicit_rooms(
+    raw: &RawValue,
+    field: &str,
+    users_field: &str,
+) -> Result<Vec<Room>, InvalidPublish> {
+    let empty = if users_field == "users" {
+        "is empty (leave it out to route by event)"
+    } else {
+        "is empty (leave it out)"
+    };
+    let names = string_list(raw, field, "room names", empty)?;
     let mut rooms: Vec<Room> = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let room = parse_room(name).map_err(|e| {
+            let message = match e {
+                RoomError::ServerManaged => format!(
+                    "invalid room {}: user rooms are server-managed; name the user in \
+                     \"{users_field}\" instead",
+                    quoted(name)
+                ),
+                e => format!("invalid room {}: {e}", quoted(name)),
+            };
+            InvalidPublish::new(format!("{field}[{i}]"), message)
+        })?;
+        if !rooms.contains(&room) {
+            rooms.push(room);
+        }
+    }
+    Ok(rooms)
+}
+
+/// `users` or `except_users`: user ids, as the tokens' user claim names them.
+fn users(raw: &RawValue, field: &str) -> Result<Vec<Room>, InvalidPublish> {
+    let ids = string_list(raw, field, "user ids", "is empty (leave it out)")?;
+    let mut rooms: Vec<Room> = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let room = user_room(id).map_err(|e| {
             InvalidPublish::new(
                 format!("{field}[{i}]"),
-                format!("invalid room {}: {e}", quoted(name)),
+                format!("invalid user id {}: {}", quoted(id), user_id_message(e)),
             )
         })?;
         if !rooms.contains(&room) {
@@ -536,6 +647,28 @@ fn explicit_rooms(raw: &RawValue, field: &str) -> Result<Vec<Room>, InvalidPubli
         }
     }
     Ok(rooms)
+}
+
+/// `sockets` or `except_sockets`: Socket.IO socket ids (`socket.id` on the client).
+fn sockets(raw: &RawValue, field: &str) -> Result<Vec<Sid>, InvalidPublish> {
+    let ids = string_list(raw, field, "socket ids", "is empty (leave it out)")?;
+    let mut sids: Vec<Sid> = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let sid = Sid::parse(id).ok_or_else(|| {
+            InvalidPublish::new(
+                format!("{field}[{i}]"),
+                format!(
+                    "invalid socket id {}: expected the 20-character socket.id a client sees \
+                     (A-Z, a-z, 0-9, '-', '_')",
+                    quoted(id)
+                ),
+            )
+        })?;
+        if !sids.contains(&sid) {
+            sids.push(sid);
+        }
+    }
+    Ok(sids)
 }
 
 fn route(

@@ -12,6 +12,9 @@ use crate::Room;
 /// The room every socket joins on connect.
 pub const DASHBOARD: &str = "dashboard";
 
+/// The kind of the server-managed user rooms `user:{id}` (see `user_rooms`).
+pub const USER_KIND: &str = "user";
+
 /// Longest room id (the part after `kind:`). A UUID is 36.
 pub const MAX_ROOM_ID_LEN: usize = 128;
 
@@ -28,6 +31,11 @@ pub enum RoomError {
     IdTooLong,
     /// The id has a character outside `[A-Za-z0-9._-]`.
     BadIdChar,
+    /// `user:{id}`: only the server puts sockets there (at connect, from the token), so no
+    /// client may subscribe to or leave one and no publisher may name one as a room.
+    ServerManaged,
+    /// A user id with a character outside printable ASCII, or a space, `"` or `\`.
+    BadUserIdChar,
 }
 
 /// Validates a room name from a client or a publisher.
@@ -39,6 +47,9 @@ pub fn parse_room(name: &str) -> Result<Room, RoomError> {
         return Ok(Room::from(name));
     }
     let (kind, id) = name.split_once(':').ok_or(RoomError::UnknownKind)?;
+    if kind == USER_KIND {
+        return Err(RoomError::ServerManaged);
+    }
     if !matches!(kind, "agent" | "task" | "conversation") {
         return Err(RoomError::UnknownKind);
     }
@@ -57,6 +68,10 @@ impl RoomError {
             RoomError::EmptyId => "room id is empty",
             RoomError::IdTooLong => "room id is longer than 128 characters",
             RoomError::BadIdChar => "room id may only contain A-Z, a-z, 0-9, '.', '_' and '-'",
+            RoomError::ServerManaged => "user rooms are server-managed",
+            RoomError::BadUserIdChar => {
+                "user id may only contain printable ASCII other than space, '\"' and '\\'"
+            }
         }
     }
 }
@@ -117,7 +132,9 @@ mod tests {
         id_of_128: format!("task:{}", "a".repeat(128)) => Ok(());
         id_of_129: format!("task:{}", "a".repeat(129)) => Err(RoomError::IdTooLong);
         empty: String::new() => Err(RoomError::Empty);
-        unknown_kind: "user:1".into() => Err(RoomError::UnknownKind);
+        unknown_kind: "users:1".into() => Err(RoomError::UnknownKind);
+        user_room_is_server_managed: "user:1".into() => Err(RoomError::ServerManaged);
+        user_room_bare_is_server_managed: "user:".into() => Err(RoomError::ServerManaged);
         kind_is_case_sensitive: "Agent:1".into() => Err(RoomError::UnknownKind);
         dashboard_with_id: "dashboard:1".into() => Err(RoomError::UnknownKind);
         dashboard_prefix: "dashboards".into() => Err(RoomError::UnknownKind);
@@ -140,6 +157,8 @@ mod tests {
             RoomError::EmptyId,
             RoomError::IdTooLong,
             RoomError::BadIdChar,
+            RoomError::ServerManaged,
+            RoomError::BadUserIdChar,
         ];
         let mut messages: Vec<&str> = all.iter().map(|e| e.message()).collect();
         messages.sort_unstable();

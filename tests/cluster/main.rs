@@ -15,6 +15,8 @@ mod python;
 mod reconnect;
 mod recording_node;
 mod ringcast;
+mod ringcast_emit_targets;
+mod ringcast_node_mixed_targets;
 mod ringcast_emitter;
 mod ringcast_node_mixed;
 mod ringcast_python;

@@ -48,6 +48,7 @@ fn node_adapter_and_ringcast_share_one_cluster() {
         nsp: Room::from("/"),
         rooms: vec![Room::from("dashboard")],
         except: vec![],
+        except_rooms: Vec::new(),
         frames: event_frames(
             "/",
             "agent:status_changed",
@@ -67,6 +68,7 @@ fn node_adapter_and_ringcast_share_one_cluster() {
         nsp: Room::from("/"),
         rooms: vec![],
         except: vec![],
+        except_rooms: Vec::new(),
         frames: event_frames(
             "/",
             "blob",

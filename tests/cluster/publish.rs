@@ -20,6 +20,7 @@ fn op(rooms: &[&str], args: &str) -> BroadcastOp {
         nsp: Room::from("/"),
         rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
         except: vec![],
+        except_rooms: Vec::new(),
         frames: event_frames("/", "agent:status_changed", args, std::iter::empty()),
     }
 }

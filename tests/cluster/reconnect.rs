@@ -76,6 +76,7 @@ fn survives_redis_down_at_start_and_a_restart_mid_stream() {
         nsp: ringcast::Room::from("/"),
         rooms: vec![],
         except: vec![],
+        except_rooms: Vec::new(),
         frames: ringcast::cluster::wire::event_frames("/", "x", "", std::iter::empty()),
     };
     assert_eq!(bridge.publish(&probe, None), Err(PublishError::Unavailable));

@@ -11,6 +11,7 @@ mod binary;
 mod burst;
 mod compression;
 mod eio3;
+mod emit_targets;
 mod heartbeat;
 mod msgpack;
 mod publish_api;
@@ -20,6 +21,7 @@ mod routing;
 mod spec_js;
 mod spec_python;
 mod unsubscribe;
+mod user_rooms;
 mod workers;
 
 use ringcast_test_support::{Gateway, Target};

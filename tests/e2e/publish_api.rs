@@ -72,6 +72,13 @@ fn publish_api_rejects_bad_bodies_with_400_json() {
         (json!({"event": "system:alert", "data": {"message": "m"}}).to_string(), Some("severity")),
         (json!({"event": "system:alert", "rooms": ["bad room"], "data": {"message": "m", "severity": "info"}}).to_string(), Some("rooms")),
         (json!([alert("first"), {"event": "bad"}]).to_string(), Some("event")),
+        (json!({"event": "system:alert", "rooms": ["user:alice"], "data": {"message": "m", "severity": "info"}}).to_string(), Some("rooms[0]")),
+        (json!({"event": "system:alert", "users": ["alice", "a b"], "data": {"message": "m", "severity": "info"}}).to_string(), Some("users[1]")),
+        (json!({"event": "system:alert", "users": [], "data": {"message": "m", "severity": "info"}}).to_string(), Some("users")),
+        (json!({"event": "system:alert", "sockets": ["not-a-sid"], "data": {"message": "m", "severity": "info"}}).to_string(), Some("sockets[0]")),
+        (json!({"event": "system:alert", "except_rooms": ["dashboard", "user:bob"], "data": {"message": "m", "severity": "info"}}).to_string(), Some("except_rooms[1]")),
+        (json!({"event": "system:alert", "except_users": [42], "data": {"message": "m", "severity": "info"}}).to_string(), Some("except_users")),
+        (json!({"event": "system:alert", "except_sockets": "x", "data": {"message": "m", "severity": "info"}}).to_string(), Some("except_sockets")),
     ];
     for (body, field) in &cases {
         let resp = server.post(

@@ -125,9 +125,9 @@ fn metrics_families_exist_and_move_with_traffic() {
         ("ringcast_handshakes_total{transport=\"websocket\"}", 1.0),
         ("ringcast_handshakes_total{transport=\"polling\"}", 2.0),
         ("ringcast_sockets", 2.0),
-        // task:<id> and dashboard
-        ("ringcast_rooms", 2.0),
-        ("ringcast_room_memberships", 4.0),
+        // task:<id>, dashboard and user:user-1 (both sockets' tokens name the same user)
+        ("ringcast_rooms", 3.0),
+        ("ringcast_room_memberships", 6.0),
         (
             "ringcast_auth_failures_total{reason=\"invalid token\"}",
             1.0,

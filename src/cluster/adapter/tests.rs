@@ -15,6 +15,7 @@ fn op(rooms: &[&str], except: &[Sid], args: &str, attachments: &[&[u8]]) -> Broa
         nsp: Room::from("/"),
         rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
         except: except.to_vec(),
+        except_rooms: Vec::new(),
         frames: event_frames("/", "ev", args, attachments.iter().copied()),
     }
 }
@@ -34,6 +35,7 @@ fn encodes_the_node_adapter_golden_vector_byte_for_byte() {
         nsp: Room::from("/"),
         rooms: vec![Room::from("dashboard")],
         except: Vec::new(),
+        except_rooms: Vec::new(),
         frames: event_frames(
             "/",
             "agent:status_changed",

@@ -34,7 +34,7 @@ pub(super) struct Fields(pub(super) Vec<(&'static str, String)>);
 
 /// A local broadcast as its entry's fields, and its adapter form.
 pub(super) fn entry_of(uid: &str, op: &BroadcastOp) -> Result<(Fields, Broadcast), MessageError> {
-    let broadcast = Broadcast::from_op(op, &[])?;
+    let broadcast = Broadcast::from_op(op, &op.except_rooms)?;
     let msg = ClusterMessage {
         uid: uid.to_owned(),
         nsp: op.nsp.as_str().to_owned(),

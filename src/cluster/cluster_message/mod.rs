@@ -501,6 +501,7 @@ impl Broadcast {
                 .map(|r| Room::from(r.as_str()))
                 .collect(),
             except,
+            except_rooms: Vec::new(),
             frames: event_frames(
                 &packet.nsp,
                 name,

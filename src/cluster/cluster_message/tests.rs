@@ -491,6 +491,7 @@ fn op(text: &str, attachments: &[&[u8]], rooms: &[&str], except: &[&str]) -> Bro
         nsp: Room::from("/"),
         rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
         except: except.iter().map(|s| Sid::parse(s).unwrap()).collect(),
+        except_rooms: Vec::new(),
         frames,
     }
 }

@@ -154,6 +154,7 @@ impl RecoveryStore for LocalStore {
             nsp: op.nsp.clone(),
             rooms: op.rooms.clone(),
             except: op.except.clone(),
+            except_rooms: op.except_rooms.clone(),
             frames: op.frames.clone(),
         };
         let now = event.at_ms;
@@ -268,6 +269,7 @@ mod tests {
             nsp: Room::from("/"),
             rooms: vec![Room::from(room)],
             except: Vec::new(),
+            except_rooms: Vec::new(),
             frames: encode_event("/", None, "ev", &n.to_string(), &[]),
         }
     }

@@ -20,6 +20,8 @@ pub struct LoggedEvent {
     /// Target rooms; empty: the whole namespace.
     pub rooms: Vec<Room>,
     pub except: Vec<Sid>,
+    /// Sockets in any of these rooms were not recipients.
+    pub except_rooms: Vec<Room>,
     pub frames: Vec<OutFrame>,
 }
 
@@ -32,7 +34,10 @@ impl LoggedEvent {
     /// Whether socket `sid` of `nsp`, in `rooms`, was a recipient (socket.io's rule: any target
     /// room, or the socket's own id, and not excepted).
     pub fn reaches(&self, nsp: &Room, sid: Sid, rooms: &[Room]) -> bool {
-        if self.nsp != *nsp || self.except.contains(&sid) {
+        if self.nsp != *nsp
+            || self.except.contains(&sid)
+            || self.except_rooms.iter().any(|r| rooms.contains(r))
+        {
             return false;
         }
         self.rooms.is_empty()
@@ -126,6 +131,7 @@ mod tests {
             nsp: Room::from("/"),
             rooms: vec![Room::from(room)],
             except: Vec::new(),
+            except_rooms: Vec::new(),
             frames: vec![OutFrame::new(OpCode::Text, &vec![b'x'; len])],
         }
     }
@@ -245,5 +251,12 @@ mod tests {
         assert!(e.reaches(&Room::from("/"), other, &[]), "whole namespace");
         e.except = vec![other];
         assert!(!e.reaches(&Room::from("/"), other, &[]), "excepted");
+        e.except.clear();
+        e.except_rooms = vec![Room::from("user:bob")];
+        assert!(
+            !e.reaches(&Room::from("/"), me, &[Room::from("user:bob")]),
+            "in an excepted room"
+        );
+        assert!(e.reaches(&Room::from("/"), me, &mine), "not in it");
     }
 }

@@ -35,7 +35,8 @@ impl Worker {
         }
     }
 
-    /// Fans a broadcast out to this core's members. Returns how many sockets it reached.
+    /// Fans a broadcast out to this core's members, skipping its `except_rooms`. Returns how
+    /// many sockets it reached.
     pub fn fan_out(&mut self, op: &SharedBroadcast) -> usize {
         self.fan_out_except(op, &[])
     }
@@ -47,11 +48,14 @@ impl Worker {
         self.stamp += 1;
         let stamp = self.stamp;
         // (`targets` with no rooms means the whole namespace: only ask when there are some.)
-        let excluded = if except_rooms.is_empty() {
+        let mut excluded = if except_rooms.is_empty() {
             Vec::new()
         } else {
             self.targets(&op.nsp, except_rooms)
         };
+        if !op.except_rooms.is_empty() {
+            excluded.extend(self.targets(&op.nsp, &op.except_rooms));
+        }
         for (key, slot) in excluded {
             if let Some(Some(s)) = self
                 .conns

@@ -148,7 +148,7 @@ error_cases! {
     data_null: br#"{"event":"system:alert","data":null}"# => ("data", "must be an object");
     data_duplicate_key: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","agent_id":"2"}}"# => ("data.agent_id", "duplicate key");
     item_duplicate_key: br#"{"event":"system:alert","event":"agent:heartbeat","data":{"agent_id":"1"}}"# => ("event", "duplicate key");
-    item_unknown_field: br#"{"event":"system:alert","room":"dashboard","data":{"message":"m","severity":"s"}}"# => ("room", "unknown field (expected event, rooms, data)");
+    item_unknown_field: br#"{"event":"system:alert","room":"dashboard","data":{"message":"m","severity":"s"}}"# => ("room", "unknown field (expected event, rooms, data, users, sockets, except_rooms, except_users, except_sockets)");
     status_changed_missing_new_status: br#"{"event":"agent:status_changed","data":{"agent_id":"1","old_status":"a"}}"# => ("data.new_status", "missing (required by agent:status_changed)");
     id_bool: br#"{"event":"agent:heartbeat","data":{"agent_id":true}}"# => ("data.agent_id", "must be a string or a non-negative integer");
     id_null: br#"{"event":"agent:heartbeat","data":{"agent_id":null}}"# => ("data.agent_id", "must be a string or a non-negative integer");
@@ -162,7 +162,18 @@ error_cases! {
     rooms_string: br#"{"event":"system:alert","rooms":"dashboard","data":{"message":"m","severity":"s"}}"# => ("rooms", "must be an array of room names");
     rooms_numbers: br#"{"event":"system:alert","rooms":[1],"data":{"message":"m","severity":"s"}}"# => ("rooms", "must be an array of room names");
     rooms_empty: br#"{"event":"system:alert","rooms":[],"data":{"message":"m","severity":"s"}}"# => ("rooms", "is empty (leave it out to route by event)");
-    rooms_bad_first: br#"{"event":"system:alert","rooms":["user:1"],"data":{"message":"m","severity":"s"}}"# => ("rooms[0]", r#"invalid room "user:1": unknown room kind"#);
+    rooms_bad_first: br#"{"event":"system:alert","rooms":["users:1"],"data":{"message":"m","severity":"s"}}"# => ("rooms[0]", r#"invalid room "users:1": unknown room kind"#);
+    rooms_user_room: br#"{"event":"system:alert","rooms":["dashboard","user:1"],"data":{"message":"m","severity":"s"}}"# => ("rooms[1]", r#"invalid room "user:1": user rooms are server-managed; name the user in "users" instead"#);
+    except_rooms_user_room: br#"{"event":"system:alert","except_rooms":["user:1"],"data":{"message":"m","severity":"s"}}"# => ("except_rooms[0]", r#"user rooms are server-managed; name the user in "except_users" instead"#);
+    except_rooms_empty: br#"{"event":"system:alert","except_rooms":[],"data":{"message":"m","severity":"s"}}"# => ("except_rooms", "is empty (leave it out)");
+    users_string: br#"{"event":"system:alert","users":"alice","data":{"message":"m","severity":"s"}}"# => ("users", "must be an array of user ids");
+    users_empty: br#"{"event":"system:alert","users":[],"data":{"message":"m","severity":"s"}}"# => ("users", "is empty (leave it out)");
+    users_bad_second: br#"{"event":"system:alert","users":["alice","a b"],"data":{"message":"m","severity":"s"}}"# => ("users[1]", r#"invalid user id "a b": user id may only contain printable ASCII"#);
+    users_empty_id: br#"{"event":"system:alert","users":[""],"data":{"message":"m","severity":"s"}}"# => ("users[0]", "user id is empty");
+    except_users_bad: br#"{"event":"system:alert","except_users":["ok","x\\y"],"data":{"message":"m","severity":"s"}}"# => ("except_users[1]", "invalid user id");
+    sockets_bad: br#"{"event":"system:alert","sockets":["short"],"data":{"message":"m","severity":"s"}}"# => ("sockets[0]", r#"invalid socket id "short": expected the 20-character socket.id"#);
+    except_sockets_bad: br#"{"event":"system:alert","except_sockets":["AAAAAAAAAAAAAAAAAAAA","AAAAAAAAAAAAAAAAAAA!"],"data":{"message":"m","severity":"s"}}"# => ("except_sockets[1]", "invalid socket id");
+    users_in_array_item: br#"[{"event":"system:alert","users":[1],"data":{"message":"m","severity":"s"}}]"# => ("[0].users", "must be an array of user ids");
     rooms_bad_second: br#"{"event":"system:alert","rooms":["dashboard","agent:"],"data":{"message":"m","severity":"s"}}"# => ("rooms[1]", "room id is empty");
     timestamp_number: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":5}}"# => ("data.timestamp", "must be an ISO 8601 date-time string");
     timestamp_word: br#"{"event":"agent:heartbeat","data":{"agent_id":"1","timestamp":"keep-me"}}"# => ("data.timestamp", "2026-11-26T00:00:00.000Z");
@@ -382,4 +393,94 @@ fn echoed_input_is_bounded() {
     );
     let err = parse_publish(body.as_bytes(), now()).expect_err("id too long");
     assert!(err.message.len() < 200, "{} bytes", err.message.len());
+}
+
+/// `(rooms, except_rooms, except)` of a one-item body.
+fn targets(body: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let items = parse_publish(body.as_bytes(), now()).expect("valid body");
+    let strs = |rooms: &[Room]| rooms.iter().map(|r| r.as_str().to_owned()).collect();
+    (
+        strs(&items[0].rooms),
+        strs(&items[0].except_rooms),
+        items[0]
+            .except
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+    )
+}
+
+#[test]
+fn target_fields_table() {
+    let alert = r#""event":"system:alert","data":{"message":"m","severity":"s"}"#;
+    let sid = "AbCdEfGhIjKlMnOpQrSt";
+    let other = "zzzzzzzzzzzzzzzzzzz-";
+    // (target members, rooms, except_rooms, except)
+    let cases = vec![
+        // No target: routed by event.
+        (
+            String::new(),
+            vec!["dashboard"],
+            Vec::<&str>::new(),
+            Vec::<&str>::new(),
+        ),
+        // `users` alone replaces the event's routing.
+        (
+            r#""users":["alice","bob","alice"],"#.into(),
+            vec!["user:alice", "user:bob"],
+            vec![],
+            vec![],
+        ),
+        (r#""users":["7"],"#.into(), vec!["user:7"], vec![], vec![]),
+        (
+            format!(r#""sockets":["{sid}"],"#),
+            vec![sid],
+            vec![],
+            vec![],
+        ),
+        // Rooms, users and sockets add up, without duplicates.
+        (
+            format!(r#""rooms":["task:1"],"users":["a@b.c"],"sockets":["{sid}","{sid}"],"#),
+            vec!["task:1", "user:a@b.c", sid],
+            vec![],
+            vec![],
+        ),
+        // Exceptions alone keep the event's routing.
+        (
+            format!(
+                r#""except_rooms":["agent:1"],"except_users":["bob","bob"],"except_sockets":["{sid}","{other}"],"#
+            ),
+            vec!["dashboard"],
+            vec!["agent:1", "user:bob"],
+            vec![sid, other],
+        ),
+    ];
+    for (members, rooms, except_rooms, except) in cases {
+        let body = format!("{{{members}{alert}}}");
+        let strs = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            targets(&body),
+            (strs(rooms), strs(except_rooms), strs(except)),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn target_lists_are_capped_at_1000() {
+    let alert = r#""event":"system:alert","data":{"message":"m","severity":"s"}"#;
+    let ids = |n: usize| {
+        (0..n)
+            .map(|i| format!("\"u{i}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let ok = format!(r#"{{"users":[{}],{alert}}}"#, ids(1000));
+    assert_eq!(targets(&ok).0.len(), 1000);
+    for field in ["users", "except_users"] {
+        let body = format!(r#"{{"{field}":[{}],{alert}}}"#, ids(1001));
+        let err = parse_publish(body.as_bytes(), now()).expect_err("1001 ids");
+        assert_eq!(err.field, field);
+        assert!(err.message.contains("more than 1000 user ids"), "{err}");
+    }
 }

@@ -201,7 +201,11 @@ fn rooms(names: &[String]) -> Vec<Room> {
 
 /// A broadcast of this node's, as the sharded adapter encodes it (JSON, msgpack with binary).
 pub(super) fn broadcast(uid: &str, nsp: &str, op: &BroadcastOp) -> Result<Vec<u8>, MessageError> {
-    message(uid, nsp, Body::Broadcast(Broadcast::from_op(op, &[])?))
+    message(
+        uid,
+        nsp,
+        Body::Broadcast(Broadcast::from_op(op, &op.except_rooms)?),
+    )
 }
 
 /// FETCH_SOCKETS for every socket matching `selector`.
@@ -286,6 +290,7 @@ mod tests {
             nsp: Room::from("/"),
             rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
             except: vec![],
+            except_rooms: Vec::new(),
             frames: event_frames("/", "ev", r#"{"a":1}"#, std::iter::empty()),
         }
     }

@@ -129,6 +129,8 @@ function verifyJwt(token) {
 // Rooms and events of shared/spec/websocket-api.md
 
 const ROOM_RE = /^(?:dashboard|(?:agent|task|conversation):[A-Za-z0-9._-]{1,128})$/;
+// A user id: 1-128 printable ASCII, no space, '"' or '\\' (ringcast's gateway::user_room).
+const USER_RE = /^[!#-[\]-~]{1,128}$/;
 
 // event -> [required data fields, default rooms(data)]
 const SERVER_EVENTS = {
@@ -162,19 +164,32 @@ function validatePublish(item, prefix) {
     if (data[f] === undefined || data[f] === null) throw new BadRequest(`missing ${f}`, at(`data.${f}`));
     if (ID_FIELDS.has(f) && !ROOM_RE.test(`agent:${data[f]}`)) throw new BadRequest(`invalid ${f}`, at(`data.${f}`));
   }
-  let rooms;
-  if (item.rooms !== undefined) {
-    if (!Array.isArray(item.rooms) || item.rooms.length === 0) throw new BadRequest('rooms must be a non-empty array', at('rooms'));
-    for (const r of item.rooms) {
-      if (typeof r !== 'string' || !ROOM_RE.test(r)) throw new BadRequest(`invalid room ${JSON.stringify(r)}`, at('rooms'));
-    }
-    rooms = item.rooms;
-  } else {
-    rooms = spec[1](data);
-  }
+  // Targets beyond rooms, as ringcast's publish API: user ids map to `user:{id}` rooms, socket
+  // ids are rooms of their own in socket.io.
+  const list = (f, check, what) => {
+    const v = item[f];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.length === 0 || v.length > 1000) throw new BadRequest(`${f} must be an array of 1-1000 ${what}`, at(f));
+    v.forEach((x, i) => { if (typeof x !== 'string' || !check(x)) throw new BadRequest(`invalid ${what} ${JSON.stringify(x)}`, at(`${f}[${i}]`)); });
+    return v;
+  };
+  const isUser = (u) => USER_RE.test(u);
+  const isSid = (s) => /^[A-Za-z0-9_-]{20}$/.test(s);
+  const targets = [
+    ...list('rooms', (r) => ROOM_RE.test(r), 'room'),
+    ...list('users', isUser, 'user id').map((u) => `user:${u}`),
+    ...list('sockets', isSid, 'socket id'),
+  ];
+  const except = [
+    ...list('except_rooms', (r) => ROOM_RE.test(r), 'room'),
+    ...list('except_users', isUser, 'user id').map((u) => `user:${u}`),
+    ...list('except_sockets', isSid, 'socket id'),
+  ];
+  const targeted = ['rooms', 'users', 'sockets'].some((f) => item[f] !== undefined);
+  const rooms = targeted ? [...new Set(targets)] : spec[1](data);
   const payload = { ...data };
   if (payload.timestamp === undefined) payload.timestamp = new Date().toISOString();
-  return { event: item.event, rooms, payload };
+  return { event: item.event, rooms, except, payload };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,11 +217,15 @@ const servers = mounts.map(([p, parser]) => new Server(httpServer, {
 // `delivered` counts this node's sockets (the adapter's sockets() is local, Redis or not).
 async function publish(items) {
   let delivered = 0;
-  for (const { event, rooms, payload } of items) {
-    for (const io of servers) delivered += (await io.of('/').adapter.sockets(new Set(rooms))).size;
+  for (const { event, rooms, except, payload } of items) {
+    for (const io of servers) {
+      const to = await io.of('/').adapter.sockets(new Set(rooms));
+      const out = except.length ? await io.of('/').adapter.sockets(new Set(except)) : new Set();
+      delivered += [...to].filter((id) => !out.has(id)).length;
+    }
     // Clustered, one emit reaches every other adapter through Redis, the other paths' servers
     // of this process included (each has its own adapter uid): emitting on each would repeat it.
-    for (const io of args.redisUrl ? servers.slice(0, 1) : servers) io.to(rooms).emit(event, payload);
+    for (const io of args.redisUrl ? servers.slice(0, 1) : servers) io.to(rooms).except(except).emit(event, payload);
   }
   return delivered;
 }
@@ -271,6 +290,13 @@ for (const io of servers) {
   io.use((socket, next) => {
     try {
       socket.data.claims = verifyJwt((socket.handshake.auth || {}).token);
+      const sub = socket.data.claims.sub;
+      if (typeof sub === 'string' && !USER_RE.test(sub)) {
+        const reason = sub === '' ? 'user id is empty'
+          : sub.length > 128 ? 'user id is longer than 128 characters'
+            : 'user id may only contain printable ASCII other than space, \'"\' and \'\\\'';
+        return next(new Error(`invalid "sub" claim: ${reason}`));
+      }
       next();
     } catch (e) {
       next(e instanceof AuthError ? new Error(e.message) : e);
@@ -279,13 +305,23 @@ for (const io of servers) {
 
   io.on('connection', (socket) => {
     socket.join('dashboard');
+    const sub = socket.data.claims && socket.data.claims.sub;
+    if (typeof sub === 'string') socket.join(`user:${sub}`);
     const fail = (message, ack) => {
       socket.emit('error', { message });
       if (typeof ack === 'function') ack({ error: message });
     };
     const room = (data) => (data && typeof data === 'object' && typeof data.room === 'string' && ROOM_RE.test(data.room) ? data.room : null);
 
+    // User rooms are server-managed: ringcast's exact answer.
+    const userRoom = (event, data, ack) => {
+      const r = data && typeof data === 'object' && typeof data.room === 'string' ? data.room : '';
+      if (!r.startsWith('user:')) return false;
+      fail(`${event}: invalid room ${JSON.stringify(r)}: user rooms are server-managed`, typeof data === 'function' ? data : ack);
+      return true;
+    };
     socket.on('subscribe', (data, ack) => {
+      if (userRoom('subscribe', data, ack)) return;
       const r = room(data);
       if (!r) return fail('invalid room', typeof data === 'function' ? data : ack);
       socket.join(r);
@@ -293,6 +329,7 @@ for (const io of servers) {
       if (typeof ack === 'function') ack({ room: r });
     });
     socket.on('unsubscribe', (data, ack) => {
+      if (userRoom('unsubscribe', data, ack)) return;
       const r = room(data);
       if (!r) return fail('invalid room', typeof data === 'function' ? data : ack);
       socket.leave(r);
