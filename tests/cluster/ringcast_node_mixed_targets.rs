@@ -38,8 +38,18 @@ fn node_adapter_server_honours_ringcast_emit_targets() {
 
     // message, targets, whether the Node client gets it, whether alice does
     let cases = [
-        ("one", json!({"rooms": ["dashboard"], "except_sockets": [theirs]}), false, true),
-        ("two", json!({"rooms": ["dashboard"], "except_users": ["alice"]}), true, false),
+        (
+            "one",
+            json!({"rooms": ["dashboard"], "except_sockets": [theirs]}),
+            false,
+            true,
+        ),
+        (
+            "two",
+            json!({"rooms": ["dashboard"], "except_users": ["alice"]}),
+            true,
+            false,
+        ),
         ("three", json!({"sockets": [theirs]}), true, false),
         ("four", json!({"rooms": ["dashboard"]}), true, true),
     ];
@@ -60,7 +70,10 @@ fn node_adapter_server_honours_ringcast_emit_targets() {
             let line = node.expect("system:alert on the Node server's client", |v| {
                 v["got"] == "system:alert"
             });
-            line["args"][0]["message"].as_str().unwrap_or_default().to_owned()
+            line["args"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
         })
         .collect();
     assert_eq!(node_got, node_want, "the Node client's alerts");
