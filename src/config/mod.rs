@@ -43,6 +43,7 @@ use serde::Deserialize;
 use crate::auth::{self, AuthSettings, DevMaterial};
 pub use crate::auth::{PemFile, Secret};
 
+mod admin;
 mod cli;
 mod env;
 mod file;
@@ -54,6 +55,7 @@ mod resolve;
 mod settings;
 mod toml_form;
 
+pub use admin::{AdminAuth, AdminConfig, AdminMode, AdminPasswordHash};
 #[cfg(test)]
 use cli::parse_claim;
 pub use cli::{Cli, Command, TokenArgs, Ttl, parse_duration, parse_ttl};
@@ -226,6 +228,8 @@ pub struct Config {
     /// Neither a JWT secret nor a public key was configured: the server must generate a random
     /// secret and API key at start ([`auth::dev_mode_material`]) and say so loudly.
     pub dev_mode: bool,
+    /// The Socket.IO admin UI on `/admin` (`admin_*` settings).
+    pub admin: AdminConfig,
 }
 
 /// A configuration error: which setting, and why. `Display` is one line.

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::cluster_link::ClusterLink;
 use super::log_budget::LogBudgets;
 use super::{self as spec, ClientAction};
+use crate::admin::AdminUi;
 use crate::auth::{ApiKeys, Claims, Verifier};
 use crate::config::{Config, RoomPolicy};
 use crate::engine::{
@@ -30,6 +31,8 @@ pub struct Gateway {
     stats: Arc<crate::metrics::GatewayStats>,
     /// The rate-limited INFO/WARN lines for auth failures and API 401s.
     budgets: Arc<LogBudgets>,
+    /// The admin UI on `/admin`, when `admin_ui` is on.
+    admin: Option<Arc<AdminUi>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -56,6 +59,13 @@ impl Gateway {
         self.budgets.clone()
     }
 
+    /// Hands the admin UI (if on) this node, once the engine has started it.
+    pub(super) fn set_node(&self, node: &Arc<dyn crate::engine::adapter::LocalNode>) {
+        if let Some(admin) = &self.admin {
+            admin.set_node(node.clone());
+        }
+    }
+
     /// Builds the handler from a validated configuration (dev mode already resolved).
     pub fn new(config: &Config) -> Result<Gateway, crate::config::ConfigError> {
         let auth = config.auth();
@@ -73,6 +83,7 @@ impl Gateway {
             expiry_grace_ms: config.token_expiry_grace_ms,
             stats: Default::default(),
             budgets: Default::default(),
+            admin: AdminUi::new(&config.admin).map(Arc::new),
         })
     }
 
@@ -298,7 +309,16 @@ fn epoch_ms() -> u64 {
 }
 
 impl Handler for Gateway {
+    fn namespace_allowed(&self, nsp: &str) -> bool {
+        nsp == "/" || (self.admin.is_some() && nsp == crate::admin::NAMESPACE)
+    }
+
     fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn Any>, String> {
+        if let Some(admin) = &self.admin
+            && info.nsp == crate::admin::NAMESPACE
+        {
+            return admin.authorize(info);
+        }
         match self.verifier.verify_connect(info.auth) {
             Ok(claims) => Ok(Box::new(SocketState::new(claims, self.rate))),
             Err(e) => {
@@ -322,6 +342,12 @@ impl Handler for Gateway {
     }
 
     fn on_connect(&self, socket: &mut Socket<'_>, info: &ConnectInfo<'_>) {
+        if let Some(admin) = &self.admin
+            && AdminUi::is_admin(socket)
+        {
+            admin.on_connect(socket);
+            return;
+        }
         // Under the "claims" policy even the auto-joined dashboard must be granted.
         if self.may_enter(socket, spec::DASHBOARD) {
             socket.join(Room::from(spec::DASHBOARD));
@@ -339,6 +365,9 @@ impl Handler for Gateway {
                 .unwrap_or("-"),
             "socket connected"
         );
+        if let Some(admin) = &self.admin {
+            admin.client_connected(socket);
+        }
     }
 
     fn on_event(
@@ -349,6 +378,12 @@ impl Handler for Gateway {
         ack: Option<u64>,
         _attachments: &[Bytes],
     ) {
+        if let Some(admin) = &self.admin
+            && AdminUi::is_admin(socket)
+        {
+            admin.on_event(socket, event, args);
+            return;
+        }
         let rate = self.rate;
         let (allowed, strikes) = match socket.data_mut::<SocketState>() {
             Some(state) => (state.take(rate), state.strikes),
@@ -394,12 +429,20 @@ impl Handler for Gateway {
                     let message = format!("subscribe: too many rooms (at most {})", self.max_rooms);
                     (spec::EV_ERROR, spec::reply_error(&message))
                 } else {
-                    socket.join(room.clone());
+                    if socket.join(room.clone())
+                        && let Some(admin) = &self.admin
+                    {
+                        admin.client_room(socket, room.as_str(), true);
+                    }
                     (spec::EV_SUBSCRIBED, spec::reply_subscribed(&room))
                 }
             }
             ClientAction::Unsubscribe(room) => {
-                socket.leave(room.as_str());
+                if socket.leave(room.as_str())
+                    && let Some(admin) = &self.admin
+                {
+                    admin.client_room(socket, room.as_str(), false);
+                }
                 (spec::EV_UNSUBSCRIBED, spec::reply_unsubscribed(&room))
             }
             ClientAction::Heartbeat { reply_json } => (spec::EV_HEARTBEAT_ACK, reply_json),
@@ -417,6 +460,12 @@ impl Handler for Gateway {
     }
 
     fn on_deadline(&self, socket: &mut Socket<'_>) {
+        if let Some(admin) = &self.admin
+            && AdminUi::is_admin(socket)
+        {
+            admin.on_deadline(socket);
+            return;
+        }
         let Some(expires) = socket.data::<SocketState>().and_then(|s| s.claims.exp) else {
             return;
         };
@@ -435,6 +484,15 @@ impl Handler for Gateway {
         );
         socket.emit(spec::EV_ERROR, &spec::reply_error("token expired"));
         socket.disconnect();
+    }
+
+    fn on_disconnect(&self, socket: &mut Socket<'_>, reason: engine::DisconnectReason) {
+        let Some(admin) = &self.admin else { return };
+        if AdminUi::is_admin(socket) {
+            admin.on_disconnect();
+        } else {
+            admin.client_disconnected(socket, reason);
+        }
     }
 
     fn on_http(

@@ -7,6 +7,7 @@
 //! Needs `bash scripts/install-test-deps` first (Node packages from
 //! `tests/production/js/package-lock.json`, `/usr/bin/chromium` and `systemd-analyze`).
 
+mod admin_ui;
 mod browser;
 mod cli;
 mod drain;

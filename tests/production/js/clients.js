@@ -5,6 +5,7 @@
 // Commands, one JSON object per stdin line (`sock` names a socket):
 //   {"cmd":"connect","sock":"a","url":"http://127.0.0.1:PORT","path":"/ws/","token":"JWT",
 //    "transports":["websocket"]}      (no `transports`: the default, polling then websocket)
+//   (`"auth":{...}` instead of `token`: that auth object; a namespace goes at the url's end)
 //   {"cmd":"emit","sock":"a","event":"subscribe","args":[{"room":"task:1"}]}
 //   {"cmd":"disconnect","sock":"a"}
 // Output lines: {"type":"ready"} at start, then per socket
@@ -28,6 +29,7 @@ function connect(cmd) {
   const name = cmd.sock;
   const opts = { path: cmd.path, forceNew: true, reconnection: false };
   if (cmd.token !== undefined && cmd.token !== null) opts.auth = { token: cmd.token };
+  if (cmd.auth) opts.auth = cmd.auth; // any other auth object (the admin UI's login)
   if (cmd.transports) opts.transports = cmd.transports;
   const socket = io(cmd.url, opts);
   sockets.set(name, socket);
