@@ -11,8 +11,8 @@ use crate::{gateway, node};
 
 /// The bcrypt hash (cost 4, the smallest: the login rules are under test, not the hash's
 /// strength) of [`PASSWORD`], made with the package's own bcryptjs.
-const HASH: &str = "$2a$04$anE.qTpsTlDqmTJFHCwctOG8URn1sj/9Bjs1mp4BHhCArpQUdSawe";
-const PASSWORD: &str = "ringcast-admin-test";
+pub(crate) const HASH: &str = "$2a$04$anE.qTpsTlDqmTJFHCwctOG8URn1sj/9Bjs1mp4BHhCArpQUdSawe";
+pub(crate) const PASSWORD: &str = "ringcast-admin-test";
 
 fn admin_server(extra: &[&str]) -> Server {
     gateway()
@@ -21,7 +21,7 @@ fn admin_server(extra: &[&str]) -> Server {
         .start()
 }
 
-fn clients(server: &Server) -> Proc {
+pub(crate) fn clients(server: &Server) -> Proc {
     let mut clients = node("clients.js", &[]);
     clients.watch(server);
     clients.expect("ready", |v| v["type"] == "ready");
@@ -39,22 +39,23 @@ fn admin(clients: &mut Proc, server: &Server, sock: &str, auth: Value) -> Value 
     })
 }
 
-/// Connects `sock` to `/` with a valid token.
-fn client(clients: &mut Proc, server: &Server, sock: &str) {
+/// Connects `sock` to `/` with a valid token; returns its socket id.
+pub(crate) fn client(clients: &mut Proc, server: &Server, sock: &str) -> String {
     clients.send(
         &json!({"cmd": "connect", "sock": sock, "url": server.url(), "path": "/ws/",
                          "token": token::valid(sock), "transports": ["websocket"]}),
     );
-    clients.expect(&format!("{sock} connect"), |v| {
+    let connected = clients.expect(&format!("{sock} connect"), |v| {
         v["type"] == "connect" && v["sock"] == sock
     });
+    connected["id"].as_str().unwrap_or_default().to_owned()
 }
 
 fn login() -> Value {
     json!({"username": "admin", "password": PASSWORD})
 }
 
-fn event<'a>(sock: &'a str, name: &'a str) -> impl Fn(&Value) -> bool + 'a {
+pub(crate) fn event<'a>(sock: &'a str, name: &'a str) -> impl Fn(&Value) -> bool + 'a {
     move |v| v["type"] == "event" && v["sock"] == sock && v["event"] == name
 }
 

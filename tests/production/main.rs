@@ -8,6 +8,7 @@
 //! `tests/production/js/package-lock.json`, `/usr/bin/chromium` and `systemd-analyze`).
 
 mod admin_ui;
+mod admin_ui_browser;
 mod browser;
 mod cli;
 mod drain;

@@ -9,7 +9,7 @@
 //   {"cmd":"emit","sock":"a","event":"subscribe","args":[{"room":"task:1"}]}
 //   {"cmd":"disconnect","sock":"a"}
 // Output lines: {"type":"ready"} at start, then per socket
-//   {"type":"connect","sock","transport"}, {"type":"upgrade","sock","transport"},
+//   {"type":"connect","sock","transport","id"}, {"type":"upgrade","sock","transport"},
 //   {"type":"connect_error","sock","message"}, {"type":"disconnect","sock","reason"},
 //   {"type":"event","sock","event","args"};
 //   {"type":"fatal","message"} for a command this program cannot run (then it exits 1).
@@ -36,7 +36,7 @@ function connect(cmd) {
   socket.io.on('open', () => {
     socket.io.engine.on('upgrade', (t) => out({ type: 'upgrade', sock: name, transport: t.name }));
   });
-  socket.on('connect', () => out({ type: 'connect', sock: name, transport: socket.io.engine.transport.name }));
+  socket.on('connect', () => out({ type: 'connect', sock: name, transport: socket.io.engine.transport.name, id: socket.id }));
   socket.on('connect_error', (err) => out({ type: 'connect_error', sock: name, message: err.message }));
   socket.on('disconnect', (reason) => out({ type: 'disconnect', sock: name, reason }));
   socket.onAny((event, ...args) => out({ type: 'event', sock: name, event, args }));
