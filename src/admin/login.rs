@@ -3,10 +3,12 @@
 //! a success makes a new session id (emitted as `session`, which the UI sends back as
 //! `{sessionId}` when it reconnects).
 //!
-//! bcrypt is slow by design: cost 10 is ~70 ms of a core (measured on these machines with the
-//! test's hash), spent on the worker that received the CONNECT. So at most
+//! bcrypt is slow by design: one check at cost 10 took ~170 ms of a core with this crate in a
+//! release build on the 2-core development machine (busy with builds at the time), spent on
+//! the worker that received the CONNECT, which serves nothing else meanwhile. So at most
 //! [`CHECKS_PER_SECOND`] checks run per node per second; a CONNECT beyond that is refused
-//! without hashing, which also bounds a password-guessing rate.
+//! without hashing, which also bounds a password-guessing rate. A login is rare (once per UI
+//! session; reconnects carry the session id, which needs no hashing).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,8 +18,9 @@ use subtle::ConstantTimeEq;
 
 use crate::config::AdminPasswordHash;
 
-/// bcrypt checks per node per second: 4 × ~70 ms keeps a worker's stall under a third of a
-/// second in any second, whatever the number of guessing clients.
+/// bcrypt checks per node per second: at ~170 ms each, 4 bound the workers' stall to ~0.7 s
+/// of CPU in any second (spread over the workers that got the CONNECTs), whatever the number
+/// of guessing clients. A lower hash cost makes each check cheaper.
 pub(super) const CHECKS_PER_SECOND: u32 = 4;
 /// How long a session id is honoured: the package's in-memory store keeps them for the
 /// process's life; a day bounds what a leaked id is worth.

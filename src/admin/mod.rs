@@ -158,7 +158,12 @@ impl AdminUi {
                 return;
             }
         };
-        tracing::info!(?command, socket_id = ?socket.id(), "admin UI command");
+        // The command, not its arguments (an emit's payload is the application's data).
+        tracing::info!(
+            command = event,
+            socket_id = %socket.id().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            "admin UI command"
+        );
         let selector = |nsp: Room, filter: Option<Room>| Selector {
             nsp,
             rooms: filter.into_iter().collect(),
