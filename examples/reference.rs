@@ -98,6 +98,7 @@ fn main() {
         cors: CorsConfig {
             origins: vec!["*".into()],
             credentials: false,
+            credentialed_origins: Vec::new(),
         },
         ..EngineConfig::default()
     };

@@ -7,7 +7,10 @@
 //! - `cluster` (cargo feature `cluster`, on by default): the Redis bridge and wire formats.
 //! - [`auth`] (JWTs, API keys), [`config`] (every setting, declared once), [`metrics`].
 //! - [`gateway`]: the spec's rules, the handler, and [`run`].
+//! - [`admin`]: the Socket.IO admin UI's server side on `/admin`, beside `gateway` (which calls
+//!   it), above `engine`.
 
+pub mod admin;
 pub mod auth;
 #[cfg(feature = "cluster")]
 pub mod cluster;

@@ -43,6 +43,7 @@ use serde::Deserialize;
 use crate::auth::{self, AuthSettings, DevMaterial};
 pub use crate::auth::{PemFile, Secret};
 
+mod admin;
 mod cli;
 mod env;
 mod file;
@@ -54,6 +55,7 @@ mod resolve;
 mod settings;
 mod toml_form;
 
+pub use admin::{AdminAuth, AdminConfig, AdminMode, AdminPasswordHash};
 #[cfg(test)]
 use cli::parse_claim;
 pub use cli::{Cli, Command, TokenArgs, Ttl, parse_duration, parse_ttl};
@@ -228,6 +230,8 @@ pub struct Config {
     pub dev_mode: bool,
     /// The token claim whose value names the socket's user room `user:{value}`.
     pub user_claim: String,
+    /// The Socket.IO admin UI on `/admin` (`admin_*` settings).
+    pub admin: AdminConfig,
 }
 
 /// A configuration error: which setting, and why. `Display` is one line.

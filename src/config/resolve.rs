@@ -64,6 +64,14 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
     )?;
     let log_level = resolve_log_level(m.log_level)?;
     let dev_mode = jwt.secret.is_none() && jwt.public_key.is_none();
+    let admin = super::admin::resolve(super::admin::Raw {
+        enabled: m.admin_ui,
+        username: m.admin_username,
+        password_hash: m.admin_password_hash,
+        auth: m.admin_auth,
+        mode: m.admin_mode,
+        origin: m.admin_origin.map(resolve_admin_origin).transpose()?,
+    })?;
 
     let config = Config {
         listen: resolve_listen(&m.listen)?,
@@ -129,6 +137,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         user_claim: non_empty_text("user_claim", m.user_claim)?
             .trim()
             .to_owned(),
+        admin,
     };
     check_private_key(&config)?;
     if !config.dev_mode {
@@ -714,6 +723,20 @@ fn resolve_origins(origins: Vec<String>) -> Result<Vec<String>, ConfigError> {
         ));
     }
     Ok(out)
+}
+
+/// `admin_origin`: one exact origin; `*` cannot go with the credentials the UI sends.
+fn resolve_admin_origin(origin: String) -> Result<String, ConfigError> {
+    let origin = origin.trim().to_ascii_lowercase();
+    if origin == "*" {
+        return Err(ConfigError::new(
+            "admin_origin",
+            "\"*\" cannot carry credentials; name the UI's origin",
+        ));
+    }
+    check_origin(&origin)
+        .map_err(|why| ConfigError::new("admin_origin", format!("{origin:?}: {why}")))?;
+    Ok(origin)
 }
 
 fn check_origin(origin: &str) -> Result<(), &'static str> {

@@ -388,6 +388,46 @@ settings! {
         // RFC 7519 §4.1.2: `sub` identifies the principal that is the subject of the JWT.
         default: "sub".to_owned(),
     }
+
+    /// Serve the Socket.IO admin UI's server side (`@socket.io/admin-ui` 0.5) on namespace
+    /// `/admin`: live stats, sockets and rooms, and the UI's emit/join/leave/disconnect commands.
+    admin_ui: bool => Bool {
+        flag: "admin-ui", value: "BOOL", env: "RINGCAST_ADMIN_UI",
+        // Off: it can disconnect every client, so an operator turns it on.
+        default: false,
+    }
+    /// The admin UI's login name.
+    admin_username: String => Scalar {
+        flag: "admin-username", value: "NAME", env: "RINGCAST_ADMIN_USERNAME",
+        // The name the admin UI's docs use.
+        default: "admin".to_owned(),
+    }
+    /// The bcrypt hash (`$2b$10$…`) of the admin UI's password, required with admin_ui on and
+    /// admin_auth = "password".
+    admin_password_hash: String => Scalar {
+        flag: "admin-password-hash", value: "HASH", env: "RINGCAST_ADMIN_PASSWORD_HASH",
+        shown: "none",
+    }
+    /// The admin UI's login check: "password" (admin_username and admin_password_hash) or
+    /// "none" (anyone who reaches the port is an administrator).
+    admin_auth: String => Scalar {
+        flag: "admin-auth", value: "MODE", env: "RINGCAST_ADMIN_AUTH",
+        // "none" only when written out, as the package's `auth: false`.
+        default: "password".to_owned(),
+    }
+    /// The admin UI's mode: "production" (stats only) or "development" (also every socket, its
+    /// rooms, connects and disconnects, as the package's `mode`).
+    admin_mode: String => Scalar {
+        flag: "admin-mode", value: "MODE", env: "RINGCAST_ADMIN_MODE",
+        // The cheap one: development sends an event to the UI per connect, join and leave.
+        default: "production".to_owned(),
+    }
+    /// The origin the admin UI is served from (`https://admin.socket.io`): allowed cross-origin
+    /// with credentials (the UI connects with `withCredentials: true`).
+    admin_origin: String => Scalar {
+        flag: "admin-origin", value: "ORIGIN", env: "RINGCAST_ADMIN_ORIGIN",
+        shown: "none",
+    }
 }
 
 /// The default worker count: one per core.

@@ -699,7 +699,91 @@ fn cases(
             default: "sub".into(),
             get: |c| c.user_claim.clone(),
         },
+        Case {
+            name: "admin_ui",
+            // On needs a login check; "none" needs no hash.
+            base: vec!["--admin-auth".into(), "none".into()],
+            a: sc("admin_ui", "true", false),
+            b: sc("admin_ui", "false", false),
+            default: "false".into(),
+            get: |c| c.admin.enabled.to_string(),
+        },
+        Case {
+            name: "admin_username",
+            base: vec![],
+            a: sc("admin_username", "ops", true),
+            b: sc("admin_username", "root", true),
+            default: "admin".into(),
+            get: |c| c.admin.username.clone(),
+        },
+        Case {
+            name: "admin_password_hash",
+            base: vec![],
+            a: with_shows(sc("admin_password_hash", ADMIN_HASH_A, true), "set"),
+            b: with_shows(sc("admin_password_hash", ADMIN_HASH_B, true), "set b"),
+            default: "-".into(),
+            get: |c| match &c.admin.auth {
+                AdminAuth::Password(Some(h)) if h.expose() == ADMIN_HASH_A => "set".into(),
+                AdminAuth::Password(Some(_)) => "set b".into(),
+                _ => "-".into(),
+            },
+        },
+        Case {
+            name: "admin_auth",
+            base: vec![],
+            a: with_shows(sc("admin_auth", "none", true), "None"),
+            b: with_shows(sc("admin_auth", "password", true), "Password(None)"),
+            default: "Password(None)".into(),
+            get: |c| format!("{:?}", c.admin.auth),
+        },
+        Case {
+            name: "admin_mode",
+            base: vec![],
+            a: with_shows(sc("admin_mode", "development", true), "Development"),
+            b: with_shows(sc("admin_mode", "production", true), "Production"),
+            default: "Production".into(),
+            get: |c| format!("{:?}", c.admin.mode),
+        },
+        Case {
+            name: "admin_origin",
+            base: vec![],
+            a: sc("admin_origin", "https://admin.example.com", true),
+            b: sc("admin_origin", "http://localhost:8080", true),
+            default: "-".into(),
+            get: |c| c.admin.origin.clone().unwrap_or("-".into()),
+        },
     ]
+}
+
+/// Two bcrypt hashes (of "a" and "b", cost 4) for the admin_password_hash case.
+const ADMIN_HASH_A: &str = "$2a$04$RY5BRUt9dZbl.JB/xrWlfuf/iD/v7TNB29V8pU3UnTd0mao9PzXna";
+const ADMIN_HASH_B: &str = "$2a$04$FMEiydYLrNZFN1ebKVEXxOlH.oz5T3ZM0LFwkukgcvmbDvjpGvlty";
+
+#[test]
+fn admin_settings_are_checked_and_name_the_setting() {
+    for (args, setting) in [
+        (&["--admin-ui", "true"][..], "admin_password_hash"),
+        (
+            &["--admin-password-hash", "plain"][..],
+            "admin_password_hash",
+        ),
+        (&["--admin-auth", "off"][..], "admin_auth"),
+        (&["--admin-mode", "debug"][..], "admin_mode"),
+        (&["--admin-origin", "*"][..], "admin_origin"),
+        (&["--admin-origin", "admin.example.com"][..], "admin_origin"),
+        (&["--admin-username", " "][..], "admin_username"),
+    ] {
+        let err = load(args, &[]).expect_err("refused");
+        assert!(
+            err.to_string().contains(setting),
+            "{args:?}: {err} should name {setting}"
+        );
+    }
+    let on = load_ok(
+        &["--admin-ui", "true", "--admin-password-hash", ADMIN_HASH_A],
+        &[],
+    );
+    assert!(on.admin.enabled);
 }
 
 #[test]

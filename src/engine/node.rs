@@ -522,8 +522,10 @@ struct NodeHandle {
 impl NodeHandle {
     fn record(&self, op: crate::engine::BroadcastOp) -> crate::engine::BroadcastOp {
         let op = match &self.recovery {
-            Some(store) => store.record(store.remote_log(), op),
-            None => op,
+            // Only `/` sockets are recovered; another namespace's events (the admin UI's, which
+            // this path delivers) get no offset, so no handler ever sees one as an argument.
+            Some(store) if op.nsp.as_str() == "/" => store.record(store.remote_log(), op),
+            _ => op,
         };
         // After recording: the recovery store may re-frame the event with its offset.
         op.share_deflated(self.compression)

@@ -119,13 +119,21 @@ pub struct CorsConfig {
     pub origins: Vec<String>,
     /// Send `Access-Control-Allow-Credentials: true` (never with a literal `*`).
     pub credentials: bool,
+    /// Exact origins allowed with credentials whatever `credentials` says (the admin UI's,
+    /// which connects with `withCredentials: true`).
+    pub credentialed_origins: Vec<String>,
 }
 
 impl CorsConfig {
     /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
     pub fn allow<'a>(&'a self, origin: Option<&'a [u8]>) -> Option<&'a str> {
         let origin = std::str::from_utf8(origin?).ok()?;
-        if self.origins.iter().any(|o| o == origin) {
+        if self
+            .origins
+            .iter()
+            .chain(&self.credentialed_origins)
+            .any(|o| o == origin)
+        {
             return Some(origin);
         }
         if self.origins.iter().any(|o| o == "*") {
@@ -133,5 +141,10 @@ impl CorsConfig {
             return Some(if self.credentials { origin } else { "*" });
         }
         None
+    }
+
+    /// Whether the answer to `origin` carries `Access-Control-Allow-Credentials: true`.
+    pub fn credentials_for(&self, origin: &str) -> bool {
+        self.credentials || self.credentialed_origins.iter().any(|o| o == origin)
     }
 }

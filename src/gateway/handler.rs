@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::cluster_link::ClusterLink;
 use super::log_budget::LogBudgets;
 use super::{self as spec, ClientAction};
+use crate::admin::AdminUi;
 use crate::auth::{ApiKeys, Claims, Verifier};
 use crate::config::{Config, RoomPolicy};
 use crate::engine::{
@@ -32,6 +33,8 @@ pub struct Gateway {
     budgets: Arc<LogBudgets>,
     /// The token claim naming the user whose room `user:{id}` every socket joins.
     user_claim: String,
+    /// The admin UI on `/admin`, when `admin_ui` is on.
+    admin: Option<Arc<AdminUi>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -58,6 +61,13 @@ impl Gateway {
         self.budgets.clone()
     }
 
+    /// Hands the admin UI (if on) this node, once the engine has started it.
+    pub(super) fn set_node(&self, node: &Arc<dyn crate::engine::adapter::LocalNode>) {
+        if let Some(admin) = &self.admin {
+            admin.set_node(node.clone());
+        }
+    }
+
     /// Builds the handler from a validated configuration (dev mode already resolved).
     pub fn new(config: &Config) -> Result<Gateway, crate::config::ConfigError> {
         let auth = config.auth();
@@ -76,6 +86,7 @@ impl Gateway {
             stats: Default::default(),
             budgets: Default::default(),
             user_claim: config.user_claim.clone(),
+            admin: AdminUi::new(&config.admin).map(Arc::new),
         })
     }
 
@@ -337,7 +348,16 @@ fn epoch_ms() -> u64 {
 }
 
 impl Handler for Gateway {
+    fn namespace_allowed(&self, nsp: &str) -> bool {
+        nsp == "/" || (self.admin.is_some() && nsp == crate::admin::NAMESPACE)
+    }
+
     fn authorize(&self, info: &ConnectInfo<'_>) -> Result<Box<dyn Any>, String> {
+        if let Some(admin) = &self.admin
+            && info.nsp == crate::admin::NAMESPACE
+        {
+            return admin.authorize(info);
+        }
         match self.verifier.verify_connect(info.auth) {
             Ok(claims) => match spec::user_room_of(&claims, &self.user_claim) {
                 Ok(user_room) => Ok(Box::new(SocketState::new(claims, user_room, self.rate))),
@@ -380,6 +400,12 @@ impl Handler for Gateway {
     }
 
     fn on_connect(&self, socket: &mut Socket<'_>, info: &ConnectInfo<'_>) {
+        if let Some(admin) = &self.admin
+            && AdminUi::is_admin(socket)
+        {
+            admin.on_connect(socket);
+            return;
+        }
         // Under the "claims" policy even the auto-joined dashboard must be granted.
         if self.may_enter(socket, spec::DASHBOARD) {
             socket.join(Room::from(spec::DASHBOARD));
@@ -405,6 +431,9 @@ impl Handler for Gateway {
                 .unwrap_or("-"),
             "socket connected"
         );
+        if let Some(admin) = &self.admin {
+            admin.client_connected(socket);
+        }
     }
 
     fn on_event(
@@ -415,6 +444,12 @@ impl Handler for Gateway {
         ack: Option<u64>,
         _attachments: &[Bytes],
     ) {
+        if let Some(admin) = &self.admin
+            && AdminUi::is_admin(socket)
+        {
+            admin.on_event(socket, event, args);
+            return;
+        }
         let rate = self.rate;
         let (allowed, strikes) = match socket.data_mut::<SocketState>() {
             Some(state) => (state.take(rate), state.strikes),
@@ -460,12 +495,20 @@ impl Handler for Gateway {
                     let message = format!("subscribe: too many rooms (at most {})", self.max_rooms);
                     (spec::EV_ERROR, spec::reply_error(&message))
                 } else {
-                    socket.join(room.clone());
+                    if socket.join(room.clone())
+                        && let Some(admin) = &self.admin
+                    {
+                        admin.client_room(socket, room.as_str(), true);
+                    }
                     (spec::EV_SUBSCRIBED, spec::reply_subscribed(&room))
                 }
             }
             ClientAction::Unsubscribe(room) => {
-                socket.leave(room.as_str());
+                if socket.leave(room.as_str())
+                    && let Some(admin) = &self.admin
+                {
+                    admin.client_room(socket, room.as_str(), false);
+                }
                 (spec::EV_UNSUBSCRIBED, spec::reply_unsubscribed(&room))
             }
             ClientAction::Heartbeat { reply_json } => (spec::EV_HEARTBEAT_ACK, reply_json),
@@ -483,6 +526,12 @@ impl Handler for Gateway {
     }
 
     fn on_deadline(&self, socket: &mut Socket<'_>) {
+        if let Some(admin) = &self.admin
+            && AdminUi::is_admin(socket)
+        {
+            admin.on_deadline(socket);
+            return;
+        }
         let Some(expires) = socket.data::<SocketState>().and_then(|s| s.claims.exp) else {
             return;
         };
@@ -501,6 +550,15 @@ impl Handler for Gateway {
         );
         socket.emit(spec::EV_ERROR, &spec::reply_error("token expired"));
         socket.disconnect();
+    }
+
+    fn on_disconnect(&self, socket: &mut Socket<'_>, reason: engine::DisconnectReason) {
+        let Some(admin) = &self.admin else { return };
+        if AdminUi::is_admin(socket) {
+            admin.on_disconnect();
+        } else {
+            admin.client_disconnected(socket, reason);
+        }
     }
 
     fn on_http(

@@ -44,6 +44,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         cors: CorsConfig {
             origins: config.cors_origins.clone(),
             credentials: config.cors_credentials,
+            credentialed_origins: config.admin.origin.iter().cloned().collect(),
         },
         max_json_depth: config.max_json_depth,
         allow_eio3: config.allow_eio3,
@@ -150,7 +151,11 @@ fn start_engine(
     link: ClusterLink,
 ) -> std::io::Result<Running> {
     let Some(url) = &config.redis_url else {
-        return crate::engine::start(engine_config(config), gateway);
+        let g = gateway.clone();
+        return crate::engine::start_clustered(engine_config(config), gateway, move |node| {
+            g.set_node(&node);
+            Ok(None)
+        });
     };
     let options = RedisOptions {
         key_prefix: config.redis_key_prefix.clone(),
@@ -173,7 +178,9 @@ fn start_engine(
         _ => None,
     };
     tracing::info!(url = %url.redacted(), mode = ?config.cluster_mode, "clustering over Redis");
-    crate::engine::start_with_store(engine_config(config), gateway, store, |node| {
+    let g = gateway.clone();
+    crate::engine::start_with_store(engine_config(config), gateway, store, move |node| {
+        g.set_node(&node);
         let bridge = crate::cluster::start(url.expose(), options, node)?;
         link.set(bridge.clone());
         Ok(Some(bridge as Arc<dyn Publisher>))
@@ -218,7 +225,11 @@ fn start_engine(
         );
         std::process::exit(2);
     }
-    crate::engine::start(engine_config(config), gateway)
+    let g = gateway.clone();
+    crate::engine::start_clustered(engine_config(config), gateway, move |node| {
+        g.set_node(&node);
+        Ok(None)
+    })
 }
 
 /// A listen address that cannot be bound is a configuration error: one line naming the

@@ -1,12 +1,15 @@
 //! Production behaviour, proven with real clients: a real browser (Debian's Chromium driven by
 //! playwright-core) on another origin, a few hundred stock socket.io-client sockets drained by
 //! SIGTERM, `/metrics` after real traffic, the log (summary, rate-limited lines, ids, the last
-//! line), the command line (`--help`, bad configurations, `ringcast token`), the systemd unit.
+//! line), the command line (`--help`, bad configurations, `ringcast token`), the systemd unit,
+//! the Socket.IO admin UI (its own build in Chromium, and socket.io-client on `/admin`).
 //! Each test runs the `ringcast` binary itself, as an operator would.
 //!
 //! Needs `bash scripts/install-test-deps` first (Node packages from
 //! `tests/production/js/package-lock.json`, `/usr/bin/chromium` and `systemd-analyze`).
 
+mod admin_ui;
+mod admin_ui_browser;
 mod browser;
 mod cli;
 mod drain;

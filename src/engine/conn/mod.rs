@@ -251,7 +251,7 @@ fn summarize(req: &http::Request<'_>, settings: &ServeSettings) -> Head {
             Some(allowed) => {
                 headers.push(("Access-Control-Allow-Origin", allowed.to_owned()));
                 headers.push(("Vary", "Origin".to_owned()));
-                if cors.credentials {
+                if cors.credentials_for(allowed) {
                     headers.push(("Access-Control-Allow-Credentials", "true".to_owned()));
                 }
             }

@@ -5,10 +5,11 @@
 // Commands, one JSON object per stdin line (`sock` names a socket):
 //   {"cmd":"connect","sock":"a","url":"http://127.0.0.1:PORT","path":"/ws/","token":"JWT",
 //    "transports":["websocket"]}      (no `transports`: the default, polling then websocket)
+//   (`"auth":{...}` instead of `token`: that auth object; a namespace goes at the url's end)
 //   {"cmd":"emit","sock":"a","event":"subscribe","args":[{"room":"task:1"}]}
 //   {"cmd":"disconnect","sock":"a"}
 // Output lines: {"type":"ready"} at start, then per socket
-//   {"type":"connect","sock","transport"}, {"type":"upgrade","sock","transport"},
+//   {"type":"connect","sock","transport","id"}, {"type":"upgrade","sock","transport"},
 //   {"type":"connect_error","sock","message"}, {"type":"disconnect","sock","reason"},
 //   {"type":"event","sock","event","args"};
 //   {"type":"fatal","message"} for a command this program cannot run (then it exits 1).
@@ -28,13 +29,14 @@ function connect(cmd) {
   const name = cmd.sock;
   const opts = { path: cmd.path, forceNew: true, reconnection: false };
   if (cmd.token !== undefined && cmd.token !== null) opts.auth = { token: cmd.token };
+  if (cmd.auth) opts.auth = cmd.auth; // any other auth object (the admin UI's login)
   if (cmd.transports) opts.transports = cmd.transports;
   const socket = io(cmd.url, opts);
   sockets.set(name, socket);
   socket.io.on('open', () => {
     socket.io.engine.on('upgrade', (t) => out({ type: 'upgrade', sock: name, transport: t.name }));
   });
-  socket.on('connect', () => out({ type: 'connect', sock: name, transport: socket.io.engine.transport.name }));
+  socket.on('connect', () => out({ type: 'connect', sock: name, transport: socket.io.engine.transport.name, id: socket.id }));
   socket.on('connect_error', (err) => out({ type: 'connect_error', sock: name, message: err.message }));
   socket.on('disconnect', (reason) => out({ type: 'disconnect', sock: name, reason }));
   socket.onAny((event, ...args) => out({ type: 'event', sock: name, event, args }));
