@@ -53,6 +53,7 @@ mod redis_tls;
 mod resolve;
 mod settings;
 mod toml_form;
+mod webhook;
 
 #[cfg(test)]
 use cli::parse_claim;
@@ -62,6 +63,7 @@ pub use env::process_env;
 use redis::redact_redis_url;
 pub use redis::{PemBundle, RedisUrl};
 pub use settings::{SETTING_NAMES, Settings};
+pub use webhook::{WebhookEvents, WebhookSettings, WebhookUrl};
 
 /// The addresses of the `listen` setting: never empty, no repeats.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -226,6 +228,8 @@ pub struct Config {
     /// Neither a JWT secret nor a public key was configured: the server must generate a random
     /// secret and API key at start ([`auth::dev_mode_material`]) and say so loudly.
     pub dev_mode: bool,
+    /// The `webhook_*` settings; webhooks run when a URL is set ([`WebhookSettings::active`]).
+    pub webhook: WebhookSettings,
 }
 
 /// A configuration error: which setting, and why. `Display` is one line.

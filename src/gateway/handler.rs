@@ -30,6 +30,8 @@ pub struct Gateway {
     stats: Arc<crate::metrics::GatewayStats>,
     /// The rate-limited INFO/WARN lines for auth failures and API 401s.
     budgets: Arc<LogBudgets>,
+    /// Socket events to the webhook (a no-op when none is configured).
+    webhooks: crate::webhooks::Webhooks,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -59,6 +61,9 @@ impl Gateway {
     /// Builds the handler from a validated configuration (dev mode already resolved).
     pub fn new(config: &Config) -> Result<Gateway, crate::config::ConfigError> {
         let auth = config.auth();
+        let stats: Arc<crate::metrics::GatewayStats> = Default::default();
+        let webhooks = crate::webhooks::Webhooks::start(&config.webhook, stats.clone())
+            .map_err(|e| crate::config::ConfigError::new("webhook_url", e.to_string()))?;
         Ok(Gateway {
             verifier: Verifier::new(&auth)?,
             api_keys: ApiKeys::new(&auth),
@@ -71,8 +76,9 @@ impl Gateway {
             room_policy: config.room_policy,
             cluster: ClusterLink::default(),
             expiry_grace_ms: config.token_expiry_grace_ms,
-            stats: Default::default(),
+            stats,
             budgets: Default::default(),
+            webhooks,
         })
     }
 
@@ -278,6 +284,13 @@ impl SocketState {
     }
 }
 
+/// The token's `sub` claim of the socket, for webhook events.
+fn subject<'s>(socket: &'s Socket<'_>) -> Option<&'s str> {
+    socket
+        .data::<SocketState>()
+        .and_then(|s| s.claims.sub.as_deref())
+}
+
 /// A value for a log field, or `-` when there is none (never `Some(…)`/`None`).
 struct OrDash<T>(Option<T>);
 
@@ -327,6 +340,8 @@ impl Handler for Gateway {
             socket.join(Room::from(spec::DASHBOARD));
         }
         self.schedule_expiry(socket);
+        self.webhooks
+            .connect(socket, subject(socket), info.recovered);
         // Both ids, as "session closed" logs them, so one connection can be followed.
         tracing::debug!(
             socket_id = %OrDash(socket.id()),
@@ -395,11 +410,15 @@ impl Handler for Gateway {
                     (spec::EV_ERROR, spec::reply_error(&message))
                 } else {
                     socket.join(room.clone());
+                    self.webhooks
+                        .subscribe(socket, subject(socket), room.as_str());
                     (spec::EV_SUBSCRIBED, spec::reply_subscribed(&room))
                 }
             }
             ClientAction::Unsubscribe(room) => {
                 socket.leave(room.as_str());
+                self.webhooks
+                    .unsubscribe(socket, subject(socket), room.as_str());
                 (spec::EV_UNSUBSCRIBED, spec::reply_unsubscribed(&room))
             }
             ClientAction::Heartbeat { reply_json } => (spec::EV_HEARTBEAT_ACK, reply_json),
@@ -435,6 +454,10 @@ impl Handler for Gateway {
         );
         socket.emit(spec::EV_ERROR, &spec::reply_error("token expired"));
         socket.disconnect();
+    }
+
+    fn on_disconnect(&self, socket: &mut Socket<'_>, reason: engine::DisconnectReason) {
+        self.webhooks.disconnect(socket, subject(socket), reason);
     }
 
     fn on_http(
