@@ -6,6 +6,7 @@
 //!   monoio and small crates only.
 //! - `cluster` (cargo feature `cluster`, on by default): the Redis bridge and wire formats.
 //! - [`auth`] (JWTs, API keys), [`config`] (every setting, declared once), [`metrics`].
+//! - [`webhooks`]: signed HTTP callbacks for socket events, on their own thread.
 //! - [`gateway`]: the spec's rules, the handler, and [`run`].
 //! - [`admin`]: the Socket.IO admin UI's server side on `/admin`, beside `gateway` (which calls
 //!   it), above `engine`.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod engine;
 pub mod gateway;
 pub mod metrics;
+pub mod webhooks;
 
 pub use engine::{Room, ShardId, Sid};
 pub use gateway::run;

@@ -35,6 +35,23 @@ pub struct GatewayStats {
     pub client_errors: AtomicU64,
     /// Client events refused by the per-socket rate limit.
     pub rate_limited: AtomicU64,
+    /// The webhook sender's counters (rendered only when webhooks are on).
+    pub webhooks: WebhookStats,
+}
+
+/// The webhooks' counters: workers count drops, the sender thread the rest.
+#[derive(Debug, Default)]
+pub struct WebhookStats {
+    /// Webhooks are configured: the counters are rendered.
+    pub enabled: std::sync::atomic::AtomicBool,
+    /// Events the receiver accepted (2xx).
+    pub sent: AtomicU64,
+    /// Events dropped because the queue was full.
+    pub dropped: AtomicU64,
+    /// Events given up after the last attempt failed.
+    pub failed: AtomicU64,
+    /// Requests repeated after a failure.
+    pub retries: AtomicU64,
 }
 
 impl GatewayStats {
@@ -120,6 +137,9 @@ pub fn render(
     }
     if let Some(c) = cluster {
         redis(&mut r, c);
+    }
+    if gateway.webhooks.enabled.load(Ordering::Relaxed) {
+        webhooks(&mut r, &gateway.webhooks);
     }
 
     let mut out = String::with_capacity(8 * 1024);
@@ -386,6 +406,35 @@ fn publish(r: &mut Registry, gateway: &GatewayStats) {
         "Events that could not be published to the other nodes",
         gateway.cluster_publish_failures.load(Ordering::Relaxed),
     );
+}
+
+/// Webhooks (only when they are on).
+fn webhooks(r: &mut Registry, w: &WebhookStats) {
+    let rows = [
+        (
+            "webhook_events_sent",
+            "Webhook events the receiver accepted",
+            &w.sent,
+        ),
+        (
+            "webhook_events_dropped",
+            "Webhook events dropped: the queue was full",
+            &w.dropped,
+        ),
+        (
+            "webhook_events_failed",
+            "Webhook events given up after the last attempt",
+            &w.failed,
+        ),
+        (
+            "webhook_retries",
+            "Webhook requests repeated after a failure",
+            &w.retries,
+        ),
+    ];
+    for (name, help, value) in rows {
+        counter(r, name, help, value.load(Ordering::Relaxed));
+    }
 }
 
 /// Connection state recovery (only when it is on).

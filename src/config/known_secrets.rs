@@ -9,10 +9,11 @@
 //! character-frequency estimate cannot tell.
 
 /// The published example values, compared exactly.
-const EXAMPLE_SECRETS: [&str; 5] = [
+const EXAMPLE_SECRETS: [&str; 6] = [
     // ringcast.example.toml
     "change-me-to-32-or-more-random-bytes",
     "replace-with-a-long-random-key",
+    "change-me-to-other-32-or-more-random-bytes",
     // The README's tour before it generated its key.
     "backend-key-0123456789",
     // docs/BENCHMARKS*.md record the benchmark commands with these.

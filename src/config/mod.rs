@@ -54,6 +54,7 @@ mod redis_tls;
 mod resolve;
 mod settings;
 mod toml_form;
+mod webhook;
 
 pub use admin::{AdminAuth, AdminConfig, AdminMode, AdminPasswordHash};
 #[cfg(test)]
@@ -64,6 +65,7 @@ pub use env::process_env;
 use redis::redact_redis_url;
 pub use redis::{PemBundle, RedisUrl};
 pub use settings::{SETTING_NAMES, Settings};
+pub use webhook::{WebhookEvents, WebhookSettings, WebhookUrl};
 
 /// The addresses of the `listen` setting: never empty, no repeats.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,6 +234,8 @@ pub struct Config {
     pub user_claim: String,
     /// The Socket.IO admin UI on `/admin` (`admin_*` settings).
     pub admin: AdminConfig,
+    /// The `webhook_*` settings; webhooks run when a URL is set ([`WebhookSettings::active`]).
+    pub webhook: WebhookSettings,
 }
 
 /// A configuration error: which setting, and why. `Display` is one line.

@@ -63,6 +63,25 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
         m.redis_tls_ca,
     )?;
     let log_level = resolve_log_level(m.log_level)?;
+    let webhook = super::webhook::resolve(super::webhook::Raw {
+        url: m.webhook_url,
+        secret: m.webhook_secret,
+        events: m.webhook_events,
+        // 10 000 events of ~250 bytes: a 2.5 MB body, the most a receiver should take at once.
+        batch_max: ranged(
+            "webhook_batch_max",
+            m.webhook_batch_max,
+            1,
+            10_000,
+            "events",
+        )?,
+        batch_ms: ms("webhook_batch_ms", m.webhook_batch_ms, 0)?,
+        // 10 M events of ~250 bytes: 2.5 GB, the machine's memory long before.
+        queue: ranged("webhook_queue", m.webhook_queue, 1, 10_000_000, "events")?,
+        timeout_ms: ms("webhook_timeout_ms", m.webhook_timeout_ms, 1)?,
+        // 20 attempts: over a minute of 10 s-capped backoff; more is an outage, not a blip.
+        attempts: ranged("webhook_attempts", m.webhook_attempts, 1, 20, "attempts")?,
+    })?;
     let dev_mode = jwt.secret.is_none() && jwt.public_key.is_none();
     let admin = super::admin::resolve(super::admin::Raw {
         enabled: m.admin_ui,
@@ -138,6 +157,7 @@ fn resolve(m: Merged) -> Result<Config, ConfigError> {
             .trim()
             .to_owned(),
         admin,
+        webhook,
     };
     check_private_key(&config)?;
     if !config.dev_mode {

@@ -51,7 +51,7 @@ fn doc_files() -> Vec<std::path::PathBuf> {
 /// `RINGCAST_API_KEYS=a,b`) and flags (`--jwt-secret …`, `--api-key=…`). A value starting
 /// with `$` is computed by the shell, not a literal.
 fn literals(text: &str, file: &str) -> Vec<Literal> {
-    const SPELLINGS: [(&str, &str, bool); 8] = [
+    const SPELLINGS: [(&str, &str, bool); 12] = [
         ("jwt_secret = ", "jwt_secret", false),
         ("api_keys = ", "api_keys", true),
         ("RINGCAST_JWT_SECRET=", "jwt_secret", false),
@@ -60,6 +60,10 @@ fn literals(text: &str, file: &str) -> Vec<Literal> {
         ("--jwt-secret=", "jwt_secret", false),
         ("--api-key ", "api_keys", false),
         ("--api-key=", "api_keys", false),
+        ("webhook_secret = ", "webhook_secret", false),
+        ("RINGCAST_WEBHOOK_SECRET=", "webhook_secret", false),
+        ("--webhook-secret ", "webhook_secret", false),
+        ("--webhook-secret=", "webhook_secret", false),
     ];
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -120,6 +124,7 @@ fn every_secret_in_the_docs_is_refused() {
     for lit in &found {
         let args: Vec<&str> = match lit.setting {
             "jwt_secret" => vec!["--jwt-secret", &lit.value],
+            "webhook_secret" => vec!["--jwt-secret", GOOD_SECRET, "--webhook-secret", &lit.value],
             _ => vec!["--jwt-secret", GOOD_SECRET, "--api-key", &lit.value],
         };
         let err = load(&args, &[])
@@ -152,6 +157,7 @@ refused_cases! {
     example_secret_env: [] + ["RINGCAST_JWT_SECRET" = "change-me-to-32-or-more-random-bytes"] => "jwt_secret";
     bench_secret_flag: ["--jwt-secret", "ringcast-bench-jwt-secret-0123456789abcdef"] => "jwt_secret";
     example_key_flag: ["--jwt-secret", GOOD_SECRET, "--api-key", "replace-with-a-long-random-key"] => "api_keys";
+    example_webhook_secret_flag: ["--jwt-secret", GOOD_SECRET, "--webhook-secret", "change-me-to-other-32-or-more-random-bytes"] => "webhook_secret";
     example_key_second: ["--jwt-secret", GOOD_SECRET, "--api-key", GOOD_KEY, "--api-key", "backend-key-0123456789"] => "api_keys";
     tour_key_env: ["--jwt-secret", GOOD_SECRET] + ["RINGCAST_API_KEYS" = "backend-key-0123456789"] => "api_keys";
     bench_key_env: ["--jwt-secret", GOOD_SECRET] + ["RINGCAST_API_KEYS" = "x-0123456789abcdef,ringcast-bench-api-key-0123456789"] => "api_keys";

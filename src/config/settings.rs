@@ -428,6 +428,56 @@ settings! {
         flag: "admin-origin", value: "ORIGIN", env: "RINGCAST_ADMIN_ORIGIN",
         shown: "none",
     }
+
+    /// Webhook receiver: `http://host[:port]/path` that gets connect, disconnect, subscribe
+    /// and unsubscribe events as signed JSON batches. Plain HTTP only: put a local TLS proxy in
+    /// front for https. Unset: no webhooks.
+    webhook_url: String => Scalar {
+        flag: "webhook-url", value: "URL", env: "RINGCAST_WEBHOOK_URL",
+    }
+    /// HMAC-SHA256 key of the webhooks' `X-Ringcast-Signature`; required with webhook_url, at
+    /// least 32 bytes.
+    webhook_secret: String => Scalar {
+        flag: "webhook-secret", value: "SECRET", env: "RINGCAST_WEBHOOK_SECRET",
+    }
+    /// Event types sent to the webhook, comma list of connect, disconnect, subscribe,
+    /// unsubscribe.
+    webhook_events: Vec<String> => Delimited {
+        flag: "webhook-events", value: "TYPES", env: "RINGCAST_WEBHOOK_EVENTS",
+        // Unset: all four.
+        shown: "connect,disconnect,subscribe,unsubscribe",
+    }
+    /// Most events in one webhook request.
+    webhook_batch_max: usize => Scalar {
+        flag: "webhook-batch-max", value: "N", env: "RINGCAST_WEBHOOK_BATCH_MAX",
+        // 100 events of ~250 bytes: a 25 KB body, one request per 100 connects at peak.
+        default: 100,
+    }
+    /// Longest an event waits for its batch to fill before it is sent.
+    webhook_batch_ms: u64 => Scalar {
+        flag: "webhook-batch-ms", value: "MS", env: "RINGCAST_WEBHOOK_BATCH_MS",
+        // A tenth of a second: below what a backend's "who is online" view notices.
+        default: 100,
+    }
+    /// Events waiting to be sent, across the workers; beyond it new events are dropped and
+    /// counted (ringcast_webhook_events_dropped_total).
+    webhook_queue: usize => Scalar {
+        flag: "webhook-queue", value: "N", env: "RINGCAST_WEBHOOK_QUEUE",
+        // ~2.5 MB of events at ~250 bytes each: 100 full batches, seconds of a receiver outage.
+        default: 10_000,
+    }
+    /// Time one webhook request gets (connect, send, answer) before it counts as failed.
+    webhook_timeout_ms: u64 => Scalar {
+        flag: "webhook-timeout-ms", value: "MS", env: "RINGCAST_WEBHOOK_TIMEOUT_MS",
+        default: 5_000,
+    }
+    /// Attempts per batch (the first and the retries) before it is dropped; retries wait
+    /// 200 ms doubled per attempt, with jitter, at most 10 s.
+    webhook_attempts: u32 => Scalar {
+        flag: "webhook-attempts", value: "N", env: "RINGCAST_WEBHOOK_ATTEMPTS",
+        // 5 attempts: about 3 s of backoff (0.2 + 0.4 + 0.8 + 1.6), a receiver's restart.
+        default: 5,
+    }
 }
 
 /// The default worker count: one per core.

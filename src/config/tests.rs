@@ -752,6 +752,95 @@ fn cases(
             default: "-".into(),
             get: |c| c.admin.origin.clone().unwrap_or("-".into()),
         },
+        Case {
+            name: "webhook_url",
+            base: vec!["--webhook-secret".into(), WEBHOOK_SECRET.into()],
+            a: with_shows(
+                sc("webhook_url", "http://127.0.0.1:9000/hook", true),
+                "http://127.0.0.1:9000/hook",
+            ),
+            b: with_shows(
+                sc("webhook_url", "http://backend/h?x=1", true),
+                "http://backend:80/h?x=1",
+            ),
+            default: "-".into(),
+            get: |c| c.webhook.url.as_ref().map_or("-".into(), |u| u.to_string()),
+        },
+        Case {
+            name: "webhook_secret",
+            base: vec![],
+            a: sc("webhook_secret", WEBHOOK_SECRET, true),
+            b: sc(
+                "webhook_secret",
+                "another-webhook-secret-of-32-bytes-x",
+                true,
+            ),
+            default: "-".into(),
+            get: |c| {
+                c.webhook
+                    .secret
+                    .as_ref()
+                    .map_or("-".into(), |s| s.expose().to_owned())
+            },
+        },
+        Case {
+            name: "webhook_events",
+            base: vec![],
+            a: Val {
+                flag: vec!["--webhook-events".into(), "connect,disconnect".into()],
+                env: "connect,disconnect".into(),
+                toml: r#"webhook_events = ["connect", "disconnect"]"#.into(),
+                shows: "connect,disconnect".into(),
+            },
+            b: Val {
+                flag: vec!["--webhook-events".into(), "subscribe".into()],
+                env: "subscribe".into(),
+                toml: r#"webhook_events = ["subscribe"]"#.into(),
+                shows: "subscribe".into(),
+            },
+            default: "connect,disconnect,subscribe,unsubscribe".into(),
+            get: |c| c.webhook.events.names(),
+        },
+        Case {
+            name: "webhook_batch_max",
+            base: vec![],
+            a: sc("webhook_batch_max", "1", false),
+            b: sc("webhook_batch_max", "500", false),
+            default: "100".into(),
+            get: |c| c.webhook.batch_max.to_string(),
+        },
+        Case {
+            name: "webhook_batch_ms",
+            base: vec![],
+            a: sc("webhook_batch_ms", "0", false),
+            b: sc("webhook_batch_ms", "2000", false),
+            default: "100".into(),
+            get: |c| c.webhook.batch_ms.to_string(),
+        },
+        Case {
+            name: "webhook_queue",
+            base: vec![],
+            a: sc("webhook_queue", "1", false),
+            b: sc("webhook_queue", "50000", false),
+            default: "10000".into(),
+            get: |c| c.webhook.queue.to_string(),
+        },
+        Case {
+            name: "webhook_timeout_ms",
+            base: vec![],
+            a: sc("webhook_timeout_ms", "1", false),
+            b: sc("webhook_timeout_ms", "30000", false),
+            default: "5000".into(),
+            get: |c| c.webhook.timeout_ms.to_string(),
+        },
+        Case {
+            name: "webhook_attempts",
+            base: vec![],
+            a: sc("webhook_attempts", "1", false),
+            b: sc("webhook_attempts", "20", false),
+            default: "5".into(),
+            get: |c| c.webhook.attempts.to_string(),
+        },
     ]
 }
 
@@ -785,6 +874,9 @@ fn admin_settings_are_checked_and_name_the_setting() {
     );
     assert!(on.admin.enabled);
 }
+
+/// A webhook secret of the required 32 bytes.
+const WEBHOOK_SECRET: &str = "webhook-secret-of-at-least-32-bytes";
 
 #[test]
 fn precedence_flag_over_env_over_file_over_default_for_every_setting() {
@@ -963,6 +1055,15 @@ error_cases! {
     tls_ca_with_unix: ["--redis-url", "unix:///run/redis.sock", "--redis-tls-ca", "@rsa_cert.pem"] => ("redis_tls_ca", "not a rediss:// URL");
     tls_ca_with_insecure: ["--redis-url", "rediss://h:6380/#insecure", "--redis-tls-ca", "@rsa_cert.pem"] => ("redis_tls_ca", "#insecure");
     python_channel_in_custom_prefix: ["--redis-key-prefix", "app", "--redis-python-channel", "app-response#/#x#"] => ("redis_python_channel", "\"app\"");
+    webhook_https: ["--webhook-url", "https://backend/hook", "--webhook-secret", "webhook-secret-of-at-least-32-bytes"] => ("webhook_url", "put a local TLS proxy in front");
+    webhook_url_scheme: ["--webhook-url", "ftp://backend/", "--webhook-secret", "webhook-secret-of-at-least-32-bytes"] => ("webhook_url", "scheme must be http");
+    webhook_url_without_secret: ["--webhook-url", "http://backend/hook"] => ("webhook_secret", "required with webhook_url");
+    webhook_secret_short: ["--webhook-secret", "short"] => ("webhook_secret", "at least 32 bytes");
+    webhook_events_unknown: ["--webhook-events", "connect,join"] => ("webhook_events", "unknown event type \"join\"");
+    webhook_batch_max_zero: ["--webhook-batch-max", "0"] => ("webhook_batch_max", "between 1 and 10000");
+    webhook_queue_zero: ["--webhook-queue", "0"] => ("webhook_queue", "between 1");
+    webhook_timeout_zero: ["--webhook-timeout-ms", "0"] => ("webhook_timeout_ms", "between 1");
+    webhook_attempts_zero: ["--webhook-attempts", "0"] => ("webhook_attempts", "between 1 and 20");
 }
 
 #[test]
@@ -1500,9 +1601,11 @@ fn the_example_file_is_valid_and_complete() {
         })
         .filter(|l| !l.contains("_file =") && !l.starts_with("redis_tls_"))
         .filter(|l| !l.starts_with("jwt_secret = ") && !l.starts_with("api_keys = "))
+        .filter(|l| !l.starts_with("webhook_secret = "))
         .map(|l| format!("{l}\n"))
         .collect();
-    let uncommented = format!("jwt_secret = {SECRET_A:?}\n{uncommented}");
+    let uncommented =
+        format!("jwt_secret = {SECRET_A:?}\nwebhook_secret = {WEBHOOK_SECRET:?}\n{uncommented}");
     let file = TempFile::new(&uncommented);
     load(&["--config", &file.path()], &[]).expect("uncommented example loads");
 }

@@ -35,6 +35,8 @@ pub struct Gateway {
     user_claim: String,
     /// The admin UI on `/admin`, when `admin_ui` is on.
     admin: Option<Arc<AdminUi>>,
+    /// Socket events to the webhook (a no-op when none is configured).
+    webhooks: crate::webhooks::Webhooks,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -71,6 +73,9 @@ impl Gateway {
     /// Builds the handler from a validated configuration (dev mode already resolved).
     pub fn new(config: &Config) -> Result<Gateway, crate::config::ConfigError> {
         let auth = config.auth();
+        let stats: Arc<crate::metrics::GatewayStats> = Default::default();
+        let webhooks = crate::webhooks::Webhooks::start(&config.webhook, stats.clone())
+            .map_err(|e| crate::config::ConfigError::new("webhook_url", e.to_string()))?;
         Ok(Gateway {
             verifier: Verifier::new(&auth)?,
             api_keys: ApiKeys::new(&auth),
@@ -83,10 +88,11 @@ impl Gateway {
             room_policy: config.room_policy,
             cluster: ClusterLink::default(),
             expiry_grace_ms: config.token_expiry_grace_ms,
-            stats: Default::default(),
+            stats,
             budgets: Default::default(),
             user_claim: config.user_claim.clone(),
             admin: AdminUi::new(&config.admin).map(Arc::new),
+            webhooks,
         })
     }
 
@@ -328,6 +334,13 @@ impl SocketState {
     }
 }
 
+/// The token's `sub` claim of the socket, for webhook events.
+fn subject<'s>(socket: &'s Socket<'_>) -> Option<&'s str> {
+    socket
+        .data::<SocketState>()
+        .and_then(|s| s.claims.sub.as_deref())
+}
+
 /// A value for a log field, or `-` when there is none (never `Some(…)`/`None`).
 struct OrDash<T>(Option<T>);
 
@@ -419,6 +432,8 @@ impl Handler for Gateway {
             socket.join(room);
         }
         self.schedule_expiry(socket);
+        self.webhooks
+            .connect(socket, subject(socket), info.recovered);
         // Both ids, as "session closed" logs them, so one connection can be followed.
         tracing::debug!(
             socket_id = %OrDash(socket.id()),
@@ -495,19 +510,23 @@ impl Handler for Gateway {
                     let message = format!("subscribe: too many rooms (at most {})", self.max_rooms);
                     (spec::EV_ERROR, spec::reply_error(&message))
                 } else {
-                    if socket.join(room.clone())
-                        && let Some(admin) = &self.admin
-                    {
-                        admin.client_room(socket, room.as_str(), true);
+                    if socket.join(room.clone()) {
+                        if let Some(admin) = &self.admin {
+                            admin.client_room(socket, room.as_str(), true);
+                        }
+                        self.webhooks
+                            .subscribe(socket, subject(socket), room.as_str());
                     }
                     (spec::EV_SUBSCRIBED, spec::reply_subscribed(&room))
                 }
             }
             ClientAction::Unsubscribe(room) => {
-                if socket.leave(room.as_str())
-                    && let Some(admin) = &self.admin
-                {
-                    admin.client_room(socket, room.as_str(), false);
+                if socket.leave(room.as_str()) {
+                    if let Some(admin) = &self.admin {
+                        admin.client_room(socket, room.as_str(), false);
+                    }
+                    self.webhooks
+                        .unsubscribe(socket, subject(socket), room.as_str());
                 }
                 (spec::EV_UNSUBSCRIBED, spec::reply_unsubscribed(&room))
             }
@@ -553,12 +572,14 @@ impl Handler for Gateway {
     }
 
     fn on_disconnect(&self, socket: &mut Socket<'_>, reason: engine::DisconnectReason) {
-        let Some(admin) = &self.admin else { return };
-        if AdminUi::is_admin(socket) {
-            admin.on_disconnect();
-        } else {
+        if let Some(admin) = &self.admin {
+            if AdminUi::is_admin(socket) {
+                admin.on_disconnect();
+                return;
+            }
             admin.client_disconnected(socket, reason);
         }
+        self.webhooks.disconnect(socket, subject(socket), reason);
     }
 
     fn on_http(

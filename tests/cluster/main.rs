@@ -34,6 +34,7 @@ mod ringcast_streams_node_mixed;
 mod ringcast_streams_quiet_kill;
 mod ringcast_streams_recovery;
 mod ringcast_streams_redis_restart;
+mod ringcast_webhooks_two_nodes;
 mod throughput;
 mod two_nodes;
 

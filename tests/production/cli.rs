@@ -133,6 +133,7 @@ bad_config! {
     env_not_a_number: [SECRET] env ["RINGCAST_PING_INTERVAL_MS" => "soon"] => "RINGCAST_PING_INTERVAL_MS";
     missing_config_file: [SECRET, "--config", "/nonexistent/ringcast.toml"] env [] => "config";
     missing_config_file_from_env: [SECRET] env ["RINGCAST_CONFIG" => "/nonexistent/ringcast.toml"] => "config";
+    webhook_https_url: [SECRET, "--webhook-url", "https://backend.example/hook", "--webhook-secret", "webhook-secret-of-at-least-32-bytes"] env [] => "webhook_url";
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod require_exp;
 mod safe_defaults;
 mod systemd;
 mod token;
+mod webhooks;
 
 use std::path::Path;
 use std::time::Duration;

@@ -41,6 +41,7 @@ pub mod server;
 pub mod shell;
 pub mod tcp;
 pub mod token;
+pub mod webhook_sink;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,7 @@ pub use redis_server::{RedisServer, TestPki};
 pub use scratch::ScratchDir;
 pub use server::{Launch, Server};
 pub use shell::Shell;
+pub use webhook_sink::{Answer, WebhookSink};
 
 /// How long any single wait may take before the test fails with context.
 pub const DEADLINE: Duration = Duration::from_secs(30);
