@@ -167,7 +167,7 @@ impl AdminUi {
         let selector = |nsp: Room, filter: Option<Room>| Selector {
             nsp,
             rooms: filter.into_iter().collect(),
-            except: Vec::new(),
+            ..Default::default()
         };
         match command {
             Command::Emit {
@@ -180,7 +180,7 @@ impl AdminUi {
                     frames: encode_event(nsp.as_str(), None, &event, &args, &[]),
                     nsp: nsp.clone(),
                     rooms: filter.into_iter().collect(),
-                    except: Vec::new(),
+                    ..Default::default()
                 };
                 if nsp.as_str() == "/" {
                     // Every node's sockets, as the publish API's broadcasts.
@@ -301,7 +301,7 @@ impl AdminUi {
         let selector = Selector {
             nsp: Room::from("/"),
             rooms: Vec::new(),
-            except: Vec::new(),
+            ..Default::default()
         };
         node.fetch_sockets(
             selector,
@@ -329,7 +329,7 @@ impl AdminUi {
                     frames: encode_event(NAMESPACE, None, "all_sockets", &args, &[]),
                     nsp: Room::from(NAMESPACE),
                     rooms: vec![admin],
-                    except: Vec::new(),
+                    ..Default::default()
                 });
             }),
         );
@@ -341,7 +341,7 @@ impl AdminUi {
             frames: encode_event(NAMESPACE, None, event, args, &[]),
             nsp: Room::from(NAMESPACE),
             rooms: Vec::new(),
-            except: Vec::new(),
+            ..Default::default()
         });
     }
 
