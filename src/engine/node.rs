@@ -520,9 +520,10 @@ struct NodeHandle {
 }
 
 impl NodeHandle {
-    fn record(&self, op: crate::engine::BroadcastOp) -> crate::engine::BroadcastOp {
+    /// Gives `op` its offset, to be sent to the cores in the bitmask `to`.
+    fn record(&self, op: crate::engine::BroadcastOp, to: u64) -> crate::engine::BroadcastOp {
         let op = match &self.recovery {
-            Some(store) => store.record(store.remote_log(), op),
+            Some(store) => store.record(store.remote_log(), op, to),
             None => op,
         };
         // After recording: the recovery store may re-frame the event with its offset.
@@ -536,7 +537,6 @@ impl LocalNode for NodeHandle {
     }
 
     fn deliver(&self, op: crate::engine::BroadcastOp) {
-        let op = self.record(op);
         let mask = if op.rooms.is_empty() {
             u64::MAX
         } else {
@@ -546,6 +546,7 @@ impl LocalNode for NodeHandle {
                 m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
             })
         };
+        let op = self.record(op, mask);
         let op = Arc::new(crate::engine::SharedBroadcast::new(op));
         for i in 0..self.mesh.workers() {
             if mask & (1 << i) != 0 {
@@ -565,8 +566,8 @@ impl LocalNode for NodeHandle {
         op: crate::engine::BroadcastOp,
         except_rooms: Vec<Room>,
     ) -> Result<(), crate::engine::BroadcastOp> {
-        let op = self.record(op);
         // Every core: an excluded room's members may be anywhere, and targets may be too.
+        let op = self.record(op, u64::MAX);
         let op = Arc::new(crate::engine::SharedBroadcast::new(op));
         let except_rooms: Arc<[Room]> = except_rooms.into();
         for i in 0..self.mesh.workers() {

@@ -74,6 +74,9 @@ impl Worker {
         let targets = self.targets(&op.nsp, &op.rooms);
         // Read once per broadcast from its frame's tail; each recipient then stores a u64.
         let offset = self.recovery.as_ref().and_then(|r| r.offset_of(op));
+        if let (Some(offset), Some(store)) = (offset, &self.recovery) {
+            self.seen.observe(store.source_of(offset), offset);
+        }
         let mut reached = 0;
         let mut msgpack_built = false;
         let mut full = Vec::new();
@@ -90,7 +93,7 @@ impl Worker {
             }
             socket.stamp = stamp;
             if let (Some(offset), Some(rec)) = (offset, socket.recovery.as_mut()) {
-                rec.last_sent = Some(offset);
+                rec.sent.push(offset);
             }
             reached += 1;
             let mut ok = true;
@@ -201,16 +204,17 @@ impl Worker {
                 };
             }
         }
+        // Before recording: the store notes which cores the event is sent to.
+        let mask = self.cores_for(&op.nsp, &op.rooms);
         // After the publish: other nodes give the event offsets of their own.
         let op = match &self.recovery {
-            Some(store) => store.record(self.shard.index(), op),
+            Some(store) => store.record(self.shard.index(), op, mask),
             None => op,
         };
         // After recording: the recovery store may re-frame the event with its offset.
         let op = Arc::new(SharedBroadcast::new(
             op.share_deflated(self.config.compression),
         ));
-        let mask = self.cores_for(&op.nsp, &op.rooms);
         let mut asked = 0;
         for to in 0..self.mesh.workers() {
             let to = ShardId(to as u16);
