@@ -195,12 +195,14 @@ impl Worker {
     ) -> Sent {
         // A refusal is counted by the adapter; with an `ack` it also answers the request.
         if let Some(p) = &self.publisher {
+            let counted = ack.as_ref().is_some_and(PublishAck::counts);
             let _ = p.publish(&op, ack);
             if p.delivers_locally() {
-                // Redis Streams: the bridge delivers it here too, once XADD gave its offset.
+                // Redis Streams: the bridge delivers it here too, once XADD gave its offset;
+                // a counted ack brings this node's count back (one more answer to wait for).
                 return Sent {
                     local: 0,
-                    cores_asked: 0,
+                    cores_asked: usize::from(counted),
                 };
             }
         }
