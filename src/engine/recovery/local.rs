@@ -12,8 +12,8 @@
 //! [`SOURCE_BITS`] of an offset name its log (see [`super::trail`] for why the source matters).
 //!
 //! For the disconnect decision ([`super::decide::unqueued_start`]) each log also publishes its
-//! last offset, and the last offset it sent to each core: two release stores per target core
-//! and broadcast, read only when a socket disconnects.
+//! last offset, and the last offset it sent to each core: per broadcast one release store per
+//! target core and one for the head, read only when a socket disconnects.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
