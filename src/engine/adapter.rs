@@ -71,6 +71,12 @@ pub trait LocalNode: Send + Sync + 'static {
         let _ = except_rooms;
         Err(op)
     }
+    /// [`LocalNode::deliver`], reporting how many sockets it reached once every core fanned it
+    /// out. The default cannot count: it reports 0.
+    fn deliver_counted(&self, op: BroadcastOp, report: CountReport) {
+        self.deliver(op);
+        drop(report);
+    }
     /// Applies a remote command to local sockets.
     fn apply(&self, command: RemoteCommand);
     /// The local sockets matching `selector`; `reply` is called once, from some thread.
@@ -153,6 +159,8 @@ impl PublishError {
 /// unanswered, it answers [`PublishError::Dropped`].
 pub struct PublishAck {
     answer: Option<AckFn>,
+    /// Where an adapter that delivers locally reports how many sockets it reached here.
+    count: Option<CountReport>,
 }
 
 /// The engine's side of a [`PublishAck`].
@@ -171,7 +179,26 @@ impl PublishAck {
     pub fn new(answer: impl FnOnce(Result<Handed, PublishError>) + Send + 'static) -> Self {
         PublishAck {
             answer: Some(AckFn(Box::new(answer))),
+            count: None,
         }
+    }
+
+    /// Also expects the local delivery count, from an adapter that
+    /// [`Publisher::delivers_locally`]: `count` is called once (0 if the event was not
+    /// delivered here).
+    pub fn counting(mut self, count: impl FnOnce(DeliveryCount) + Send + 'static) -> Self {
+        self.count = Some(CountReport(Some(Box::new(count))));
+        self
+    }
+
+    /// Whether it expects a local delivery count.
+    pub fn counts(&self) -> bool {
+        self.count.is_some()
+    }
+
+    /// The count reporter, for the adapter that delivers the event here.
+    pub fn take_count(&mut self) -> Option<CountReport> {
+        self.count.take()
     }
 
     /// Answers the waiting request.
@@ -189,6 +216,66 @@ impl PublishAck {
 impl Drop for PublishAck {
     fn drop(&mut self) {
         self.send(Err(PublishError::Dropped));
+    }
+}
+
+/// How many local sockets a broadcast reached (every core's fan-out, summed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeliveryCount(pub usize);
+
+/// Reports a [`DeliveryCount`] once; dropped unreported, it reports 0, so a waiting publish
+/// never waits for a count that will not come.
+pub struct CountReport(Option<Box<dyn FnOnce(DeliveryCount) + Send>>);
+
+impl std::fmt::Debug for CountReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CountReport")
+            .field("reported", &self.0.is_none())
+            .finish()
+    }
+}
+
+impl CountReport {
+    pub fn report(mut self, count: DeliveryCount) {
+        if let Some(report) = self.0.take() {
+            report(count);
+        }
+    }
+}
+
+impl Drop for CountReport {
+    fn drop(&mut self) {
+        if let Some(report) = self.0.take() {
+            report(DeliveryCount(0));
+        }
+    }
+}
+
+/// Sums the fan-out counts of `cores` cores and reports the total from the last one.
+#[derive(Debug)]
+pub struct DeliveryCounter {
+    remaining: AtomicUsize,
+    total: AtomicUsize,
+    report: Mutex<Option<CountReport>>,
+}
+
+impl DeliveryCounter {
+    pub fn new(cores: usize, report: CountReport) -> Self {
+        DeliveryCounter {
+            remaining: AtomicUsize::new(cores),
+            total: AtomicUsize::new(0),
+            report: Mutex::new(Some(report)),
+        }
+    }
+
+    /// One core reached `count` sockets.
+    pub fn add(&self, count: usize) {
+        self.total.fetch_add(count, Ordering::AcqRel);
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1
+            && let Some(report) = self.report.lock().ok().and_then(|mut r| r.take())
+        {
+            report.report(DeliveryCount(self.total.load(Ordering::Acquire)));
+        }
     }
 }
 

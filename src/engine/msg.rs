@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::SharedBroadcast;
-use super::adapter::{Collector, Handed, PublishError, RemoteCommand, Selector};
+use super::adapter::{Collector, DeliveryCounter, Handed, PublishError, RemoteCommand, Selector};
 use super::delivery::ReplyToken;
 use super::rooms::Room;
 use super::sid::ShardId;
@@ -21,6 +21,12 @@ pub enum Msg {
     BroadcastExceptRooms {
         op: Arc<SharedBroadcast>,
         except_rooms: Arc<[Room]>,
+    },
+    /// A broadcast from the cluster adapter whose local reach is counted (streams mode's own
+    /// publishes): each core adds its count to `counter`.
+    BroadcastCounted {
+        op: Arc<SharedBroadcast>,
+        counter: Arc<DeliveryCounter>,
     },
     /// The number of sockets a core reached for a broadcast with a reply token.
     Delivered { token: ReplyToken, count: usize },

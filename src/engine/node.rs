@@ -13,7 +13,8 @@ use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 
 use crate::engine::Room;
 use crate::engine::adapter::{
-    Collector, LocalNode, Publisher, RemoteCommand, RoomWatch, Selector, SocketInfo,
+    Collector, CountReport, DeliveryCount, DeliveryCounter, LocalNode, Publisher, RemoteCommand,
+    RoomWatch, Selector, SocketInfo,
 };
 use crate::engine::conn;
 use crate::engine::limits::Admission;
@@ -482,6 +483,7 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
         Msg::BroadcastExceptRooms { op, except_rooms } => {
             w.fan_out_except(&op, &except_rooms);
         }
+        Msg::BroadcastCounted { op, counter } => counter.add(w.fan_out(&op)),
         Msg::Delivered { token, count } => w.pending.delivered(token, count),
         Msg::Published { token, outcome } => w.pending.published(token, outcome),
         Msg::Handoff { fd, peer, preread } => conn::adopt(w, fd, peer, preread),
@@ -520,11 +522,25 @@ struct NodeHandle {
 }
 
 impl NodeHandle {
-    fn record(&self, op: crate::engine::BroadcastOp) -> crate::engine::BroadcastOp {
+    /// The cores (bitmask) that may have recipients of `op`: every core for the whole
+    /// namespace; else those with members of a target room, and the core a socket-id room names.
+    fn cores_for(&self, op: &crate::engine::BroadcastOp) -> u64 {
+        if op.rooms.is_empty() {
+            return u64::MAX;
+        }
+        op.rooms.iter().fold(0, |m, r| {
+            let sid_core =
+                crate::engine::sid::Sid::parse(r.as_str()).map_or(0, |s| 1u64 << s.shard().index());
+            m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
+        })
+    }
+
+    /// Gives `op` its offset, to be sent to the cores in the bitmask `to`.
+    fn record(&self, op: crate::engine::BroadcastOp, to: u64) -> crate::engine::BroadcastOp {
         let op = match &self.recovery {
             // Only `/` sockets are recovered; another namespace's events (the admin UI's, which
             // this path delivers) get no offset, so no handler ever sees one as an argument.
-            Some(store) if op.nsp.as_str() == "/" => store.record(store.remote_log(), op),
+            Some(store) if op.nsp.as_str() == "/" => store.record(store.remote_log(), op, to),
             _ => op,
         };
         // After recording: the recovery store may re-frame the event with its offset.
@@ -538,16 +554,8 @@ impl LocalNode for NodeHandle {
     }
 
     fn deliver(&self, op: crate::engine::BroadcastOp) {
-        let op = self.record(op);
-        let mask = if op.rooms.is_empty() {
-            u64::MAX
-        } else {
-            op.rooms.iter().fold(0, |m, r| {
-                let sid_core = crate::engine::sid::Sid::parse(r.as_str())
-                    .map_or(0, |s| 1u64 << s.shard().index());
-                m | self.directory.workers_of(op.nsp.as_str(), r.as_str()) | sid_core
-            })
-        };
+        let mask = self.cores_for(&op);
+        let op = self.record(op, mask);
         let op = Arc::new(crate::engine::SharedBroadcast::new(op));
         for i in 0..self.mesh.workers() {
             if mask & (1 << i) != 0 {
@@ -562,13 +570,36 @@ impl LocalNode for NodeHandle {
         }
     }
 
+    fn deliver_counted(&self, op: crate::engine::BroadcastOp, report: CountReport) {
+        let mask = self.cores_for(&op);
+        let op = self.record(op, mask);
+        let op = Arc::new(crate::engine::SharedBroadcast::new(op));
+        let cores: Vec<usize> = (0..self.mesh.workers())
+            .filter(|i| mask & (1 << i) != 0)
+            .collect();
+        if cores.is_empty() {
+            report.report(DeliveryCount(0));
+            return;
+        }
+        let counter = Arc::new(DeliveryCounter::new(cores.len(), report));
+        for i in cores {
+            self.mesh.inject(
+                ShardId(i as u16),
+                Msg::BroadcastCounted {
+                    op: op.clone(),
+                    counter: counter.clone(),
+                },
+            );
+        }
+    }
+
     fn deliver_except_rooms(
         &self,
         op: crate::engine::BroadcastOp,
         except_rooms: Vec<Room>,
     ) -> Result<(), crate::engine::BroadcastOp> {
-        let op = self.record(op);
         // Every core: an excluded room's members may be anywhere, and targets may be too.
+        let op = self.record(op, u64::MAX);
         let op = Arc::new(crate::engine::SharedBroadcast::new(op));
         let except_rooms: Arc<[Room]> = except_rooms.into();
         for i in 0..self.mesh.workers() {

@@ -30,6 +30,7 @@ mod ringcast_redis_tls_wrong_ca;
 mod ringcast_sharded;
 mod ringcast_sharded_node_mixed;
 mod ringcast_streams_catch_up;
+mod ringcast_streams_delivered;
 mod ringcast_streams_node_mixed;
 mod ringcast_streams_quiet_kill;
 mod ringcast_streams_recovery;

@@ -149,10 +149,9 @@ fn a_quiet_client_recovers_past_a_trimmed_offset_unless_it_needed_what_was_trimm
             publish(&server, &other, n);
         }
         drop_network(&mut client, &proxy);
-        // The server saved the session before the events below are published. A publish racing
-        // the disconnect (offset taken on one core, fanned out on the socket's core after the
-        // disconnect) can fall into the fallback's gap: a known bug of the trimmed-log
-        // fallback, left open in #13 (the fallback start should be per log, not the node head).
+        // The server saved the session before the events below are published, so they are
+        // all "never queued" ones (a publish racing the disconnect across cores is replayed
+        // once too: `engine/recovery/interleavings.rs` covers every such interleaving).
         ringcast_test_support::wait_until(
             "the session saved",
             || metric(&server, "ringcast_recovery_sessions_saved_total") >= 1.0,

@@ -50,6 +50,23 @@ impl Dispatcher {
         }
     }
 
+    /// [`Dispatcher::deliver`] of this node's own publish (streams mode), reporting how many
+    /// local sockets it reached to `count` (the publish answer's `delivered`). One that also
+    /// excludes rooms is not counted (0): this node's publish API never sends one.
+    pub(super) fn deliver_counted(
+        &mut self,
+        inbound: Inbound,
+        count: Option<crate::engine::adapter::CountReport>,
+    ) {
+        match count {
+            Some(count) if inbound.except_rooms.is_empty() => {
+                self.node.deliver_counted(inbound.op, count);
+                ClusterStats::bump(&self.inner.stats.delivered);
+            }
+            _ => self.deliver(inbound),
+        }
+    }
+
     pub(super) fn deliver(&mut self, inbound: Inbound) {
         let stats = &self.inner.stats;
         if inbound.except_rooms.is_empty() {

@@ -392,13 +392,17 @@ impl Runner {
             .await;
             let (failure, reason) = match reply {
                 Ok(Ok(ids)) if ids.len() == batch.len() => {
-                    for ((queued, broadcast), id) in batch.into_iter().zip(ids) {
+                    for ((mut queued, broadcast), id) in batch.into_iter().zip(ids) {
                         let Ok(id) = StreamId::parse(&id) else {
                             queued.answer(&self.inner.stats, Err(PublishError::Failed));
                             continue;
                         };
+                        let count = queued
+                            .ack
+                            .as_mut()
+                            .and_then(crate::engine::adapter::PublishAck::take_count);
                         match streams::inbound_of(opts, &broadcast, id) {
-                            Ok(inbound) => self.dispatch.deliver(inbound),
+                            Ok(inbound) => self.dispatch.deliver_counted(inbound, count),
                             Err(_) => ClusterStats::bump(&self.inner.stats.decode_errors),
                         }
                         // In the stream: every node reads it, one that was away catches up.

@@ -20,7 +20,9 @@ use crate::cluster::cluster_message::{
 };
 use crate::cluster::json::Json;
 use crate::cluster::stream_id::StreamId;
-use crate::engine::recovery::{Failure, LogSize, Pid, RecoveryStore, Restored, SavedSession, Seq};
+use crate::engine::recovery::{
+    Failure, LogSize, Pid, RecoveryStore, Restored, SavedSession, SentTrail, Seq,
+};
 use crate::engine::sid::Sid;
 use crate::engine::{BroadcastOp, Room};
 
@@ -49,7 +51,7 @@ impl std::fmt::Debug for StreamsStore {
 
 /// A stream id as a [`Seq`]: milliseconds in the high 44 bits (until the year 2527), the
 /// sequence in the low 20 (saturating at 1 048 575 entries in one millisecond). Only ordering
-/// is asked of it (`last_sent`); the text form stays the real id.
+/// is asked of it (a socket's [`SentTrail`]); the text form stays the real id.
 pub fn seq_of(id: StreamId) -> Seq {
     Seq((id.ms << 20) | id.seq.min((1 << 20) - 1))
 }
@@ -204,7 +206,7 @@ fn last_string(op: &BroadcastOp) -> Option<String> {
 }
 
 impl RecoveryStore for StreamsStore {
-    fn record(&self, _log: usize, op: BroadcastOp) -> BroadcastOp {
+    fn record(&self, _log: usize, op: BroadcastOp, _to: u64) -> BroadcastOp {
         // The bridge gave it its offset already (the entry id XADD or XREAD returned).
         op
     }
@@ -276,7 +278,11 @@ impl RecoveryStore for StreamsStore {
         }
         let sid = Sid::parse(&record.sid).ok_or(Failure::Unknown)?;
         let missed = self.replay("/", &record.rooms, offset);
-        let last_sent = Some(seq_of(missed.last().map_or(offset, |(id, _)| *id)));
+        // One source (the stream, read in order by one bridge): replayed in stream order.
+        let mut sent = SentTrail::default();
+        for (id, _) in &missed {
+            sent.push(seq_of(*id));
+        }
         Ok(Restored {
             sid,
             rooms: record
@@ -286,7 +292,7 @@ impl RecoveryStore for StreamsStore {
                 .map(|r| Room::from(r.as_str()))
                 .collect(),
             missed: missed.into_iter().map(|(_, op)| op.frames).collect(),
-            last_sent,
+            sent,
         })
     }
 

@@ -106,14 +106,25 @@ async fn broadcast_and_count(ops: Vec<BroadcastOp>) -> BroadcastOutcome {
     let slot = with_worker(|w| {
         let slot = w.pending.open(n);
         let clustered = w.publisher.is_some();
+        // Streams mode: the adapter, not this core, delivers the event here; it reports the
+        // count as another core would (a `Delivered`).
+        let counted = w.publisher.as_ref().is_some_and(|p| p.delivers_locally());
         for (i, op) in ops.into_iter().take(n).enumerate() {
             let token = ReplyToken::new(slot, i);
             let ack = clustered.then(|| {
                 w.pending.awaiting_ack(slot, i);
                 let (mesh, shard) = (w.mesh.clone(), w.shard);
-                PublishAck::new(move |outcome| {
+                let counts = mesh.clone();
+                let ack = PublishAck::new(move |outcome| {
                     mesh.inject(shard, Msg::Published { token, outcome })
-                })
+                });
+                if counted {
+                    ack.counting(move |c| {
+                        counts.inject(shard, Msg::Delivered { token, count: c.0 })
+                    })
+                } else {
+                    ack
+                }
             });
             let sent = w.broadcast(op, Some(token), ack);
             w.pending.sent(slot, i, sent.local, sent.cores_asked);

@@ -8,7 +8,12 @@
 //! the worker); a per-producer mutex instead costs the producing core one uncontended
 //! lock/unlock per broadcast (not per recipient), and it is contended only while a restore on
 //! another core reads that log. Offsets come from one node-wide counter (one relaxed
-//! `fetch_add` per broadcast), so merging the logs is a sort by offset.
+//! `fetch_add` per broadcast), so merging the logs is a sort by offset; the low
+//! [`SOURCE_BITS`] of an offset name its log (see [`super::trail`] for why the source matters).
+//!
+//! For the disconnect decision ([`super::decide::unqueued_start`]) each log also publishes its
+//! last offset, and the last offset it sent to each core: per broadcast one release store per
+//! target core and one for the head, read only when a socket disconnects.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -18,15 +23,23 @@ use base64::Engine as _;
 use ringcast_codec::sio::recovery::with_offset;
 use ringcast_codec::ws::{OpCode, OutFrame};
 
-use super::decide::replay_from;
+use super::decide::{plan, unqueued_start};
 use super::log::{EventLog, LoggedEvent};
 use super::sessions::{SavedSession, SessionTable};
-use super::{ClientOffset, Failure, LogSize, Pid, RecoveryConfig, RecoveryStore, Restored, Seq};
+use super::{
+    ClientOffset, Failure, LogSize, Pid, RecoveryConfig, RecoveryStore, Restored, SentTrail, Seq,
+    Watermarks,
+};
 use crate::engine::BroadcastOp;
 
 /// Random bytes naming this process in its offsets: an offset from another process (a
 /// restart) never matches, so it can only mean "unknown", never a wrong replay.
 const EPOCH_BYTES: usize = 9;
+
+/// Low bits of an offset that name its log: up to 255 logs (64 workers at most, as the
+/// cores' bitmasks are `u64`, plus the link to other nodes).
+pub const SOURCE_BITS: u32 = 8;
+const SOURCE_MASK: u64 = (1 << SOURCE_BITS) - 1;
 
 /// The one-node store (see the module docs).
 pub struct LocalStore {
@@ -40,6 +53,11 @@ pub struct LocalStore {
     logs: Box<[Mutex<EventLog>]>,
     /// One per worker: sessions saved by that worker (their pid names it).
     sessions: Box<[Mutex<SessionTable>]>,
+    workers: usize,
+    /// Per log, the last offset it logged.
+    heads: Box<[AtomicU64]>,
+    /// `sent[log * workers + core]`: the last offset `log` sent to `core`.
+    sent: Box<[AtomicU64]>,
 }
 
 impl std::fmt::Debug for LocalStore {
@@ -73,6 +91,11 @@ impl LocalStore {
             sessions: (0..workers)
                 .map(|_| Mutex::new(SessionTable::new(config.max_disconnection_ms)))
                 .collect(),
+            workers,
+            heads: (0..=workers).map(|_| AtomicU64::new(0)).collect(),
+            sent: (0..(workers + 1) * workers)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
         })
     }
 
@@ -98,8 +121,8 @@ impl LocalStore {
         }
     }
 
-    /// The highest offset any log dropped, after applying the age bound now.
-    fn evicted(&self) -> Seq {
+    /// Per log, the highest offset it dropped, after applying the age bound now.
+    fn evicted(&self) -> Vec<Seq> {
         let now = self.now();
         self.logs
             .iter()
@@ -108,33 +131,44 @@ impl LocalStore {
                 log.trim(now);
                 log.evicted()
             })
-            .max()
-            .unwrap_or(Seq::ZERO)
+            .collect()
     }
 
-    /// Entries of every log after `from` that reach `saved`, in offset order; and the highest
-    /// offset any log dropped (after applying the age bound now).
-    fn missed(&self, saved: &SavedSession, from: Seq) -> (Vec<(Seq, Vec<OutFrame>)>, Seq) {
+    /// What `plan` sends to `saved`: the lost entries in queue order, then every log's
+    /// entries after its start that reach `saved`, in offset order. `None` if a log dropped
+    /// one of them since the plan was made (a race with a producer's trim).
+    fn gather(
+        &self,
+        saved: &SavedSession,
+        plan: &super::decide::Plan,
+    ) -> Option<Vec<(Seq, Vec<OutFrame>)>> {
         let now = self.now();
-        let mut evicted = Seq::ZERO;
-        let mut missed = Vec::new();
-        for log in self.logs.iter() {
+        let mut resend = Vec::with_capacity(plan.resend.len());
+        for &seq in &plan.resend {
+            let log = lock(self.logs.get(self.source_of(seq))?);
+            resend.push((seq, log.get(seq)?.frames.clone()));
+        }
+        let mut unqueued = Vec::new();
+        for (log, &from) in self.logs.iter().zip(&plan.after) {
             let mut log = lock(log);
             log.trim(now);
-            evicted = evicted.max(log.evicted());
-            missed.extend(
+            if log.evicted() > from {
+                return None;
+            }
+            unqueued.extend(
                 log.after(from)
                     .filter(|e| e.reaches(&saved.nsp, saved.sid, &saved.rooms))
                     .map(|e| (e.seq, e.frames.clone())),
             );
         }
-        missed.sort_unstable_by_key(|(seq, _)| *seq);
-        (missed, evicted)
+        unqueued.sort_unstable_by_key(|(seq, _)| *seq);
+        resend.extend(unqueued);
+        Some(resend)
     }
 }
 
 impl RecoveryStore for LocalStore {
-    fn record(&self, log: usize, mut op: BroadcastOp) -> BroadcastOp {
+    fn record(&self, log: usize, mut op: BroadcastOp, to: u64) -> BroadcastOp {
         let Some(first) = op.frames.first() else {
             return op;
         };
@@ -143,7 +177,8 @@ impl RecoveryStore for LocalStore {
         }
         // An offset is taken only for an eligible event; a gap in the offsets is harmless (the
         // decision compares positions, never counts).
-        let seq = Seq(self.next.fetch_add(1, Ordering::Relaxed) + 1);
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let seq = Seq((n << SOURCE_BITS) | (log as u64 & SOURCE_MASK));
         let Some(payload) = with_offset(&first.payload(), &self.offset_text(seq)) else {
             return op;
         };
@@ -158,8 +193,18 @@ impl RecoveryStore for LocalStore {
             frames: op.frames.clone(),
         };
         let now = event.at_ms;
-        if let Some(log) = self.logs.get(log) {
-            lock(log).push(event, now);
+        // `sent` before `heads` (both release): a disconnect that reads this `heads` (acquire)
+        // then sees this `sent`, so it never takes the event for handled.
+        for core in (0..self.workers).filter(|c| to & (1 << c) != 0) {
+            if let Some(sent) = self.sent.get(log * self.workers + core) {
+                sent.store(seq.0, Ordering::Release);
+            }
+        }
+        if let Some(entries) = self.logs.get(log) {
+            lock(entries).push(event, now);
+        }
+        if let Some(head) = self.heads.get(log) {
+            head.store(seq.0, Ordering::Release);
         }
         op
     }
@@ -181,7 +226,34 @@ impl RecoveryStore for LocalStore {
     }
 
     fn head(&self) -> Seq {
-        Seq(self.next.load(Ordering::Relaxed))
+        // Above every offset given so far, whatever its log.
+        Seq((self.next.load(Ordering::Relaxed) << SOURCE_BITS) | SOURCE_MASK)
+    }
+
+    fn sources(&self) -> usize {
+        self.logs.len()
+    }
+
+    fn source_of(&self, seq: Seq) -> usize {
+        (seq.0 & SOURCE_MASK) as usize
+    }
+
+    fn unqueued_after(&self, core: usize, seen: &Watermarks, connected_head: Seq) -> Vec<Seq> {
+        let seen = seen.as_slice();
+        (0..self.logs.len())
+            .map(|log| {
+                let head = self
+                    .heads
+                    .get(log)
+                    .map_or(Seq::ZERO, |h| Seq(h.load(Ordering::Acquire)));
+                let sent = self
+                    .sent
+                    .get(log * self.workers + core)
+                    .map_or(Seq::ZERO, |s| Seq(s.load(Ordering::Acquire)));
+                let seen = seen.get(log).copied().unwrap_or(Seq::ZERO);
+                unqueued_start(seen, sent, head, connected_head)
+            })
+            .collect()
     }
 
     fn save(&self, session: SavedSession) {
@@ -207,21 +279,17 @@ impl RecoveryStore for LocalStore {
             return Err(Failure::Auth);
         }
         let client = self.parse_offset(offset);
-        let from = replay_from(&saved, client, self.evicted())?;
-        let (missed, evicted) = self.missed(&saved, from);
-        if evicted > from {
-            // A producer dropped an entry after `from` between the two reads.
-            return Err(Failure::OffsetGone);
+        let plan = plan(&saved, client, &self.evicted(), |seq| self.source_of(seq))?;
+        let missed = self.gather(&saved, &plan).ok_or(Failure::OffsetGone)?;
+        let mut sent = SentTrail::default();
+        for (seq, _) in &missed {
+            sent.push(*seq);
         }
-        let last_sent = missed.last().map(|(seq, _)| *seq).or(match client {
-            ClientOffset::Ours(seq) => Some(seq),
-            _ => None,
-        });
         Ok(Restored {
             sid: saved.sid,
             rooms: saved.rooms,
             missed: missed.into_iter().map(|(_, frames)| frames).collect(),
-            last_sent,
+            sent,
         })
     }
 
@@ -274,9 +342,16 @@ mod tests {
         }
     }
 
-    fn saved(store: &LocalStore, rooms: &[&str], last_sent: Option<Seq>) -> (Pid, Sid) {
+    /// Saves a session of core 1 that was queued `queued` (and saw nothing else).
+    fn saved(store: &LocalStore, rooms: &[&str], queued: &[Seq]) -> (Pid, Sid) {
         let pid = Pid::generate(ShardId(1)).expect("csprng");
         let sid = Sid::generate(ShardId(1)).expect("csprng");
+        let mut sent = SentTrail::default();
+        let mut seen = Watermarks::new(store.sources());
+        for &seq in queued {
+            sent.push(seq);
+            seen.observe(store.source_of(seq), seq);
+        }
         store.save(SavedSession {
             pid,
             sid,
@@ -284,8 +359,8 @@ mod tests {
             rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
             owner: Some("alice".into()),
             connected_head: Seq::ZERO,
-            last_sent,
-            head: store.head(),
+            sent,
+            unqueued_after: store.unqueued_after(1, &seen, Seq::ZERO),
         });
         (pid, sid)
     }
@@ -301,13 +376,15 @@ mod tests {
     #[test]
     fn offsets_are_in_the_frame_and_read_back() {
         let s = store(10);
-        let a = s.record(0, op("r", 1));
-        let b = s.record(1, op("r", 2));
+        let a = s.record(0, op("r", 1), 0);
+        let b = s.record(1, op("r", 2), 0);
         let (oa, ob) = (s.offset_of(&a), s.offset_of(&b));
-        assert_eq!((oa, ob), (Some(Seq(1)), Some(Seq(2))));
+        // The counter above the log's index: (1 << 8) | 0 and (2 << 8) | 1.
+        assert_eq!((oa, ob), (Some(Seq(256)), Some(Seq(513))));
+        assert_eq!((s.source_of(Seq(256)), s.source_of(Seq(513))), (0, 1));
         let text = String::from_utf8_lossy(&a.frames[0].payload()).into_owned();
         assert!(
-            text.starts_with(r#"42["ev",1,""#) && text.ends_with(r#"-1"]"#),
+            text.starts_with(r#"42["ev",1,""#) && text.ends_with(r#"-256"]"#),
             "{text}"
         );
         // Another process's store gives the same event another epoch: not ours.
@@ -318,9 +395,9 @@ mod tests {
     #[test]
     fn a_restore_merges_every_log_by_offset_and_filters_by_room() {
         let s = store(10);
-        let (pid, sid) = saved(&s, &["r"], None);
+        let (pid, sid) = saved(&s, &["r"], &[]);
         for (log, room, n) in [(1, "r", 1), (0, "other", 2), (0, "r", 3), (2, "r", 4)] {
-            s.record(log, op(room, n));
+            s.record(log, op(room, n), 0);
         }
         let restored = s.restore(pid, None, Some("alice")).expect("restored");
         assert_eq!(restored.sid, sid);
@@ -329,7 +406,8 @@ mod tests {
         for (p, n) in got.iter().zip([1, 3, 4]) {
             assert!(p.starts_with(&format!(r#"42["ev",{n},"#)), "{got:?}");
         }
-        assert_eq!(restored.last_sent, Some(Seq(4)));
+        assert_eq!(restored.sent.last(), Some(Seq((4 << SOURCE_BITS) | 2)));
+        assert_eq!(restored.sent.queued(), 3);
         assert_eq!(
             s.restore(pid, None, Some("alice")).err(),
             Some(Failure::Unknown)
@@ -339,18 +417,19 @@ mod tests {
     #[test]
     fn restore_failures() {
         let s = store(1);
-        let (pid, _) = saved(&s, &["r"], None);
+        let (pid, _) = saved(&s, &["r"], &[]);
         assert_eq!(s.restore(pid, None, Some("bob")).err(), Some(Failure::Auth));
         // Sent event 1, the client holds nothing of it, and two more events pushed it out.
-        let first = s.record(0, op("r", 1));
-        let (pid, _) = saved(&s, &["r"], s.offset_of(&first));
-        s.record(0, op("r", 2));
-        s.record(0, op("r", 3));
+        let first = s.record(0, op("r", 1), 0b10);
+        let first = s.offset_of(&first).expect("an offset");
+        let (pid, _) = saved(&s, &["r"], &[first]);
+        s.record(0, op("r", 2), 0);
+        s.record(0, op("r", 3), 0);
         assert_eq!(
             s.restore(pid, None, Some("alice")).err(),
             Some(Failure::OffsetGone)
         );
-        let (pid, _) = saved(&s, &["r"], None);
+        let (pid, _) = saved(&s, &["r"], &[]);
         s.discard(pid);
         assert_eq!(
             s.restore(pid, None, Some("alice")).err(),

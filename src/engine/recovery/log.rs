@@ -100,6 +100,12 @@ impl EventLog {
         self.entries.range(start..)
     }
 
+    /// The entry with offset `seq`, if the log still holds it.
+    pub fn get(&self, seq: Seq) -> Option<&Arc<LoggedEvent>> {
+        let at = self.entries.partition_point(|e| e.seq < seq);
+        self.entries.get(at).filter(|e| e.seq == seq)
+    }
+
     /// The highest offset a bound dropped.
     pub fn evicted(&self) -> Seq {
         self.evicted
@@ -221,6 +227,9 @@ mod tests {
             (9, &[]),
         ] {
             assert_eq!(seqs(&log, from), want, "after {from}");
+        }
+        for (seq, found) in [(2, true), (3, false), (6, true), (7, false)] {
+            assert_eq!(log.get(Seq(seq)).is_some(), found, "get {seq}");
         }
     }
 

@@ -9,7 +9,8 @@
 //!   saved ([`sessions::SavedSession`]) under its private id ([`Pid`]) for the disconnection
 //!   window.
 //! - A CONNECT carrying `pid` (and usually `offset`) restores it: where the replay starts is
-//!   [`decide::replay_from`]; the worker queues the missed frames before the CONNECT reply.
+//!   [`decide::plan`] (exact across cores: see [`trail`]); the worker queues the missed
+//!   frames before the CONNECT reply.
 //!
 //! [`RecoveryStore`] is the boundary a cluster-wide store (Redis Streams: offsets are stream
 //! entry ids, sessions are keys with a TTL) implements; [`local::LocalStore`] is the one-node
@@ -26,10 +27,15 @@ pub mod decide;
 pub mod local;
 pub mod log;
 pub mod sessions;
+pub mod trail;
+
+#[cfg(test)]
+mod interleavings;
 
 pub use local::LocalStore;
 pub use log::LoggedEvent;
 pub use sessions::SavedSession;
+pub use trail::{SentTrail, Watermarks};
 
 /// A position in the node's event log: offsets are given in increasing order across the node
 /// (0: before the first event). A streams store can pack a stream id `<ms>-<n>` into it.
@@ -140,8 +146,8 @@ pub struct Restored {
     pub rooms: Vec<super::Room>,
     /// The missed broadcasts' frames, in offset order, each with its own offset.
     pub missed: Vec<Vec<OutFrame>>,
-    /// The offset the client holds now: the last replayed one, else what it sent.
-    pub last_sent: Option<Seq>,
+    /// The replayed offsets, as queued to the socket (its [`SentTrail`] from now on).
+    pub sent: SentTrail,
 }
 
 /// What the log holds (for `/metrics`).
@@ -157,15 +163,30 @@ pub struct LogSize {
 /// (and on the cluster bridge's thread for events from other nodes).
 pub trait RecoveryStore: Send + Sync + 'static {
     /// Gives a broadcast its offset and logs it under producer `log` (a worker index, or
-    /// [`RecoveryStore::remote_log`]): returns the op with the offset as its frames' last
-    /// argument, or unchanged when it is not a broadcast EVENT without an ack id.
-    fn record(&self, log: usize, op: BroadcastOp) -> BroadcastOp;
+    /// [`RecoveryStore::remote_log`]), to be sent to the cores in the bitmask `to`: returns
+    /// the op with the offset as its frames' last argument, or unchanged when it is not a
+    /// broadcast EVENT without an ack id.
+    fn record(&self, log: usize, op: BroadcastOp, to: u64) -> BroadcastOp;
     /// The producer index for broadcasts that arrive from other nodes.
     fn remote_log(&self) -> usize;
     /// The offset `op`'s frames carry, if this store gave it.
     fn offset_of(&self, op: &BroadcastOp) -> Option<Seq>;
     /// The last offset given.
     fn head(&self) -> Seq;
+    /// How many source logs offsets come from (the length of a core's [`Watermarks`]).
+    fn sources(&self) -> usize {
+        1
+    }
+    /// The source log an offset of this store belongs to.
+    fn source_of(&self, _seq: Seq) -> usize {
+        0
+    }
+    /// Per source log, where the replay of what was never queued to a socket that leaves
+    /// `core` now starts ([`decide::unqueued_start`]), given the core's watermarks. Empty for
+    /// a store that replays from the client's offset alone (streams mode: one source).
+    fn unqueued_after(&self, _core: usize, _seen: &Watermarks, _connected_head: Seq) -> Vec<Seq> {
+        Vec::new()
+    }
     /// Saves a session whose transport went away.
     fn save(&self, session: SavedSession);
     /// Takes the session `pid` names and the broadcasts it missed after what the client holds

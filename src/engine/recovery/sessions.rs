@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{Failure, Pid, Seq};
+use super::{Failure, Pid, SentTrail, Seq};
 use crate::engine::Room;
 use crate::engine::sid::Sid;
 
@@ -20,10 +20,11 @@ pub struct SavedSession {
     pub owner: Option<String>,
     /// The log's head when the socket connected (or was restored).
     pub connected_head: Seq,
-    /// The offset of the last broadcast queued to it, if any.
-    pub last_sent: Option<Seq>,
-    /// The log's head when it disconnected.
-    pub head: Seq,
+    /// The offsets of the last broadcasts queued to it.
+    pub sent: SentTrail,
+    /// Per source log, the offset after which nothing was queued to it
+    /// ([`super::decide::unqueued_start`] at the disconnect).
+    pub unqueued_after: Vec<Seq>,
 }
 
 /// Saved sessions by pid. An entry is restorable until `saved + window`; an expired entry is
@@ -105,8 +106,8 @@ mod tests {
             rooms: vec![Room::from("dashboard")],
             owner: Some("alice".into()),
             connected_head: Seq(0),
-            last_sent: None,
-            head: Seq(0),
+            sent: SentTrail::default(),
+            unqueued_after: Vec::new(),
         }
     }
 

@@ -78,6 +78,9 @@ impl Worker {
         let targets = self.targets(&op.nsp, &op.rooms);
         // Read once per broadcast from its frame's tail; each recipient then stores a u64.
         let offset = self.recovery.as_ref().and_then(|r| r.offset_of(op));
+        if let (Some(offset), Some(store)) = (offset, &self.recovery) {
+            self.seen.observe(store.source_of(offset), offset);
+        }
         let mut reached = 0;
         let mut msgpack_built = false;
         let mut full = Vec::new();
@@ -94,7 +97,7 @@ impl Worker {
             }
             socket.stamp = stamp;
             if let (Some(offset), Some(rec)) = (offset, socket.recovery.as_mut()) {
-                rec.last_sent = Some(offset);
+                rec.sent.push(offset);
             }
             reached += 1;
             let mut ok = true;
@@ -196,25 +199,28 @@ impl Worker {
     ) -> Sent {
         // A refusal is counted by the adapter; with an `ack` it also answers the request.
         if let Some(p) = &self.publisher {
+            let counted = ack.as_ref().is_some_and(PublishAck::counts);
             let _ = p.publish(&op, ack);
             if p.delivers_locally() {
-                // Redis Streams: the bridge delivers it here too, once XADD gave its offset.
+                // Redis Streams: the bridge delivers it here too, once XADD gave its offset;
+                // a counted ack brings this node's count back (one more answer to wait for).
                 return Sent {
                     local: 0,
-                    cores_asked: 0,
+                    cores_asked: usize::from(counted),
                 };
             }
         }
+        // Before recording: the store notes which cores the event is sent to.
+        let mask = self.cores_for(&op.nsp, &op.rooms);
         // After the publish: other nodes give the event offsets of their own.
         let op = match &self.recovery {
-            Some(store) => store.record(self.shard.index(), op),
+            Some(store) => store.record(self.shard.index(), op, mask),
             None => op,
         };
         // After recording: the recovery store may re-frame the event with its offset.
         let op = Arc::new(SharedBroadcast::new(
             op.share_deflated(self.config.compression),
         ));
-        let mask = self.cores_for(&op.nsp, &op.rooms);
         let mut asked = 0;
         for to in 0..self.mesh.workers() {
             let to = ShardId(to as u16);

@@ -83,8 +83,8 @@ pub(crate) struct SocketSlot {
     pub data: Box<dyn Any>,
     /// When [`Handler::on_deadline`] is due for this socket (worker clock, ms).
     pub deadline: Option<u64>,
-    /// Connection state recovery (`None` when off): its private session id, the offset of
-    /// the last broadcast queued to it, and the log's head when it connected.
+    /// Connection state recovery (`None` when off): its private session id, the offsets of
+    /// the last broadcasts queued to it, and the log's head when it connected.
     pub recovery: Option<recovery::SocketRecovery>,
 }
 
@@ -256,6 +256,9 @@ pub(crate) struct Worker {
     pub publisher: Option<Arc<dyn Publisher>>,
     /// Connection state recovery's store, when it is on.
     pub recovery: Option<Arc<dyn RecoveryStore>>,
+    /// Per source log, the highest offset this core fanned out (recovery's disconnect
+    /// decision: see `recovery::decide`).
+    pub seen: super::recovery::Watermarks,
     pub all_stats: Arc<[WorkerStats]>,
     pub admission: Arc<super::limits::Admission>,
     pub conns: Slab<Conn>,
@@ -321,6 +324,7 @@ impl Worker {
             admission,
         } = shared;
         let workers = mesh.workers();
+        let seen = super::recovery::Watermarks::new(recovery.as_ref().map_or(0, |r| r.sources()));
         Worker {
             shard,
             config,
@@ -329,6 +333,7 @@ impl Worker {
             directory,
             publisher,
             recovery,
+            seen,
             all_stats: stats,
             admission,
             conns: Slab::new(),

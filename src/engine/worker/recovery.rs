@@ -7,7 +7,7 @@ use ringcast_codec::ws::OutFrame;
 use smallvec::SmallVec;
 
 use super::Worker;
-use crate::engine::recovery::{Pid, SavedSession, Seq, connect_fields};
+use crate::engine::recovery::{Pid, SavedSession, SentTrail, Seq, connect_fields};
 use crate::engine::sid::Sid;
 use crate::engine::{DisconnectReason, Room};
 
@@ -15,7 +15,8 @@ use crate::engine::{DisconnectReason, Room};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SocketRecovery {
     pub pid: Pid,
-    pub last_sent: Option<Seq>,
+    /// The offsets of the last broadcasts queued to it.
+    pub sent: SentTrail,
     pub connected_head: Seq,
     /// When the store last saved it live (worker clock, ms; see [`Worker::refresh_kept`]).
     pub kept_at: u64,
@@ -70,7 +71,7 @@ impl Worker {
                         // reply's pid is the one it sent.
                         recovery: Some(SocketRecovery {
                             pid: old,
-                            last_sent: restored.last_sent,
+                            sent: restored.sent,
                             connected_head: head,
                             kept_at: 0,
                         }),
@@ -91,7 +92,7 @@ impl Worker {
             sid: Sid::generate(self.shard)?,
             recovery: Some(SocketRecovery {
                 pid: Pid::generate(self.shard)?,
-                last_sent: None,
+                sent: SentTrail::default(),
                 connected_head: head,
                 kept_at: 0,
             }),
@@ -204,8 +205,12 @@ impl Worker {
             rooms: socket.rooms.to_vec(),
             owner: self.handler.owner(socket.data.as_ref()),
             connected_head: rec.connected_head,
-            last_sent: rec.last_sent,
-            head: store.head(),
+            sent: rec.sent,
+            unqueued_after: store.unqueued_after(
+                self.shard.index(),
+                &self.seen,
+                rec.connected_head,
+            ),
         })
     }
 }
