@@ -32,8 +32,8 @@ fn op(room: &str, n: u64) -> BroadcastOp {
     BroadcastOp {
         nsp: Room::from("/"),
         rooms: vec![Room::from(room)],
-        except: Vec::new(),
         frames: encode_event("/", None, "ev", &n.to_string(), &[]),
+        ..Default::default()
     }
 }
 
