@@ -212,6 +212,33 @@ fn after_the_disconnection_window_a_fresh_session() {
 }
 
 #[test]
+fn a_recovered_session_keeps_its_user_room() {
+    let mut rig = Rig::start(&[], "user");
+    let sub = unique("rec-user");
+    let id = rig.connect(json!({"token": token::valid(&sub)}));
+    let Rig {
+        server,
+        proxy,
+        mut client,
+        room,
+    } = rig;
+    let to_user = |n: u64| {
+        server.publish_ok(&json!({"event": "task:updated", "users": [sub],
+                                  "data": {"task_id": room, "update": {"n": n}}}))
+    };
+    drop_network(&mut client, &proxy);
+    assert_eq!(to_user(1), 0, "nobody is connected");
+    let back = come_back(&mut client, &proxy);
+    assert_eq!(back["recovered"], true, "{back}\n{}", server.context());
+    assert_eq!(back["id"], id.as_str(), "the old socket id");
+    // The event to the user while it was away is replayed (the session's rooms include
+    // `user:{sub}`), and the restored socket is in the user room again without a subscribe.
+    assert_eq!(receive(&mut client, 1), [1]);
+    assert_eq!(to_user(2), 1, "{}", server.context());
+    assert_eq!(receive(&mut client, 1), [2]);
+}
+
+#[test]
 fn an_expired_token_gets_connect_error_and_loses_the_session() {
     // No leeway, so the token is refused as soon as its `exp` passes.
     let mut rig = Rig::start(&["--jwt-leeway-secs", "0"], "exp");
