@@ -35,6 +35,8 @@ pub struct GatewayStats {
     pub client_errors: AtomicU64,
     /// Client events refused by the per-socket rate limit.
     pub rate_limited: AtomicU64,
+    /// Server API requests by endpoint and HTTP status.
+    server_api_requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
 }
 
 impl GatewayStats {
@@ -49,6 +51,13 @@ impl GatewayStats {
     pub fn publish_request(&self, status: u16) {
         if let Ok(mut m) = self.publish_requests.lock() {
             *m.entry(status).or_default() += 1;
+        }
+    }
+
+    /// Counts a server API request by endpoint (`rooms`, `users`, ...) and HTTP status.
+    pub fn server_api_request(&self, endpoint: &'static str, status: u16) {
+        if let Ok(mut m) = self.server_api_requests.lock() {
+            *m.entry((endpoint, status)).or_default() += 1;
         }
     }
 
@@ -115,6 +124,7 @@ pub fn render(
     closes(&mut r, workers);
     publish(&mut r, gateway);
     per_worker(&mut r, workers);
+    server_api(&mut r, gateway);
     if let Some(size) = recovery_size {
         recovery(&mut r, workers, size);
     }
@@ -385,6 +395,26 @@ fn publish(r: &mut Registry, gateway: &GatewayStats) {
         "cluster_publish_failures",
         "Events that could not be published to the other nodes",
         gateway.cluster_publish_failures.load(Ordering::Relaxed),
+    );
+}
+
+/// The server API: `server_api_requests_total{endpoint,status}`.
+fn server_api(r: &mut Registry, gateway: &GatewayStats) {
+    let requests: Family<Labels, Counter> = Family::default();
+    if let Ok(m) = gateway.server_api_requests.lock() {
+        for ((endpoint, status), n) in m.iter() {
+            requests
+                .get_or_create(&vec![
+                    ("endpoint".into(), (*endpoint).into()),
+                    ("status".into(), status.to_string()),
+                ])
+                .inc_by(*n);
+        }
+    }
+    r.register(
+        "server_api_requests",
+        "Server API requests by endpoint and HTTP status",
+        requests,
     );
 }
 
