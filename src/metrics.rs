@@ -37,6 +37,8 @@ pub struct GatewayStats {
     pub rate_limited: AtomicU64,
     /// The webhook sender's counters (rendered only when webhooks are on).
     pub webhooks: WebhookStats,
+    /// Server API requests by endpoint and HTTP status.
+    server_api_requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
 }
 
 /// The webhooks' counters: workers count drops, the sender thread the rest.
@@ -66,6 +68,13 @@ impl GatewayStats {
     pub fn publish_request(&self, status: u16) {
         if let Ok(mut m) = self.publish_requests.lock() {
             *m.entry(status).or_default() += 1;
+        }
+    }
+
+    /// Counts a server API request by endpoint (`rooms`, `users`, ...) and HTTP status.
+    pub fn server_api_request(&self, endpoint: &'static str, status: u16) {
+        if let Ok(mut m) = self.server_api_requests.lock() {
+            *m.entry((endpoint, status)).or_default() += 1;
         }
     }
 
@@ -132,6 +141,7 @@ pub fn render(
     closes(&mut r, workers);
     publish(&mut r, gateway);
     per_worker(&mut r, workers);
+    server_api(&mut r, gateway);
     if let Some(size) = recovery_size {
         recovery(&mut r, workers, size);
     }
@@ -435,6 +445,26 @@ fn webhooks(r: &mut Registry, w: &WebhookStats) {
     for (name, help, value) in rows {
         counter(r, name, help, value.load(Ordering::Relaxed));
     }
+}
+
+/// The server API: `server_api_requests_total{endpoint,status}`.
+fn server_api(r: &mut Registry, gateway: &GatewayStats) {
+    let requests: Family<Labels, Counter> = Family::default();
+    if let Ok(m) = gateway.server_api_requests.lock() {
+        for ((endpoint, status), n) in m.iter() {
+            requests
+                .get_or_create(&vec![
+                    ("endpoint".into(), (*endpoint).into()),
+                    ("status".into(), status.to_string()),
+                ])
+                .inc_by(*n);
+        }
+    }
+    r.register(
+        "server_api_requests",
+        "Server API requests by endpoint and HTTP status",
+        requests,
+    );
 }
 
 /// Connection state recovery (only when it is on).

@@ -32,6 +32,10 @@ use crate::engine::BroadcastOp;
 use crate::engine::Room;
 use crate::engine::sid::Sid;
 
+mod ringcast_data;
+pub use ringcast_data::{command_request, server_side_emit_request};
+use ringcast_data::{socket_meta, write_data};
+
 /// The adapter's `RequestType` enum (`lib/index.ts`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -306,6 +310,9 @@ pub enum Request {
     ServerSideEmit {
         uid: Option<String>,
         request_id: Option<String>,
+        /// `data` (`[event, ...args]`) as JSON text, for the gateway's own events
+        /// (`ringcast:revoke`).
+        data: Option<String>,
     },
     /// BROADCAST (7): a broadcast that waits for client acks.
     BroadcastWithAck {
@@ -433,7 +440,15 @@ pub fn decode_request(payload: &[u8], nsp: &str) -> Result<Request, WireError> {
             request_id: need_id()?,
             selector: selector(opts),
         },
-        6 => Request::ServerSideEmit { uid, request_id },
+        6 => Request::ServerSideEmit {
+            uid,
+            request_id,
+            data: value.get("data").map(|d| {
+                let mut text = Vec::new();
+                d.write(&mut text);
+                String::from_utf8_lossy(&text).into_owned()
+            }),
+        },
         7 => {
             let packet = value
                 .get("packet")
@@ -483,7 +498,11 @@ pub fn decode_response(payload: &[u8]) -> Result<Response, WireError> {
                 .filter_map(|s| {
                     let id = s.get("id")?.as_str()?.to_owned();
                     let rooms = s.get("rooms").and_then(strings).unwrap_or_default();
-                    Some(SocketInfo { id, rooms })
+                    let meta = s
+                        .get("data")
+                        .and_then(|d| d.get("ringcast"))
+                        .map(socket_meta);
+                    Some(SocketInfo { id, rooms, meta })
                 })
                 .collect(),
         ),
@@ -543,7 +562,8 @@ pub fn sockets_response(request_id: &str, sockets: &[SocketInfo]) -> Vec<u8> {
 /// Answer to REMOTE_FETCH: `{"requestId","sockets":[{"id","handshake","rooms","data"}]}`.
 /// ringcast keeps no handshake record or `socket.data`; it sends the handshake's fields empty
 /// (so Node code reading `handshake.auth.x` gets `undefined` rather than a TypeError) and
-/// `data: {}`, socket.io's default.
+/// `data: {}`, socket.io's default, or `data: {"ringcast": {...}}` with the socket's
+/// [`SocketMeta`] (the server API's user lookup), a key Node code does not read.
 pub fn fetch_response(request_id: &str, sockets: &[SocketInfo]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + 160 * sockets.len());
     obj_start(&mut out, "requestId", request_id);
@@ -558,7 +578,7 @@ pub fn fetch_response(request_id: &str, sockets: &[SocketInfo]) -> Vec<u8> {
               \"issued\":0,\"url\":\"\",\"query\":{},\"auth\":{}},\"rooms\":",
         );
         str_array(&mut out, s.rooms.iter().map(String::as_str));
-        out.extend_from_slice(b",\"data\":{}}");
+        write_data(&mut out, s.meta.as_ref());
     }
     out.extend_from_slice(b"]}");
     out

@@ -43,12 +43,31 @@ pub enum RemoteCommand {
 }
 
 /// What `fetchSockets` reports about a local socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SocketInfo {
     /// The socket id.
     pub id: String,
     /// Its rooms (its own id included, as socket.io reports it).
     pub rooms: Vec<String>,
+    /// What ringcast knows beyond socket.io's fields (the server API's user lookup); `None`
+    /// from a node that does not send it (a Node socket.io node, the sharded adapter).
+    pub meta: Option<SocketMeta>,
+}
+
+/// A ringcast socket's details for the server API: they travel in the fetch-sockets answer's
+/// `data.ringcast`, where a Node socket.io node ignores them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SocketMeta {
+    /// The token's `sub` ([`Handler::owner`](crate::engine::Handler::owner)).
+    pub sub: Option<String>,
+    /// `websocket` or `polling`: the transport the session uses now.
+    pub transport: String,
+    /// When the socket connected, unix milliseconds.
+    pub connected_at_ms: u64,
+    /// The cluster uid of the node that answered with it; `None` for this node's own sockets.
+    pub node: Option<String>,
+    /// The token's id (`jti`, [`Handler::token_id`](crate::engine::Handler::token_id)).
+    pub jti: Option<String>,
 }
 
 /// The engine's side, called from the bridge thread. Implementations must not block the

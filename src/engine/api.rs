@@ -68,6 +68,9 @@ pub enum HttpReply {
         ops: Vec<BroadcastOp>,
         respond: Box<dyn FnOnce(&BroadcastOutcome) -> HttpResponse>,
     },
+    /// Answer when this future completes (a cluster query: the server API). It runs on the
+    /// request's core, so it must not block; the handler bounds how long it waits.
+    Later(std::pin::Pin<Box<dyn Future<Output = HttpResponse>>>),
 }
 
 impl std::fmt::Debug for HttpReply {
@@ -77,6 +80,7 @@ impl std::fmt::Debug for HttpReply {
             HttpReply::Broadcast { ops, .. } => {
                 f.debug_struct("Broadcast").field("ops", ops).finish()
             }
+            HttpReply::Later(_) => f.write_str("Later"),
         }
     }
 }
@@ -141,6 +145,12 @@ pub trait Handler: Send + Sync + 'static {
         let _ = data;
         None
     }
+    /// The id of the credential the socket connected with (a token's `jti`), from
+    /// `authorize`'s data: the server API finds a revoked token's sockets by it.
+    fn token_id(&self, data: &dyn std::any::Any) -> Option<String> {
+        let _ = data;
+        None
+    }
     /// Whether a restored socket may be put back into `room` (its data is the fresh
     /// `authorize`'s): rooms a refreshed token no longer grants stay left.
     fn may_rejoin(&self, socket: &Socket<'_>, room: &str) -> bool {
@@ -165,6 +175,16 @@ pub trait Handler: Send + Sync + 'static {
     /// An acknowledgement from the client for a server emit made with an ack id.
     fn on_ack(&self, socket: &mut Socket<'_>, id: u64, args: &str, attachments: &[Bytes]) {
         let _ = (socket, id, args, attachments);
+    }
+
+    /// Another node or the server API put the socket in `room` (`socketsJoin`, REMOTE_JOIN).
+    fn on_server_join(&self, socket: &mut Socket<'_>, room: &str) {
+        let _ = (socket, room);
+    }
+
+    /// Another node or the server API took the socket out of `room` (`socketsLeave`).
+    fn on_server_leave(&self, socket: &mut Socket<'_>, room: &str) {
+        let _ = (socket, room);
     }
 
     /// The deadline set with [`Socket::set_deadline`] passed.

@@ -37,7 +37,7 @@ pub use rooms::Room;
 pub use settings::{Compression, CorsConfig, EngineConfig, PathKind};
 pub(crate) use shared::SharedBroadcast;
 pub use sid::{ShardId, Sid};
-pub use socket::{Emitter, Socket, encode_event};
+pub use socket::{Cores, Emitter, Socket, encode_event};
 
 /// The arguments inside a JSON array text: `[1,"a"]` → `1,"a"` (what [`Socket::emit`] takes).
 pub fn array_items(args: &str) -> &str {

@@ -255,6 +255,14 @@ impl<'w> Emitter<'w> {
         &self.worker.directory
     }
 
+    /// A handle on this node's cores that outlives the request (the server API's queries
+    /// and commands, which run after a cluster round trip).
+    pub fn cores(&self) -> Cores {
+        Cores {
+            mesh: self.worker.mesh.clone(),
+        }
+    }
+
     /// Encodes `event` once and broadcasts it to `rooms` of namespace `/`.
     pub fn to<'e>(&'e mut self, rooms: Vec<Room>) -> Broadcast<'e, 'w> {
         Broadcast {
@@ -298,5 +306,79 @@ impl Broadcast<'_, '_> {
             except_rooms: Vec::new(),
             frames,
         })
+    }
+}
+
+/// This node's cores, for work an HTTP reply does later ([`Emitter::cores`]).
+#[derive(Clone)]
+pub struct Cores {
+    mesh: std::sync::Arc<super::mesh::Mesh<super::Msg>>,
+}
+
+impl std::fmt::Debug for Cores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cores")
+            .field("workers", &self.mesh.workers())
+            .finish()
+    }
+}
+
+impl Cores {
+    /// This node's sockets matching `selector`, from every core (each answers from its mesh
+    /// loop, as it does a cluster FETCH_SOCKETS).
+    pub fn fetch_sockets(
+        &self,
+        selector: super::adapter::Selector,
+    ) -> impl Future<Output = Vec<super::adapter::SocketInfo>> + 'static {
+        use std::sync::{Arc, Mutex};
+        type Slot = (
+            Option<Vec<super::adapter::SocketInfo>>,
+            Option<std::task::Waker>,
+        );
+        let slot: Arc<Mutex<Slot>> = Arc::new(Mutex::new((None, None)));
+        let filled = slot.clone();
+        let workers = self.mesh.workers();
+        let collector = Arc::new(super::adapter::Collector::new(
+            workers,
+            Box::new(move |found| {
+                if let Ok(mut s) = filled.lock() {
+                    s.0 = Some(found);
+                    if let Some(waker) = s.1.take() {
+                        waker.wake();
+                    }
+                }
+            }),
+        ));
+        for i in 0..workers {
+            self.mesh.inject(
+                super::ShardId(i as u16),
+                super::Msg::Fetch {
+                    selector: selector.clone(),
+                    collector: collector.clone(),
+                },
+            );
+        }
+        std::future::poll_fn(move |cx| {
+            let Ok(mut s) = slot.lock() else {
+                return std::task::Poll::Ready(Vec::new());
+            };
+            match s.0.take() {
+                Some(found) => std::task::Poll::Ready(found),
+                None => {
+                    s.1 = Some(cx.waker().clone());
+                    std::task::Poll::Pending
+                }
+            }
+        })
+    }
+
+    /// Applies `command` to this node's matching sockets on every core.
+    pub fn apply(&self, command: &super::adapter::RemoteCommand) {
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(
+                super::ShardId(i as u16),
+                super::Msg::Remote(command.clone()),
+            );
+        }
     }
 }

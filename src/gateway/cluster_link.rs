@@ -4,6 +4,7 @@
 #[cfg(feature = "cluster")]
 use std::sync::{Arc, OnceLock};
 
+use super::server_api::revoke::Revocations;
 #[cfg(feature = "cluster")]
 use crate::cluster::{Bridge, ClusterStatus, StatsSnapshot};
 
@@ -12,13 +13,22 @@ use crate::cluster::{Bridge, ClusterStatus, StatsSnapshot};
 pub(super) struct ClusterLink {
     #[cfg(feature = "cluster")]
     bridge: Arc<OnceLock<Arc<Bridge>>>,
+    /// The token revocations in force (the server API's), which the other nodes spread
+    /// through the bridge.
+    revocations: std::sync::Arc<Revocations>,
 }
 
 impl ClusterLink {
-    /// The bridge has started.
+    /// The bridge has started: from now on it also brings the other nodes' revocations.
     #[cfg(feature = "cluster")]
     pub(super) fn set(&self, bridge: Arc<Bridge>) {
+        super::server_api::revoke::listen(&bridge, self.revocations.clone());
         let _ = self.bridge.set(bridge);
+    }
+
+    /// The revocations in force on this node.
+    pub(super) fn revocations(&self) -> &std::sync::Arc<Revocations> {
+        &self.revocations
     }
 
     /// `None` when this node is not clustered; otherwise whether Redis is connected.
@@ -36,5 +46,11 @@ impl ClusterLink {
     #[cfg(feature = "cluster")]
     pub(super) fn stats(&self) -> Option<StatsSnapshot> {
         self.bridge.get().map(|b| b.stats().snapshot())
+    }
+
+    /// The bridge, when clustered (the server API's cluster queries).
+    #[cfg(feature = "cluster")]
+    pub(super) fn bridge(&self) -> Option<Arc<Bridge>> {
+        self.bridge.get().cloned()
     }
 }

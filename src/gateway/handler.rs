@@ -165,6 +165,13 @@ impl Gateway {
         };
         let now_secs = epoch_ms() / 1000;
         let claims = match self.verifier.verify_token_at(&token, now_secs) {
+            Ok(c) if self.cluster.revocations().refuses(&c, now_secs) => {
+                self.stats.auth_failure(REVOKED);
+                return (
+                    spec::EV_ERROR,
+                    spec::reply_error(&format!("auth:refresh: {REVOKED}")),
+                );
+            }
             Ok(c) => c,
             Err(e) => {
                 self.stats.auth_failure(e.message());
@@ -282,6 +289,9 @@ impl Gateway {
     }
 }
 
+/// Why a revoked token is refused (`POST /api/v1/revoke`), at CONNECT and `auth:refresh`.
+const REVOKED: &str = "token revoked";
+
 /// The reply to a successful `auth:refresh`: `{"exp": <the new token's exp>}`.
 pub const EV_AUTH_REFRESHED: &str = "auth:refreshed";
 
@@ -372,6 +382,18 @@ impl Handler for Gateway {
             return admin.authorize(info);
         }
         match self.verifier.verify_connect(info.auth) {
+            Ok(claims)
+                if self
+                    .cluster
+                    .revocations()
+                    .refuses(&claims, epoch_ms() / 1000) =>
+            {
+                self.stats.auth_failure(REVOKED);
+                if self.budgets.auth_failures.admit() {
+                    tracing::info!(peer = %info.peer, nsp = info.nsp, reason = REVOKED, "CONNECT refused: token revoked");
+                }
+                Err(REVOKED.to_owned())
+            }
             Ok(claims) => match spec::user_room_of(&claims, &self.user_claim) {
                 Ok(user_room) => Ok(Box::new(SocketState::new(claims, user_room, self.rate))),
                 Err(e) => {
@@ -396,6 +418,11 @@ impl Handler for Gateway {
     fn owner(&self, data: &dyn Any) -> Option<String> {
         data.downcast_ref::<SocketState>()
             .and_then(|s| s.claims.sub.clone())
+    }
+
+    fn token_id(&self, data: &dyn Any) -> Option<String> {
+        let claims = &data.downcast_ref::<SocketState>()?.claims;
+        claims.extra.get("jti")?.as_str().map(str::to_owned)
     }
 
     fn may_rejoin(&self, socket: &Socket<'_>, room: &str) -> bool {
@@ -544,6 +571,21 @@ impl Handler for Gateway {
         }
     }
 
+    fn on_server_join(&self, socket: &mut Socket<'_>, room: &str) {
+        // What the client would have been told had it subscribed itself.
+        socket.emit(
+            spec::EV_SUBSCRIBED,
+            &spec::reply_subscribed(&Room::from(room)),
+        );
+    }
+
+    fn on_server_leave(&self, socket: &mut Socket<'_>, room: &str) {
+        socket.emit(
+            spec::EV_UNSUBSCRIBED,
+            &spec::reply_unsubscribed(&Room::from(room)),
+        );
+    }
+
     fn on_deadline(&self, socket: &mut Socket<'_>) {
         if let Some(admin) = &self.admin
             && AdminUi::is_admin(socket)
@@ -589,6 +631,15 @@ impl Handler for Gateway {
     ) -> Option<HttpReply> {
         let reply = match req.head.path {
             "/api/v1/emit" => self.publish(req),
+            path if super::server_api::handles(path) => super::server_api::serve(
+                &super::server_api::Context {
+                    api_keys: &self.api_keys,
+                    cluster: &self.cluster,
+                    stats: &self.stats,
+                },
+                req,
+                server,
+            ),
             "/healthz" => HttpReply::Now(HttpResponse::json(200, r#"{"status":"ok"}"#)),
             "/readyz" => HttpReply::Now(self.readiness()),
             "/metrics" if self.metrics => {

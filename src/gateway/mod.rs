@@ -19,6 +19,7 @@ mod log_budget;
 mod publish;
 mod room_names;
 mod run;
+mod server_api;
 mod summary;
 mod user_rooms;
 

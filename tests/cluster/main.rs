@@ -27,6 +27,8 @@ mod ringcast_redis_late;
 mod ringcast_redis_restart;
 mod ringcast_redis_tls;
 mod ringcast_redis_tls_wrong_ca;
+mod ringcast_server_api;
+mod ringcast_server_api_node_mixed;
 mod ringcast_sharded;
 mod ringcast_sharded_node_mixed;
 mod ringcast_streams_catch_up;

@@ -29,6 +29,7 @@ fn node_adapter_and_ringcast_share_one_cluster() {
     node.sockets.lock().expect("lock").push(SocketInfo {
         id: local.as_str().to_owned(),
         rooms: vec![local.as_str().to_owned(), "agent:7".to_owned()],
+        meta: None,
     });
     let bridge = connected_bridge(&redis, node.clone());
     let mut peer = Proc::node(&redis_js(), "node-server.js", &[&redis.port.to_string()]);

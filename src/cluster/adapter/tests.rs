@@ -427,7 +427,8 @@ fn decodes_responses() {
         r.sockets,
         Some(vec![SocketInfo {
             id: "s1".into(),
-            rooms: vec!["s1".into(), "x".into()]
+            rooms: vec!["s1".into(), "x".into()],
+            ..Default::default()
         }])
     );
     assert!(decode_response(br#"{"type":6,"data":1}"#).is_err());
@@ -453,7 +454,8 @@ fn builds_requests_and_responses_as_the_adapter_does() {
             "q",
             &[SocketInfo {
                 id: "s".into(),
-                rooms: vec![]
+                rooms: vec![],
+                ..Default::default()
             }]
         )),
         r#"{"requestId":"q","sockets":["s"]}"#
@@ -468,6 +470,7 @@ fn builds_requests_and_responses_as_the_adapter_does() {
         &[SocketInfo {
             id: "s".into(),
             rooms: vec!["s".into(), "r".into()],
+            ..Default::default()
         }],
     ));
     let parsed = Json::parse(fetched.as_bytes()).unwrap();

@@ -28,6 +28,26 @@ pub(super) struct Inner {
     pub(super) control: mpsc::UnboundedSender<Control>,
     pub(super) stats: ClusterStats,
     pub(super) stopping: AtomicBool,
+    /// Who hears other nodes' SERVER_SIDE_EMIT requests (the gateway), once set.
+    pub(super) listener: std::sync::OnceLock<Listener>,
+}
+
+/// A SERVER_SIDE_EMIT listener: called on the bridge thread with the `data` array's JSON text.
+pub(super) struct Listener(pub(super) Box<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listener")
+    }
+}
+
+/// A request this node sends every other node, expecting no answer.
+#[derive(Debug)]
+pub(super) enum Outgoing {
+    /// REMOTE_JOIN / REMOTE_LEAVE / REMOTE_DISCONNECT.
+    Command(RemoteCommand),
+    /// SERVER_SIDE_EMIT of this `data` array (JSON text).
+    ServerSideEmit(String),
 }
 
 impl Inner {
@@ -44,6 +64,7 @@ impl Inner {
             control,
             stats: ClusterStats::default(),
             stopping: AtomicBool::new(false),
+            listener: std::sync::OnceLock::new(),
         };
         (inner, control_rx)
     }
@@ -120,6 +141,11 @@ pub(super) enum Control {
     ApplyLegacy {
         command: RemoteCommand,
         ack: Option<(String, Vec<u8>)>,
+    },
+    /// Publish a request on the request channel; `done` hears whether Redis took it.
+    Request {
+        request: Outgoing,
+        done: oneshot::Sender<Result<(), ClusterError>>,
     },
     Stop,
 }

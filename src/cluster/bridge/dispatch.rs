@@ -97,6 +97,7 @@ impl Dispatcher {
         let publish = move |channel: String, payload: Vec<u8>| {
             let _ = control.send(Control::Publish { channel, payload });
         };
+        let uid = self.inner.uid.clone();
         match inbound::request_action(&self.inner, payload) {
             RequestAction::Malformed(e) => self.decode_error("request", e),
             RequestAction::Own => ClusterStats::bump(&self.inner.stats.own),
@@ -107,7 +108,8 @@ impl Dispatcher {
                 respond_to,
             } => self.node.fetch_sockets(
                 selector,
-                Box::new(move |s| {
+                Box::new(move |mut s| {
+                    stamp_node(&mut s, &uid);
                     let payload = match answer {
                         SocketsAnswer::Ids => adapter::sockets_response(&request_id, &s),
                         SocketsAnswer::Full => adapter::fetch_response(&request_id, &s),
@@ -136,10 +138,16 @@ impl Dispatcher {
                     }),
                 );
             }
-            RequestAction::IgnoreServerSideEmit { with_ack } => tracing::debug!(
-                with_ack,
-                "serverSideEmit ignored: ringcast has no server-side listeners"
-            ),
+            RequestAction::IgnoreServerSideEmit { with_ack, data } => {
+                match (self.inner.listener.get(), data) {
+                    // The gateway's own events (`ringcast:revoke`); still never acknowledged.
+                    (Some(listener), Some(data)) => (listener.0)(&data),
+                    _ => tracing::debug!(
+                        with_ack,
+                        "serverSideEmit ignored: ringcast has no server-side listeners"
+                    ),
+                }
+            }
             RequestAction::DeliverAndAnnounce {
                 inbound,
                 respond_to,
@@ -200,6 +208,9 @@ impl Dispatcher {
             }
             Control::Publish { .. } => ClusterStats::bump(&self.inner.stats.publish_failed),
             Control::ApplyLegacy { command, .. } => self.node.apply(command),
+            Control::Request { done, .. } => {
+                let _ = done.send(Err(ClusterError::Unavailable));
+            }
             Control::Stop => {}
         }
     }
@@ -248,6 +259,13 @@ impl Dispatcher {
     pub(super) fn decode_error(&self, what: &'static str, e: WireError) {
         ClusterStats::bump(&self.inner.stats.decode_errors);
         tracing::debug!(what, error = ?e, "undecodable redis message dropped");
+    }
+}
+
+/// Names this node (`uid`) as the one that answered with `sockets`, for the server API.
+pub(super) fn stamp_node(sockets: &mut [crate::cluster::SocketInfo], uid: &str) {
+    for meta in sockets.iter_mut().filter_map(|s| s.meta.as_mut()) {
+        meta.node = Some(uid.to_owned());
     }
 }
 
@@ -319,6 +337,7 @@ mod tests {
         SocketInfo {
             id: id.to_owned(),
             rooms: vec![id.to_owned()],
+            ..Default::default()
         }
     }
 
@@ -557,7 +576,8 @@ mod tests {
                 socket("s1"),
                 SocketInfo {
                     id: "s2".to_owned(),
-                    rooms: vec!["s2".to_owned(), "a".to_owned()]
+                    rooms: vec!["s2".to_owned(), "a".to_owned()],
+                    ..Default::default()
                 }
             ]
         );

@@ -177,6 +177,7 @@ mod tests {
         SocketInfo {
             id: id.to_owned(),
             rooms: vec![id.to_owned()],
+            ..Default::default()
         }
     }
 

@@ -147,6 +147,8 @@ pub(super) enum RequestAction {
     /// SERVER_SIDE_EMIT: ringcast has no server-side listeners.
     IgnoreServerSideEmit {
         with_ack: bool,
+        /// The event and its arguments (JSON array text), for the gateway's listener.
+        data: Option<String>,
     },
     /// A request type ringcast does not handle.
     IgnoreOther {
@@ -201,8 +203,11 @@ pub(super) fn request_action(inner: &Inner, payload: &[u8]) -> RequestAction {
             command,
             ack: request_id.map(|id| (respond_to, adapter::legacy_ack(&id))),
         },
-        Request::ServerSideEmit { request_id, .. } => RequestAction::IgnoreServerSideEmit {
+        Request::ServerSideEmit {
+            request_id, data, ..
+        } => RequestAction::IgnoreServerSideEmit {
             with_ack: request_id.is_some(),
+            data,
         },
         // Delivered without an ack id (client acks cannot be routed back over Redis here), and
         // announced as expecting 0 acks so the emitter does not wait for us.
@@ -568,12 +573,15 @@ mod tests {
         let json = r#"{"uid":"other1","requestId":"r1","type":6,"data":["x"]}"#;
         assert!(matches!(
             request(&me, json),
-            RequestAction::IgnoreServerSideEmit { with_ack: true }
+            RequestAction::IgnoreServerSideEmit { with_ack: true, .. }
         ));
         let json = r#"{"uid":"other1","type":6,"data":["x"]}"#;
         assert!(matches!(
             request(&me, json),
-            RequestAction::IgnoreServerSideEmit { with_ack: false }
+            RequestAction::IgnoreServerSideEmit {
+                with_ack: false,
+                ..
+            }
         ));
         let json = r#"{"uid":"other1","requestId":"r1","type":9}"#;
         assert!(matches!(

@@ -41,9 +41,9 @@ use tokio::sync::oneshot;
 
 use super::adapter::Channels;
 use super::stats::{ClusterStats, ClusterStatus};
-use super::{LocalNode, PublishAck, PublishError, Publisher, Selector, SocketInfo};
+use super::{LocalNode, PublishAck, PublishError, Publisher, RemoteCommand, Selector, SocketInfo};
 use crate::engine::BroadcastOp;
-use control::{Control, Inner, Query, Queued, Reply};
+use control::{Control, Inner, Listener, Outgoing, Query, Queued, Reply};
 
 mod control;
 mod dispatch;
@@ -147,6 +147,49 @@ impl Bridge {
     ) -> impl Future<Output = Result<Gathered<String>, ClusterError>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
         self.control(Control::Gather(Query::Rooms, Reply::Rooms(tx)));
+        async move { rx.await.unwrap_or(Err(ClusterError::Stopped)) }
+    }
+
+    /// Whether [`Bridge::command`] and [`Bridge::server_side_emit`] can reach the other nodes:
+    /// not over sharded pub/sub, whose `ClusterAdapter` messages ringcast does not send yet.
+    pub fn sends_requests(&self) -> bool {
+        self.inner.options.sharded.is_none()
+    }
+
+    /// `socketsJoin` / `socketsLeave` / `disconnectSockets` on the other nodes: publishes the
+    /// command as REMOTE_JOIN / REMOTE_LEAVE / REMOTE_DISCONNECT (which Node nodes obey too).
+    /// Resolves once Redis took it; nodes do not answer these. This node's own sockets are
+    /// the caller's to apply.
+    pub fn command(
+        &self,
+        command: RemoteCommand,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send + 'static {
+        self.request(Outgoing::Command(command))
+    }
+
+    /// `serverSideEmit(event, ...args)` without an ack: `data_json` is `[event, ...args]`.
+    pub fn server_side_emit(
+        &self,
+        data_json: String,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send + 'static {
+        self.request(Outgoing::ServerSideEmit(data_json))
+    }
+
+    /// Hears the other nodes' SERVER_SIDE_EMIT requests (their `data` array's JSON text), on the
+    /// bridge thread. Set once; `false` when a listener is already set.
+    pub fn listen(&self, listener: impl Fn(&str) + Send + Sync + 'static) -> bool {
+        self.inner
+            .listener
+            .set(Listener(Box::new(listener)))
+            .is_ok()
+    }
+
+    fn request(
+        &self,
+        request: Outgoing,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send + 'static {
+        let (done, rx) = oneshot::channel();
+        self.control(Control::Request { request, done });
         async move { rx.await.unwrap_or(Err(ClusterError::Stopped)) }
     }
 

@@ -12,7 +12,7 @@ use redis::AsyncConnectionConfig;
 use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 
-use super::control::{Control, Inner, Query, Queued};
+use super::control::{Control, Inner, Outgoing, Query, Queued};
 use super::dispatch::Dispatcher;
 use super::health::{Health, PONG_DEADLINE};
 use super::inbound::{self, Route};
@@ -505,6 +505,19 @@ impl Runner {
                     self.publish(conn, ChannelKind::Response, channel, payload)
                         .await?;
                 }
+            }
+            Control::Request { request, done } => {
+                let uid = &self.inner.uid;
+                let payload = match &request {
+                    Outgoing::Command(command) => adapter::command_request(uid, command),
+                    Outgoing::ServerSideEmit(data) => adapter::server_side_emit_request(uid, data),
+                };
+                let channel = self.inner.channels.request.clone();
+                let sent = self
+                    .publish(conn, ChannelKind::Request, channel, payload)
+                    .await;
+                let _ = done.send(sent.map_err(|_| ClusterError::Unavailable));
+                sent?;
             }
             other => self.dispatch.control_offline(other),
         }

@@ -73,6 +73,7 @@ pub(super) async fn other_request(
             let outcome = broadcast_and_count(ops).await;
             respond(&outcome)
         }
+        Some(HttpReply::Later(answer)) => answer.await,
     };
     let mut extra: Vec<(&str, &str)> = cors.clone();
     for (k, v) in &response.headers {

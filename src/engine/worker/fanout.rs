@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{Sent, Worker};
 use crate::engine::Room;
-use crate::engine::adapter::{PublishAck, RemoteCommand, Selector, SocketInfo};
+use crate::engine::adapter::{PublishAck, RemoteCommand, Selector, SocketInfo, SocketMeta};
 use crate::engine::conn::write_policy::FlushPolicy;
 use crate::engine::delivery::ReplyToken;
 use crate::engine::rooms::{Join, Leave, Member};
@@ -265,19 +265,25 @@ impl Worker {
     pub fn apply_remote(&mut self, command: RemoteCommand) {
         match command {
             RemoteCommand::Join { selector, rooms } => {
+                let handler = self.handler.clone();
                 for (key, slot) in self.select(&selector) {
                     let mut s = Socket::new(self, key, slot);
                     for room in &rooms {
                         s.join(room.clone());
+                        handler.on_server_join(&mut s, room.as_str());
                     }
+                    self.after(key);
                 }
             }
             RemoteCommand::Leave { selector, rooms } => {
+                let handler = self.handler.clone();
                 for (key, slot) in self.select(&selector) {
                     let mut s = Socket::new(self, key, slot);
                     for room in &rooms {
                         s.leave(room.as_str());
+                        handler.on_server_leave(&mut s, room.as_str());
                     }
+                    self.after(key);
                 }
             }
             RemoteCommand::Disconnect { selector, close } => {
@@ -299,12 +305,24 @@ impl Worker {
         self.select(sel)
             .into_iter()
             .filter_map(|(key, slot)| {
-                let s = self.conns.get(key)?.sockets.get(slot)?.as_ref()?;
+                let conn = self.conns.get(key)?;
+                let s = conn.sockets.get(slot)?.as_ref()?;
                 let mut rooms = vec![s.sid.as_str().to_owned()];
                 rooms.extend(s.rooms.iter().map(|r| r.as_str().to_owned()));
+                let transport = match conn.eio.transport() {
+                    ringcast_codec::eio::Transport::WebSocket => "websocket",
+                    ringcast_codec::eio::Transport::Polling => "polling",
+                };
                 Some(SocketInfo {
                     id: s.sid.as_str().to_owned(),
                     rooms,
+                    meta: Some(SocketMeta {
+                        sub: self.handler.owner(&*s.data),
+                        transport: transport.to_owned(),
+                        connected_at_ms: s.connected_at_ms,
+                        node: None,
+                        jti: self.handler.token_id(&*s.data),
+                    }),
                 })
             })
             .collect()

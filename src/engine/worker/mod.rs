@@ -86,6 +86,8 @@ pub(crate) struct SocketSlot {
     /// Connection state recovery (`None` when off): its private session id, the offsets of
     /// the last broadcasts queued to it, and the log's head when it connected.
     pub recovery: Option<recovery::SocketRecovery>,
+    /// When the socket connected (unix ms), for the server API's user lookup.
+    pub connected_at_ms: u64,
 }
 
 /// The socket ids of a session's connected sockets, comma-separated (`-` when none), for logs.

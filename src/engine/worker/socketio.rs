@@ -206,6 +206,9 @@ impl Worker {
             data,
             deadline: None,
             recovery,
+            connected_at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
         });
         self.sockets.insert(sid, (key, slot));
         self.stats().sockets.add(1);

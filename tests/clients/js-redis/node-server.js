@@ -4,6 +4,7 @@
 // lines by tests/cluster/node_adapter.rs:
 //   out {"ready":true,"sid":…,"uid":…}       once the client is connected and the adapter subscribed
 //   out {"got":event,"args":[…]}             each event the client receives (Buffers as {"bin":[…]})
+//   out {"disconnect":reason}                when the client is disconnected
 //   in  {"op":"emit","room":r,"event":e,"args":[…],"binary":[…]?}  → io.to(r).emit(e, ...args[, Buffer])
 //   in  {"op":"fetch"} / {"op":"allRooms"} / {"op":"serverCount"} → out {"op":…,"result":…}
 //   in  {"op":"socketsJoin","room":r,"join":j}   → io.in(r).socketsJoin(j)
@@ -33,6 +34,7 @@ async function main() {
   await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
   const client = connect(`http://127.0.0.1:${httpServer.address().port}`, { transports: ["websocket"] });
   client.onAny((event, ...args) => out({ got: event, args: args.map(plain) }));
+  client.on("disconnect", (reason) => out({ disconnect: reason }));
   await new Promise((resolve) => client.on("connect", resolve));
   // The adapter subscribes without awaiting; a PING on the subscriber queues behind SUBSCRIBE.
   await sub.ping();

@@ -379,6 +379,7 @@ mod tests {
         let socket = SocketInfo {
             id: "s1".to_owned(),
             rooms: vec!["s1".to_owned(), "task:1".to_owned()],
+            ..Default::default()
         };
         let payload = fetch_response("node2", "/", "r1", std::slice::from_ref(&socket)).unwrap();
         assert_eq!(payload[0], b'{', "JSON: no binary");

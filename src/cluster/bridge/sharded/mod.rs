@@ -491,7 +491,8 @@ impl Sharded {
                 let channel = self.channels.response_to(&requester);
                 self.dispatch.node.fetch_sockets(
                     selector,
-                    Box::new(move |sockets| {
+                    Box::new(move |mut sockets| {
+                        super::dispatch::stamp_node(&mut sockets, &uid);
                         match message::fetch_response(&uid, NSP, &request_id, &sockets) {
                             Ok(payload) => {
                                 let _ = control.send(Control::Publish { channel, payload });
@@ -535,6 +536,11 @@ impl Sharded {
                 }
             }
             Control::Publish { channel, payload } => self.spublish(conn, channel, payload).await?,
+            // The sharded adapter's ClusterAdapter messages would carry these; ringcast does not
+            // encode them yet (the server API answers 501 in sharded mode).
+            Control::Request { done, .. } => {
+                let _ = done.send(Err(ClusterError::Unsupported));
+            }
             other => self.dispatch.control_offline(other),
         }
         Ok(())

@@ -1,0 +1,126 @@
+//! The server API across two ringcast nodes on one redis-server: room and user lookups see
+//! both nodes' sockets (`nodes_answered: 2`), and join, leave, disconnect and revoke sent to
+//! one node reach the sockets of the other, whose clients are told as if they had asked.
+
+use serde_json::{Value, json};
+
+use ringcast_test_support::{API_KEY, Client, Connect, Lang, RedisServer, Server, token};
+
+use crate::ringcast::ready_node;
+
+fn call(server: &Server, method: &str, path: &str, body: Option<Value>) -> Value {
+    let auth = format!("Bearer {API_KEY}");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let resp = server.request(method, path, &[("Authorization", &auth)], body.as_bytes());
+    assert_eq!(
+        resp.status,
+        200,
+        "{method} {path}: {resp:?}\n{}",
+        server.context()
+    );
+    resp.json()
+}
+
+#[test]
+fn server_api_reaches_both_nodes() {
+    let redis = RedisServer::start();
+    let (a, b) = (ready_node(redis.port), ready_node(redis.port));
+    let mut on_a = Client::spawn(Lang::Js, &a);
+    let mut on_b = Client::spawn(Lang::Py, &b);
+    let as_user = |server: &Server, sub: &str| Connect::to(server).token(Some(token::valid(sub)));
+    let a1 = on_a.connected("a1", &as_user(&a, "alice"))["id"].clone();
+    let a2 = on_b.connected("a2", &as_user(&b, "alice"))["id"].clone();
+    let bob = on_b.connected("bob", &as_user(&b, "bob"))["id"].clone();
+    on_a.subscribe("a1", "task:1");
+    on_b.subscribe("bob", "task:1");
+
+    // Lookups through A see B's sockets.
+    let room = call(&a, "GET", "/api/v1/rooms/task:1", None);
+    assert_eq!(
+        (&room["sockets"], &room["users"]),
+        (&json!(2), &json!(["alice", "bob"])),
+        "{room}"
+    );
+    assert_eq!(
+        (&room["nodes_answered"], &room["complete"]),
+        (&json!(2), &json!(true)),
+        "{room}"
+    );
+    let user = call(&a, "GET", "/api/v1/users/alice", None);
+    let sockets = user["sockets"].as_array().cloned().unwrap_or_default();
+    let node_of = |id: &Value| {
+        sockets
+            .iter()
+            .find(|s| &s["id"] == id)
+            .map(|s| s["node"].clone())
+    };
+    assert_eq!(node_of(&a1), Some(json!("local")), "{user}");
+    let remote = node_of(&a2).unwrap_or_else(|| panic!("B's socket missing: {user}"));
+    assert!(
+        remote.as_str().is_some_and(|n| n.len() == 6),
+        "B's cluster uid: {user}"
+    );
+
+    // Join by user through A: alice's sockets on both nodes; leave by id through B.
+    let joined = call(
+        &a,
+        "POST",
+        "/api/v1/rooms/task:2/join",
+        Some(json!({"users": ["alice"]})),
+    );
+    assert_eq!(
+        (&joined["count"], &joined["nodes_answered"]),
+        (&json!(2), &json!(2)),
+        "{joined}"
+    );
+    assert_eq!(
+        on_a.expect_event("a1", "subscribed"),
+        [json!({"room": "task:2"})]
+    );
+    assert_eq!(
+        on_b.expect_event("a2", "subscribed"),
+        [json!({"room": "task:2"})]
+    );
+    let left = call(
+        &b,
+        "POST",
+        "/api/v1/rooms/task:2/leave",
+        Some(json!({"sockets": [a1]})),
+    );
+    assert_eq!(left["count"], 1, "{left}");
+    assert_eq!(
+        on_a.expect_event("a1", "unsubscribed"),
+        [json!({"room": "task:2"})]
+    );
+
+    // Disconnect B's bob through A.
+    let kicked = call(
+        &a,
+        "POST",
+        "/api/v1/disconnect",
+        Some(json!({"sockets": [bob]})),
+    );
+    assert_eq!(kicked["count"], 1, "{kicked}");
+    on_b.expect("bob disconnected", |v| {
+        v["type"] == "disconnect" && v["sock"] == "bob"
+    });
+
+    // Revoke alice through A: both her sockets go, and B refuses her tokens too.
+    let until = token::now_secs() + 3600;
+    let revoked = call(
+        &a,
+        "POST",
+        "/api/v1/revoke",
+        Some(json!({"sub": "alice", "until": until})),
+    );
+    assert_eq!(revoked["count"], 2, "{revoked}");
+    let line = on_a.expect("a1 disconnected", |v| {
+        v["type"] == "disconnect" && v["sock"] == "a1"
+    });
+    assert_eq!(line["reason"], "io server disconnect", "{line}");
+    on_b.expect("a2 disconnected", |v| {
+        v["type"] == "disconnect" && v["sock"] == "a2"
+    });
+    assert_eq!(on_b.refused("a3", &as_user(&b, "alice")), "token revoked");
+    on_b.connected("bob2", &as_user(&b, "bob"));
+}
