@@ -18,14 +18,14 @@ pub struct Found {
 }
 
 /// `GET /api/v1/rooms/{room}`: `{"room", "sockets": N, "users": [...], "next_cursor",
-/// "nodes_answered", "complete"}`. `users` are the distinct subs of the room's sockets in byte
-/// order, the page after `page.cursor`; `next_cursor` is the last one when more follow, else
+/// "nodes_answered", "complete"}`. `users` are the distinct users (their `user:{id}` rooms) of the room's
+/// sockets in byte order, the page after `page.cursor`; `next_cursor` is the last one when more follow, else
 /// `null`. Sockets whose node sends no sub (a Node socket.io node) count in `sockets` only.
 pub fn room(room: &str, page: &Page, found: &Found) -> String {
     let users: BTreeSet<&str> = found
         .sockets
         .iter()
-        .filter_map(|s| s.meta.as_ref()?.sub.as_deref())
+        .filter_map(|s| user_of(s))
         .filter(|sub| page.cursor.as_ref().is_none_or(|c| *sub > c.0.as_str()))
         .collect();
     let listed: Vec<&str> = users.iter().take(page.limit).copied().collect();
@@ -45,15 +45,20 @@ pub fn room(room: &str, page: &Page, found: &Found) -> String {
 
 /// `GET /api/v1/users/{sub}`: `{"sub", "sockets": [{"id", "rooms", "transport",
 /// "connected_at", "node"}], "nodes_answered", "complete"}`; `rooms` without the socket's own
-/// id; `node` is the answering node's cluster uid, or `"local"` for this node's sockets.
+/// id and the user's room; `node` is the answering node's cluster uid, or `"local"` for this
+/// node's sockets.
 pub fn user(sub: &Sub, found: &Found) -> String {
+    let user_room = crate::gateway::user_room(&sub.0)
+        .ok()
+        .map(|r| r.as_str().to_owned());
     let sockets: Vec<serde_json::Value> = sockets_of(sub, found)
         .map(|(s, meta)| {
             let rooms: Vec<&str> = s
                 .rooms
                 .iter()
                 .map(String::as_str)
-                .filter(|r| *r != s.id)
+                // Neither its own id nor the user's room (every socket listed is in it).
+                .filter(|r| *r != s.id && Some(*r) != user_room.as_deref())
                 .collect();
             serde_json::json!({
                 "id": s.id,
@@ -95,8 +100,16 @@ pub fn sockets_of<'a>(
 ) -> impl Iterator<Item = (&'a SocketInfo, &'a crate::engine::adapter::SocketMeta)> + 'a {
     found.sockets.iter().filter_map(move |s| {
         let meta = s.meta.as_ref()?;
-        (meta.sub.as_deref() == Some(sub.0.as_str())).then_some((s, meta))
+        (user_of(s) == Some(sub.0.as_str())).then_some((s, meta))
     })
+}
+
+/// The user a socket belongs to: the id of the `user:{id}` room it joined at connect (from the
+/// token's `user_claim`), so "users" here are the publish API's `users`.
+fn user_of(s: &SocketInfo) -> Option<&str> {
+    s.rooms
+        .iter()
+        .find_map(|r| r.strip_prefix(crate::gateway::USER_KIND)?.strip_prefix(':'))
 }
 
 /// Socket ids are unique cluster-wide; counting distinct ones guards against a node answering
@@ -116,9 +129,12 @@ mod tests {
     use crate::engine::adapter::SocketMeta;
 
     fn socket(id: &str, sub: Option<&str>) -> SocketInfo {
+        // A socket whose token names a user is in that user's room (joined at connect).
+        let mut rooms = vec![id.to_owned(), "task:1".to_owned()];
+        rooms.extend(sub.map(|u| format!("user:{u}")));
         SocketInfo {
             id: id.to_owned(),
-            rooms: vec![id.to_owned(), "task:1".to_owned()],
+            rooms,
             meta: Some(SocketMeta {
                 sub: sub.map(str::to_owned),
                 transport: "websocket".to_owned(),

@@ -134,8 +134,8 @@ impl Job {
                 Ok(answer::room(room.as_str(), &page, &found))
             }
             Endpoint::UserInfo { sub } => {
-                // Every socket, filtered on its token's sub: no room names a user's sockets yet.
-                let found = self.fetch(Vec::new()).await?;
+                // The user's room: only its sockets answer, on every node.
+                let found = self.fetch(vec![user_room(&sub, "sub")?]).await?;
                 Ok(answer::user(&sub, &found))
             }
             Endpoint::Membership {
@@ -191,23 +191,17 @@ impl Job {
 
     /// The sockets `targets` designate, and their ids (sorted, distinct).
     async fn find(&self, targets: &Targets) -> Result<(Found, Vec<String>), ApiError> {
-        let (rooms, users): (Vec<Room>, Option<&[parse::Sub]>) = match targets {
-            Targets::Sockets(ids) => (ids.iter().map(|id| Room::from(id.as_str())).collect(), None),
-            Targets::Rooms(rooms) => (rooms.clone(), None),
-            Targets::Users(users) => (Vec::new(), Some(users)),
+        let rooms: Vec<Room> = match targets {
+            Targets::Sockets(ids) => ids.iter().map(|id| Room::from(id.as_str())).collect(),
+            Targets::Rooms(rooms) => rooms.clone(),
+            // Their `user:{id}` rooms, which every socket of theirs joined at connect.
+            Targets::Users(users) => users
+                .iter()
+                .map(|u| user_room(u, "users"))
+                .collect::<Result<_, _>>()?,
         };
         let found = self.fetch(rooms).await?;
-        let mut ids: Vec<String> = found
-            .sockets
-            .iter()
-            .filter(|s| {
-                users.is_none_or(|users| {
-                    let sub = s.meta.as_ref().and_then(|m| m.sub.as_deref());
-                    users.iter().any(|u| Some(u.0.as_str()) == sub)
-                })
-            })
-            .map(|s| s.id.clone())
-            .collect();
+        let mut ids: Vec<String> = found.sockets.iter().map(|s| s.id.clone()).collect();
         ids.sort();
         ids.dedup();
         Ok((found, ids))
@@ -329,4 +323,9 @@ fn cluster_error(e: crate::cluster::ClusterError) -> ApiError {
         message: message.to_owned(),
         allow: None,
     }
+}
+
+/// The room of user `sub` (a 400 at `field` for an id no token can name).
+fn user_room(sub: &parse::Sub, field: &'static str) -> Result<Room, ApiError> {
+    crate::gateway::user_room(&sub.0).map_err(|e| ApiError::bad(field, e.to_string()))
 }
