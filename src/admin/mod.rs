@@ -310,16 +310,17 @@ impl AdminUi {
                 let list: Vec<serde_json::Value> = sockets
                     .iter()
                     .map(|s| {
+                        let meta = s.meta.as_ref();
                         SocketView {
                             id: &s.id,
                             // The Engine.IO id is not in what workers report; the socket id
                             // stands in, so each socket shows as its own client.
                             client_id: &s.id,
-                            transport: TRANSPORT,
+                            transport: meta.map_or(TRANSPORT, |m| m.transport.as_str()),
                             nsp: "/",
                             address: "",
                             rooms: &s.rooms,
-                            issued_ms: now,
+                            issued_ms: meta.map_or(now, |m| m.connected_at_ms),
                         }
                         .to_json()
                     })
@@ -358,8 +359,9 @@ impl AdminUi {
     }
 }
 
-/// The transport the UI shows: the handler is not told which one a socket uses (the package
-/// reads it from `socket.conn.transport.name`), so the UI shows this.
+/// The transport the UI shows for a socket that just connected: the handler is not told which
+/// one it uses (the package reads it from `socket.conn.transport.name`). `all_sockets` shows
+/// the real one, which the workers' fetch reports.
 const TRANSPORT: &str = "unknown";
 
 fn epoch_ms() -> u64 {
