@@ -4,21 +4,12 @@
 
 use serde_json::{Value, json};
 
-use ringcast_test_support::{API_KEY, Client, Connect, Lang, RedisServer, Server, token};
+use ringcast_test_support::{Client, Connect, Lang, RedisServer, Server, token};
 
 use crate::ringcast::ready_node;
 
 fn call(server: &Server, method: &str, path: &str, body: Option<Value>) -> Value {
-    let auth = format!("Bearer {API_KEY}");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let resp = server.request(method, path, &[("Authorization", &auth)], body.as_bytes());
-    assert_eq!(
-        resp.status,
-        200,
-        "{method} {path}: {resp:?}\n{}",
-        server.context()
-    );
-    resp.json()
+    server.api_ok(method, path, body.as_ref())
 }
 
 #[test]

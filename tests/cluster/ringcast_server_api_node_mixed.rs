@@ -4,21 +4,12 @@
 
 use serde_json::{Value, json};
 
-use ringcast_test_support::{API_KEY, Proc, RedisServer, Server, redis_js};
+use ringcast_test_support::{Proc, RedisServer, Server, redis_js};
 
 use crate::ringcast::{publish_status, ready_node};
 
 fn call(server: &Server, method: &str, path: &str, body: Value) -> Value {
-    let auth = format!("Bearer {API_KEY}");
-    let body = body.to_string();
-    let resp = server.request(method, path, &[("Authorization", &auth)], body.as_bytes());
-    assert_eq!(
-        resp.status,
-        200,
-        "{method} {path}: {resp:?}\n{}",
-        server.context()
-    );
-    resp.json()
+    server.api_ok(method, path, Some(&body))
 }
 
 fn alert(room: &str, message: &str) -> Value {

@@ -9,17 +9,7 @@ use ringcast_test_support::{API_KEY, Client, Connect, Lang, Metrics, Server, tok
 use crate::gateway;
 
 fn post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
-    let auth = format!("Bearer {API_KEY}");
-    let resp = server.post(
-        path,
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        body.to_string().as_bytes(),
-    );
-    let json = resp.try_json().unwrap_or(Value::Null);
-    (resp.status, json)
+    server.api("POST", path, Some(body))
 }
 
 #[test]

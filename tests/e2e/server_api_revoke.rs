@@ -4,22 +4,12 @@
 
 use serde_json::{Value, json};
 
-use ringcast_test_support::{API_KEY, Client, Connect, Lang, SECRET, Server, token};
+use ringcast_test_support::{Client, Connect, Lang, SECRET, Server, token};
 
 use crate::gateway;
 
 fn post(server: &Server, body: &Value) -> (u16, Value) {
-    let auth = format!("Bearer {API_KEY}");
-    let resp = server.post(
-        "/api/v1/revoke",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        body.to_string().as_bytes(),
-    );
-    let json = resp.try_json().unwrap_or(Value::Null);
-    (resp.status, json)
+    server.api("POST", "/api/v1/revoke", Some(body))
 }
 
 fn with_jti(sub: &str, jti: &str) -> String {

@@ -9,10 +9,7 @@ use ringcast_test_support::{API_KEY, Client, Connect, Lang, Server, token};
 use crate::gateway;
 
 fn get(server: &Server, path: &str) -> (u16, Value) {
-    let auth = format!("Bearer {API_KEY}");
-    let resp = server.request("GET", path, &[("Authorization", &auth)], b"");
-    let body = resp.try_json().unwrap_or(Value::Null);
-    (resp.status, body)
+    server.api("GET", path, None)
 }
 
 #[test]

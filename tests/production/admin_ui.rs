@@ -212,8 +212,11 @@ fn development_mode_lists_sockets_and_rooms_without_recovery_offsets() {
     let s = &sockets[0];
     assert_eq!(s["nsp"], "/");
     let id = s["id"].as_str().unwrap_or_default().to_owned();
-    assert_eq!(s["rooms"], json!([id, "dashboard"]), "{s}");
-    for key in ["clientId", "transport", "handshake", "data"] {
+    // Its own id, the auto-joined dashboard and its user room (the token's sub is the sock name).
+    assert_eq!(s["rooms"], json!([id, "dashboard", "user:user-1"]), "{s}");
+    // The transport the socket really uses (it connected with websocket only).
+    assert_eq!(s["transport"], "websocket", "{s}");
+    for key in ["clientId", "handshake", "data"] {
         assert!(!s[key].is_null(), "{key} in {s}");
     }
 

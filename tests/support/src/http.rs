@@ -195,6 +195,28 @@ impl Server {
         self.request("POST", path, headers, body)
     }
 
+    /// A server API call (`/api/v1/…`) with the right key and `body` as JSON: the status and
+    /// the JSON answer (`null` if it is not JSON).
+    pub fn api(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let auth = format!("Bearer {API_KEY}");
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let resp = self.request(method, path, &headers, body.as_bytes());
+        (resp.status, resp.try_json().unwrap_or(Value::Null))
+    }
+
+    /// [`Server::api`], failing the test unless it answers 200; the JSON answer.
+    pub fn api_ok(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let (status, answer) = self.api(method, path, body);
+        if status != 200 {
+            self.fail(&format!("{method} {path} answered {status} {answer}"));
+        }
+        answer
+    }
+
     /// Publishes `body` with `key`.
     pub fn publish_with_key(&self, key: &str, body: &[u8]) -> Response {
         publish_with_key(self.addr, key, body)
