@@ -1,12 +1,14 @@
 //! The server API across two ringcast nodes on one redis-server: room and user lookups see
 //! both nodes' sockets (`nodes_answered: 2`), and join, leave, disconnect and revoke sent to
-//! one node reach the sockets of the other, whose clients are told as if they had asked.
+//! one node reach the sockets of the other, whose clients are told as if they had asked; in the
+//! classic (pub/sub) and the streams cluster modes.
 
 use serde_json::{Value, json};
 
 use ringcast_test_support::{Client, Connect, Lang, RedisServer, Server, token};
 
 use crate::ringcast::ready_node;
+use crate::ringcast_streams_recovery::streams_node;
 
 fn call(server: &Server, method: &str, path: &str, body: Option<Value>) -> Value {
     server.api_ok(method, path, body.as_ref())
@@ -14,8 +16,20 @@ fn call(server: &Server, method: &str, path: &str, body: Option<Value>) -> Value
 
 #[test]
 fn server_api_reaches_both_nodes() {
+    // Classic PUBLISH and streams (XADD, recovery on): the requests and commands travel the
+    // same way in both (the adapter's request channel).
+    for mode in ["classic", "streams"] {
+        reaches_both_nodes(mode);
+    }
+}
+
+fn reaches_both_nodes(mode: &str) {
     let redis = RedisServer::start();
-    let (a, b) = (ready_node(redis.port), ready_node(redis.port));
+    let start = || match mode {
+        "streams" => streams_node(&redis),
+        _ => ready_node(redis.port),
+    };
+    let (a, b) = (start(), start());
     let mut on_a = Client::spawn(Lang::Js, &a);
     let mut on_b = Client::spawn(Lang::Py, &b);
     let as_user = |server: &Server, sub: &str| Connect::to(server).token(Some(token::valid(sub)));
@@ -30,12 +44,12 @@ fn server_api_reaches_both_nodes() {
     assert_eq!(
         (&room["sockets"], &room["users"]),
         (&json!(2), &json!(["alice", "bob"])),
-        "{room}"
+        "{mode}: {room}"
     );
     assert_eq!(
         (&room["nodes_answered"], &room["complete"]),
         (&json!(2), &json!(true)),
-        "{room}"
+        "{mode}: {room}"
     );
     let user = call(&a, "GET", "/api/v1/users/alice", None);
     let sockets = user["sockets"].as_array().cloned().unwrap_or_default();
@@ -45,7 +59,7 @@ fn server_api_reaches_both_nodes() {
             .find(|s| &s["id"] == id)
             .map(|s| s["node"].clone())
     };
-    assert_eq!(node_of(&a1), Some(json!("local")), "{user}");
+    assert_eq!(node_of(&a1), Some(json!("local")), "{mode}: {user}");
     let remote = node_of(&a2).unwrap_or_else(|| panic!("B's socket missing: {user}"));
     assert!(
         remote.as_str().is_some_and(|n| n.len() == 6),
@@ -62,7 +76,7 @@ fn server_api_reaches_both_nodes() {
     assert_eq!(
         (&joined["count"], &joined["nodes_answered"]),
         (&json!(2), &json!(2)),
-        "{joined}"
+        "{mode}: {joined}"
     );
     assert_eq!(
         on_a.expect_event("a1", "subscribed"),
@@ -78,7 +92,7 @@ fn server_api_reaches_both_nodes() {
         "/api/v1/rooms/task:2/leave",
         Some(json!({"sockets": [a1]})),
     );
-    assert_eq!(left["count"], 1, "{left}");
+    assert_eq!(left["count"], 1, "{mode}: {left}");
     assert_eq!(
         on_a.expect_event("a1", "unsubscribed"),
         [json!({"room": "task:2"})]
@@ -91,7 +105,7 @@ fn server_api_reaches_both_nodes() {
         "/api/v1/disconnect",
         Some(json!({"sockets": [bob]})),
     );
-    assert_eq!(kicked["count"], 1, "{kicked}");
+    assert_eq!(kicked["count"], 1, "{mode}: {kicked}");
     on_b.expect("bob disconnected", |v| {
         v["type"] == "disconnect" && v["sock"] == "bob"
     });
@@ -104,11 +118,11 @@ fn server_api_reaches_both_nodes() {
         "/api/v1/revoke",
         Some(json!({"sub": "alice", "until": until})),
     );
-    assert_eq!(revoked["count"], 2, "{revoked}");
+    assert_eq!(revoked["count"], 2, "{mode}: {revoked}");
     let line = on_a.expect("a1 disconnected", |v| {
         v["type"] == "disconnect" && v["sock"] == "a1"
     });
-    assert_eq!(line["reason"], "io server disconnect", "{line}");
+    assert_eq!(line["reason"], "io server disconnect", "{mode}: {line}");
     on_b.expect("a2 disconnected", |v| {
         v["type"] == "disconnect" && v["sock"] == "a2"
     });
