@@ -70,33 +70,10 @@ impl SocketView<'_> {
     }
 }
 
-/// A `Date` as `JSON.stringify` writes it: `2026-12-04T13:45:50.123Z` (UTC, milliseconds).
+/// A `Date` as `JSON.stringify` writes it: `2026-12-04T13:45:50.123Z` (UTC, milliseconds), the
+/// gateway's RFC 3339 form.
 pub(super) fn iso_date(epoch_ms: u64) -> String {
-    let secs = epoch_ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        epoch_ms % 1000
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar (Howard
-/// Hinnant's `civil_from_days`: 400-year eras of 146 097 days, years starting in March).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    crate::gateway::iso8601_utc(std::time::UNIX_EPOCH + std::time::Duration::from_millis(epoch_ms))
 }
 
 #[cfg(test)]
