@@ -14,10 +14,12 @@
 //!   [`sio::Session`] state machine (namespaces, CONNECT hand-off, acks, connect timeout);
 //!   [`sio::msgpack`], the `socket.io-msgpack-parser` wire form of the same packets.
 //! - [`msgpack`]: MessagePack as notepack.io reads and writes it (a pull reader, a writer).
+//! - [`date`]: dates as JavaScript's `toISOString` writes them.
 //!
 //! Each layer has one small `Copy` error enum whose variants map to that protocol's own
 //! reaction (an HTTP status, a WebSocket close code, an Engine.IO close, a `CONNECT_ERROR`).
 
+pub mod date;
 pub mod eio;
 pub mod http;
 pub mod json;

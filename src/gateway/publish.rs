@@ -150,18 +150,11 @@ pub fn parse_publish(body: &[u8], now: SystemTime) -> Result<Vec<Publish>, Inval
 /// `2026-11-26T00:00:00.000Z`: ISO 8601 / RFC 3339 UTC with milliseconds, as JavaScript's
 /// `Date.prototype.toISOString` writes it. Times before 1970 are written as the epoch.
 pub fn iso8601_utc(t: SystemTime) -> String {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let millis = since.subsec_millis();
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let ms = t
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    // Past year 275 760 (no clock gets there) JavaScript would throw; write its last date.
+    ringcast_codec::date::iso8601(ms.min(ringcast_codec::date::MAX_JS_MS)).unwrap_or_default()
 }
 
 impl InvalidPublish {
@@ -704,30 +697,6 @@ fn route(
         DefaultRooms::Conversation => vec![room("conversation", "conversation_id")?],
         DefaultRooms::Dashboard => vec![dashboard],
     })
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-///
-/// Counts in 400-year eras (146 097 days, which repeat exactly) starting on 0000-03-01, so the
-/// leap day is the last day of its year and month lengths follow the 153-days-per-5-months
-/// pattern from March: the method of H. Hinnant's "chrono-Compatible Low-Level Date
-/// Algorithms", re-derived here for unsigned days.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // 719 468 days from 0000-03-01 to 1970-01-01.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097; // [0, 146096]
-    // Years of the era: subtract the leap days (one per 4 years, minus one per 100, plus the
-    // one at 400) before dividing by 365.
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    // Month from March = 0: five-month cycles of 153 days (31 30 31 30 31).
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 mod answer;
