@@ -5,8 +5,8 @@
 //! (`sio:session:<pid>`) and the client's offset (an entry ringcast XADDed), and replays the
 //! events published meanwhile through ringcast node B, from the same stream.
 //!
-//! The other direction (a Node node's client recovering on ringcast) is not supported: Node's
-//! socket ids are not ringcast ids.
+//! The other direction (a Node server's client recovering on ringcast) is
+//! `ringcast_streams_node_mixed_recovery`.
 
 use std::net::SocketAddr;
 

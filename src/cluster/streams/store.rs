@@ -205,6 +205,23 @@ fn last_string(op: &BroadcastOp) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether a saved session's `data` lets the fresh token's subject (`owner`) take it back.
+///
+/// ringcast writes `data.owner` (the token's `sub`, or `null` without one) and then it must
+/// match. A Node socket.io node writes its `socket.data` (`{}` unless the application set it;
+/// socket.io's `_onclose`: `persistSession({sid, pid, rooms: [...this.rooms], data: this.data})`),
+/// and the reference restores on the pid alone. Its sessions have no `owner` key: the pid (a
+/// secret only that client was sent, 96 random bits: `base64id`'s 12 bytes of
+/// `crypto.randomBytes`) and the token, verified again on this CONNECT, are what is checked. A
+/// Node application that sets `socket.data.owner` to the token's `sub` gets the check too.
+fn owner_matches(data: &Json, owner: Option<&str>) -> bool {
+    match data.get("owner") {
+        None => true,
+        Some(Json::Str(saved)) => Some(saved.as_str()) == owner,
+        Some(_) => owner.is_none(),
+    }
+}
+
 impl RecoveryStore for StreamsStore {
     fn record(&self, _log: usize, op: BroadcastOp, _to: u64) -> BroadcastOp {
         // The bridge gave it its offset already (the entry id XADD or XREAD returned).
@@ -266,11 +283,7 @@ impl RecoveryStore for StreamsStore {
             return Err(Failure::OffsetGone);
         };
         let (record, offset_exists) = self.take(pid, &offset.to_string())?;
-        let saved_owner = record.data.get("owner").and_then(|o| match o {
-            Json::Str(s) => Some(s.as_str()),
-            _ => None,
-        });
-        if saved_owner != owner {
+        if !owner_matches(&record.data, owner) {
             return Err(Failure::Auth);
         }
         if !offset_exists {
@@ -318,6 +331,48 @@ impl RecoveryStore for StreamsStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_saved_owner_must_be_the_tokens_subject_when_there_is_one() {
+        let data = |owner: Option<Json>| {
+            Json::Object(owner.map(|o| ("owner".to_owned(), o)).into_iter().collect())
+        };
+        let alice = || Some(Json::Str("alice".to_owned()));
+        // (case, saved data, the fresh token's sub, restored)
+        let cases = [
+            ("ringcast, same sub", data(alice()), Some("alice"), true),
+            ("ringcast, other sub", data(alice()), Some("bob"), false),
+            ("ringcast, token without sub", data(alice()), None, false),
+            (
+                "ringcast, saved without sub",
+                data(Some(Json::Null)),
+                None,
+                true,
+            ),
+            (
+                "ringcast, saved without sub, now one",
+                data(Some(Json::Null)),
+                Some("bob"),
+                false,
+            ),
+            ("Node, socket.data = {}", data(None), Some("alice"), true),
+            (
+                "Node, socket.data = undefined",
+                Json::Null,
+                Some("alice"),
+                true,
+            ),
+            (
+                "Node, data.owner set, other sub",
+                data(alice()),
+                Some("bob"),
+                false,
+            ),
+        ];
+        for (case, saved, sub, want) in cases {
+            assert_eq!(owner_matches(&saved, sub), want, "{case}");
+        }
+    }
 
     #[test]
     fn seq_of_keeps_the_stream_order() {
