@@ -10,8 +10,9 @@
 //! too); development mode's events go the same way, `all_sockets` lists every node's sockets,
 //! and `join`, `leave`, `_disconnect` act on every node's sockets (REMOTE_JOIN / REMOTE_LEAVE /
 //! REMOTE_DISCONNECT, which Node nodes obey as well). `emit` goes cluster-wide, as any
-//! broadcast does. In `cluster_mode = "sharded"` the bridge sends none of these: the UI sees
-//! and acts on the node it is connected to only.
+//! broadcast does. In `cluster_mode = "sharded"` the bridge relays no events and sends no
+//! commands: the UI hears and commands its own node only (`all_sockets` still lists every
+//! node's sockets: the sharded bridge fetches).
 //!
 //! Everything the UI is sent goes either to one admin socket directly or through
 //! [`LocalNode::deliver`] (this node's admin sockets) plus [`AdminCluster::relay`] (the other

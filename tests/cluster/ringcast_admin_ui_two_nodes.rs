@@ -2,7 +2,8 @@
 //! streams cluster modes: a UI connected to node A hears node B's `server_stats` (two distinct
 //! `serverId`s), lists B's sockets (`all_sockets`) and hears of B's new ones
 //! (`socket_connected`, development mode), and its `join`, `leave` and `_disconnect` commands
-//! reach a client of B, which is told as if it had asked.
+//! reach a client of B, which is told as if it had asked. In sharded mode, whose bridge sends
+//! no requests or relayed events, the fetch still works: `all_sockets` lists B's socket.
 
 use std::collections::BTreeSet;
 
@@ -13,12 +14,16 @@ use ringcast_test_support::{Client, Connect, Lang, RedisServer, Server, admin_ui
 use crate::ringcast::{node_with, wait_ready};
 use crate::ringcast_streams_recovery::streams_node_with;
 
-/// A ready node with the admin UI on in development mode, in cluster `mode`.
+/// A ready node with the admin UI on in development mode, in cluster `mode` (`classic`,
+/// `streams` or `sharded`).
 fn admin_node(redis: &RedisServer, mode: &str) -> Server {
     let mut extra = admin_ui::flags().to_vec();
     extra.extend(["--admin-mode", "development"]);
     if mode == "streams" {
         return streams_node_with(redis, &extra);
+    }
+    if mode == "sharded" {
+        extra.extend(["--cluster-mode", "sharded"]);
     }
     let url = format!("redis://127.0.0.1:{}/", redis.port);
     let mut args = vec!["--redis-url", url.as_str()];
@@ -39,6 +44,31 @@ fn ids(all_sockets: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Node B with a client `user` connected, and A's admin UI `ui` logged in; B's socket id.
+fn ui_on_a_user_on_b(a: &Server, b: &Server) -> (Client, Client, String) {
+    let mut on_b = Client::spawn(Lang::Js, b);
+    let user = on_b.connected("user", &Connect::to(b).token(Some(token::valid("user"))))["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut ui = Client::spawn(Lang::Js, a);
+    let admin = Connect::to(a)
+        .url(format!("{}/admin", a.url()))
+        .auth(admin_ui::login())
+        .transports(&["websocket"]);
+    ui.connected("ui", &admin);
+    (ui, on_b, user)
+}
+
+#[test]
+fn in_sharded_mode_all_sockets_still_lists_both_nodes() {
+    let redis = RedisServer::start();
+    let (a, b) = (admin_node(&redis, "sharded"), admin_node(&redis, "sharded"));
+    let (mut ui, _on_b, user) = ui_on_a_user_on_b(&a, &b);
+    let all = ui.expect_event("ui", "all_sockets");
+    assert!(ids(&all).contains(&user), "{all:?}");
+}
+
 #[test]
 fn the_admin_ui_sees_and_acts_on_both_nodes() {
     for mode in ["classic", "streams"] {
@@ -49,18 +79,8 @@ fn the_admin_ui_sees_and_acts_on_both_nodes() {
 fn sees_and_acts_on_both_nodes(mode: &str) {
     let redis = RedisServer::start();
     let (a, b) = (admin_node(&redis, mode), admin_node(&redis, mode));
-    let mut on_b = Client::spawn(Lang::Js, &b);
+    let (mut ui, mut on_b, user) = ui_on_a_user_on_b(&a, &b);
     let as_user = |sub: &str| Connect::to(&b).token(Some(token::valid(sub)));
-    let user = on_b.connected("user", &as_user("user"))["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let mut ui = Client::spawn(Lang::Js, &a);
-    let admin = Connect::to(&a)
-        .url(format!("{}/admin", a.url()))
-        .auth(admin_ui::login())
-        .transports(&["websocket"]);
-    ui.connected("ui", &admin);
 
     // (b) B's socket is in the list the UI gets at connect (a cluster-wide fetch).
     let all = ui.expect_event("ui", "all_sockets");
