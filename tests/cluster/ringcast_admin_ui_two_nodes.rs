@@ -16,7 +16,7 @@ use crate::ringcast_streams_recovery::streams_node_with;
 
 /// A ready node with the admin UI on in development mode, in cluster `mode` (`classic`,
 /// `streams` or `sharded`).
-fn admin_node(redis: &RedisServer, mode: &str) -> Server {
+pub fn admin_node(redis: &RedisServer, mode: &str) -> Server {
     let mut extra = admin_ui::flags().to_vec();
     extra.extend(["--admin-mode", "development"]);
     if mode == "streams" {
@@ -45,7 +45,7 @@ fn ids(all_sockets: &[Value]) -> BTreeSet<String> {
 }
 
 /// Node B with a client `user` connected, and A's admin UI `ui` logged in; B's socket id.
-fn ui_on_a_user_on_b(a: &Server, b: &Server) -> (Client, Client, String) {
+pub fn ui_on_a_user_on_b(a: &Server, b: &Server) -> (Client, Client, String) {
     let mut on_b = Client::spawn(Lang::Js, b);
     let user = on_b.connected("user", &Connect::to(b).token(Some(token::valid("user"))))["id"]
         .as_str()
