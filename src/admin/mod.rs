@@ -211,7 +211,7 @@ impl AdminUi {
             rooms: filter.into_iter().collect(),
             ..Default::default()
         };
-        match command {
+        let command = match command {
             Command::Emit {
                 nsp,
                 filter,
@@ -230,38 +230,23 @@ impl AdminUi {
                 } else {
                     self.deliver(op);
                 }
+                return;
             }
-            Command::Join { nsp, room, filter } => {
-                let cores = socket.server().cores();
-                self.apply(
-                    cores,
-                    RemoteCommand::Join {
-                        selector: selector(nsp, filter),
-                        rooms: vec![room],
-                    },
-                );
-            }
-            Command::Leave { nsp, room, filter } => {
-                let cores = socket.server().cores();
-                self.apply(
-                    cores,
-                    RemoteCommand::Leave {
-                        selector: selector(nsp, filter),
-                        rooms: vec![room],
-                    },
-                );
-            }
-            Command::Disconnect { nsp, close, filter } => {
-                let cores = socket.server().cores();
-                self.apply(
-                    cores,
-                    RemoteCommand::Disconnect {
-                        selector: selector(nsp, filter),
-                        close,
-                    },
-                );
-            }
-        }
+            Command::Join { nsp, room, filter } => RemoteCommand::Join {
+                selector: selector(nsp, filter),
+                rooms: vec![room],
+            },
+            Command::Leave { nsp, room, filter } => RemoteCommand::Leave {
+                selector: selector(nsp, filter),
+                rooms: vec![room],
+            },
+            Command::Disconnect { nsp, close, filter } => RemoteCommand::Disconnect {
+                selector: selector(nsp, filter),
+                close,
+            },
+        };
+        let cores = socket.server().cores();
+        self.apply(cores, command);
     }
 
     /// Development mode: a `/` socket connected (`socket_connected`).
