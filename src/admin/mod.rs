@@ -3,17 +3,24 @@
 //! the UI's commands ([`commands`]) and, in development mode, the live socket and room events
 //! ([`shapes`]).
 //!
-//! Per node: each node reports itself (`serverId` is `hostname#pid`, and the UI lists every
-//! server it hears from), development mode lists this node's sockets, and `join`, `leave` and
-//! `_disconnect` act on the sockets of the node the UI is connected to. `emit` goes cluster-wide,
-//! as any broadcast does.
+//! Across a cluster, as the reference does through its adapter ([`cluster`]): each node reports
+//! itself (`serverId` is `hostname#pid`, and the UI lists every server it hears from) to its own
+//! UIs on each UI socket's 2 s deadline and to the other nodes' UIs every 2 s (`server_stats`
+//! on the adapter's `socket.io#/admin#`, where a Node socket.io node's admin UI publishes
+//! too); development mode's events go the same way, `all_sockets` lists every node's sockets,
+//! and `join`, `leave`, `_disconnect` act on every node's sockets (REMOTE_JOIN / REMOTE_LEAVE /
+//! REMOTE_DISCONNECT, which Node nodes obey as well). `emit` goes cluster-wide, as any
+//! broadcast does. In `cluster_mode = "sharded"` the bridge relays no events and sends no
+//! commands: the UI hears and commands its own node only (`all_sockets` still lists every
+//! node's sockets: the sharded bridge fetches).
 //!
 //! Everything the UI is sent goes either to one admin socket directly or through
-//! [`LocalNode::deliver`] (this node only, never published to Redis, never given a recovery
-//! offset: only `/` events carry one).
+//! [`LocalNode::deliver`] (this node's admin sockets) plus [`AdminCluster::relay`] (the other
+//! nodes'); never given a recovery offset: only `/` events carry one.
 //!
 //! A layer beside `gateway` (which calls it) above `engine`; it uses `config` for its settings.
 
+mod cluster;
 mod commands;
 mod login;
 mod shapes;
@@ -26,7 +33,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::{AdminAuth, AdminConfig, AdminMode};
 use crate::engine::adapter::{LocalNode, RemoteCommand, Selector};
-use crate::engine::{BroadcastOp, ConnectInfo, DisconnectReason, Room, Socket, encode_event};
+use crate::engine::stats::WorkerStats;
+use crate::engine::{
+    BroadcastOp, ConnectInfo, Cores, DisconnectReason, Room, Socket, encode_event,
+};
+
+pub use cluster::{AdminCluster, ClusterFailure, ClusterSockets, Pending};
 
 use commands::Command;
 use login::{Gate, Login};
@@ -45,6 +57,8 @@ pub struct AdminUi {
     sockets: AtomicU64,
     /// This node, for commands and for what is sent to every admin socket; set at start.
     node: OnceLock<Arc<dyn LocalNode>>,
+    /// The other nodes, when clustered; set at start.
+    cluster: OnceLock<Arc<dyn AdminCluster>>,
 }
 
 impl std::fmt::Debug for AdminUi {
@@ -82,12 +96,40 @@ impl AdminUi {
             base: Base::new(),
             sockets: AtomicU64::new(0),
             node: OnceLock::new(),
+            cluster: OnceLock::new(),
         })
     }
 
-    /// Hands over this node once the engine has started it.
-    pub fn set_node(&self, node: Arc<dyn LocalNode>) {
+    /// Hands over this node once the engine has started it, and the way to the other nodes.
+    pub fn set_node(&self, node: Arc<dyn LocalNode>, cluster: Arc<dyn AdminCluster>) {
         let _ = self.node.set(node);
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// Starts the thread that sends this node's `server_stats` to the other nodes' UIs every
+    /// [`stats::INTERVAL`] (the reference's `setInterval(emitStats, 2000)` on every node, UI
+    /// or not: one small PUBLISH per node every 2 s). Its `aggregatedEvents` are the increase
+    /// since its previous report; this node's own UIs get theirs on their sockets' deadlines.
+    pub fn relay_stats(self: &Arc<Self>, workers: Arc<[WorkerStats]>) -> std::io::Result<()> {
+        let admin = self.clone();
+        std::thread::Builder::new()
+            .name("ringcast-admin".to_owned())
+            .spawn(move || {
+                let mut last = Totals::of(&workers);
+                loop {
+                    std::thread::sleep(stats::INTERVAL);
+                    let Some(cluster) = admin.cluster.get().filter(|c| c.relays()) else {
+                        continue;
+                    };
+                    let now = Totals::of(&workers);
+                    let aggregated = now.since(&last, epoch_ms());
+                    last = now;
+                    let admins = admin.sockets.load(Ordering::Relaxed);
+                    let body = stats::server_stats(&admin.base, &workers, admins, aggregated);
+                    cluster.relay(admin_op("server_stats", &body, Vec::new()));
+                }
+            })
+            .map(drop)
     }
 
     /// Whether `socket` is an `/admin` socket.
@@ -169,7 +211,7 @@ impl AdminUi {
             rooms: filter.into_iter().collect(),
             ..Default::default()
         };
-        match command {
+        let command = match command {
             Command::Emit {
                 nsp,
                 filter,
@@ -188,20 +230,23 @@ impl AdminUi {
                 } else {
                     self.deliver(op);
                 }
+                return;
             }
-            Command::Join { nsp, room, filter } => self.apply(RemoteCommand::Join {
+            Command::Join { nsp, room, filter } => RemoteCommand::Join {
                 selector: selector(nsp, filter),
                 rooms: vec![room],
-            }),
-            Command::Leave { nsp, room, filter } => self.apply(RemoteCommand::Leave {
+            },
+            Command::Leave { nsp, room, filter } => RemoteCommand::Leave {
                 selector: selector(nsp, filter),
                 rooms: vec![room],
-            }),
-            Command::Disconnect { nsp, close, filter } => self.apply(RemoteCommand::Disconnect {
+            },
+            Command::Disconnect { nsp, close, filter } => RemoteCommand::Disconnect {
                 selector: selector(nsp, filter),
                 close,
-            }),
-        }
+            },
+        };
+        let cores = socket.server().cores();
+        self.apply(cores, command);
     }
 
     /// Development mode: a `/` socket connected (`socket_connected`).
@@ -268,9 +313,13 @@ impl AdminUi {
         self.to_admins(event, &args);
     }
 
-    /// Development mode with a UI connected: the per-socket events are worth making.
+    /// Development mode with a UI connected here, or clustered (a UI may be connected to
+    /// another node, as the reference's `adminNamespace.emit` assumes): the per-socket events
+    /// are worth making.
     fn watching(&self) -> bool {
-        self.mode == AdminMode::Development && self.sockets.load(Ordering::Relaxed) > 0
+        self.mode == AdminMode::Development
+            && (self.sockets.load(Ordering::Relaxed) > 0
+                || self.cluster.get().is_some_and(|c| c.relays()))
     }
 
     fn emit_stats(&self, socket: &mut Socket<'_>) {
@@ -291,9 +340,12 @@ impl AdminUi {
         socket.set_deadline(Some(stats::INTERVAL));
     }
 
-    /// `all_sockets` to this admin socket: the node's `/` sockets, gathered from every worker.
-    fn send_all_sockets(&self, socket: &Socket<'_>) {
-        let (Some(node), Some(admin)) = (self.node.get(), socket.id()) else {
+    /// `all_sockets` to this admin socket: every node's `/` sockets (the reference's
+    /// `nsp.fetchSockets()`), waiting at most `redis_request_timeout_ms` for the other nodes.
+    fn send_all_sockets(&self, socket: &mut Socket<'_>) {
+        let (Some(node), Some(cluster), Some(admin)) =
+            (self.node.get(), self.cluster.get(), socket.id())
+        else {
             return;
         };
         let to = node.clone();
@@ -303,59 +355,81 @@ impl AdminUi {
             rooms: Vec::new(),
             ..Default::default()
         };
-        node.fetch_sockets(
-            selector,
-            Box::new(move |sockets| {
-                let now = epoch_ms();
-                let list: Vec<serde_json::Value> = sockets
-                    .iter()
-                    .map(|s| {
-                        let meta = s.meta.as_ref();
-                        SocketView {
-                            id: &s.id,
-                            // The Engine.IO id is not in what workers report; the socket id
-                            // stands in, so each socket shows as its own client.
-                            client_id: &s.id,
-                            transport: meta.map_or(TRANSPORT, |m| m.transport.as_str()),
-                            nsp: "/",
-                            address: "",
-                            rooms: &s.rooms,
-                            issued_ms: meta.map_or(now, |m| m.connected_at_ms),
-                        }
-                        .to_json()
-                    })
-                    .collect();
-                let args = serde_json::Value::from(list).to_string();
-                to.deliver(BroadcastOp {
-                    frames: encode_event(NAMESPACE, None, "all_sockets", &args, &[]),
-                    nsp: Room::from(NAMESPACE),
-                    rooms: vec![admin],
-                    ..Default::default()
-                });
-            }),
-        );
-    }
-
-    /// An event to every `/admin` socket of this node.
-    fn to_admins(&self, event: &str, args: &str) {
-        self.deliver(BroadcastOp {
-            frames: encode_event(NAMESPACE, None, event, args, &[]),
-            nsp: Room::from(NAMESPACE),
-            rooms: Vec::new(),
-            ..Default::default()
+        let fetch = cluster.fetch_sockets(socket.server().cores(), selector);
+        monoio::spawn(async move {
+            let found = match fetch.0.await {
+                Ok(found) => found,
+                Err(ClusterFailure(why)) => {
+                    tracing::warn!(reason = %why, "admin UI: all_sockets without the other nodes");
+                    return;
+                }
+            };
+            let now = epoch_ms();
+            let list: Vec<serde_json::Value> = found
+                .sockets
+                .iter()
+                .map(|s| {
+                    let meta = s.meta.as_ref();
+                    SocketView {
+                        id: &s.id,
+                        // The Engine.IO id is not in what workers report; the socket id
+                        // stands in, so each socket shows as its own client.
+                        client_id: &s.id,
+                        transport: meta.map_or(TRANSPORT, |m| m.transport.as_str()),
+                        nsp: "/",
+                        address: "",
+                        rooms: &s.rooms,
+                        issued_ms: meta.map_or(now, |m| m.connected_at_ms),
+                    }
+                    .to_json()
+                })
+                .collect();
+            let args = serde_json::Value::from(list).to_string();
+            to.deliver(admin_op("all_sockets", &args, vec![admin]));
         });
     }
 
+    /// An event to every `/admin` socket of this node and, clustered, of the other nodes.
+    fn to_admins(&self, event: &str, args: &str) {
+        self.deliver(admin_op(event, args, Vec::new()));
+    }
+
+    /// `op` (of [`NAMESPACE`]) to this node's admin sockets and the other nodes'.
     fn deliver(&self, op: BroadcastOp) {
+        if let Some(cluster) = self.cluster.get().filter(|c| c.relays()) {
+            cluster.relay(op.clone());
+        }
         if let Some(node) = self.node.get() {
             node.deliver(op);
         }
     }
 
-    fn apply(&self, command: RemoteCommand) {
-        if let Some(node) = self.node.get() {
-            node.apply(command);
-        }
+    /// A command on every node's sockets: this node's cores, then the other nodes
+    /// (the server API's path). Clustered in sharded mode, the other nodes cannot be reached:
+    /// the command has acted here only, which the log says.
+    fn apply(&self, cores: Cores, command: RemoteCommand) {
+        let Some(cluster) = self.cluster.get() else {
+            if let Some(node) = self.node.get() {
+                node.apply(command);
+            }
+            return;
+        };
+        let done = cluster.command(cores, command);
+        monoio::spawn(async move {
+            if let Err(ClusterFailure(why)) = done.0.await {
+                tracing::warn!(reason = %why, "admin UI command: applied on this node only");
+            }
+        });
+    }
+}
+
+/// An event of [`NAMESPACE`] to its sockets in `rooms` (every one when empty).
+fn admin_op(event: &str, args: &str, rooms: Vec<Room>) -> BroadcastOp {
+    BroadcastOp {
+        frames: encode_event(NAMESPACE, None, event, args, &[]),
+        nsp: Room::from(NAMESPACE),
+        rooms,
+        ..Default::default()
     }
 }
 

@@ -66,7 +66,19 @@ impl Gateway {
     /// Hands the admin UI (if on) this node, once the engine has started it.
     pub(super) fn set_node(&self, node: &Arc<dyn crate::engine::adapter::LocalNode>) {
         if let Some(admin) = &self.admin {
-            admin.set_node(node.clone());
+            admin.set_node(node.clone(), Arc::new(self.cluster.clone()));
+        }
+    }
+
+    /// Starts sending this node's admin UI `server_stats` to the other nodes (clustered, with
+    /// `admin_ui` on).
+    pub(super) fn relay_admin_stats(
+        &self,
+        workers: Arc<[crate::engine::stats::WorkerStats]>,
+    ) -> std::io::Result<()> {
+        match &self.admin {
+            Some(admin) => admin.relay_stats(workers),
+            None => Ok(()),
         }
     }
 

@@ -11,6 +11,7 @@
 //! body, and gets back a value saying what to do ([`ClientAction`], [`Publish`]) or what to
 //! answer (the `reply_*` JSON texts, [`InvalidPublish::to_json`]). Time is a parameter.
 
+mod admin_link;
 mod cluster_link;
 mod events;
 mod grants;

@@ -76,7 +76,11 @@ pub fn run(mut config: Config) -> std::io::Result<()> {
     let link = gateway.cluster_link();
     let (stats, budgets) = (gateway.stats(), gateway.budgets());
     let gateway: Arc<Gateway> = Arc::new(gateway);
-    let running = start_engine(&config, gateway, link).map_err(|e| listen_error(&config, e))?;
+    let running =
+        start_engine(&config, gateway.clone(), link).map_err(|e| listen_error(&config, e))?;
+    if config.redis_url.is_some() {
+        gateway.relay_admin_stats(running.stats())?;
+    }
     let reporter = Reporter::start(
         config.log_summary_interval_secs,
         running.stats(),
@@ -166,6 +170,11 @@ fn start_engine(
         },
         sharded: sharded_mode(config),
         streams: stream_options(config),
+        // The admin UI's events reach the other nodes' UIs (`socket.io#/admin#`).
+        relay_namespace: config
+            .admin
+            .enabled
+            .then(|| crate::admin::NAMESPACE.to_owned()),
         ..RedisOptions::default()
     };
     // Streams mode with recovery: sessions and missed events live in Redis, so a client

@@ -15,6 +15,8 @@ mod python;
 mod reconnect;
 mod recording_node;
 mod ringcast;
+mod ringcast_admin_ui_node_mixed;
+mod ringcast_admin_ui_two_nodes;
 mod ringcast_emit_targets;
 mod ringcast_emitter;
 mod ringcast_node_mixed;

@@ -9,10 +9,7 @@ use ringcast_test_support::{Proc, Server, token, unique};
 
 use crate::{gateway, node};
 
-/// The bcrypt hash (cost 4, the smallest: the login rules are under test, not the hash's
-/// strength) of [`PASSWORD`], made with the package's own bcryptjs.
-pub(crate) const HASH: &str = "$2a$04$anE.qTpsTlDqmTJFHCwctOG8URn1sj/9Bjs1mp4BHhCArpQUdSawe";
-pub(crate) const PASSWORD: &str = "ringcast-admin-test";
+pub(crate) use ringcast_test_support::admin_ui::{HASH, PASSWORD};
 
 fn admin_server(extra: &[&str]) -> Server {
     gateway()

@@ -30,6 +30,8 @@ pub(super) struct Inner {
     pub(super) stopping: AtomicBool,
     /// Who hears other nodes' SERVER_SIDE_EMIT requests (the gateway), once set.
     pub(super) listener: std::sync::OnceLock<Listener>,
+    /// `<prefix>#<nsp>#` of [`RedisOptions::relay_namespace`], with the namespace.
+    pub(super) relay: Option<(String, String)>,
 }
 
 /// A SERVER_SIDE_EMIT listener: called on the bridge thread with the `data` array's JSON text.
@@ -48,6 +50,8 @@ pub(super) enum Outgoing {
     Command(RemoteCommand),
     /// SERVER_SIDE_EMIT of this `data` array (JSON text).
     ServerSideEmit(String),
+    /// A broadcast of [`RedisOptions::relay_namespace`], on its broadcast channel.
+    Relay(BroadcastOp),
 }
 
 impl Inner {
@@ -55,7 +59,12 @@ impl Inner {
     pub(super) fn new(options: RedisOptions) -> (Inner, mpsc::UnboundedReceiver<Control>) {
         let uid = random_id(6);
         let (control, control_rx) = mpsc::unbounded_channel();
+        let relay = options
+            .relay_namespace
+            .as_ref()
+            .map(|nsp| (nsp.clone(), format!("{}#{nsp}#", options.key_prefix)));
         let inner = Inner {
+            relay,
             channels: Channels::new(&options.key_prefix, NSP, &uid),
             queue: ArrayQueue::new(options.queue_capacity.max(1)),
             uid,

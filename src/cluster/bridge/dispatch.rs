@@ -50,6 +50,17 @@ impl Dispatcher {
         }
     }
 
+    /// A broadcast on the relayed namespace's channel (`socket.io#/admin#`).
+    pub(super) fn on_relay(&mut self, payload: &[u8]) {
+        let stats = &self.inner.stats;
+        match inbound::relay_action(&self.inner, payload) {
+            BroadcastAction::Skip => ClusterStats::bump(&stats.skipped),
+            BroadcastAction::Own => ClusterStats::bump(&stats.own),
+            BroadcastAction::Malformed(e) => self.decode_error("relayed broadcast", e),
+            BroadcastAction::Deliver(inbound) => self.deliver(inbound),
+        }
+    }
+
     /// [`Dispatcher::deliver`] of this node's own publish (streams mode), reporting how many
     /// local sockets it reached to `count` (the publish answer's `delivered`). One that also
     /// excludes rooms is not counted (0): this node's publish API never sends one.

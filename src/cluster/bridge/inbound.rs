@@ -24,6 +24,8 @@ pub(super) enum Route {
     Response,
     /// python-socketio's channel.
     Python,
+    /// The relayed namespace's broadcast channel (`socket.io#/admin#`).
+    Relay,
     /// None of ours (not counted).
     Ignored,
 }
@@ -32,7 +34,7 @@ impl Route {
     /// The channel kind counted as received.
     pub(super) fn kind(self) -> Option<ChannelKind> {
         match self {
-            Route::Broadcast => Some(ChannelKind::Broadcast),
+            Route::Broadcast | Route::Relay => Some(ChannelKind::Broadcast),
             Route::Request => Some(ChannelKind::Request),
             Route::Response => Some(ChannelKind::Response),
             Route::Python => Some(ChannelKind::Python),
@@ -52,6 +54,8 @@ pub(super) fn route(inner: &Inner, channel: &str, from_pattern: bool) -> Route {
         Route::Response
     } else if channel == inner.options.python_channel {
         Route::Python
+    } else if inner.relay.as_ref().is_some_and(|(_, c)| c == channel) {
+        Route::Relay
     } else {
         Route::Ignored
     }
@@ -93,6 +97,29 @@ pub(super) fn broadcast_action(
         return BroadcastAction::Own;
     }
     if envelope.nsp != NSP {
+        return BroadcastAction::Skip;
+    }
+    match envelope.to_inbound() {
+        Ok(inbound) => BroadcastAction::Deliver(inbound),
+        Err(e) => BroadcastAction::Malformed(e),
+    }
+}
+
+/// Decides what a broadcast on the relayed namespace's channel calls for: every one from
+/// another node is delivered to this node's sockets of that namespace (there are few: admin
+/// UIs), so no room check.
+pub(super) fn relay_action(inner: &Inner, payload: &[u8]) -> BroadcastAction {
+    let Some((nsp, _)) = &inner.relay else {
+        return BroadcastAction::Skip;
+    };
+    let envelope = match adapter::Envelope::parse(payload) {
+        Ok(e) => e,
+        Err(e) => return BroadcastAction::Malformed(e),
+    };
+    if envelope.uid == inner.uid {
+        return BroadcastAction::Own;
+    }
+    if envelope.nsp != nsp.as_str() {
         return BroadcastAction::Skip;
     }
     match envelope.to_inbound() {
@@ -422,6 +449,40 @@ mod tests {
         let payload = envelope("other1", "/admin", &[], &[]);
         let action = broadcast(&me, &[], "socket.io#/#", &payload);
         assert!(matches!(action, BroadcastAction::Skip), "{action:?}");
+    }
+
+    #[test]
+    fn the_relayed_namespace_is_heard_on_its_own_channel() {
+        let me = node(RedisOptions {
+            relay_namespace: Some("/admin".to_owned()),
+            ..RedisOptions::default()
+        });
+        assert_eq!(route(&me, "socket.io#/admin#", false), Route::Relay);
+        assert_eq!(Route::Relay.kind(), Some(ChannelKind::Broadcast));
+        assert_eq!(
+            route(&default_node(), "socket.io#/admin#", false),
+            Route::Ignored
+        );
+        // (sender, namespace in the envelope, delivered?)
+        let cases = [
+            ("other1", "/admin", true),
+            ("other1", "/", false),
+            (me.uid.as_str(), "/admin", false),
+        ];
+        for (uid, nsp, delivered) in cases {
+            let action = relay_action(&me, &envelope(uid, nsp, &[], &[]));
+            match action {
+                BroadcastAction::Deliver(inbound) => {
+                    assert!(delivered, "{uid} {nsp}");
+                    assert_eq!(text(&inbound.op), r#"42/admin,["ev"]"#);
+                }
+                other => assert!(!delivered, "{uid} {nsp}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            relay_action(&me, b"\x93"),
+            BroadcastAction::Malformed(_)
+        ));
     }
 
     #[test]

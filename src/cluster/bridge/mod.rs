@@ -175,6 +175,16 @@ impl Bridge {
         self.request(Outgoing::ServerSideEmit(data_json))
     }
 
+    /// Publishes `op`, a broadcast of [`RedisOptions::relay_namespace`], to the other nodes'
+    /// sockets of that namespace on `<prefix>#<nsp>#` (`Unsupported` in sharded mode).
+    /// Resolves once Redis took it. This node's own sockets are the caller's to reach.
+    pub fn relay(
+        &self,
+        op: BroadcastOp,
+    ) -> impl Future<Output = Result<(), ClusterError>> + Send + 'static {
+        self.request(Outgoing::Relay(op))
+    }
+
     /// Hears the other nodes' SERVER_SIDE_EMIT requests (their `data` array's JSON text), on the
     /// bridge thread. Set once; `false` when a listener is already set.
     pub fn listen(&self, listener: impl Fn(&str) + Send + Sync + 'static) -> bool {

@@ -26,6 +26,12 @@ pub struct RedisOptions {
     /// `@socket.io/redis-adapter`'s `createShardedAdapter`, instead of the classic adapter's
     /// `PUBLISH`/`PSUBSCRIBE`.
     pub sharded: Option<SubscriptionMode>,
+    /// A second namespace whose broadcasts the bridge relays (the admin UI's `/admin`):
+    /// published by [`super::Bridge::relay`] and heard on `<prefix>#<nsp>#`, over pub/sub in
+    /// the classic and the streams modes alike (not in the stream: its events are live state,
+    /// not worth replaying), delivered to this node's sockets of that namespace. `None`: `/`
+    /// only.
+    pub relay_namespace: Option<String>,
 }
 
 /// The sharded adapter's `subscriptionMode`: which channels a node subscribes. Every node of a
@@ -61,6 +67,7 @@ impl Default for RedisOptions {
             tls: RedisTls::default(),
             sharded: None,
             streams: None,
+            relay_namespace: None,
         }
     }
 }

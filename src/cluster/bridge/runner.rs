@@ -213,6 +213,9 @@ impl Runner {
         if !self.inner.options.python_channel.is_empty() {
             channels.push(&self.inner.options.python_channel);
         }
+        if let Some((_, relay)) = &self.inner.relay {
+            channels.push(relay);
+        }
         sink.subscribe(&channels).await?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -460,6 +463,7 @@ impl Runner {
             }
             Route::Response => self.dispatch.on_response(payload),
             Route::Python => self.dispatch.on_python(payload),
+            Route::Relay => self.dispatch.on_relay(payload),
             Route::Ignored => {}
         }
         Ok(())
@@ -508,14 +512,31 @@ impl Runner {
             }
             Control::Request { request, done } => {
                 let uid = &self.inner.uid;
-                let payload = match &request {
-                    Outgoing::Command(command) => adapter::command_request(uid, command),
-                    Outgoing::ServerSideEmit(data) => adapter::server_side_emit_request(uid, data),
+                let ch = &self.inner.channels;
+                let (kind, channel, payload) = match &request {
+                    Outgoing::Command(command) => (
+                        ChannelKind::Request,
+                        ch.request.clone(),
+                        adapter::command_request(uid, command),
+                    ),
+                    Outgoing::ServerSideEmit(data) => (
+                        ChannelKind::Request,
+                        ch.request.clone(),
+                        adapter::server_side_emit_request(uid, data),
+                    ),
+                    Outgoing::Relay(op) => {
+                        let mut w = Writer::new();
+                        if let Err(e) = adapter::encode_broadcast(uid, op, &mut w) {
+                            ClusterStats::bump(&self.inner.stats.decode_errors);
+                            tracing::debug!(?e, "relayed broadcast not publishable");
+                            let _ = done.send(Err(ClusterError::Unsupported));
+                            return Ok(());
+                        }
+                        let channel = ch.broadcast_channel(op.nsp.as_str(), &op.rooms);
+                        (ChannelKind::Broadcast, channel, w.buf)
+                    }
                 };
-                let channel = self.inner.channels.request.clone();
-                let sent = self
-                    .publish(conn, ChannelKind::Request, channel, payload)
-                    .await;
+                let sent = self.publish(conn, kind, channel, payload).await;
                 let _ = done.send(sent.map_err(|_| ClusterError::Unavailable));
                 sent?;
             }

@@ -36,7 +36,7 @@ mod answer;
 mod parse;
 pub mod revoke;
 
-use answer::Found;
+pub(super) use answer::Found;
 pub use parse::handles;
 use parse::{ApiError, Endpoint, Targets};
 use revoke::Revoked;
@@ -79,11 +79,7 @@ pub(super) fn serve(
             return HttpReply::Now(HttpResponse::json(404, r#"{"error":"not found"}"#));
         }
     };
-    let job = Job {
-        cores: server.cores(),
-        #[cfg(feature = "cluster")]
-        bridge: cx.cluster.bridge(),
-    };
+    let job = Job::new(server.cores(), cx.cluster);
     let stats = cx.stats.clone();
     let revocations = cx.cluster.revocations().clone();
     HttpReply::Later(Box::pin(async move {
@@ -105,14 +101,26 @@ fn refusal(cx: &Context<'_>, label: &'static str, e: &ApiError) -> HttpResponse 
     r
 }
 
-/// One request's work after validation: this node's cores and, clustered, the bridge.
-struct Job {
+/// One request's work after validation: this node's cores and, clustered, the bridge. The
+/// admin UI's cluster queries and commands run through it too (`super::admin_link`).
+pub(super) struct Job {
     cores: Cores,
     #[cfg(feature = "cluster")]
     bridge: Option<Arc<crate::cluster::Bridge>>,
 }
 
 impl Job {
+    /// A job on `cores` and, when this node is clustered, its bridge.
+    pub(super) fn new(cores: Cores, cluster: &ClusterLink) -> Job {
+        #[cfg(not(feature = "cluster"))]
+        let _ = cluster;
+        Job {
+            cores,
+            #[cfg(feature = "cluster")]
+            bridge: cluster.bridge(),
+        }
+    }
+
     async fn run(
         &self,
         endpoint: Endpoint,
@@ -220,7 +228,11 @@ impl Job {
 
     /// Applies `command` here and sends it to the other nodes (unless it selects nothing:
     /// an empty `opts.rooms` would mean every socket).
-    async fn apply(&self, command: RemoteCommand, nothing: bool) -> Result<(), ApiError> {
+    pub(super) async fn apply(
+        &self,
+        command: RemoteCommand,
+        nothing: bool,
+    ) -> Result<(), ApiError> {
         if nothing {
             return Ok(());
         }
@@ -257,11 +269,18 @@ impl Job {
     /// (the bridge waits at most `redis_request_timeout_ms` for the other nodes), else from
     /// every core.
     fn fetch(&self, rooms: Vec<Room>) -> Pin<Box<dyn Future<Output = Result<Found, ApiError>>>> {
-        let selector = Selector {
+        self.fetch_selected(Selector {
             nsp: Room::from("/"),
             rooms,
             except: Vec::new(),
-        };
+        })
+    }
+
+    /// [`Job::fetch`] of any selector (the admin UI's `all_sockets` asks for every socket).
+    pub(super) fn fetch_selected(
+        &self,
+        selector: Selector,
+    ) -> Pin<Box<dyn Future<Output = Result<Found, ApiError>>>> {
         #[cfg(feature = "cluster")]
         if let Some(bridge) = &self.bridge {
             let gather = bridge.fetch_sockets(selector);

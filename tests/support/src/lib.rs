@@ -24,6 +24,7 @@
 //! program printed, the server's stderr). Deadlines are generous because several people share
 //! two cores here; they bound a hang, they are not timing assertions.
 
+pub mod admin_ui;
 pub mod cli;
 pub mod client;
 pub mod gateway;
