@@ -60,6 +60,7 @@ port_b="$(free_port)"
 start_node "$port_a" "$tmp/a.log"
 pid_a="${pids[-1]}"
 start_node "$port_b" "$tmp/b.log"
+pid_b="${pids[-1]}"
 
-node benches/recovery-storm.js --a "$port_a" --b "$port_b" --a-pid "$pid_a" --signal "$signal" \
+node benches/recovery-storm.js --a "$port_a" --b "$port_b" --a-pid "$pid_a" --b-pid "$pid_b" --signal "$signal" \
   --clients "$clients" --missed "$missed" --token "$token" --api-key "$RINGCAST_API_KEYS"
