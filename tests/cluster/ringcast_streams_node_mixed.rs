@@ -17,19 +17,24 @@ use ringcast_test_support::{Client, Lang, Proc, Proxy, RedisServer, redis_js, to
 
 use crate::ringcast_streams_recovery::{publish_n, streams_node};
 
+/// The Node socket.io server of a mixed streams cluster (`node-streams-server.js` on
+/// `redis`, with `args` after the Redis port), once it printed its ready line, and its address.
+pub fn node_streams_server(redis: &RedisServer, args: &[&str]) -> (Proc, SocketAddr) {
+    let port = redis.port.to_string();
+    let mut all = vec![port.as_str()];
+    all.extend_from_slice(args);
+    let mut node = Proc::node(&redis_js(), "node-streams-server.js", &all);
+    let ready = node.expect("the Node server's ready line", |v| v["ready"] == true);
+    let port = ready["port"].as_u64().unwrap_or_default() as u16;
+    (node, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
 #[test]
 fn a_ringcast_client_recovers_on_a_node_streams_adapter_server() {
     let redis = RedisServer::start();
     let mut a = streams_node(&redis);
     let b = streams_node(&redis);
-    let mut node = Proc::node(
-        &redis_js(),
-        "node-streams-server.js",
-        &[&redis.port.to_string()],
-    );
-    let ready = node.expect("the Node server's ready line", |v| v["ready"] == true);
-    let port = ready["port"].as_u64().unwrap_or_default() as u16;
-    let node_addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let (mut node, node_addr) = node_streams_server(&redis, &[]);
 
     let proxy = Proxy::start(a.addr);
     let mut client = Client::spawn(Lang::Js, &a);

@@ -4,15 +4,12 @@
 //! (`node-streams-server.js owner` does, from the handshake's JWT). Without one the session is
 //! restored on its pid and the token verified again, as the reference restores on the pid alone.
 
-use std::net::SocketAddr;
-
 use serde_json::json;
 
 use ringcast_test_support::recovery::{answer, connect_through, receive};
-use ringcast_test_support::{
-    Client, Lang, Metrics, Proc, Proxy, RedisServer, redis_js, token, unique,
-};
+use ringcast_test_support::{Client, Lang, Metrics, Proxy, RedisServer, token, unique};
 
+use crate::ringcast_streams_node_mixed::node_streams_server;
 use crate::ringcast_streams_recovery::{publish_n, streams_node};
 
 #[test]
@@ -32,14 +29,8 @@ fn a_node_session_with_an_owner_is_restored_only_for_that_sub() {
     for (case, mode, sub, restored) in cases {
         let redis = RedisServer::start();
         let ringcast = streams_node(&redis);
-        let mut node = Proc::node(
-            &redis_js(),
-            "node-streams-server.js",
-            &[&redis.port.to_string(), mode],
-        );
-        let ready = node.expect("the Node server's ready line", |v| v["ready"] == true);
-        let port = ready["port"].as_u64().unwrap_or_default() as u16;
-        let proxy = Proxy::start(SocketAddr::from(([127, 0, 0, 1], port)));
+        let (mut node, node_addr) = node_streams_server(&redis, &[mode]);
+        let proxy = Proxy::start(node_addr);
 
         let mut client = Client::spawn(Lang::Js, &ringcast);
         let room = format!("task:{}", unique("node-owner"));

@@ -8,15 +8,14 @@
 //! from the stream after the offset the Node server gave it), and its room (the next events,
 //! from either side, arrive without a subscribe).
 
-use std::net::SocketAddr;
-
 use serde_json::json;
 
 use ringcast_test_support::recovery::{answer, connect_through, receive};
 use ringcast_test_support::{
-    Client, Lang, Metrics, Proc, Proxy, RedisServer, Server, redis_js, token, unique,
+    Client, Lang, Metrics, Proc, Proxy, RedisServer, Server, token, unique,
 };
 
+use crate::ringcast_streams_node_mixed::node_streams_server;
 use crate::ringcast_streams_recovery::{publish_n, streams_node};
 
 /// Who publishes event number `n`: ringcast's HTTP API or the Node server's `io.to(room).emit`.
@@ -46,14 +45,8 @@ pub fn node_emit(node: &mut Proc, room: &str, n: u64) {
 fn a_node_streams_adapter_client_recovers_on_ringcast() {
     let redis = RedisServer::start();
     let ringcast = streams_node(&redis);
-    let mut node = Proc::node(
-        &redis_js(),
-        "node-streams-server.js",
-        &[&redis.port.to_string()],
-    );
-    let ready = node.expect("the Node server's ready line", |v| v["ready"] == true);
-    let port = ready["port"].as_u64().unwrap_or_default() as u16;
-    let proxy = Proxy::start(SocketAddr::from(([127, 0, 0, 1], port)));
+    let (mut node, node_addr) = node_streams_server(&redis, &[]);
+    let proxy = Proxy::start(node_addr);
 
     let mut client = Client::spawn(Lang::Js, &ringcast);
     let room = format!("task:{}", unique("node-recovers"));

@@ -7,9 +7,10 @@
 
 use serde_json::{Value, json};
 
-use ringcast_test_support::{Client, Lang, Proc, RedisServer, redis_js, unique};
+use ringcast_test_support::{Client, Lang, RedisServer, unique};
 
 use crate::ringcast::{node_with, socket_in, wait_ready};
+use crate::ringcast_streams_node_mixed::node_streams_server;
 
 /// A stream entry id, `<ms>-<seq>`.
 fn is_entry_id(v: &Value) -> bool {
@@ -37,12 +38,7 @@ fn a_node_servers_broadcasts_reach_ringcast_clients_in_streams_mode() {
             recovery,
         ]);
         wait_ready(&ringcast);
-        let mut node = Proc::node(
-            &redis_js(),
-            "node-streams-server.js",
-            &[&redis.port.to_string()],
-        );
-        node.expect("the Node server's ready line", |v| v["ready"] == true);
+        let (mut node, _) = node_streams_server(&redis, &[]);
         let room = format!("task:{}", unique("node-publisher"));
         let mut client = Client::spawn(Lang::Js, &ringcast);
         socket_in(&mut client, &ringcast, "s", &[&room]);
