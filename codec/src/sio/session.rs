@@ -356,7 +356,8 @@ pub struct Session<S> {
     sockets: Vec<Option<Socket<S>>>,
     connecting: Vec<PendingConnect>,
     next_connect: u64,
-    pending_binary: Option<PendingBinary>,
+    /// Boxed: ~100 bytes that every session carried inline for a rare binary packet.
+    pending_binary: Option<Box<PendingBinary>>,
     connect_deadline: Option<u64>,
     outputs: VecDeque<Output<S>>,
     closed: bool,
@@ -495,13 +496,13 @@ impl<S: AsRef<str> + Clone> Session<S> {
             | PacketType::BinaryAck
                 if packet.attachments > 0 =>
             {
-                self.pending_binary = Some(PendingBinary {
+                self.pending_binary = Some(Box::new(PendingBinary {
                     kind: packet.kind,
                     nsp: packet.nsp.to_owned(),
                     id: packet.id,
                     data: packet.data.unwrap_or("[]").to_owned(),
                     assembler: BinaryAssembler::new(packet.attachments),
-                });
+                }));
             }
             PacketType::Event
             | PacketType::Ack

@@ -270,9 +270,12 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
             return;
         }
     }
+    // Freed, not pooled: every connection brings one (the HTTP response buffer), so pooling it
+    // would fill the pool with a buffer per connection accepted.
+    drop(out);
     // The writer holds a buffer only while it has bytes to send: `out` goes back to the core's
     // pool whenever it is written or found empty, and a new one is taken for the next batch.
-    buffers::give_write(std::mem::take(&mut out));
+    let mut out = Vec::new();
     loop {
         let step = poll_fn(|cx| {
             if out.capacity() == 0 {
