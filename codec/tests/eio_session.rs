@@ -673,3 +673,26 @@ fn zero_intervals_are_raised_to_one_ms() {
         "a deadline is always in the future after handling"
     );
 }
+
+#[test]
+fn trim_frees_an_empty_queue_and_keeps_a_busy_one() {
+    let mut sim = Sim::websocket();
+    sim.s.send(OutFrame::new(OpCode::Text, b"4a")).unwrap();
+    sim.s.trim();
+    assert!(
+        sim.s.queue_capacity_bytes() > 0,
+        "a queued frame keeps its queue"
+    );
+    assert_eq!(
+        sim.s.poll_ws_frame().map(|f| f.payload()),
+        Some(bytes::Bytes::from_static(b"4a"))
+    );
+    sim.s.trim();
+    assert_eq!(sim.s.queue_capacity_bytes(), 0);
+    // The next frame is queued again.
+    sim.s.send(OutFrame::new(OpCode::Text, b"4b")).unwrap();
+    assert_eq!(
+        sim.s.poll_ws_frame().map(|f| f.payload()),
+        Some(bytes::Bytes::from_static(b"4b"))
+    );
+}

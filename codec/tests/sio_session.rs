@@ -982,3 +982,23 @@ fn a_recoverable_connect_reply_carries_the_pid() {
         assert!(matches!(s.poll_output(), Some(Output::Connected { .. })));
     }
 }
+
+// ---- trim ----
+
+#[test]
+fn trim_frees_what_an_idle_session_keeps_and_keeps_the_sockets() {
+    // Two namespaces connected, the second left: the queues are drained and slot 1 is free.
+    let mut sim = Sim::connected();
+    sim.text("0/admin,");
+    sim.take();
+    sim.text("1/admin,");
+    sim.take();
+    assert!(sim.s.spare_bytes() > 0, "the queues keep their storage");
+    sim.s.trim();
+    assert_eq!(sim.s.spare_bytes(), 0);
+    // `/` still works on slot 0, and a namespace connected again takes slot 1 again.
+    sim.text(r#"2["ping"]"#);
+    assert_eq!(sim.outs(), vec![event(0, "ping", "[]", None)]);
+    sim.text("0/admin,");
+    assert_eq!(sim.outs(), vec![connected(1, "/admin", "s3", None)]);
+}

@@ -221,6 +221,9 @@ fn bind_all(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<TcpListener
         socket.set_nodelay(true)?;
         socket.bind(&addr.into())?;
         socket.listen(4096)?;
+        // Non-blocking for the epoll driver, which accepts with accept4(2) until EAGAIN: a
+        // blocking listener would park the worker thread inside accept (io_uring does not mind).
+        socket.set_nonblocking(true)?;
         let listener: TcpListener = socket.into();
         if addr.port() == 0 {
             addr = listener.local_addr()?;

@@ -12,6 +12,7 @@ mod burst;
 mod compression;
 mod eio3;
 mod emit_targets;
+mod epoll_driver;
 mod heartbeat;
 mod msgpack;
 mod publish_api;

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use ringcast_test_support::{Client, Connect, Lang, unique};
+use ringcast_test_support::{Client, Connect, Lang, Server, unique};
 
 use crate::gateway;
 
@@ -17,7 +17,12 @@ const BROADCASTS: u64 = 6;
 
 #[test]
 fn workers_two_cores_many_clients_all_transports() {
-    let server = gateway().workers(2).start();
+    all_transports_on(&gateway().workers(2).start());
+}
+
+/// Every transport mix connects, upgrades and receives every broadcast in order; a room
+/// broadcast reaches exactly its members.
+pub fn all_transports_on(server: &Server) {
     // default (polling, then upgrade), polling only, websocket only
     let mixes: [Option<&[&str]>; 3] = [None, Some(&["polling"]), Some(&["websocket"])];
     let mut js = Client::spawn(Lang::Js, &server);

@@ -505,6 +505,18 @@ impl Session {
     pub fn has_pending_poll(&self) -> bool {
         self.pending_poll
     }
+    /// Frees the outbound queue's storage while it is empty: a queue keeps the capacity of its
+    /// longest backlog (at least 4 frames, 192 bytes), which an idle websocket need not hold.
+    /// For a driver to call when the session goes idle; the next frame allocates it again.
+    pub fn trim(&mut self) {
+        if self.queue.is_empty() {
+            self.queue = VecDeque::new();
+        }
+    }
+    /// Bytes of storage the outbound queue holds (for [`Session::trim`]'s tests and gauges).
+    pub fn queue_capacity_bytes(&self) -> usize {
+        self.queue.capacity() * std::mem::size_of::<OutFrame>()
+    }
     /// The next deadline at which [`Session::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<u64> {
         if self.closed.is_some() {

@@ -17,6 +17,7 @@ use crate::engine::sid::ShardId;
 use crate::engine::worker::with_worker;
 use crate::engine::{Msg, PathKind};
 
+mod buffers;
 mod engine_io;
 mod http_api;
 pub(crate) mod write_policy;

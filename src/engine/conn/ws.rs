@@ -1,5 +1,6 @@
 //! The WebSocket transport: a reader loop on this task and a writer task, both driving the
-//! session that lives in the worker's slab.
+//! session that lives in the worker's slab. Neither holds an I/O buffer while idle (see
+//! `buffers`).
 
 use std::cell::RefCell;
 use std::future::poll_fn;
@@ -15,18 +16,16 @@ use ringcast_codec::ws::{
     OutFrame, Sent, WsError,
 };
 
+use super::buffers;
 use super::write_policy::{Batch, should_hold};
 use crate::engine::worker::{ConnRef, Worker, with_worker};
 
-/// Smallest read: an idle websocket keeps only this much buffer (client messages here are
-/// subscribe/heartbeat events of 40–120 bytes), which is most of what keeps an idle
-/// connection small. A read that fills its space doubles the next one, up to [`MAX_READ`];
-/// the buffer shrinks back once a large message has been consumed.
+/// Smallest read space (client messages here are subscribe/heartbeat events of 40–120 bytes; a
+/// pooled read buffer has 4 KiB, see `buffers`). A read that fills its space doubles the next
+/// one, up to [`MAX_READ`].
 const MIN_READ: usize = 512;
 /// Largest single read.
 const MAX_READ: usize = 64 * 1024;
-/// Initial capacity of the writer's buffer.
-const WRITE_BUF: usize = 4096;
 /// A writer sends at most this much per write call (then comes back for more).
 const WRITE_BATCH: usize = 256 * 1024;
 
@@ -126,8 +125,24 @@ pub(crate) async fn run(
             }
         }
         buf.drain(..pos);
-        if buf.is_empty() && buf.capacity() > 2 * want {
-            buf = Vec::new();
+        if buf.is_empty() {
+            // Nothing half-read: wait for the next bytes without a buffer (an idle websocket then
+            // holds none; measured 0.5 KiB per idle connection with the 512-byte read pending),
+            // and take one from the core's pool once they are there.
+            buffers::give_read(std::mem::take(&mut buf));
+            // SAFETY: the cell is the stream both halves share; monoio's own
+            // `OwnedReadHalf::read` derefs it the same way while the write half is in use.
+            // `readable` takes `&self` and reads only the descriptor, which stays open until
+            // `rd` is dropped below.
+            let stream = unsafe { &*rd.0.get() };
+            // Not relaxed: the legacy (epoll) driver's readiness stays set after a read that
+            // drained the socket, and a relaxed wait would return at once and leave the read
+            // below waiting with a buffer; strict, it checks with a zero-timeout poll(2) first.
+            // io_uring ignores the flag (a PollAdd either way).
+            if stream.readable(false).await.is_err() {
+                break;
+            }
+            buf = buffers::take_read();
         }
         if buf.capacity() - buf.len() < want {
             buf.reserve(want);
@@ -150,7 +165,7 @@ pub(crate) async fn run(
             _ => break,
         }
     }
-    drop(buf);
+    buffers::give_read(buf);
     with_worker(|w| {
         let now = w.now();
         if let Some(c) = w.conn(r) {
@@ -254,10 +269,18 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
             shutdown(fd);
             return;
         }
-        out.clear();
     }
+    // Freed, not pooled: every connection brings one (the HTTP response buffer), so pooling it
+    // would fill the pool with a buffer per connection accepted.
+    drop(out);
+    // The writer holds a buffer only while it has bytes to send: `out` goes back to the core's
+    // pool whenever it is written or found empty, and a new one is taken for the next batch.
+    let mut out = Vec::new();
     loop {
         let step = poll_fn(|cx| {
+            if out.capacity() == 0 {
+                out = buffers::take_write();
+            }
             with_worker(|w| {
                 // RFC 6455 §7.4.1: 1001 "going away" when the server is shutting down.
                 let bye = if w.is_shutting_down() {
@@ -318,7 +341,9 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                 if !c.ws_attached {
                     return Poll::Ready(Step::Finish(None));
                 }
+                c.trim_idle();
                 c.ws_waker = Some(cx.waker().clone());
+                buffers::give_write(std::mem::take(&mut out));
                 Poll::Pending
             })
         })
@@ -347,11 +372,10 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
                         stats.ws_writes.add(1);
                     });
                 }
-                out = b;
-                out.clear();
-                if out.capacity() > WRITE_BATCH {
-                    out = Vec::with_capacity(WRITE_BUF);
-                }
+                // Back to the pool (a batch over 64 KiB is freed there); the next batch takes
+                // one again, most likely this same buffer.
+                buffers::give_write(b);
+                out = Vec::new();
                 if res.is_err() {
                     break;
                 }
@@ -365,6 +389,7 @@ async fn writer(mut wr: OwnedWriteHalf<TcpStream>, r: ConnRef, fd: i32, first: V
             }
         }
     }
+    buffers::give_write(out);
     shutdown(fd);
 }
 

@@ -26,7 +26,7 @@ pub(crate) struct SocketRecovery {
 pub(crate) struct Authorized {
     pub sid: Sid,
     pub data: Box<dyn Any>,
-    pub recovery: Option<SocketRecovery>,
+    pub recovery: Option<Box<SocketRecovery>>,
     /// The rooms of a restored socket.
     pub restored: Option<Vec<Room>>,
 }
@@ -34,7 +34,7 @@ pub(crate) struct Authorized {
 /// What an accepted CONNECT becomes.
 pub(super) struct Admitted {
     pub sid: Sid,
-    pub recovery: Option<SocketRecovery>,
+    pub recovery: Option<Box<SocketRecovery>>,
     pub restored: Option<Vec<Room>>,
     /// A restored socket's missed broadcasts, queued before the CONNECT reply.
     pub missed: Vec<Vec<OutFrame>>,
@@ -69,12 +69,12 @@ impl Worker {
                         sid: restored.sid,
                         // The same pid: socket.io-client reports `recovered` only when the
                         // reply's pid is the one it sent.
-                        recovery: Some(SocketRecovery {
+                        recovery: Some(Box::new(SocketRecovery {
                             pid: old,
                             sent: restored.sent,
                             connected_head: head,
                             kept_at: 0,
-                        }),
+                        })),
                         restored: Some(restored.rooms),
                         missed: restored.missed,
                     });
@@ -90,12 +90,12 @@ impl Worker {
         }
         Ok(Admitted {
             sid: Sid::generate(self.shard)?,
-            recovery: Some(SocketRecovery {
+            recovery: Some(Box::new(SocketRecovery {
                 pid: Pid::generate(self.shard)?,
                 sent: SentTrail::default(),
                 connected_head: head,
                 kept_at: 0,
-            }),
+            })),
             restored: None,
             missed: Vec::new(),
         })
@@ -184,7 +184,7 @@ impl Worker {
             .iter()
             .enumerate()
             .filter_map(|(slot, s)| {
-                let rec = s.as_ref()?.recovery?;
+                let rec = s.as_ref()?.recovery.as_deref()?;
                 (now.saturating_sub(rec.kept_at) >= half).then_some(slot)
             })
             .collect();
@@ -197,7 +197,7 @@ impl Worker {
     fn session_of(&self, key: usize, slot: usize) -> Option<SavedSession> {
         let store = self.recovery.as_ref()?;
         let socket = self.conns.get(key)?.sockets.get(slot)?.as_ref()?;
-        let rec = socket.recovery?;
+        let rec = socket.recovery.as_deref()?;
         Some(SavedSession {
             pid: rec.pid,
             sid: socket.sid,

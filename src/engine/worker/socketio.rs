@@ -154,7 +154,7 @@ impl Worker {
         };
         let reply = match decision {
             Ok((admitted, data)) => {
-                let pid = admitted.recovery.map(|r| r.pid);
+                let pid = admitted.recovery.as_deref().map(|r| r.pid);
                 let sid = admitted.sid;
                 let reply = session.handle_authorized_recoverable(
                     request.id,
