@@ -25,15 +25,15 @@ fn workers_two_cores_many_clients_all_transports() {
 pub fn all_transports_on(server: &Server) {
     // default (polling, then upgrade), polling only, websocket only
     let mixes: [Option<&[&str]>; 3] = [None, Some(&["polling"]), Some(&["websocket"])];
-    let mut js = Client::spawn(Lang::Js, &server);
-    let mut py = Client::spawn(Lang::Py, &server);
+    let mut js = Client::spawn(Lang::Js, server);
+    let mut py = Client::spawn(Lang::Py, server);
     // (client, socket, the transport it must connect on when forced)
     let mut all: Vec<(Lang, String, Option<&str>)> = Vec::new();
     for (client, per_mix) in [(&mut js, PER_MIX), (&mut py, PY_PER_MIX)] {
         for (m, transports) in mixes.iter().enumerate() {
             for i in 0..per_mix {
                 let sock = format!("m{m}-{i}");
-                let mut how = Connect::to(&server);
+                let mut how = Connect::to(server);
                 if let Some(t) = transports {
                     how = how.transports(t);
                 }
