@@ -218,6 +218,7 @@ fn stream_options(config: &Config) -> Option<StreamOptions> {
         session_prefix: config.redis_session_key_prefix.clone(),
         recovery: config.recovery,
         max_disconnection_ms: config.recovery_max_disconnection_ms,
+        position: Default::default(),
     })
 }
 

@@ -2,12 +2,15 @@
 //! redis-server behind a TCP proxy acting as the load balancer. A stock socket.io-client on
 //! node A loses A (SIGTERM: the drain saves its session; SIGKILL: nothing runs, the session
 //! saved while it lived is what B finds), the proxy sends it to node B, and it recovers there
-//! with its socket id, its rooms and exactly the events published meanwhile through B.
+//! with its socket id, its rooms and exactly the events published meanwhile through B; also
+//! when it had received no event before (no offset to send).
 
 use serde_json::json;
 
 use ringcast_test_support::recovery::{answer, connect_through, receive};
-use ringcast_test_support::{Client, Lang, Metrics, Proxy, RedisServer, Server, token, unique};
+use ringcast_test_support::{
+    Client, Lang, Metrics, Proxy, RedisServer, Server, token, unique, wait_until,
+};
 
 use crate::ringcast::{node_with, wait_ready};
 
@@ -41,11 +44,28 @@ pub fn publish_n(server: &Server, room: &str, n: u64) {
 
 #[test]
 fn a_client_of_a_stopped_or_killed_node_recovers_on_another_with_every_missed_event() {
-    // (case, the signal that ends node A)
-    for (case, signal) in [("SIGTERM", libc::SIGTERM), ("SIGKILL", libc::SIGKILL)] {
+    // (case, the signal that ends node A, whether the client received a broadcast (and so
+    // holds an offset) before A goes). Without one it still recovers: the session A saved says
+    // where A's stream reader was when the socket connected (beyond the reference, which needs
+    // an offset).
+    let cases = [
+        ("SIGTERM", libc::SIGTERM, true),
+        ("SIGKILL", libc::SIGKILL, true),
+        ("SIGTERM, no event received", libc::SIGTERM, false),
+        ("SIGKILL, no event received", libc::SIGKILL, false),
+    ];
+    for (case, signal, holds_offset) in cases {
         let redis = RedisServer::start();
         let mut a = streams_node(&redis);
         let b = streams_node(&redis);
+        // An entry for nobody, read by A before the client connects: the stream is not empty
+        // (an empty one gives no starting point).
+        publish_n(&b, "task:warm-up", 0);
+        wait_until(
+            "node A read the warm-up entry",
+            || Metrics::scrape(&a).or_zero("ringcast_redis_stream_entries_read_total") >= 1.0,
+            || a.context(),
+        );
         let proxy = Proxy::start(a.addr);
         let mut client = Client::spawn(Lang::Js, &a);
         let room = format!("task:{}", unique("streams"));
@@ -56,9 +76,11 @@ fn a_client_of_a_stopped_or_killed_node_recovers_on_another_with_every_missed_ev
             json!({"token": token::good()}),
             &room,
         );
-        // Through B and the stream: the client now holds an offset (an entry id).
-        publish_n(&b, &room, 0);
-        assert_eq!(receive(&mut client, 1), [0], "{case}");
+        if holds_offset {
+            // Through B and the stream: the client now holds an offset (an entry id).
+            publish_n(&b, &room, 0);
+            assert_eq!(receive(&mut client, 1), [0], "{case}");
+        }
 
         proxy.block(true);
         a.signal(signal);

@@ -148,6 +148,7 @@ async fn read_connected(
                 .await?;
             let id = range_entries(&tail).first().map_or(StreamId::MIN, |e| e.id);
             *last = Some(id);
+            opts.position.advance(id);
             id
         }
     };
@@ -171,6 +172,7 @@ async fn read_connected(
             from = from.max(entry.id);
             *last = Some(from);
         }
+        opts.position.advance(from);
     }
 }
 

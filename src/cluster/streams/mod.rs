@@ -11,8 +11,43 @@
 mod entries;
 mod store;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 pub use entries::{Entry, range_entries, read_entries};
 pub use store::StreamsStore;
+use store::seq_of;
+
+use crate::cluster::stream_id::StreamId;
+
+/// How far this node's stream reader has read, shared by the reader (which advances it) and
+/// the recovery store (which saves it as a socket's starting point at its connect). Runtime
+/// state riding with the settings so both ends get the same one: clones share it, and two
+/// options compare equal whatever their positions.
+#[derive(Debug, Clone, Default)]
+pub struct StreamPosition(Arc<AtomicU64>);
+
+impl StreamPosition {
+    /// The reader has read (or starts after) `id`.
+    pub fn advance(&self, id: StreamId) {
+        // Relaxed: a lower bound read by a worker at a socket's connect; a value a few
+        // microseconds old only widens the replay window by entries the socket never got.
+        self.0.fetch_max(seq_of(id).0, Ordering::Relaxed);
+    }
+
+    /// Where the reader is, as a [`crate::engine::recovery::Seq`]'s value (0: nothing read).
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for StreamPosition {
+    fn eq(&self, _: &StreamPosition) -> bool {
+        true
+    }
+}
+
+impl Eq for StreamPosition {}
 
 /// Settings of streams mode, the streams adapter's options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +66,8 @@ pub struct StreamOptions {
     pub recovery: bool,
     /// How long a saved session can be restored (`maxDisconnectionDuration`).
     pub max_disconnection_ms: u64,
+    /// Where this node's reader is (not a setting: see [`StreamPosition`]).
+    pub position: StreamPosition,
 }
 
 impl Default for StreamOptions {
@@ -43,6 +80,7 @@ impl Default for StreamOptions {
             session_prefix: "sio:session:".to_owned(),
             recovery: false,
             max_disconnection_ms: 120_000,
+            position: StreamPosition::default(),
         }
     }
 }

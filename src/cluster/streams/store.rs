@@ -56,6 +56,19 @@ pub fn seq_of(id: StreamId) -> Seq {
     Seq((id.ms << 20) | id.seq.min((1 << 20) - 1))
 }
 
+/// The stream id a [`seq_of`] value stands for (exact below 1 048 576 entries per millisecond,
+/// else the id's millisecond capped: never after the real id).
+fn id_of(seq: Seq) -> StreamId {
+    StreamId {
+        ms: seq.0 >> 20,
+        seq: seq.0 & ((1 << 20) - 1),
+    }
+}
+
+/// The key of a saved session's `data` that holds where the reader was when the socket
+/// connected (ringcast's sessions only: a Node server's have none).
+const SINCE: &str = "since";
+
 impl StreamsStore {
     /// A store on `client` (the bridge's Redis). Connects lazily.
     pub fn new(client: redis::Client, opts: StreamOptions) -> StreamsStore {
@@ -137,6 +150,34 @@ impl StreamsStore {
         let raw = raw.ok_or(Failure::Unknown)?;
         let record = SessionRecord::decode(&raw).map_err(|_| Failure::Unknown)?;
         Ok((record, !range_entries(&found).is_empty()))
+    }
+
+    /// GETDEL of the session alone (a client without an offset: the starting point is in the
+    /// record).
+    fn take_record(&self, pid: Pid) -> Result<SessionRecord, Failure> {
+        let key = self.key(pid.as_str());
+        let raw: Option<Vec<u8>> = self
+            .with_conn(|c| redis::cmd("GETDEL").arg(&key).query(c))
+            .map_err(|e| {
+                tracing::warn!(error = %e, "restoring a session from redis failed: a fresh one");
+                Failure::Unknown
+            })?;
+        let raw = raw.ok_or(Failure::Unknown)?;
+        SessionRecord::decode(&raw).map_err(|_| Failure::Unknown)
+    }
+
+    /// Whether entry `id` is still in the stream (`MAXLEN ~` trims the oldest first, so then
+    /// every later one is too).
+    fn exists(&self, id: StreamId) -> bool {
+        let id = id.to_string();
+        let found: redis::RedisResult<Value> = self.with_conn(|c| {
+            redis::cmd("XRANGE")
+                .arg(&self.opts.stream)
+                .arg(&id)
+                .arg(&id)
+                .query(c)
+        });
+        found.is_ok_and(|v| !range_entries(&v).is_empty())
     }
 
     /// The broadcasts after `offset` that reach `rooms` in `nsp`, each with its entry id as
@@ -237,7 +278,9 @@ impl RecoveryStore for StreamsStore {
     }
 
     fn head(&self) -> Seq {
-        Seq::ZERO
+        // Where this node's reader is: every entry XADDed after it has a larger id, so a socket
+        // admitted now missed nothing before it that it could have got.
+        Seq(self.opts.position.get())
     }
 
     fn save(&self, session: SavedSession) {
@@ -247,11 +290,19 @@ impl RecoveryStore for StreamsStore {
         let mut rooms = vec![sid.clone()];
         rooms.extend(session.rooms.iter().map(|r| r.as_str().to_owned()));
         let owner = session.owner.map_or(Json::Null, Json::Str);
+        let mut data = vec![("owner".to_owned(), owner)];
+        // Where the reader was at the connect (or the restore): a client that received nothing
+        // since holds no offset, and this is where its replay starts. Zero (nothing read yet)
+        // says nothing and is not saved.
+        if session.connected_head > Seq::ZERO {
+            let since = id_of(session.connected_head).to_string();
+            data.push((SINCE.to_owned(), Json::Str(since)));
+        }
         let record = SessionRecord {
             sid,
             pid: session.pid.as_str().to_owned(),
             rooms,
-            data: Json::Object(vec![("owner".to_owned(), owner)]),
+            data: Json::Object(data),
         };
         let Ok(text) = record.encode() else {
             return;
@@ -277,18 +328,41 @@ impl RecoveryStore for StreamsStore {
         offset: Option<&str>,
         owner: Option<&str>,
     ) -> Result<Restored, Failure> {
-        // As the adapter: without a valid offset nothing says where the replay starts.
-        let Some(offset) = offset.and_then(|o| StreamId::parse(o).ok()) else {
-            self.discard(pid);
-            return Err(Failure::OffsetGone);
+        let (record, offset) = match offset {
+            Some(text) => {
+                // A string that is no stream id is not an offset of this cluster.
+                let Ok(offset) = StreamId::parse(text) else {
+                    self.discard(pid);
+                    return Err(Failure::OffsetGone);
+                };
+                let (record, offset_exists) = self.take(pid, &offset.to_string())?;
+                if !owner_matches(&record.data, owner) {
+                    return Err(Failure::Auth);
+                }
+                if !offset_exists {
+                    return Err(Failure::OffsetGone);
+                }
+                (record, offset)
+            }
+            None => {
+                // Beyond the adapter, which needs an offset: socket.io-client sends one only
+                // once a broadcast gave it one, so a client without one received none, and
+                // every entry for its rooms after where the reader was at its connect is
+                // missed (none can be a duplicate). A Node server's session has no such point.
+                let record = self.take_record(pid)?;
+                if !owner_matches(&record.data, owner) {
+                    return Err(Failure::Auth);
+                }
+                let since = match record.data.get(SINCE) {
+                    Some(Json::Str(s)) => StreamId::parse(s).ok(),
+                    _ => None,
+                };
+                let Some(since) = since.filter(|&id| self.exists(id)) else {
+                    return Err(Failure::OffsetGone);
+                };
+                (record, since)
+            }
         };
-        let (record, offset_exists) = self.take(pid, &offset.to_string())?;
-        if !owner_matches(&record.data, owner) {
-            return Err(Failure::Auth);
-        }
-        if !offset_exists {
-            return Err(Failure::OffsetGone);
-        }
         let sid = Sid::parse(&record.sid).ok_or(Failure::Unknown)?;
         let missed = self.replay("/", &record.rooms, offset);
         // One source (the stream, read in order by one bridge): replayed in stream order.
@@ -371,6 +445,27 @@ mod tests {
         ];
         for (case, saved, sub, want) in cases {
             assert_eq!(owner_matches(&saved, sub), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn id_of_gives_back_the_id_seq_of_took() {
+        // (id, the id back): exact below 2^20 entries in a millisecond, capped above.
+        let cases = [
+            ((1, 0), (1, 0)),
+            ((1_700_000_000_000, 7), (1_700_000_000_000, 7)),
+            (
+                (1_700_000_000_000, (1 << 20) - 1),
+                (1_700_000_000_000, (1 << 20) - 1),
+            ),
+            (
+                (1_700_000_000_000, 1 << 20),
+                (1_700_000_000_000, (1 << 20) - 1),
+            ),
+        ];
+        for ((ms, seq), (back_ms, back_seq)) in cases {
+            let back = id_of(seq_of(StreamId { ms, seq }));
+            assert_eq!((back.ms, back.seq), (back_ms, back_seq), "{ms}-{seq}");
         }
     }
 
