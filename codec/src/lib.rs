@@ -27,6 +27,9 @@ pub mod msgpack;
 pub mod sio;
 pub mod ws;
 
+#[cfg(test)]
+mod testing;
+
 /// The outcome of feeding bytes to an incremental decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status<T> {

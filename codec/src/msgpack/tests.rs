@@ -1,14 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
-
-/// Hex (whitespace ignored) → bytes, for the golden vectors.
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::testing::hex;
 
 /// msgpack hex → (JSON text, attachments).
 fn json(h: &str) -> Result<(String, Vec<Vec<u8>>), MsgpackError> {

@@ -1,18 +1,10 @@
 use super::*;
+use crate::testing::hex;
 
 const LIMITS: DecodeLimits = DecodeLimits {
     max_depth: 32,
     max_attachments: 10,
 };
-
-/// Hex (whitespace ignored) → bytes.
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 fn decoded(h: &str) -> Result<(String, Vec<Vec<u8>>), MsgpackPacketError> {
     let bytes = hex(h);
