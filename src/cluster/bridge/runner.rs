@@ -28,6 +28,7 @@ use crate::cluster::stats::{ChannelKind, ClusterStats};
 use crate::cluster::stream_id::StreamId;
 use crate::cluster::streams::StreamOptions;
 use crate::cluster::{Handed, LocalNode, PublishError};
+use crate::engine::BroadcastOp;
 
 /// Connecting (TCP + subscriptions) gives up after this long and counts as a failed attempt.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -295,6 +296,22 @@ impl Runner {
         })
     }
 
+    /// `op` as the adapter publishes it: its channel and its encoding. One that cannot be
+    /// encoded is counted and logged (`None`).
+    fn broadcast_message(&self, op: &BroadcastOp) -> Option<(String, Vec<u8>)> {
+        let mut w = Writer::new();
+        if let Err(e) = adapter::encode_broadcast(&self.inner.uid, op, &mut w) {
+            ClusterStats::bump(&self.inner.stats.decode_errors);
+            tracing::debug!(?e, "broadcast not publishable");
+            return None;
+        }
+        let channel = self
+            .inner
+            .channels
+            .broadcast_channel(op.nsp.as_str(), &op.rooms);
+        Some((channel, w.buf))
+    }
+
     /// Publishes every queued broadcast, pipelined in batches, and answers each with what
     /// Redis said: acknowledged (every expected node counted as a receiver) or why not.
     async fn flush(&mut self, conn: &mut Conn) -> Result<(), &'static str> {
@@ -308,18 +325,11 @@ impl Runner {
                 let Some(queued) = self.inner.queue.pop() else {
                     break;
                 };
-                let mut w = Writer::new();
-                if let Err(e) = adapter::encode_broadcast(&self.inner.uid, &queued.op, &mut w) {
-                    ClusterStats::bump(&self.inner.stats.decode_errors);
-                    tracing::debug!(?e, "broadcast not publishable");
+                let Some((channel, payload)) = self.broadcast_message(&queued.op) else {
                     queued.answer(&self.inner.stats, Err(PublishError::Failed));
                     continue;
-                }
-                let channel = self
-                    .inner
-                    .channels
-                    .broadcast_channel(queued.op.nsp.as_str(), &queued.op.rooms);
-                pipe.cmd("PUBLISH").arg(channel).arg(w.buf);
+                };
+                pipe.cmd("PUBLISH").arg(channel).arg(payload);
                 batch.push(queued);
             }
             if batch.is_empty() {
@@ -525,15 +535,11 @@ impl Runner {
                         adapter::server_side_emit_request(uid, data),
                     ),
                     Outgoing::Relay(op) => {
-                        let mut w = Writer::new();
-                        if let Err(e) = adapter::encode_broadcast(uid, op, &mut w) {
-                            ClusterStats::bump(&self.inner.stats.decode_errors);
-                            tracing::debug!(?e, "relayed broadcast not publishable");
+                        let Some((channel, payload)) = self.broadcast_message(op) else {
                             let _ = done.send(Err(ClusterError::Unsupported));
                             return Ok(());
-                        }
-                        let channel = ch.broadcast_channel(op.nsp.as_str(), &op.rooms);
-                        (ChannelKind::Broadcast, channel, w.buf)
+                        };
+                        (ChannelKind::Broadcast, channel, payload)
                     }
                 };
                 let sent = self.publish(conn, kind, channel, payload).await;
