@@ -11,14 +11,6 @@ use std::pin::Pin;
 use crate::engine::adapter::{RemoteCommand, Selector, SocketInfo};
 use crate::engine::{BroadcastOp, Cores};
 
-/// Sockets a cluster-wide query found.
-#[derive(Debug, Clone, Default)]
-pub struct ClusterSockets {
-    pub sockets: Vec<SocketInfo>,
-    /// Nodes whose sockets are in `sockets`, this one included.
-    pub nodes_answered: usize,
-}
-
 /// Why a cluster operation did not reach every node (logged; the UI has no error channel).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterFailure(pub String);
@@ -41,8 +33,8 @@ pub trait AdminCluster: Send + Sync + 'static {
     /// refreshes every 2 s, a lost one is replaced by the next).
     fn relay(&self, op: BroadcastOp);
     /// The sockets matching `selector` on every node, waiting at most
-    /// `redis_request_timeout_ms` for the others.
-    fn fetch_sockets(&self, cores: Cores, selector: Selector) -> Pending<ClusterSockets>;
+    /// `redis_request_timeout_ms` for the others (the UI shows what arrived).
+    fn fetch_sockets(&self, cores: Cores, selector: Selector) -> Pending<Vec<SocketInfo>>;
     /// Applies `command` to this node's sockets (on every core) and sends it to the others.
     fn command(&self, cores: Cores, command: RemoteCommand) -> Pending<()>;
 }

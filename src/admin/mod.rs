@@ -38,7 +38,7 @@ use crate::engine::{
     BroadcastOp, ConnectInfo, Cores, DisconnectReason, Room, Socket, encode_event,
 };
 
-pub use cluster::{AdminCluster, ClusterFailure, ClusterSockets, Pending};
+pub use cluster::{AdminCluster, ClusterFailure, Pending};
 
 use commands::Command;
 use login::{Gate, Login};
@@ -357,16 +357,15 @@ impl AdminUi {
         };
         let fetch = cluster.fetch_sockets(socket.server().cores(), selector);
         monoio::spawn(async move {
-            let found = match fetch.0.await {
-                Ok(found) => found,
+            let sockets = match fetch.0.await {
+                Ok(sockets) => sockets,
                 Err(ClusterFailure(why)) => {
                     tracing::warn!(reason = %why, "admin UI: all_sockets without the other nodes");
                     return;
                 }
             };
             let now = epoch_ms();
-            let list: Vec<serde_json::Value> = found
-                .sockets
+            let list: Vec<serde_json::Value> = sockets
                 .iter()
                 .map(|s| {
                     let meta = s.meta.as_ref();

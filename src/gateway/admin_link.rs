@@ -3,8 +3,8 @@
 
 use super::cluster_link::ClusterLink;
 use super::server_api::Job;
-use crate::admin::{AdminCluster, ClusterFailure, ClusterSockets, Pending};
-use crate::engine::adapter::{RemoteCommand, Selector};
+use crate::admin::{AdminCluster, ClusterFailure, Pending};
+use crate::engine::adapter::{RemoteCommand, Selector, SocketInfo};
 use crate::engine::{BroadcastOp, Cores};
 
 impl AdminCluster for ClusterLink {
@@ -25,14 +25,11 @@ impl AdminCluster for ClusterLink {
         drop(op);
     }
 
-    fn fetch_sockets(&self, cores: Cores, selector: Selector) -> Pending<ClusterSockets> {
+    fn fetch_sockets(&self, cores: Cores, selector: Selector) -> Pending<Vec<SocketInfo>> {
         let fetch = Job::new(cores, self).fetch_selected(selector);
         Pending(Box::pin(async move {
             let found = fetch.await.map_err(|e| ClusterFailure(e.message))?;
-            Ok(ClusterSockets {
-                sockets: found.sockets,
-                nodes_answered: found.nodes_answered,
-            })
+            Ok(found.sockets)
         }))
     }
 
