@@ -143,13 +143,8 @@ impl StreamsStore {
                     .arg(offset)
                     .query(c)
             })
-            .map_err(|e| {
-                tracing::warn!(error = %e, "restoring a session from redis failed: a fresh one");
-                Failure::Unknown
-            })?;
-        let raw = raw.ok_or(Failure::Unknown)?;
-        let record = SessionRecord::decode(&raw).map_err(|_| Failure::Unknown)?;
-        Ok((record, !range_entries(&found).is_empty()))
+            .map_err(restore_failed)?;
+        Ok((saved_record(raw)?, !range_entries(&found).is_empty()))
     }
 
     /// GETDEL of the session alone (a client without an offset: the starting point is in the
@@ -158,12 +153,8 @@ impl StreamsStore {
         let key = self.key(pid.as_str());
         let raw: Option<Vec<u8>> = self
             .with_conn(|c| redis::cmd("GETDEL").arg(&key).query(c))
-            .map_err(|e| {
-                tracing::warn!(error = %e, "restoring a session from redis failed: a fresh one");
-                Failure::Unknown
-            })?;
-        let raw = raw.ok_or(Failure::Unknown)?;
-        SessionRecord::decode(&raw).map_err(|_| Failure::Unknown)
+            .map_err(restore_failed)?;
+        saved_record(raw)
     }
 
     /// Whether entry `id` is still in the stream (`MAXLEN ~` trims the oldest first, so then
@@ -244,6 +235,18 @@ fn last_string(op: &BroadcastOp) -> Option<String> {
     std::str::from_utf8(&body[open + 1..])
         .ok()
         .map(str::to_owned)
+}
+
+/// A restore's Redis call failed: a fresh session.
+fn restore_failed(e: redis::RedisError) -> Failure {
+    tracing::warn!(error = %e, "restoring a session from redis failed: a fresh one");
+    Failure::Unknown
+}
+
+/// A GETDEL's value as the saved session (none, or not a session record: a fresh one).
+fn saved_record(raw: Option<Vec<u8>>) -> Result<SessionRecord, Failure> {
+    let raw = raw.ok_or(Failure::Unknown)?;
+    SessionRecord::decode(&raw).map_err(|_| Failure::Unknown)
 }
 
 /// Whether a saved session's `data` lets the fresh token's subject (`owner`) take it back.
