@@ -477,6 +477,12 @@ fn recovery(r: &mut Registry, workers: &[WorkerStats], size: LogSize) {
     );
     counter(
         r,
+        "recovery_sessions_kept",
+        "Live sessions saved to Redis (streams mode: at connect, join, leave and refresh)",
+        sum(workers, |w| w.recovery_kept.get()),
+    );
+    counter(
+        r,
         "recovery_sessions_restored",
         "Reconnects that got their session back",
         sum(workers, |w| w.recovery_restored.get()),

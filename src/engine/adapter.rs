@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::BroadcastOp;
+use super::recovery::LogMark;
 use super::rooms::Room;
 pub use super::rooms::RoomWatch;
 
@@ -102,6 +103,13 @@ pub trait LocalNode: Send + Sync + 'static {
     fn fetch_sockets(&self, selector: Selector, reply: Box<dyn FnOnce(Vec<SocketInfo>) + Send>);
     /// The rooms of `nsp` that have local members; `reply` is called once, from some thread.
     fn all_rooms(&self, nsp: &str, reply: Box<dyn FnOnce(Vec<Room>) + Send>);
+    /// Tells every core that each broadcast of the cluster's ordered log up to `mark` has been
+    /// handed over (by [`LocalNode::deliver`] and its kin, from this same thread, before this
+    /// call), so a core that saves a session can say where its replay starts. An adapter
+    /// without such a log never calls it.
+    fn mark(&self, mark: LogMark) {
+        let _ = mark;
+    }
     /// Tells `watch` from now on whenever a room gains its first member on this node or loses
     /// its last (an adapter with a channel per room subscribes and unsubscribes on it). `false`
     /// when this engine cannot (the default) or a watch is already installed.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::SharedBroadcast;
 use super::adapter::{Collector, DeliveryCounter, Handed, PublishError, RemoteCommand, Selector};
 use super::delivery::ReplyToken;
+use super::recovery::LogMark;
 use super::rooms::Room;
 use super::sid::ShardId;
 
@@ -48,6 +49,9 @@ pub enum Msg {
         selector: Selector,
         collector: Arc<Collector>,
     },
+    /// The cluster adapter handed this core every broadcast of its ordered log up to the mark
+    /// (sent after them, on the same queue).
+    Mark(LogMark),
     /// Stop accepting, tell clients, exit once drained (or at the deadline).
     Shutdown,
 }

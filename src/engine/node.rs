@@ -19,7 +19,7 @@ use crate::engine::adapter::{
 use crate::engine::conn;
 use crate::engine::limits::Admission;
 use crate::engine::mesh::{Doorbell, Mesh};
-use crate::engine::recovery::{LocalStore, RecoveryStore};
+use crate::engine::recovery::{LocalStore, LogMark, RecoveryStore};
 use crate::engine::rooms::Directory;
 use crate::engine::sid::ShardId;
 use crate::engine::stats::WorkerStats;
@@ -495,6 +495,7 @@ fn handle_msg(w: &mut Worker, msg: Msg) {
             selector,
             collector,
         } => collector.add(w.fetch(&selector)),
+        Msg::Mark(mark) => w.mark = w.mark.max(mark),
         Msg::Shutdown => w.begin_shutdown(),
     }
 }
@@ -639,6 +640,12 @@ impl LocalNode for NodeHandle {
 
     fn all_rooms(&self, nsp: &str, reply: Box<dyn FnOnce(Vec<Room>) + Send>) {
         reply(self.directory.rooms(nsp));
+    }
+
+    fn mark(&self, mark: LogMark) {
+        for i in 0..self.mesh.workers() {
+            self.mesh.inject(ShardId(i as u16), Msg::Mark(mark));
+        }
     }
 
     fn watch_rooms(&self, watch: Arc<dyn RoomWatch>) -> bool {

@@ -99,6 +99,9 @@ pub struct WorkerStats {
     /// restored, and reconnects that got a fresh session, by reason
     /// ([`super::recovery::Failure::index`]).
     pub recovery_saved: Cell,
+    /// Live sessions saved to a store that keeps them (streams mode: connect, join, leave,
+    /// refresh), each one Redis `SET`.
+    pub recovery_kept: Cell,
     pub recovery_restored: Cell,
     pub recovery_failed: [Cell; 4],
     /// permessage-deflate: frames written compressed (per recipient), compressor runs (a shared

@@ -42,6 +42,7 @@ mod ringcast_streams_node_publisher;
 mod ringcast_streams_quiet_kill;
 mod ringcast_streams_recovery;
 mod ringcast_streams_redis_restart;
+mod ringcast_streams_trimmed_offset;
 mod ringcast_webhooks_two_nodes;
 mod throughput;
 mod two_nodes;

@@ -29,6 +29,7 @@ use crate::cluster::stream_id::StreamId;
 use crate::cluster::streams::StreamOptions;
 use crate::cluster::{Handed, LocalNode, PublishError};
 use crate::engine::BroadcastOp;
+use crate::engine::recovery::LogMark;
 
 /// Connecting (TCP + subscriptions) gives up after this long and counts as a failed attempt.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -65,6 +66,8 @@ struct Runner {
     client: redis::Client,
     /// The nodes each broadcast must reach to be acknowledged.
     subscribers: Subscribers,
+    /// The last mark sent to the cores (streams mode with recovery).
+    marked: LogMark,
 }
 
 /// The body of the bridge thread.
@@ -89,6 +92,7 @@ pub(super) fn bridge_thread(
         inner,
         client,
         subscribers: Subscribers::default(),
+        marked: LogMark::default(),
     };
     if let Some(opts) = bridge.inner.options.streams.clone() {
         let reader = super::streams::read_loop(
@@ -395,6 +399,7 @@ impl Runner {
                 }
             }
             if batch.is_empty() {
+                self.send_mark(opts);
                 return Ok(());
             }
             let sent = batch.len() as u64;
@@ -437,6 +442,25 @@ impl Runner {
                 reason,
             );
             return Err(reason);
+        }
+    }
+
+    /// Tells the cores where the stream reader is, now that no XADD of this node is in flight.
+    ///
+    /// Why here and not from the reader: an entry of this node's is delivered by the flush,
+    /// once its XADD answers, and the reader may read it first. Every entry up to the reader's
+    /// position was added by a flush that has ended (flushes run one at a time on this thread
+    /// and none is running now) or by another node (delivered by the reader before it moved
+    /// the position). So each core receives the mark after every broadcast it covers, on the
+    /// same FIFO queue from this thread.
+    fn send_mark(&mut self, opts: &StreamOptions) {
+        if !opts.recovery {
+            return;
+        }
+        let mark = opts.position.mark();
+        if mark != self.marked {
+            self.marked = mark;
+            self.dispatch.node.mark(mark);
         }
     }
 

@@ -148,7 +148,8 @@ async fn read_connected(
                 .await?;
             let id = range_entries(&tail).first().map_or(StreamId::MIN, |e| e.id);
             *last = Some(id);
-            opts.position.advance(id);
+            opts.position.advance(id, 0);
+            inner.wake.notify_one();
             id
         }
     };
@@ -167,12 +168,17 @@ async fn read_connected(
             .arg(from.to_string())
             .query_async(conn)
             .await?;
-        for entry in read_entries(&reply) {
-            on_entry(inner, node, opts, &entry);
+        let entries = read_entries(&reply);
+        for entry in &entries {
+            on_entry(inner, node, opts, entry);
             from = from.max(entry.id);
             *last = Some(from);
         }
-        opts.position.advance(from);
+        if !entries.is_empty() {
+            opts.position.advance(from, entries.len() as u64);
+            // The bridge sends the cores their mark once no XADD of its own is in flight.
+            inner.wake.notify_one();
+        }
     }
 }
 

@@ -19,25 +19,43 @@ pub use store::StreamsStore;
 use store::seq_of;
 
 use crate::cluster::stream_id::StreamId;
+use crate::engine::recovery::{LogMark, Seq};
 
-/// How far this node's stream reader has read, shared by the reader (which advances it) and
-/// the recovery store (which saves it as a socket's starting point at its connect). Runtime
-/// state riding with the settings so both ends get the same one: clones share it, and two
-/// options compare equal whatever their positions.
+/// How far this node's stream reader has read, shared by the reader (which advances it), the
+/// bridge (which sends it to the cores as their [`LogMark`]) and the recovery store (which
+/// saves it as a socket's starting point at its connect). Runtime state riding with the
+/// settings so all get the same one: clones share it, and two options compare equal whatever
+/// their positions.
 #[derive(Debug, Clone, Default)]
-pub struct StreamPosition(Arc<AtomicU64>);
+pub struct StreamPosition(Arc<Position>);
+
+#[derive(Debug, Default)]
+struct Position {
+    at: AtomicU64,
+    read: AtomicU64,
+}
 
 impl StreamPosition {
-    /// The reader has read (or starts after) `id`.
-    pub fn advance(&self, id: StreamId) {
+    /// The reader has read (or starts after) `id`, `entries` more entries than before.
+    pub fn advance(&self, id: StreamId, entries: u64) {
         // Relaxed: a lower bound read by a worker at a socket's connect; a value a few
-        // microseconds old only widens the replay window by entries the socket never got.
-        self.0.fetch_max(seq_of(id).0, Ordering::Relaxed);
+        // microseconds old only widens the replay window by entries the socket never got. The
+        // marks the bridge sends from it are read on the reader's own thread.
+        self.0.at.fetch_max(seq_of(id).0, Ordering::Relaxed);
+        self.0.read.fetch_add(entries, Ordering::Relaxed);
     }
 
     /// Where the reader is, as a [`crate::engine::recovery::Seq`]'s value (0: nothing read).
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.at.load(Ordering::Relaxed)
+    }
+
+    /// Where the reader is, and how many entries it has read, as a core's [`LogMark`].
+    pub fn mark(&self) -> LogMark {
+        LogMark {
+            upto: Seq(self.get()),
+            read: self.0.read.load(Ordering::Relaxed),
+        }
     }
 }
 

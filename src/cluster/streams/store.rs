@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use redis::Value;
+use ringcast_codec::ws::OutFrame;
 
 use super::StreamOptions;
 use super::entries::range_entries;
@@ -65,9 +66,70 @@ fn id_of(seq: Seq) -> StreamId {
     }
 }
 
-/// The key of a saved session's `data` that holds where the reader was when the socket
-/// connected (ringcast's sessions only: a Node server's have none).
+/// The keys of a saved session's `data` that say where its replay may start (ringcast's
+/// sessions only: a Node server's have none). `since`: where the reader was when the socket
+/// connected or was restored. `upto`: the core's [`crate::engine::recovery::LogMark`] at the save (every entry up to it
+/// that the socket was to get had been queued to it). `last`: the last offset queued to it,
+/// absent when none was.
 const SINCE: &str = "since";
+const UPTO: &str = "upto";
+const LAST: &str = "last";
+
+/// What a ringcast session record says about where its replay may start (see [`SINCE`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Points {
+    since: Option<StreamId>,
+    upto: Option<StreamId>,
+    last: Option<StreamId>,
+}
+
+impl Points {
+    fn of(data: &Json) -> Points {
+        let id = |key| match data.get(key) {
+            Some(Json::Str(s)) => StreamId::parse(s).ok(),
+            _ => None,
+        };
+        Points {
+            since: id(SINCE),
+            upto: id(UPTO),
+            last: id(LAST),
+        }
+    }
+}
+
+/// The entry after which a restore replays, or why there is none.
+///
+/// 1. The client holds the last offset queued to the socket (or none was queued), and that is
+///    not after the core's mark: it got everything queued, and every entry up to the mark it
+///    was to get was queued. So what it missed is exactly what follows the mark, and the mark
+///    only has to be in the stream; its own offset may have been trimmed (a socket quiet
+///    while `MAXLEN` other entries went by). This start also skips entries queued to the
+///    socket out of stream order (this node's XADD answered after another node's later entry
+///    was read), which a replay after the client's offset would send twice.
+/// 2. Otherwise after the client's offset, if the stream still has it (the adapter's rule).
+/// 3. A client with no offset: after where the reader was at its connect.
+fn replay_start(
+    client: Option<StreamId>,
+    points: Points,
+    exists: impl Fn(StreamId) -> bool,
+) -> Result<StreamId, Failure> {
+    let caught_up = points.last.is_none() || client == points.last;
+    if let Some(upto) = points.upto
+        && caught_up
+        && client.is_none_or(|o| o <= upto)
+        && exists(upto)
+    {
+        return Ok(upto);
+    }
+    match client {
+        Some(o) if exists(o) => Ok(o),
+        Some(_) => Err(Failure::OffsetGone),
+        None => points
+            .since
+            .filter(|&s| exists(s))
+            .ok_or(Failure::OffsetGone),
+    }
+}
 
 impl StreamsStore {
     /// A store on `client` (the bridge's Redis). Connects lazily.
@@ -172,14 +234,16 @@ impl StreamsStore {
     }
 
     /// The broadcasts after `offset` that reach `rooms` in `nsp`, each with its entry id as
-    /// last argument, in stream order (bounded COUNT loop, as the adapter's).
+    /// last argument, in stream order (bounded COUNT loop, as the adapter's), and the last
+    /// entry read (whether it reached them or not).
     fn replay(
         &self,
         nsp: &str,
         rooms: &[String],
         offset: StreamId,
-    ) -> Vec<(StreamId, BroadcastOp)> {
+    ) -> (Vec<(StreamId, BroadcastOp)>, Option<StreamId>) {
         let mut out = Vec::new();
+        let mut read = None;
         let mut from = offset;
         for _ in 0..MAX_XRANGE_CALLS {
             let Some(start) = from.next() else {
@@ -204,6 +268,7 @@ impl StreamsStore {
             let Some(last) = entries.last().map(|e| e.id) else {
                 break;
             };
+            read = Some(last);
             for entry in &entries {
                 let Ok(msg) = ClusterMessage::decode_entry(&entry.pairs()) else {
                     continue;
@@ -223,7 +288,7 @@ impl StreamsStore {
             }
             from = last;
         }
-        out
+        (out, read)
     }
 }
 
@@ -294,12 +359,17 @@ impl RecoveryStore for StreamsStore {
         rooms.extend(session.rooms.iter().map(|r| r.as_str().to_owned()));
         let owner = session.owner.map_or(Json::Null, Json::Str);
         let mut data = vec![("owner".to_owned(), owner)];
-        // Where the reader was at the connect (or the restore): a client that received nothing
-        // since holds no offset, and this is where its replay starts. Zero (nothing read yet)
-        // says nothing and is not saved.
-        if session.connected_head > Seq::ZERO {
-            let since = id_of(session.connected_head).to_string();
-            data.push((SINCE.to_owned(), Json::Str(since)));
+        // Where the replay may start ([`replay_start`]). Zero (nothing read yet) says nothing
+        // and is not saved.
+        let points = [
+            (SINCE, session.connected_head),
+            (UPTO, session.mark.upto),
+            (LAST, session.sent.last().unwrap_or(Seq::ZERO)),
+        ];
+        for (key, seq) in points {
+            if seq > Seq::ZERO {
+                data.push((key.to_owned(), Json::Str(id_of(seq).to_string())));
+            }
         }
         let record = SessionRecord {
             sid,
@@ -331,43 +401,35 @@ impl RecoveryStore for StreamsStore {
         offset: Option<&str>,
         owner: Option<&str>,
     ) -> Result<Restored, Failure> {
-        let (record, offset) = match offset {
-            Some(text) => {
+        let client = match offset.map(StreamId::parse) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
                 // A string that is no stream id is not an offset of this cluster.
-                let Ok(offset) = StreamId::parse(text) else {
-                    self.discard(pid);
-                    return Err(Failure::OffsetGone);
-                };
-                let (record, offset_exists) = self.take(pid, &offset.to_string())?;
-                if !owner_matches(&record.data, owner) {
-                    return Err(Failure::Auth);
-                }
-                if !offset_exists {
-                    return Err(Failure::OffsetGone);
-                }
-                (record, offset)
-            }
-            None => {
-                // Beyond the adapter, which needs an offset: socket.io-client sends one only
-                // once a broadcast gave it one, so a client without one received none, and
-                // every entry for its rooms after where the reader was at its connect is
-                // missed (none can be a duplicate). A Node server's session has no such point.
-                let record = self.take_record(pid)?;
-                if !owner_matches(&record.data, owner) {
-                    return Err(Failure::Auth);
-                }
-                let since = match record.data.get(SINCE) {
-                    Some(Json::Str(s)) => StreamId::parse(s).ok(),
-                    _ => None,
-                };
-                let Some(since) = since.filter(|&id| self.exists(id)) else {
-                    return Err(Failure::OffsetGone);
-                };
-                (record, since)
+                self.discard(pid);
+                return Err(Failure::OffsetGone);
             }
         };
+        // Beyond the adapter, which needs an offset that is still in the stream: a client
+        // without one (socket.io-client sends one only once a broadcast gave it one), and a
+        // quiet one whose offset was trimmed, recover from the points ringcast saved
+        // ([`replay_start`]). A Node server's session has none of them.
+        let (record, client_exists) = match client {
+            Some(o) => self.take(pid, &o.to_string())?,
+            None => (self.take_record(pid)?, false),
+        };
+        if !owner_matches(&record.data, owner) {
+            return Err(Failure::Auth);
+        }
+        let offset = replay_start(client, Points::of(&record.data), |id| {
+            if Some(id) == client {
+                client_exists
+            } else {
+                self.exists(id)
+            }
+        })?;
         let sid = Sid::parse(&record.sid).ok_or(Failure::Unknown)?;
-        let missed = self.replay("/", &record.rooms, offset);
+        let (missed, read_upto) = self.replay("/", &record.rooms, offset);
         // One source (the stream, read in order by one bridge): replayed in stream order.
         let mut sent = SentTrail::default();
         for (id, _) in &missed {
@@ -383,6 +445,8 @@ impl RecoveryStore for StreamsStore {
                 .collect(),
             missed: missed.into_iter().map(|(_, op)| op.frames).collect(),
             sent,
+            // Never zero: the catch-up after the rejoin starts here.
+            replayed_upto: seq_of(read_upto.unwrap_or(offset)).max(Seq(1)),
         })
     }
 
@@ -402,6 +466,26 @@ impl RecoveryStore for StreamsStore {
 
     fn keeps_live(&self) -> bool {
         true
+    }
+
+    fn catch_up(
+        &self,
+        nsp: &str,
+        rooms: &[String],
+        after: Seq,
+    ) -> (Vec<(Seq, Vec<OutFrame>)>, Seq) {
+        let (missed, read) = self.replay(nsp, rooms, id_of(after));
+        let missed = missed
+            .into_iter()
+            .map(|(id, op)| (seq_of(id), op.frames))
+            .collect();
+        (missed, read.map_or(after, seq_of))
+    }
+
+    fn refresh_after_entries(&self) -> Option<u64> {
+        // `MAXLEN ~ n` keeps at least the last n entries: a mark saved at most n/2 entries
+        // ago survives until n/2 more are added.
+        Some((self.opts.max_len as u64 / 2).max(1))
     }
 }
 
@@ -448,6 +532,101 @@ mod tests {
         ];
         for (case, saved, sub, want) in cases {
             assert_eq!(owner_matches(&saved, sub), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_replay_starts_at_the_mark_when_the_client_got_everything_queued() {
+        let id = |ms: u64| StreamId { ms, seq: 0 };
+        let points = |since: Option<u64>, upto: Option<u64>, last: Option<u64>| Points {
+            since: since.map(id),
+            upto: upto.map(id),
+            last: last.map(id),
+        };
+        let gone = Err(Failure::OffsetGone);
+        // (case, client offset, saved points, entries still in the stream, start)
+        let cases = [
+            (
+                "quiet: its offset trimmed, the mark kept",
+                Some(3),
+                points(Some(1), Some(40), Some(3)),
+                vec![40],
+                Ok(id(40)),
+            ),
+            (
+                "caught up: the mark, not its offset (skips what was queued out of order)",
+                Some(30),
+                points(Some(1), Some(40), Some(30)),
+                vec![30, 40],
+                Ok(id(40)),
+            ),
+            (
+                "behind what was queued: after its offset",
+                Some(20),
+                points(Some(1), Some(40), Some(30)),
+                vec![20, 30, 40],
+                Ok(id(20)),
+            ),
+            (
+                "behind, its offset trimmed",
+                Some(20),
+                points(Some(1), Some(40), Some(30)),
+                vec![30, 40],
+                gone,
+            ),
+            (
+                "queued after the mark: after its offset",
+                Some(50),
+                points(Some(1), Some(40), Some(50)),
+                vec![40, 50],
+                Ok(id(50)),
+            ),
+            (
+                "the mark trimmed too",
+                Some(3),
+                points(Some(1), Some(40), Some(3)),
+                vec![],
+                gone,
+            ),
+            (
+                "no offset, nothing queued: the mark",
+                None,
+                points(Some(1), Some(40), None),
+                vec![1, 40],
+                Ok(id(40)),
+            ),
+            (
+                "no offset, something queued (lost in flight): since the connect",
+                None,
+                points(Some(1), Some(40), Some(30)),
+                vec![1, 30, 40],
+                Ok(id(1)),
+            ),
+            (
+                "no offset, no mark yet: since the connect",
+                None,
+                points(Some(1), None, None),
+                vec![1],
+                Ok(id(1)),
+            ),
+            (
+                "a Node server's session: its offset",
+                Some(7),
+                Points::default(),
+                vec![7],
+                Ok(id(7)),
+            ),
+            (
+                "a Node server's session, no offset",
+                None,
+                Points::default(),
+                vec![1],
+                gone,
+            ),
+        ];
+        for (case, client, saved, kept, want) in cases {
+            let got = replay_start(client.map(id), saved, |x| kept.iter().any(|&k| id(k) == x));
+            assert_eq!(got, want, "{case}");
         }
     }
 

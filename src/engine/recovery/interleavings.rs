@@ -5,8 +5,8 @@
 use ringcast_codec::ws::OutFrame;
 
 use super::{
-    LocalStore, LogBounds, Pid, RecoveryConfig, RecoveryStore, SavedSession, SentTrail, Seq,
-    Watermarks,
+    LocalStore, LogBounds, LogMark, Pid, RecoveryConfig, RecoveryStore, SavedSession, SentTrail,
+    Seq, Watermarks,
 };
 use crate::engine::sid::{ShardId, Sid};
 use crate::engine::{BroadcastOp, Room, encode_event};
@@ -130,6 +130,7 @@ fn play(steps: &[Step], lost: usize, trimmed: bool) -> (bool, [usize; 2]) {
                     connected_head: core.connected_head,
                     sent,
                     unqueued_after: store.unqueued_after(A, &core.seen, core.connected_head),
+                    mark: LogMark::default(),
                 });
             }
         }

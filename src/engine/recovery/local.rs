@@ -290,6 +290,8 @@ impl RecoveryStore for LocalStore {
             rooms: saved.rooms,
             missed: missed.into_iter().map(|(_, frames)| frames).collect(),
             sent,
+            // Offsets of several producers, not one order: the plan alone decides.
+            replayed_upto: Seq::ZERO,
         })
     }
 
@@ -316,7 +318,7 @@ impl RecoveryStore for LocalStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::recovery::LogBounds;
+    use crate::engine::recovery::{LogBounds, LogMark};
     use crate::engine::sid::{ShardId, Sid};
     use crate::engine::{Room, encode_event};
 
@@ -361,6 +363,7 @@ mod tests {
             connected_head: Seq::ZERO,
             sent,
             unqueued_after: store.unqueued_after(1, &seen, Seq::ZERO),
+            mark: LogMark::default(),
         });
         (pid, sid)
     }

@@ -35,7 +35,7 @@ mod interleavings;
 pub use local::LocalStore;
 pub use log::LoggedEvent;
 pub use sessions::SavedSession;
-pub use trail::{SentTrail, Watermarks};
+pub use trail::{LogMark, SentTrail, Watermarks};
 
 /// A position in the node's event log: offsets are given in increasing order across the node
 /// (0: before the first event). A streams store can pack a stream id `<ms>-<n>` into it.
@@ -148,6 +148,10 @@ pub struct Restored {
     pub missed: Vec<Vec<OutFrame>>,
     /// The replayed offsets, as queued to the socket (its [`SentTrail`] from now on).
     pub sent: SentTrail,
+    /// In a store whose offsets are one ordered log: the replay read every entry up to this
+    /// one, so a broadcast at or before it that reaches the socket's core afterwards (it was
+    /// still in the core's queue) is not queued again. Zero: nothing to skip.
+    pub replayed_upto: Seq,
 }
 
 /// What the log holds (for `/metrics`).
@@ -206,6 +210,27 @@ pub trait RecoveryStore: Send + Sync + 'static {
     /// leaves for good (its own disconnect, a kick) is then [`RecoveryStore::discard`]ed.
     fn keeps_live(&self) -> bool {
         false
+    }
+    /// For a store that [`RecoveryStore::keeps_live`] and whose log is trimmed by length
+    /// (Redis Streams' `MAXLEN`): a live session is saved again once its core's [`LogMark`]
+    /// has read this many entries past the one saved, so the point its replay would start from
+    /// is still in the log when the node dies. `None`: age alone decides.
+    fn refresh_after_entries(&self) -> Option<u64> {
+        None
+    }
+    /// For a store whose offsets are one ordered log ([`Restored::replayed_upto`] set): the
+    /// broadcasts after `after` that reach `rooms` of `nsp` (the socket's id among them), each
+    /// with its offset, and the last entry read (`after` if none). Read once a restored socket
+    /// is back in its rooms: an entry added between its replay and its rejoin was routed to no
+    /// core for it.
+    fn catch_up(
+        &self,
+        nsp: &str,
+        rooms: &[String],
+        after: Seq,
+    ) -> (Vec<(Seq, Vec<OutFrame>)>, Seq) {
+        let _ = (nsp, rooms);
+        (Vec::new(), after)
     }
 }
 

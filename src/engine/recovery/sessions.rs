@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{Failure, Pid, SentTrail, Seq};
+use super::{Failure, LogMark, Pid, SentTrail, Seq};
 use crate::engine::Room;
 use crate::engine::sid::Sid;
 
@@ -25,6 +25,9 @@ pub struct SavedSession {
     /// Per source log, the offset after which nothing was queued to it
     /// ([`super::decide::unqueued_start`] at the disconnect).
     pub unqueued_after: Vec<Seq>,
+    /// The core's [`LogMark`] at the save (a store whose offsets are one ordered log; default
+    /// otherwise).
+    pub mark: LogMark,
 }
 
 /// Saved sessions by pid. An entry is restorable until `saved + window`; an expired entry is
@@ -108,6 +111,7 @@ mod tests {
             connected_head: Seq(0),
             sent: SentTrail::default(),
             unqueued_after: Vec::new(),
+            mark: LogMark::default(),
         }
     }
 

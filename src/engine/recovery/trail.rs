@@ -87,6 +87,30 @@ impl Watermarks {
     }
 }
 
+/// Where a core is in a cluster log that gives every broadcast its offset in one total order
+/// (Redis Streams: the stream): every entry up to `upto` that this core's sockets were to get
+/// has been fanned out here, and `read` entries of the log had been read by then. The adapter
+/// sends it through the same queue as the broadcasts it covers, after them
+/// ([`crate::engine::adapter::LocalNode::mark`]), so a core never holds a mark past a
+/// broadcast still on its way. A [`Watermarks`] entry is no such promise: an offset fanned out
+/// can overtake a smaller one still in another queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogMark {
+    pub upto: Seq,
+    pub read: u64,
+}
+
+impl LogMark {
+    /// The later of `self` and `other` (marks can arrive out of order only across adapters'
+    /// restarts; neither field ever goes back).
+    pub fn max(self, other: LogMark) -> LogMark {
+        LogMark {
+            upto: self.upto.max(other.upto),
+            read: self.read.max(other.read),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +153,26 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn a_log_mark_only_grows() {
+        let a = LogMark {
+            upto: Seq(9),
+            read: 3,
+        };
+        let b = LogMark {
+            upto: Seq(4),
+            read: 5,
+        };
+        assert_eq!(
+            a.max(b),
+            LogMark {
+                upto: Seq(9),
+                read: 5
+            }
+        );
+        assert_eq!(b.max(LogMark::default()), b);
     }
 
     #[test]

@@ -96,8 +96,10 @@ impl Worker {
                 continue;
             }
             socket.stamp = stamp;
-            if let (Some(offset), Some(rec)) = (offset, socket.recovery.as_mut()) {
-                rec.sent.push(offset);
+            if let (Some(offset), Some(rec)) = (offset, socket.recovery.as_mut())
+                && !rec.queues(offset)
+            {
+                continue;
             }
             reached += 1;
             let mut ok = true;

@@ -281,6 +281,8 @@ pub(crate) struct Worker {
     /// Per source log, the highest offset this core fanned out (recovery's disconnect
     /// decision: see `recovery::decide`).
     pub seen: super::recovery::Watermarks,
+    /// Where this core is in the cluster's ordered log (streams mode; see `LogMark`).
+    pub mark: super::recovery::LogMark,
     pub all_stats: Arc<[WorkerStats]>,
     pub admission: Arc<super::limits::Admission>,
     pub conns: Slab<Conn>,
@@ -356,6 +358,7 @@ impl Worker {
             publisher,
             recovery,
             seen,
+            mark: super::recovery::LogMark::default(),
             all_stats: stats,
             admission,
             conns: Slab::new(),

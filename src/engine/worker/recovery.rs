@@ -20,6 +20,24 @@ pub(crate) struct SocketRecovery {
     pub connected_head: Seq,
     /// When the store last saved it live (worker clock, ms; see [`Worker::refresh_kept`]).
     pub kept_at: u64,
+    /// The core's `LogMark::read` at that save.
+    pub kept_read: u64,
+    /// A restored socket's replay read the ordered log up to here: a broadcast at or before
+    /// it that arrives now was replayed already (see `Restored::replayed_upto`).
+    pub skip_upto: Seq,
+}
+
+impl SocketRecovery {
+    /// Whether a broadcast with `offset` is queued to the socket (then remembered in its
+    /// trail): not when its restore replayed it already, while this copy was still in the
+    /// core's queue.
+    pub fn queues(&mut self, offset: Seq) -> bool {
+        if offset <= self.skip_upto {
+            return false;
+        }
+        self.sent.push(offset);
+        true
+    }
 }
 
 /// A CONNECT the session accepted, waiting for its `Connected` output.
@@ -74,6 +92,8 @@ impl Worker {
                             sent: restored.sent,
                             connected_head: head,
                             kept_at: 0,
+                            kept_read: 0,
+                            skip_upto: restored.replayed_upto,
                         })),
                         restored: Some(restored.rooms),
                         missed: restored.missed,
@@ -95,6 +115,8 @@ impl Worker {
                 sent: SentTrail::default(),
                 connected_head: head,
                 kept_at: 0,
+                kept_read: 0,
+                skip_upto: Seq::ZERO,
             })),
             restored: None,
             missed: Vec::new(),
@@ -150,7 +172,8 @@ impl Worker {
         }
         if let Some(session) = self.session_of(key, slot) {
             store.save(session);
-            let now = self.now();
+            self.stats().recovery_kept.add(1);
+            let (now, read) = (self.now(), self.mark.read);
             if let Some(Some(socket)) = self
                 .conns
                 .get_mut(key)
@@ -158,15 +181,19 @@ impl Worker {
                 && let Some(rec) = socket.recovery.as_mut()
             {
                 rec.kept_at = now;
+                rec.kept_read = read;
             }
         }
     }
 
     /// Saves again the live sockets of session `key` whose saved copy is half a disconnection
     /// window old, so it never expires in the store while the socket lives (a SIGKILL after a
-    /// quiet hour still leaves it behind). Called from the session's timer, which fires at
-    /// least every ping interval (25 s): with the 120 s window, one save per socket every
-    /// 60–85 s, ~150 SETs/s for 10 000 sockets.
+    /// quiet hour still leaves it behind), or whose saved mark the log has moved half its
+    /// length past (so a quiet socket's replay start is not trimmed away before a SIGKILL).
+    /// Called from the session's timer, which fires at least every ping interval (25 s): with
+    /// the 120 s window, one save per socket every 60–85 s, ~150 SETs/s for 10 000 sockets;
+    /// while the stream grows by half its `MAXLEN` per ping interval or faster, one per socket
+    /// per ping interval (400 SETs/s for 10 000 sockets).
     pub(super) fn refresh_kept(&mut self, key: usize) {
         let (Some(store), Some(config)) = (&self.recovery, self.config.recovery) else {
             return;
@@ -176,6 +203,8 @@ impl Worker {
         }
         let now = self.now();
         let half = config.max_disconnection_ms / 2;
+        let entries = store.refresh_after_entries().unwrap_or(u64::MAX);
+        let read = self.mark.read;
         let Some(conn) = self.conns.get(key) else {
             return;
         };
@@ -185,11 +214,51 @@ impl Worker {
             .enumerate()
             .filter_map(|(slot, s)| {
                 let rec = s.as_ref()?.recovery.as_deref()?;
-                (now.saturating_sub(rec.kept_at) >= half).then_some(slot)
+                let old = now.saturating_sub(rec.kept_at) >= half;
+                let behind = read.saturating_sub(rec.kept_read) >= entries;
+                (old || behind).then_some(slot)
             })
             .collect();
         for slot in stale {
             self.keep_current(key, slot);
+        }
+    }
+
+    /// A restored socket back in its rooms: what its ordered log gained between the replay and
+    /// the rejoin is queued now (see [`crate::engine::recovery::RecoveryStore::catch_up`]), and the in-flight copies of
+    /// it are skipped when they arrive. One more Redis read per restore in streams mode.
+    pub(super) fn catch_up(&mut self, key: usize, slot: usize) {
+        let Some(store) = self.recovery.clone() else {
+            return;
+        };
+        let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else {
+            return;
+        };
+        let Some(after) = socket.recovery.as_deref().map(|r| r.skip_upto) else {
+            return;
+        };
+        if after == Seq::ZERO {
+            return;
+        }
+        let mut rooms = vec![socket.sid.as_str().to_owned()];
+        rooms.extend(socket.rooms.iter().map(|r| r.as_str().to_owned()));
+        let (missed, upto) = store.catch_up(socket.nsp.as_str(), &rooms, after);
+        let mut frames = Vec::new();
+        if let Some(Some(socket)) = self
+            .conns
+            .get_mut(key)
+            .and_then(|c| c.sockets.get_mut(slot))
+            && let Some(rec) = socket.recovery.as_mut()
+        {
+            for (seq, f) in missed {
+                if rec.queues(seq) {
+                    frames.extend(f);
+                }
+            }
+            rec.skip_upto = rec.skip_upto.max(upto);
+        }
+        for frame in frames {
+            self.queue(key, frame);
         }
     }
 
@@ -211,6 +280,42 @@ impl Worker {
                 &self.seen,
                 rec.connected_head,
             ),
+            mark: self.mark,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::sid::ShardId;
+
+    #[test]
+    fn a_restored_socket_skips_what_its_replay_sent() {
+        let pid = Pid::generate(ShardId(0)).expect("csprng");
+        // (skip_upto, offsets arriving, queued)
+        let cases: [(u64, &[u64], &[u64]); 3] = [
+            (0, &[1, 2, 3], &[1, 2, 3]),
+            (7, &[6, 7, 8, 9], &[8, 9]),
+            (7, &[5, 9, 7], &[9]),
+        ];
+        for (skip, arriving, want) in cases {
+            let mut rec = SocketRecovery {
+                pid,
+                sent: SentTrail::default(),
+                connected_head: Seq::ZERO,
+                kept_at: 0,
+                kept_read: 0,
+                skip_upto: Seq(skip),
+            };
+            let queued: Vec<u64> = arriving
+                .iter()
+                .filter(|&&o| rec.queues(Seq(o)))
+                .copied()
+                .collect();
+            assert_eq!(queued, want, "skip_upto {skip}");
+            let trail: Vec<u64> = rec.sent.iter().map(|s| s.0).collect();
+            assert_eq!(trail, want, "the trail holds what was queued");
+        }
     }
 }

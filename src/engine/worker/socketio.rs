@@ -236,6 +236,9 @@ impl Worker {
             recovered,
         };
         handler.on_connect(&mut s, &info);
+        if recovered {
+            self.catch_up(key, slot);
+        }
         // A socket that joined no room has not been saved yet.
         self.keep_current(key, slot);
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::engine::recovery::{Pid, SentTrail};
+use crate::engine::recovery::{LogMark, Pid, SentTrail};
 use crate::engine::sid::Sid;
 use crate::engine::{Room, ShardId};
 
@@ -23,6 +23,7 @@ fn saved(queued: &[u64], after: [u64; 2]) -> SavedSession {
         connected_head: Seq::ZERO,
         sent,
         unqueued_after: after.iter().map(|&a| Seq(a)).collect(),
+        mark: LogMark::default(),
     }
 }
 
