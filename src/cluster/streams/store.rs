@@ -68,9 +68,9 @@ fn id_of(seq: Seq) -> StreamId {
 
 /// The keys of a saved session's `data` that say where its replay may start (ringcast's
 /// sessions only: a Node server's have none). `since`: where the reader was when the socket
-/// connected or was restored. `upto`: the core's [`crate::engine::recovery::LogMark`] at the save (every entry up to it
-/// that the socket was to get had been queued to it). `last`: the last offset queued to it,
-/// absent when none was.
+/// connected or was restored. `upto`: the core's [`crate::engine::recovery::LogMark`] at the
+/// save (every entry up to it that the socket was to get had been queued to it). `last`: the
+/// last offset queued to it, absent when none was.
 const SINCE: &str = "since";
 const UPTO: &str = "upto";
 const LAST: &str = "last";

@@ -225,8 +225,9 @@ impl Worker {
     }
 
     /// A restored socket back in its rooms: what its ordered log gained between the replay and
-    /// the rejoin is queued now (see [`crate::engine::recovery::RecoveryStore::catch_up`]), and the in-flight copies of
-    /// it are skipped when they arrive. One more Redis read per restore in streams mode.
+    /// the rejoin is queued now (see [`crate::engine::recovery::RecoveryStore::catch_up`]), and
+    /// the in-flight copies of it are skipped when they arrive. One more Redis read per restore
+    /// in streams mode.
     pub(super) fn catch_up(&mut self, key: usize, slot: usize) {
         let Some(store) = self.recovery.clone() else {
             return;
