@@ -12,7 +12,6 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use redis::Value;
-use ringcast_codec::ws::OutFrame;
 
 use super::StreamOptions;
 use super::entries::range_entries;
@@ -22,7 +21,8 @@ use crate::cluster::cluster_message::{
 use crate::cluster::json::Json;
 use crate::cluster::stream_id::StreamId;
 use crate::engine::recovery::{
-    Failure, LogSize, Pid, RecoveryStore, Restored, SavedSession, SentTrail, Seq,
+    Failure, LogSize, Pid, ReadAfter, RecoveryStore, Replayed, Restored, SavedSession, SentTrail,
+    Seq,
 };
 use crate::engine::sid::Sid;
 use crate::engine::{BroadcastOp, Room};
@@ -445,8 +445,8 @@ impl RecoveryStore for StreamsStore {
                 .collect(),
             missed: missed.into_iter().map(|(_, op)| op.frames).collect(),
             sent,
-            // Never zero: the catch-up after the rejoin starts here.
-            replayed_upto: seq_of(read_upto.unwrap_or(offset)).max(Seq(1)),
+            // One source; the catch-up after the rejoin reads on from here.
+            replayed: Replayed::new(vec![seq_of(read_upto.unwrap_or(offset))]),
         })
     }
 
@@ -468,18 +468,21 @@ impl RecoveryStore for StreamsStore {
         true
     }
 
-    fn catch_up(
-        &self,
-        nsp: &str,
-        rooms: &[String],
-        after: Seq,
-    ) -> (Vec<(Seq, Vec<OutFrame>)>, Seq) {
-        let (missed, read) = self.replay(nsp, rooms, id_of(after));
-        let missed = missed
-            .into_iter()
-            .map(|(id, op)| (seq_of(id), op.frames))
-            .collect();
-        (missed, read.map_or(after, seq_of))
+    fn catch_up(&self, nsp: &Room, sid: Sid, rooms: &[Room], after: &[Seq]) -> ReadAfter {
+        let Some(&after) = after.first() else {
+            return ReadAfter::default();
+        };
+        // `socket.rooms` holds the socket's own id (as in a saved record).
+        let mut names = vec![sid.as_str().to_owned()];
+        names.extend(rooms.iter().map(|r| r.as_str().to_owned()));
+        let (missed, read) = self.replay(nsp.as_str(), &names, id_of(after));
+        ReadAfter {
+            found: missed
+                .into_iter()
+                .map(|(id, op)| (seq_of(id), op.frames))
+                .collect(),
+            read: vec![read.map_or(after, seq_of)],
+        }
     }
 
     fn refresh_after_entries(&self) -> Option<u64> {

@@ -5,8 +5,8 @@
 use ringcast_codec::ws::OutFrame;
 
 use super::{
-    LocalStore, LogBounds, LogMark, Pid, RecoveryConfig, RecoveryStore, SavedSession, SentTrail,
-    Seq, Watermarks,
+    LocalStore, LogBounds, LogMark, Pid, RecoveryConfig, RecoveryStore, Replayed, SavedSession,
+    SentTrail, Seq, Watermarks,
 };
 use crate::engine::sid::{ShardId, Sid};
 use crate::engine::{BroadcastOp, Room, encode_event};
@@ -200,4 +200,117 @@ fn a_broadcast_in_flight_to_the_core_at_the_disconnect_is_replayed_once() {
             }
         }
     }
+}
+
+/// What happens on core A after the disconnect, around a restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Around {
+    /// Core B records event 1 for the room, sent to core A if the socket is back in the room
+    /// there or another member is (B's view of the directory).
+    RecordOnB,
+    /// The restore reads the logs and queues what the socket missed.
+    Replay,
+    /// The socket is back in its rooms; its catch-up reads the logs again.
+    Rejoin,
+    /// Event 1 reaches core A, if B sent it there.
+    ArriveOnA,
+}
+
+/// Plays `steps` after the socket's disconnect (`neighbour`: another socket on core A is in
+/// the room); returns how many times event 1 was queued to the restored socket (replay,
+/// catch-up or live), through the real [`LocalStore`] and the worker's [`Replayed`] rule for
+/// in-flight copies.
+fn play_restore(steps: &[Around], neighbour: bool) -> usize {
+    let config = RecoveryConfig {
+        max_disconnection_ms: 60_000,
+        log: LogBounds {
+            max_events: 10,
+            max_bytes: 1 << 20,
+            max_age_ms: 60_000,
+        },
+    };
+    let store = LocalStore::new(config, 2).expect("csprng");
+    let pid = Pid::generate(ShardId(A as u16)).expect("csprng");
+    let sid = Sid::generate(ShardId(A as u16)).expect("csprng");
+    let head = store.head();
+    store.save(SavedSession {
+        pid,
+        sid,
+        nsp: Room::from("/"),
+        rooms: vec![Room::from(ROOM)],
+        owner: None,
+        connected_head: head,
+        sent: SentTrail::default(),
+        unqueued_after: store.unqueued_after(A, &Watermarks::new(store.sources()), head),
+        mark: LogMark::default(),
+    });
+    let mut replayed = Replayed::default();
+    let mut in_room = false;
+    let mut in_flight = None;
+    let mut queued = 0;
+    let is_one = |frames: &[OutFrame]| read(frames).0 == 1;
+    for &step in steps {
+        match step {
+            Around::RecordOnB => {
+                let sent = in_room || neighbour;
+                let event = store.record(B, op(ROOM, 1), if sent { 1 << A } else { 0 });
+                in_flight = Some((event, sent));
+            }
+            Around::Replay => {
+                let restored = store.restore(pid, None, None).expect("restored");
+                queued += restored.missed.iter().filter(|f| is_one(f)).count();
+                replayed = restored.replayed;
+            }
+            Around::Rejoin => {
+                in_room = true;
+                let rooms = [Room::from(ROOM)];
+                let caught = store.catch_up(&Room::from("/"), sid, &rooms, replayed.as_slice());
+                for (seq, frames) in &caught.found {
+                    if !replayed.covers(*seq, store.source_of(*seq)) && is_one(frames) {
+                        queued += 1;
+                    }
+                }
+                replayed.extend_to(&caught.read);
+            }
+            Around::ArriveOnA => {
+                let (event, sent) = in_flight.take().expect("recorded before it arrives");
+                let seq = store.offset_of(&event).expect("an offset");
+                if sent && in_room && !replayed.covers(seq, store.source_of(seq)) {
+                    queued += 1;
+                }
+            }
+        }
+    }
+    queued
+}
+
+#[test]
+fn a_broadcast_around_a_restore_reaches_the_socket_once() {
+    use Around::*;
+    let all = [RecordOnB, Replay, Rejoin, ArriveOnA];
+    let mut orders = 0;
+    for a in 0..4 {
+        for b in 0..4 {
+            for c in 0..4 {
+                for d in 0..4 {
+                    let idx = [a, b, c, d];
+                    let mut seen = [false; 4];
+                    if idx.iter().any(|&i| std::mem::replace(&mut seen[i], true)) {
+                        continue;
+                    }
+                    let steps: Vec<Around> = idx.iter().map(|&i| all[i]).collect();
+                    let pos = |s: Around| steps.iter().position(|&x| x == s);
+                    if pos(RecordOnB) > pos(ArriveOnA) || pos(Replay) > pos(Rejoin) {
+                        continue;
+                    }
+                    orders += 1;
+                    for neighbour in [false, true] {
+                        let case = format!("{steps:?}, another member on A: {neighbour}");
+                        assert_eq!(play_restore(&steps, neighbour), 1, "{case}");
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(orders, 6);
 }

@@ -27,10 +27,11 @@ use super::decide::{plan, unqueued_start};
 use super::log::{EventLog, LoggedEvent};
 use super::sessions::{SavedSession, SessionTable};
 use super::{
-    ClientOffset, Failure, LogSize, Pid, RecoveryConfig, RecoveryStore, Restored, SentTrail, Seq,
-    Watermarks,
+    ClientOffset, Failure, LogSize, Pid, ReadAfter, RecoveryConfig, RecoveryStore, Replayed,
+    Restored, SentTrail, Seq, Watermarks,
 };
-use crate::engine::BroadcastOp;
+use crate::engine::sid::Sid;
+use crate::engine::{BroadcastOp, Room};
 
 /// Random bytes naming this process in its offsets: an offset from another process (a
 /// restart) never matches, so it can only mean "unknown", never a wrong replay.
@@ -135,35 +136,53 @@ impl LocalStore {
     }
 
     /// What `plan` sends to `saved`: the lost entries in queue order, then every log's
-    /// entries after its start that reach `saved`, in offset order. `None` if a log dropped
-    /// one of them since the plan was made (a race with a producer's trim).
-    fn gather(
-        &self,
-        saved: &SavedSession,
-        plan: &super::decide::Plan,
-    ) -> Option<Vec<(Seq, Vec<OutFrame>)>> {
+    /// entries after its start that reach `saved`, in offset order (`found`); and per log the
+    /// last offset read. `None` if a log dropped one of them since the plan was made (a race with a
+    /// producer's trim).
+    fn gather(&self, saved: &SavedSession, plan: &super::decide::Plan) -> Option<ReadAfter> {
         let now = self.now();
         let mut resend = Vec::with_capacity(plan.resend.len());
         for &seq in &plan.resend {
             let log = lock(self.logs.get(self.source_of(seq))?);
             resend.push((seq, log.get(seq)?.frames.clone()));
         }
-        let mut unqueued = Vec::new();
-        for (log, &from) in self.logs.iter().zip(&plan.after) {
+        let unqueued = self.read_after(&plan.after, now, |e| {
+            e.reaches(&saved.nsp, saved.sid, &saved.rooms)
+        })?;
+        resend.extend(unqueued.found);
+        Some(ReadAfter {
+            found: resend,
+            read: unqueued.read,
+        })
+    }
+
+    /// Per log, the entries after its start in `after` that pass `wanted`. `None` if a log
+    /// already dropped an entry after its start.
+    fn read_after(
+        &self,
+        after: &[Seq],
+        now: u64,
+        wanted: impl Fn(&LoggedEvent) -> bool,
+    ) -> Option<ReadAfter> {
+        let mut found = Vec::new();
+        let mut read = Vec::with_capacity(after.len());
+        for (log, &from) in self.logs.iter().zip(after) {
             let mut log = lock(log);
             log.trim(now);
             if log.evicted() > from {
                 return None;
             }
-            unqueued.extend(
-                log.after(from)
-                    .filter(|e| e.reaches(&saved.nsp, saved.sid, &saved.rooms))
-                    .map(|e| (e.seq, e.frames.clone())),
-            );
+            let mut last = from;
+            for e in log.after(from) {
+                last = e.seq;
+                if wanted(e) {
+                    found.push((e.seq, e.frames.clone()));
+                }
+            }
+            read.push(last);
         }
-        unqueued.sort_unstable_by_key(|(seq, _)| *seq);
-        resend.extend(unqueued);
-        Some(resend)
+        found.sort_unstable_by_key(|(seq, _)| *seq);
+        Some(ReadAfter { found, read })
     }
 }
 
@@ -280,7 +299,10 @@ impl RecoveryStore for LocalStore {
         }
         let client = self.parse_offset(offset);
         let plan = plan(&saved, client, &self.evicted(), |seq| self.source_of(seq))?;
-        let missed = self.gather(&saved, &plan).ok_or(Failure::OffsetGone)?;
+        let ReadAfter {
+            found: missed,
+            read,
+        } = self.gather(&saved, &plan).ok_or(Failure::OffsetGone)?;
         let mut sent = SentTrail::default();
         for (seq, _) in &missed {
             sent.push(*seq);
@@ -290,9 +312,26 @@ impl RecoveryStore for LocalStore {
             rooms: saved.rooms,
             missed: missed.into_iter().map(|(_, frames)| frames).collect(),
             sent,
-            // Offsets of several producers, not one order: the plan alone decides.
-            replayed_upto: Seq::ZERO,
+            replayed: Replayed::new(read),
         })
+    }
+
+    fn catch_up(&self, nsp: &Room, sid: Sid, rooms: &[Room], after: &[Seq]) -> ReadAfter {
+        // A log that dropped entries since the replay (a bound hit within the microseconds
+        // between) gives what it still has: the socket is restored already.
+        let now = self.now();
+        match self.read_after(after, now, |e| e.reaches(nsp, sid, rooms)) {
+            Some(found) => found,
+            None => {
+                let kept: Vec<Seq> = after
+                    .iter()
+                    .zip(&self.logs)
+                    .map(|(&from, log)| from.max(lock(log).evicted()))
+                    .collect();
+                self.read_after(&kept, now, |e| e.reaches(nsp, sid, rooms))
+                    .unwrap_or_default()
+            }
+        }
     }
 
     fn discard(&self, pid: Pid) {
@@ -415,6 +454,35 @@ mod tests {
             s.restore(pid, None, Some("alice")).err(),
             Some(Failure::Unknown)
         );
+    }
+
+    #[test]
+    fn a_catch_up_reads_what_was_logged_after_the_replay() {
+        let s = store(10);
+        let (pid, sid) = saved(&s, &["r"], &[]);
+        s.record(1, op("r", 1), 0);
+        let restored = s.restore(pid, None, Some("alice")).expect("restored");
+        assert_eq!(payloads(&restored).len(), 1);
+        // Per log, how far the replay read: log 1 to its one entry, the others to their start.
+        let first = Seq((1 << SOURCE_BITS) | 1);
+        assert_eq!(restored.replayed.as_slice()[1], first);
+        // Logged after the replay, before the socket is back in its rooms (its producer sent
+        // it to no core for the socket): the catch-up finds it, and only what reaches it.
+        s.record(0, op("r", 2), 0);
+        s.record(2, op("other", 3), 0);
+        let rooms = [Room::from("r")];
+        let caught = s.catch_up(&Room::from("/"), sid, &rooms, restored.replayed.as_slice());
+        let found: Vec<Seq> = caught.found.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(found, [Seq(2 << SOURCE_BITS)], "log 0, event 2");
+        assert_eq!(caught.read[1], first, "nothing newer in log 1");
+        assert_eq!(
+            caught.read[2],
+            Seq((3 << SOURCE_BITS) | 2),
+            "read, not for it"
+        );
+        // From where the catch-up read, nothing more.
+        let again = s.catch_up(&Room::from("/"), sid, &rooms, &caught.read);
+        assert!(again.found.is_empty());
     }
 
     #[test]

@@ -20,8 +20,8 @@ use std::fmt;
 
 use ringcast_codec::ws::OutFrame;
 
-use super::BroadcastOp;
 use super::sid::{ShardId, Sid};
+use super::{BroadcastOp, Room};
 
 pub mod decide;
 pub mod local;
@@ -35,7 +35,7 @@ mod interleavings;
 pub use local::LocalStore;
 pub use log::LoggedEvent;
 pub use sessions::SavedSession;
-pub use trail::{LogMark, SentTrail, Watermarks};
+pub use trail::{LogMark, Replayed, SentTrail, Watermarks};
 
 /// A position in the node's event log: offsets are given in increasing order across the node
 /// (0: before the first event). A streams store can pack a stream id `<ms>-<n>` into it.
@@ -148,10 +148,17 @@ pub struct Restored {
     pub missed: Vec<Vec<OutFrame>>,
     /// The replayed offsets, as queued to the socket (its [`SentTrail`] from now on).
     pub sent: SentTrail,
-    /// In a store whose offsets are one ordered log: the replay read every entry up to this
-    /// one, so a broadcast at or before it that reaches the socket's core afterwards (it was
-    /// still in the core's queue) is not queued again. Zero: nothing to skip.
-    pub replayed_upto: Seq,
+    /// How far the replay read each source log: in-flight copies up to there are not queued,
+    /// and [`RecoveryStore::catch_up`] reads on from there.
+    pub replayed: Replayed,
+}
+
+/// Broadcasts read from the logs after given points: each with its offset, in offset order,
+/// and per source log the last offset read (its start if none).
+#[derive(Debug, Default)]
+pub struct ReadAfter {
+    pub found: Vec<(Seq, Vec<OutFrame>)>,
+    pub read: Vec<Seq>,
 }
 
 /// What the log holds (for `/metrics`).
@@ -218,20 +225,11 @@ pub trait RecoveryStore: Send + Sync + 'static {
     fn refresh_after_entries(&self) -> Option<u64> {
         None
     }
-    /// For a store whose offsets are one ordered log ([`Restored::replayed_upto`] set): the
-    /// broadcasts after `after` that reach `rooms` of `nsp` (the socket's id among them), each
-    /// with its offset, and the last entry read (`after` if none). Read once a restored socket
-    /// is back in its rooms: an entry added between its replay and its rejoin was routed to no
-    /// core for it.
-    fn catch_up(
-        &self,
-        nsp: &str,
-        rooms: &[String],
-        after: Seq,
-    ) -> (Vec<(Seq, Vec<OutFrame>)>, Seq) {
-        let _ = (nsp, rooms);
-        (Vec::new(), after)
-    }
+    /// The broadcasts that reach socket `sid` in `rooms` of `nsp` logged after `after` (per
+    /// source log, where its replay read to: [`Restored::replayed`]). Read once a restored
+    /// socket is back in its rooms: a broadcast logged between its replay and its rejoin was
+    /// sent to no core for it (its producer saw no member there).
+    fn catch_up(&self, nsp: &Room, sid: Sid, rooms: &[Room], after: &[Seq]) -> ReadAfter;
 }
 
 /// `pid` and `offset` from a CONNECT's auth object (both strings, as socket.io-client sends

@@ -87,6 +87,39 @@ impl Watermarks {
     }
 }
 
+/// Per source log, how far a restored socket's replay read (the last offset of each log it
+/// saw, for the socket or not). Each source's broadcasts reach a core in offset order, so a
+/// copy that arrives at or before that point after the restore was still in the core's queue:
+/// it was replayed already, or is not for the socket. Empty: not a restored socket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replayed(Vec<Seq>);
+
+impl Replayed {
+    pub fn new(read: Vec<Seq>) -> Replayed {
+        Replayed(read)
+    }
+
+    /// Whether the replay already covered `offset` of `source`.
+    pub fn covers(&self, offset: Seq, source: usize) -> bool {
+        self.0.get(source).is_some_and(|&read| offset <= read)
+    }
+
+    /// A later read (a catch-up) got this far.
+    pub fn extend_to(&mut self, read: &[Seq]) {
+        for (mine, &read) in self.0.iter_mut().zip(read) {
+            *mine = (*mine).max(read);
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Seq] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Where a core is in a cluster log that gives every broadcast its offset in one total order
 /// (Redis Streams: the stream): every entry up to `upto` that this core's sockets were to get
 /// has been fanned out here, and `read` entries of the log had been read by then. The adapter
@@ -153,6 +186,25 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn a_replay_covers_each_source_up_to_what_it_read() {
+        let mut r = Replayed::new(vec![Seq(7), Seq(3)]);
+        // (offset, source, covered)
+        let cases = [
+            (7, 0, true),
+            (8, 0, false),
+            (3, 1, true),
+            (4, 1, false),
+            (1, 2, false),
+        ];
+        for (offset, source, want) in cases {
+            assert_eq!(r.covers(Seq(offset), source), want, "{offset} of {source}");
+        }
+        r.extend_to(&[Seq(9), Seq(2)]);
+        assert_eq!(r.as_slice(), [Seq(9), Seq(3)]);
+        assert!(!Replayed::default().covers(Seq(1), 0));
     }
 
     #[test]

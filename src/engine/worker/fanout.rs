@@ -77,9 +77,12 @@ impl Worker {
         }
         let targets = self.targets(&op.nsp, &op.rooms);
         // Read once per broadcast from its frame's tail; each recipient then stores a u64.
-        let offset = self.recovery.as_ref().and_then(|r| r.offset_of(op));
-        if let (Some(offset), Some(store)) = (offset, &self.recovery) {
-            self.seen.observe(store.source_of(offset), offset);
+        let offset = self.recovery.as_ref().and_then(|r| {
+            let offset = r.offset_of(op)?;
+            Some((offset, r.source_of(offset)))
+        });
+        if let Some((offset, source)) = offset {
+            self.seen.observe(source, offset);
         }
         let mut reached = 0;
         let mut msgpack_built = false;
@@ -96,8 +99,8 @@ impl Worker {
                 continue;
             }
             socket.stamp = stamp;
-            if let (Some(offset), Some(rec)) = (offset, socket.recovery.as_mut())
-                && !rec.queues(offset)
+            if let (Some((offset, source)), Some(rec)) = (offset, socket.recovery.as_mut())
+                && !rec.queues(offset, source)
             {
                 continue;
             }

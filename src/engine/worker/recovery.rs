@@ -7,12 +7,12 @@ use ringcast_codec::ws::OutFrame;
 use smallvec::SmallVec;
 
 use super::Worker;
-use crate::engine::recovery::{Pid, SavedSession, SentTrail, Seq, connect_fields};
+use crate::engine::recovery::{Pid, Replayed, SavedSession, SentTrail, Seq, connect_fields};
 use crate::engine::sid::Sid;
 use crate::engine::{DisconnectReason, Room};
 
 /// A socket's recovery state (see [`super::SocketSlot::recovery`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct SocketRecovery {
     pub pid: Pid,
     /// The offsets of the last broadcasts queued to it.
@@ -22,17 +22,16 @@ pub(crate) struct SocketRecovery {
     pub kept_at: u64,
     /// The core's `LogMark::read` at that save.
     pub kept_read: u64,
-    /// A restored socket's replay read the ordered log up to here: a broadcast at or before
-    /// it that arrives now was replayed already (see `Restored::replayed_upto`).
-    pub skip_upto: Seq,
+    /// How far a restored socket's replay read each source log (empty if not restored).
+    pub replayed: Replayed,
 }
 
 impl SocketRecovery {
-    /// Whether a broadcast with `offset` is queued to the socket (then remembered in its
-    /// trail): not when its restore replayed it already, while this copy was still in the
-    /// core's queue.
-    pub fn queues(&mut self, offset: Seq) -> bool {
-        if offset <= self.skip_upto {
+    /// Whether a broadcast with `offset`, of source log `source`, is queued to the socket
+    /// (then remembered in its trail): not when its restore replayed it already, while this
+    /// copy was still in the core's queue.
+    pub fn queues(&mut self, offset: Seq, source: usize) -> bool {
+        if self.replayed.covers(offset, source) {
             return false;
         }
         self.sent.push(offset);
@@ -93,7 +92,7 @@ impl Worker {
                             connected_head: head,
                             kept_at: 0,
                             kept_read: 0,
-                            skip_upto: restored.replayed_upto,
+                            replayed: restored.replayed,
                         })),
                         restored: Some(restored.rooms),
                         missed: restored.missed,
@@ -116,7 +115,7 @@ impl Worker {
                 connected_head: head,
                 kept_at: 0,
                 kept_read: 0,
-                skip_upto: Seq::ZERO,
+                replayed: Replayed::default(),
             })),
             restored: None,
             missed: Vec::new(),
@@ -224,10 +223,10 @@ impl Worker {
         }
     }
 
-    /// A restored socket back in its rooms: what its ordered log gained between the replay and
+    /// A restored socket back in its rooms: what the logs gained for it between the replay and
     /// the rejoin is queued now (see [`crate::engine::recovery::RecoveryStore::catch_up`]), and
     /// the in-flight copies of it are skipped when they arrive. One more Redis read per restore
-    /// in streams mode.
+    /// in streams mode; one more pass over the logs' newest entries on one node.
     pub(super) fn catch_up(&mut self, key: usize, slot: usize) {
         let Some(store) = self.recovery.clone() else {
             return;
@@ -235,15 +234,13 @@ impl Worker {
         let Some(Some(socket)) = self.conns.get(key).and_then(|c| c.sockets.get(slot)) else {
             return;
         };
-        let Some(after) = socket.recovery.as_deref().map(|r| r.skip_upto) else {
+        let Some(after) = socket.recovery.as_deref().map(|r| r.replayed.clone()) else {
             return;
         };
-        if after == Seq::ZERO {
+        if after.is_empty() {
             return;
         }
-        let mut rooms = vec![socket.sid.as_str().to_owned()];
-        rooms.extend(socket.rooms.iter().map(|r| r.as_str().to_owned()));
-        let (missed, upto) = store.catch_up(socket.nsp.as_str(), &rooms, after);
+        let caught = store.catch_up(&socket.nsp, socket.sid, &socket.rooms, after.as_slice());
         let mut frames = Vec::new();
         if let Some(Some(socket)) = self
             .conns
@@ -251,12 +248,12 @@ impl Worker {
             .and_then(|c| c.sockets.get_mut(slot))
             && let Some(rec) = socket.recovery.as_mut()
         {
-            for (seq, f) in missed {
-                if rec.queues(seq) {
+            for (seq, f) in caught.found {
+                if rec.queues(seq, store.source_of(seq)) {
                     frames.extend(f);
                 }
             }
-            rec.skip_upto = rec.skip_upto.max(upto);
+            rec.replayed.extend_to(&caught.read);
         }
         for frame in frames {
             self.queue(key, frame);
@@ -294,11 +291,15 @@ mod tests {
     #[test]
     fn a_restored_socket_skips_what_its_replay_sent() {
         let pid = Pid::generate(ShardId(0)).expect("csprng");
-        // (skip_upto, offsets arriving, queued)
-        let cases: [(u64, &[u64], &[u64]); 3] = [
-            (0, &[1, 2, 3], &[1, 2, 3]),
-            (7, &[6, 7, 8, 9], &[8, 9]),
-            (7, &[5, 9, 7], &[9]),
+        // (per source, how far the replay read; (offset, source) arriving; offsets queued)
+        type Case<'a> = (&'a [u64], &'a [(u64, usize)], &'a [u64]);
+        let cases: [Case; 5] = [
+            (&[], &[(1, 0), (2, 0), (3, 1)], &[1, 2, 3]),
+            (&[7], &[(6, 0), (7, 0), (8, 0), (9, 0)], &[8, 9]),
+            (&[7], &[(5, 0), (9, 0), (7, 0)], &[9]),
+            // Two sources: each is compared with what the replay read of it.
+            (&[7, 3], &[(6, 0), (5, 1), (3, 1), (8, 0)], &[5, 8]),
+            (&[7], &[(2, 1)], &[2]),
         ];
         for (skip, arriving, want) in cases {
             let mut rec = SocketRecovery {
@@ -307,14 +308,14 @@ mod tests {
                 connected_head: Seq::ZERO,
                 kept_at: 0,
                 kept_read: 0,
-                skip_upto: Seq(skip),
+                replayed: Replayed::new(skip.iter().map(|&s| Seq(s)).collect()),
             };
             let queued: Vec<u64> = arriving
                 .iter()
-                .filter(|&&o| rec.queues(Seq(o)))
-                .copied()
+                .filter(|&&(o, source)| rec.queues(Seq(o), source))
+                .map(|&(o, _)| o)
                 .collect();
-            assert_eq!(queued, want, "skip_upto {skip}");
+            assert_eq!(queued, want, "skip {skip:?}");
             let trail: Vec<u64> = rec.sent.iter().map(|s| s.0).collect();
             assert_eq!(trail, want, "the trail holds what was queued");
         }
