@@ -8,7 +8,9 @@
 use serde_json::{Value, json};
 
 use ringcast_test_support::recovery::{answer, connect_through, numbered, receive};
-use ringcast_test_support::{Client, Connect, Lang, Metrics, Proxy, Server, token, unique};
+use ringcast_test_support::{
+    Client, Connect, Lang, Metrics, Proxy, Server, token, unique, wait_until,
+};
 
 use crate::gateway;
 
@@ -58,13 +60,23 @@ fn publish(server: &Server, room: &str, n: u64) -> u64 {
                               "data": {"task_id": room, "update": {"n": n}}}))
 }
 
-/// Cuts the client off (and keeps it off) until [`come_back`]; waits for its disconnect.
-fn drop_network(client: &mut Client, proxy: &Proxy) {
+/// Cuts the client off (and keeps it off) until [`come_back`]; waits for its disconnect, and
+/// for the server to have saved its session (the server sees the cut connection on its own
+/// schedule: a publish before that still reaches the old socket).
+fn drop_network(server: &Server, client: &mut Client, proxy: &Proxy) {
+    let saved = metric(server, SAVED);
     proxy.block(true);
     proxy.sever();
     let line = client.expect("the client's disconnect", |v| v["type"] == "disconnect");
     assert_eq!(line["reason"], "transport close", "{line}");
+    wait_until(
+        "the server saved the session",
+        || metric(server, SAVED) > saved,
+        || server.context(),
+    );
 }
+
+const SAVED: &str = "ringcast_recovery_sessions_saved_total";
 
 /// Lets the client back in; returns its `connect` line (or the server's `connect_error`; the
 /// refused attempts while blocked are `connect_error`s of the transport, skipped).
@@ -98,7 +110,7 @@ fn a_network_drop_recovers_the_id_rooms_and_exactly_the_missed_events() {
             "{case}"
         );
 
-        drop_network(&mut client, &proxy);
+        drop_network(&server, &mut client, &proxy);
         for n in 100..105 {
             assert_eq!(publish(&server, &room, n), 0, "{case}: nobody is connected");
         }
@@ -148,7 +160,7 @@ fn a_quiet_client_recovers_past_a_trimmed_offset_unless_it_needed_what_was_trimm
         for n in 0..7 {
             publish(&server, &other, n);
         }
-        drop_network(&mut client, &proxy);
+        drop_network(&server, &mut client, &proxy);
         // The server saved the session before the events below are published, so they are
         // all "never queued" ones (a publish racing the disconnect across cores is replayed
         // once too: `engine/recovery/interleavings.rs` covers every such interleaving).
@@ -192,7 +204,7 @@ fn after_the_disconnection_window_a_fresh_session() {
         mut client,
         room,
     } = rig;
-    drop_network(&mut client, &proxy);
+    drop_network(&server, &mut client, &proxy);
     std::thread::sleep(std::time::Duration::from_millis(50));
     let back = come_back(&mut client, &proxy);
     assert_eq!(back["type"], "connect", "{back}");
@@ -226,7 +238,7 @@ fn a_recovered_session_keeps_its_user_room() {
         server.publish_ok(&json!({"event": "task:updated", "users": [sub],
                                   "data": {"task_id": room, "update": {"n": n}}}))
     };
-    drop_network(&mut client, &proxy);
+    drop_network(&server, &mut client, &proxy);
     assert_eq!(to_user(1), 0, "nobody is connected");
     let back = come_back(&mut client, &proxy);
     assert_eq!(back["recovered"], true, "{back}\n{}", server.context());
@@ -253,7 +265,7 @@ fn an_expired_token_gets_connect_error_and_loses_the_session() {
         mut client,
         room,
     } = rig;
-    drop_network(&mut client, &proxy);
+    drop_network(&server, &mut client, &proxy);
     publish(&server, &room, 1);
     // Waits for the token to expire (a wait, not an assertion on time).
     while token::now_secs() <= issued + 7 {
