@@ -75,12 +75,18 @@ const SINCE: &str = "since";
 const UPTO: &str = "upto";
 const LAST: &str = "last";
 
+/// The key of a saved session's `data` that lists the offsets last queued to it, in queue
+/// order (its [`SentTrail`], up to 8).
+const SENT: &str = "sent";
+
 /// What a ringcast session record says about where its replay may start (see [`SINCE`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Points {
     since: Option<StreamId>,
     upto: Option<StreamId>,
     last: Option<StreamId>,
+    /// The offsets last queued to the socket, in queue order ([`SENT`]).
+    sent: Vec<StreamId>,
 }
 
 impl Points {
@@ -89,11 +95,37 @@ impl Points {
             Some(Json::Str(s)) => StreamId::parse(s).ok(),
             _ => None,
         };
+        let sent = match data.get(SENT) {
+            Some(Json::Array(ids)) => ids
+                .iter()
+                .filter_map(|v| match v {
+                    Json::Str(s) => StreamId::parse(s).ok(),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         Points {
             since: id(SINCE),
             upto: id(UPTO),
             last: id(LAST),
+            sent,
         }
+    }
+
+    /// What was queued to the socket after the client's offset `client` but has a smaller
+    /// entry id, in queue order: a replay after `client` misses it. That happens when this
+    /// node's XADD answered after another node's later entry was read (the two reach a core
+    /// by different paths), and the connection died with the earlier one in flight.
+    fn queued_after_but_older(&self, client: StreamId) -> Vec<StreamId> {
+        let Some(at) = self.sent.iter().position(|&id| id == client) else {
+            return Vec::new();
+        };
+        self.sent[at + 1..]
+            .iter()
+            .copied()
+            .filter(|&id| id < client)
+            .collect()
     }
 }
 
@@ -110,7 +142,7 @@ impl Points {
 /// 3. A client with no offset: after where the reader was at its connect.
 fn replay_start(
     client: Option<StreamId>,
-    points: Points,
+    points: &Points,
     exists: impl Fn(StreamId) -> bool,
 ) -> Result<StreamId, Failure> {
     let caught_up = points.last.is_none() || client == points.last;
@@ -269,20 +301,11 @@ impl StreamsStore {
                 break;
             };
             read = Some(last);
-            for entry in &entries {
-                let Ok(msg) = ClusterMessage::decode_entry(&entry.pairs()) else {
-                    continue;
-                };
-                let Body::Broadcast(b) = &msg.body else {
-                    continue;
-                };
-                if msg.nsp != nsp || !should_include_packet(rooms, &b.opts) {
-                    continue;
-                }
-                if let Ok(inbound) = b.to_inbound(Some(entry.id)) {
-                    out.push((entry.id, inbound.op));
-                }
-            }
+            out.extend(
+                entries
+                    .iter()
+                    .filter_map(|e| broadcast_of(e, nsp, Some(rooms))),
+            );
             if entries.len() < self.opts.read_count {
                 break;
             }
@@ -290,6 +313,50 @@ impl StreamsStore {
         }
         (out, read)
     }
+}
+
+impl StreamsStore {
+    /// The broadcasts of `nsp` at exactly `ids`, in that order (those still in the stream),
+    /// each with its id as last argument.
+    fn entries(&self, nsp: &str, ids: &[StreamId]) -> Vec<(StreamId, BroadcastOp)> {
+        let mut out = Vec::new();
+        for id in ids {
+            let id = id.to_string();
+            let reply: redis::RedisResult<Value> = self.with_conn(|c| {
+                redis::cmd("XRANGE")
+                    .arg(&self.opts.stream)
+                    .arg(&id)
+                    .arg(&id)
+                    .query(c)
+            });
+            if let Ok(v) = reply {
+                out.extend(
+                    range_entries(&v)
+                        .iter()
+                        .filter_map(|e| broadcast_of(e, nsp, None)),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// A stream entry as the broadcast a socket of `nsp` receives, with its id as offset: `None`
+/// if it is not a broadcast of `nsp`, or (with `rooms`) reaches none of them.
+fn broadcast_of(
+    entry: &super::Entry,
+    nsp: &str,
+    rooms: Option<&[String]>,
+) -> Option<(StreamId, BroadcastOp)> {
+    let msg = ClusterMessage::decode_entry(&entry.pairs()).ok()?;
+    let Body::Broadcast(b) = &msg.body else {
+        return None;
+    };
+    if msg.nsp != nsp || rooms.is_some_and(|rooms| !should_include_packet(rooms, &b.opts)) {
+        return None;
+    }
+    let inbound = b.to_inbound(Some(entry.id)).ok()?;
+    Some((entry.id, inbound.op))
 }
 
 /// The last string argument of a broadcast's first frame (`…,"<offset>"]`), read from the end.
@@ -371,6 +438,10 @@ impl RecoveryStore for StreamsStore {
                 data.push((key.to_owned(), Json::Str(id_of(seq).to_string())));
             }
         }
+        if session.sent.queued() > 0 {
+            let sent = session.sent.iter().map(|s| Json::Str(id_of(s).to_string()));
+            data.push((SENT.to_owned(), Json::Array(sent.collect())));
+        }
         let record = SessionRecord {
             sid,
             pid: session.pid.as_str().to_owned(),
@@ -421,7 +492,8 @@ impl RecoveryStore for StreamsStore {
         if !owner_matches(&record.data, owner) {
             return Err(Failure::Auth);
         }
-        let offset = replay_start(client, Points::of(&record.data), |id| {
+        let points = Points::of(&record.data);
+        let offset = replay_start(client, &points, |id| {
             if Some(id) == client {
                 client_exists
             } else {
@@ -429,7 +501,14 @@ impl RecoveryStore for StreamsStore {
             }
         })?;
         let sid = Sid::parse(&record.sid).ok_or(Failure::Unknown)?;
-        let (missed, read_upto) = self.replay("/", &record.rooms, offset);
+        // After the client's offset: first what was queued after it with an older id (it was
+        // queued to this socket, so no room filter), then the stream after it.
+        let mut missed = match client.filter(|&o| o == offset) {
+            Some(o) => self.entries("/", &points.queued_after_but_older(o)),
+            None => Vec::new(),
+        };
+        let (after, read_upto) = self.replay("/", &record.rooms, offset);
+        missed.extend(after);
         // One source (the stream, read in order by one bridge): replayed in stream order.
         let mut sent = SentTrail::default();
         for (id, _) in &missed {
@@ -545,6 +624,7 @@ mod tests {
             since: since.map(id),
             upto: upto.map(id),
             last: last.map(id),
+            sent: Vec::new(),
         };
         let gone = Err(Failure::OffsetGone);
         // (case, client offset, saved points, entries still in the stream, start)
@@ -628,7 +708,33 @@ mod tests {
             ),
         ];
         for (case, client, saved, kept, want) in cases {
-            let got = replay_start(client.map(id), saved, |x| kept.iter().any(|&k| id(k) == x));
+            let got = replay_start(client.map(id), &saved, |x| kept.iter().any(|&k| id(k) == x));
+            assert_eq!(got, want, "{case}");
+        }
+    }
+
+    #[test]
+    fn what_was_queued_after_the_clients_offset_with_an_older_id_is_sent_too() {
+        let id = |ms: u64| StreamId { ms, seq: 0 };
+        let points = |sent: &[u64]| Points {
+            sent: sent.iter().map(|&s| id(s)).collect(),
+            ..Points::default()
+        };
+        // (case, queued in this order, client's offset, sent before the replay after it)
+        let cases: [(&str, &[u64], u64, &[u64]); 4] = [
+            (
+                "stream order: the replay has it all",
+                &[10, 20, 30],
+                20,
+                &[],
+            ),
+            ("an older entry queued last", &[10, 30, 20], 30, &[20]),
+            ("older and newer after it", &[30, 10, 40, 20], 30, &[10, 20]),
+            ("its offset not remembered", &[10, 30, 20], 5, &[]),
+        ];
+        for (case, sent, client, want) in cases {
+            let got = points(sent).queued_after_but_older(id(client));
+            let want: Vec<StreamId> = want.iter().map(|&w| id(w)).collect();
             assert_eq!(got, want, "{case}");
         }
     }
