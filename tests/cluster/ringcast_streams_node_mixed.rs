@@ -10,10 +10,8 @@
 
 use std::net::SocketAddr;
 
-use serde_json::json;
-
-use ringcast_test_support::recovery::{answer, connect_through, receive};
-use ringcast_test_support::{Client, Lang, Proc, Proxy, RedisServer, redis_js, token, unique};
+use ringcast_test_support::recovery::{receive, recovered_at, subscribed_through};
+use ringcast_test_support::{Proc, Proxy, RedisServer, redis_js};
 
 use crate::ringcast_streams_recovery::{publish_n, streams_node};
 
@@ -37,15 +35,7 @@ fn a_ringcast_client_recovers_on_a_node_streams_adapter_server() {
     let (mut node, node_addr) = node_streams_server(&redis, &[]);
 
     let proxy = Proxy::start(a.addr);
-    let mut client = Client::spawn(Lang::Js, &a);
-    let room = format!("task:{}", unique("mixed"));
-    let id = connect_through(
-        &mut client,
-        &a,
-        &proxy,
-        json!({"token": token::good()}),
-        &room,
-    );
+    let (mut client, room, id) = subscribed_through(&a, &proxy, "mixed");
     publish_n(&b, &room, 0);
     assert_eq!(receive(&mut client, 1), [0]);
 
@@ -56,12 +46,7 @@ fn a_ringcast_client_recovers_on_a_node_streams_adapter_server() {
     for n in 100..103 {
         publish_n(&b, &room, n);
     }
-    proxy.set_upstream(node_addr);
-    proxy.block(false);
-
-    let back = answer(&mut client, "the client back on the Node server");
-    assert_eq!(back["recovered"], true, "{back}");
-    assert_eq!(back["id"], id.as_str());
+    recovered_at(&mut client, &proxy, node_addr, &id, String::new);
     let seen = node.expect("the Node server's connection line", |v| {
         v["connection"].is_string()
     });

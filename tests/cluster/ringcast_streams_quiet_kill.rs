@@ -5,10 +5,8 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
-use ringcast_test_support::recovery::{answer, connect_through, receive};
-use ringcast_test_support::{Client, Lang, Proxy, RedisServer, token, unique};
+use ringcast_test_support::recovery::{receive, recovered_at, subscribed_through};
+use ringcast_test_support::{Proxy, RedisServer};
 
 use crate::ringcast_streams_recovery::{publish_n, streams_node_with};
 
@@ -26,15 +24,7 @@ fn a_socket_quiet_for_longer_than_the_window_survives_a_sigkill() {
     let mut a = streams_node_with(&redis, &flags);
     let b = streams_node_with(&redis, &flags);
     let proxy = Proxy::start(a.addr);
-    let mut client = Client::spawn(Lang::Js, &a);
-    let room = format!("task:{}", unique("quiet"));
-    let id = connect_through(
-        &mut client,
-        &a,
-        &proxy,
-        json!({"token": token::good()}),
-        &room,
-    );
+    let (mut client, room, id) = subscribed_through(&a, &proxy, "quiet");
     publish_n(&b, &room, 0);
     assert_eq!(receive(&mut client, 1), [0]);
     // Quiet past the window: the copy saved at the subscribe alone would have expired.
@@ -45,10 +35,6 @@ fn a_socket_quiet_for_longer_than_the_window_survives_a_sigkill() {
     a.wait_exit(Duration::from_secs(30), "node A");
     client.expect("the client's disconnect", |v| v["type"] == "disconnect");
     publish_n(&b, &room, 1);
-    proxy.set_upstream(b.addr);
-    proxy.block(false);
-    let back = answer(&mut client, "the client back on B");
-    assert_eq!(back["recovered"], true, "{back}\n{}", b.context());
-    assert_eq!(back["id"], id.as_str());
+    recovered_at(&mut client, &proxy, b.addr, &id, || b.context());
     assert_eq!(receive(&mut client, 1), [1]);
 }

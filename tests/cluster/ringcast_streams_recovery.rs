@@ -7,10 +7,8 @@
 
 use serde_json::json;
 
-use ringcast_test_support::recovery::{answer, connect_through, receive};
-use ringcast_test_support::{
-    Client, Lang, Metrics, Proxy, RedisServer, Server, token, unique, wait_until,
-};
+use ringcast_test_support::recovery::{receive, recovered_at, subscribed_through};
+use ringcast_test_support::{Metrics, Proxy, RedisServer, Server, wait_until};
 
 use crate::ringcast::{node_with, wait_ready};
 
@@ -67,15 +65,7 @@ fn a_client_of_a_stopped_or_killed_node_recovers_on_another_with_every_missed_ev
             || a.context(),
         );
         let proxy = Proxy::start(a.addr);
-        let mut client = Client::spawn(Lang::Js, &a);
-        let room = format!("task:{}", unique("streams"));
-        let id = connect_through(
-            &mut client,
-            &a,
-            &proxy,
-            json!({"token": token::good()}),
-            &room,
-        );
+        let (mut client, room, id) = subscribed_through(&a, &proxy, "streams");
         if holds_offset {
             // Through B and the stream: the client now holds an offset (an entry id).
             publish_n(&b, &room, 0);
@@ -89,12 +79,9 @@ fn a_client_of_a_stopped_or_killed_node_recovers_on_another_with_every_missed_ev
         for n in 100..105 {
             publish_n(&b, &room, n);
         }
-        proxy.set_upstream(b.addr);
-        proxy.block(false);
-
-        let back = answer(&mut client, "the client back on B");
-        assert_eq!(back["recovered"], true, "{case}: {back}\n{}", b.context());
-        assert_eq!(back["id"], id.as_str(), "{case}: the old socket id");
+        recovered_at(&mut client, &proxy, b.addr, &id, || {
+            format!("{case}\n{}", b.context())
+        });
         assert_eq!(
             receive(&mut client, 5),
             [100, 101, 102, 103, 104],

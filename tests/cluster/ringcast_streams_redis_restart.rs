@@ -4,10 +4,8 @@
 //! the client again (A's reader reads on after its last id), and a network drop after that
 //! recovers on A with the events published meanwhile.
 
-use serde_json::json;
-
-use ringcast_test_support::recovery::{answer, connect_through, receive};
-use ringcast_test_support::{Client, Lang, Proxy, RedisServer, token, unique};
+use ringcast_test_support::recovery::{answer, receive, subscribed_through};
+use ringcast_test_support::{Proxy, RedisServer};
 
 use crate::ringcast::wait_ready;
 use crate::ringcast_streams_recovery::{publish_n, streams_node};
@@ -18,15 +16,7 @@ fn streams_nodes_survive_a_redis_restart_and_delivery_and_recovery_resume() {
     let mut a = streams_node(&redis);
     let mut b = streams_node(&redis);
     let proxy = Proxy::start(a.addr);
-    let mut client = Client::spawn(Lang::Js, &a);
-    let room = format!("task:{}", unique("restart"));
-    let id = connect_through(
-        &mut client,
-        &a,
-        &proxy,
-        json!({"token": token::good()}),
-        &room,
-    );
+    let (mut client, room, id) = subscribed_through(&a, &proxy, "restart");
     publish_n(&b, &room, 0);
     assert_eq!(receive(&mut client, 1), [0]);
 

@@ -12,10 +12,8 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
-use ringcast_test_support::recovery::{answer, connect_through, numbered, receive};
-use ringcast_test_support::{Client, Lang, Metrics, Proxy, RedisServer, token, unique, wait_until};
+use ringcast_test_support::recovery::{numbered, receive, recovered_at, subscribed_through};
+use ringcast_test_support::{Metrics, Proxy, RedisServer, unique, wait_until};
 
 use crate::ringcast_streams_recovery::{publish_n, streams_node_with};
 
@@ -45,15 +43,7 @@ fn a_quiet_client_whose_offset_was_trimmed_recovers_on_another_node() {
         let mut a = streams_node_with(&redis, &flags);
         let b = streams_node_with(&redis, &flags);
         let proxy = Proxy::start(a.addr);
-        let mut client = Client::spawn(Lang::Js, &a);
-        let room = format!("task:{}", unique("trimmed"));
-        let id = connect_through(
-            &mut client,
-            &a,
-            &proxy,
-            json!({"token": token::good()}),
-            &room,
-        );
+        let (mut client, room, id) = subscribed_through(&a, &proxy, "trimmed");
         publish_n(&b, &room, 0);
         let args = client.expect_event("s", "task:updated");
         let (n, offset) = numbered(&client, &args);
@@ -97,12 +87,9 @@ fn a_quiet_client_whose_offset_was_trimmed_recovers_on_another_node() {
         for n in 100..105 {
             publish_n(&b, &room, n);
         }
-        proxy.set_upstream(b.addr);
-        proxy.block(false);
-
-        let back = answer(&mut client, "the client back on B");
-        assert_eq!(back["recovered"], true, "{case}: {back}\n{}", b.context());
-        assert_eq!(back["id"], id.as_str(), "{case}: the old socket id");
+        recovered_at(&mut client, &proxy, b.addr, &id, || {
+            format!("{case}\n{}", b.context())
+        });
         assert_eq!(
             receive(&mut client, 5),
             [100, 101, 102, 103, 104],

@@ -3,9 +3,11 @@
 //! and the numbered `task:updated` events a recovered client receives, each `[data, offset]`
 //! (socket.io-client hands the offset to handlers as the last argument).
 
+use std::net::SocketAddr;
+
 use serde_json::{Value, json};
 
-use crate::{Client, Connect, Proxy, Server};
+use crate::{Client, Connect, Lang, Proxy, Server, token, unique};
 
 /// Reconnect at once and keep trying while the proxy refuses.
 pub fn reconnecting() -> Value {
@@ -69,4 +71,40 @@ pub fn receive(client: &mut Client, count: usize) -> Vec<u64> {
         got.push(n);
     }
     got
+}
+
+/// A stock JS client of `server`, connected through `proxy` with a good token and subscribed to
+/// a fresh `task:<prefix>-…` room: the client, the room and its socket id.
+pub fn subscribed_through(
+    server: &Server,
+    proxy: &Proxy,
+    prefix: &str,
+) -> (Client, String, String) {
+    let mut client = Client::spawn(Lang::Js, server);
+    let room = format!("task:{}", unique(prefix));
+    let id = connect_through(
+        &mut client,
+        server,
+        proxy,
+        json!({"token": token::good()}),
+        &room,
+    );
+    (client, room, id)
+}
+
+/// Lets a client that `proxy` kept off back in, to `upstream`, and asserts it recovered there
+/// with socket id `id` (`context`: what to print on failure). Returns its `connect` line.
+pub fn recovered_at(
+    client: &mut Client,
+    proxy: &Proxy,
+    upstream: SocketAddr,
+    id: &str,
+    context: impl Fn() -> String,
+) -> Value {
+    proxy.set_upstream(upstream);
+    proxy.block(false);
+    let back = answer(client, "the client back");
+    assert_eq!(back["recovered"], true, "{back}\n{}", context());
+    assert_eq!(back["id"], id, "the old socket id: {back}");
+    back
 }
