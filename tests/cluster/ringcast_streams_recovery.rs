@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use ringcast_test_support::recovery::{receive, recovered_at, subscribed_through};
-use ringcast_test_support::{Metrics, Proxy, RedisServer, Server, wait_until};
+use ringcast_test_support::{Client, Metrics, Proxy, RedisServer, Server, wait_until};
 
 use crate::ringcast::{node_with, wait_ready};
 
@@ -38,6 +38,47 @@ pub fn streams_node_with(redis: &RedisServer, extra: &[&str]) -> Server {
 pub fn publish_n(server: &Server, room: &str, n: u64) {
     server.publish_ok(&json!({"event": "task:updated", "rooms": [room],
                               "data": {"task_id": room, "update": {"n": n}}}));
+}
+
+/// A client of node A, kept off by `proxy`, that moves to node B.
+pub struct Moved<'a> {
+    pub proxy: &'a Proxy,
+    pub room: &'a str,
+    pub id: &'a str,
+    pub case: &'a str,
+}
+
+impl Moved<'_> {
+    /// Ends node A with `signal` while the proxy keeps the client off, publishes events
+    /// 100–104 to the room through B and lets the client in to B: it recovers there with its
+    /// socket id and exactly those 5, in order; its room is back without a subscribe, and
+    /// nothing is replayed twice (event 200 is the next one).
+    pub fn end_a_and_recover_on_b(
+        &self,
+        a: &mut Server,
+        b: &Server,
+        client: &mut Client,
+        signal: i32,
+    ) {
+        let case = self.case;
+        self.proxy.block(true);
+        a.signal(signal);
+        a.wait_exit(std::time::Duration::from_secs(30), "node A");
+        client.expect("the client's disconnect", |v| v["type"] == "disconnect");
+        for n in 100..105 {
+            publish_n(b, self.room, n);
+        }
+        recovered_at(client, self.proxy, b.addr, self.id, || {
+            format!("{case}\n{}", b.context())
+        });
+        assert_eq!(
+            receive(client, 5),
+            [100, 101, 102, 103, 104],
+            "{case}: exactly the missed events, in order"
+        );
+        publish_n(b, self.room, 200);
+        assert_eq!(receive(client, 1), [200], "{case}");
+    }
 }
 
 #[test]
@@ -72,24 +113,13 @@ fn a_client_of_a_stopped_or_killed_node_recovers_on_another_with_every_missed_ev
             assert_eq!(receive(&mut client, 1), [0], "{case}");
         }
 
-        proxy.block(true);
-        a.signal(signal);
-        a.wait_exit(std::time::Duration::from_secs(30), "node A");
-        client.expect("the client's disconnect", |v| v["type"] == "disconnect");
-        for n in 100..105 {
-            publish_n(&b, &room, n);
-        }
-        recovered_at(&mut client, &proxy, b.addr, &id, || {
-            format!("{case}\n{}", b.context())
-        });
-        assert_eq!(
-            receive(&mut client, 5),
-            [100, 101, 102, 103, 104],
-            "{case}: exactly the missed events, in order"
-        );
-        // Its room is back without a subscribe, and nothing is replayed twice.
-        publish_n(&b, &room, 200);
-        assert_eq!(receive(&mut client, 1), [200], "{case}");
+        let moved = Moved {
+            proxy: &proxy,
+            room: &room,
+            id: &id,
+            case,
+        };
+        moved.end_a_and_recover_on_b(&mut a, &b, &mut client, signal);
         assert_eq!(
             Metrics::scrape(&b).or_zero("ringcast_recovery_sessions_restored_total"),
             1.0,

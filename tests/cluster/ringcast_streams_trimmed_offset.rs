@@ -10,12 +10,10 @@
 //! while the socket lived is refreshed once the stream has moved half its length (on the
 //! session's timer, every 500 ms ping interval here).
 
-use std::time::Duration;
-
-use ringcast_test_support::recovery::{numbered, receive, recovered_at, subscribed_through};
+use ringcast_test_support::recovery::{numbered, subscribed_through};
 use ringcast_test_support::{Metrics, Proxy, RedisServer, unique, wait_until};
 
-use crate::ringcast_streams_recovery::{publish_n, streams_node_with};
+use crate::ringcast_streams_recovery::{Moved, publish_n, streams_node_with};
 
 const ENTRIES_READ: &str = "ringcast_redis_stream_entries_read_total";
 const KEPT: &str = "ringcast_recovery_sessions_kept_total";
@@ -80,22 +78,12 @@ fn a_quiet_client_whose_offset_was_trimmed_recovers_on_another_node() {
             "{case}: the client's offset {offset} must be trimmed for this test to mean anything"
         );
 
-        proxy.block(true);
-        a.signal(signal);
-        a.wait_exit(Duration::from_secs(30), "node A");
-        client.expect("the client's disconnect", |v| v["type"] == "disconnect");
-        for n in 100..105 {
-            publish_n(&b, &room, n);
-        }
-        recovered_at(&mut client, &proxy, b.addr, &id, || {
-            format!("{case}\n{}", b.context())
-        });
-        assert_eq!(
-            receive(&mut client, 5),
-            [100, 101, 102, 103, 104],
-            "{case}: exactly the missed events, in order"
-        );
-        publish_n(&b, &room, 200);
-        assert_eq!(receive(&mut client, 1), [200], "{case}");
+        let moved = Moved {
+            proxy: &proxy,
+            room: &room,
+            id: &id,
+            case,
+        };
+        moved.end_a_and_recover_on_b(&mut a, &b, &mut client, signal);
     }
 }

@@ -47,6 +47,28 @@ fn read(frames: &[OutFrame]) -> (u64, String) {
     )
 }
 
+/// The session core A saves of a socket in the room (`unqueued_after`: the store's start per
+/// log, given the connected head).
+fn in_room(
+    pid: Pid,
+    sid: Sid,
+    connected_head: Seq,
+    sent: SentTrail,
+    unqueued_after: impl Fn(Seq) -> Vec<Seq>,
+) -> SavedSession {
+    SavedSession {
+        pid,
+        sid,
+        nsp: Room::from("/"),
+        rooms: vec![Room::from(ROOM)],
+        owner: None,
+        connected_head,
+        sent,
+        unqueued_after: unqueued_after(connected_head),
+        mark: LogMark::default(),
+    }
+}
+
 /// Core A as the worker keeps it: its watermarks, and the socket while it is connected.
 struct CoreA<'s> {
     store: &'s LocalStore,
@@ -121,17 +143,9 @@ fn play(steps: &[Step], lost: usize, trimmed: bool) -> (bool, [usize; 2]) {
                 let (sent, mut queue) = core.socket.take().expect("connected");
                 queue.truncate(queue.len().saturating_sub(lost));
                 received.extend(queue);
-                store.save(SavedSession {
-                    pid,
-                    sid,
-                    nsp: Room::from("/"),
-                    rooms: vec![Room::from(ROOM)],
-                    owner: None,
-                    connected_head: core.connected_head,
-                    sent,
-                    unqueued_after: store.unqueued_after(A, &core.seen, core.connected_head),
-                    mark: LogMark::default(),
-                });
+                store.save(in_room(pid, sid, core.connected_head, sent, |head| {
+                    store.unqueued_after(A, &core.seen, head)
+                }));
             }
         }
     }
@@ -235,17 +249,10 @@ fn play_restore(steps: &[Around], neighbour: bool) -> usize {
     let pid = Pid::generate(ShardId(A as u16)).expect("csprng");
     let sid = Sid::generate(ShardId(A as u16)).expect("csprng");
     let head = store.head();
-    store.save(SavedSession {
-        pid,
-        sid,
-        nsp: Room::from("/"),
-        rooms: vec![Room::from(ROOM)],
-        owner: None,
-        connected_head: head,
-        sent: SentTrail::default(),
-        unqueued_after: store.unqueued_after(A, &Watermarks::new(store.sources()), head),
-        mark: LogMark::default(),
-    });
+    let seen = Watermarks::new(store.sources());
+    store.save(in_room(pid, sid, head, SentTrail::default(), |head| {
+        store.unqueued_after(A, &seen, head)
+    }));
     let mut replayed = Replayed::default();
     let mut in_room = false;
     let mut in_flight = None;
