@@ -44,7 +44,7 @@ pub use keys::{KeyKind, PemFile};
 #[cfg(test)]
 use keys::{private_key_kind, public_key_kind};
 pub use mint::{MintError, mint, mint_at, mint_secs};
-pub use verify::{AuthError, Claims, MAX_TOKEN_LEN, Verifier};
+pub use verify::{AuthError, Claims, ExtraClaims, MAX_TOKEN_LEN, Verifier};
 
 /// Everything authentication needs from the configuration: the keys, the algorithms they may
 /// be used with, the registered claims to require, and the publish API's keys.

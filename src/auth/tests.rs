@@ -120,6 +120,30 @@ fn custom_claims_and_rooms_come_back() {
     );
 }
 
+#[test]
+fn extra_claims_are_every_unregistered_claim_in_name_order() {
+    let cfg = hs_config();
+    let only_registered = verify(&cfg, &mint_now(&cfg, &[])).expect("valid");
+    assert!(
+        only_registered.extra.is_empty(),
+        "{:?}",
+        only_registered.extra
+    );
+    let token = mint_now(
+        &cfg,
+        &[
+            ("zone", Value::from("eu")),
+            ("jti", Value::from("t-1")),
+            ("tier", Value::from(2)),
+        ],
+    );
+    let claims = verify(&cfg, &token).expect("valid");
+    let names: Vec<&str> = claims.extra.iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["jti", "tier", "zone"]);
+    assert_eq!(claims.extra.get("tier"), Some(&Value::from(2)));
+    assert_eq!(claims.extra.get("ti"), None, "a whole name, not a prefix");
+}
+
 /// (exp or nbf offset from NOW, expected): leeway is 30 s by default.
 macro_rules! time_cases {
     ($($name:ident: $claim:literal $offset:expr => $expected:expr;)*) => {$(

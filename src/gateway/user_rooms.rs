@@ -100,7 +100,7 @@ mod tests {
             nbf: None,
             iat: None,
             rooms: None,
-            extra: extra.as_object().cloned().unwrap_or_default(),
+            extra: extra.as_object().cloned().unwrap_or_default().into(),
         }
     }
 

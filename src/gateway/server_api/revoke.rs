@@ -148,7 +148,7 @@ mod tests {
             nbf: None,
             iat: None,
             rooms: None,
-            extra,
+            extra: extra.into(),
         }
     }
 
