@@ -377,7 +377,7 @@ async fn accept_loop(listener: monoio::net::TcpListener) {
                 }
                 match with_worker(|w| w.admission.try_admit(peer.ip())) {
                     Ok(permit) => {
-                        monoio::spawn(conn::serve(stream, peer, Vec::new(), permit));
+                        conn::spawn_serve(stream, peer, Vec::new(), permit);
                     }
                     Err(refusal) => {
                         with_worker(|w| w.stats().connections_refused.add(1));

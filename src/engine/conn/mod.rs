@@ -20,6 +20,7 @@ use crate::engine::{Msg, PathKind};
 mod buffers;
 mod engine_io;
 mod http_api;
+mod task_block;
 pub(crate) mod write_policy;
 pub(crate) mod ws;
 
@@ -100,14 +101,14 @@ impl ServeSettings {
     }
 }
 
+/// Spawns [`serve`] for a connection, its future in a recycled block (see `task_block`).
+pub(crate) fn spawn_serve(stream: TcpStream, peer: SocketAddr, buf: Vec<u8>, permit: Permit) {
+    monoio::spawn(task_block::InBlock::new(serve(stream, peer, buf, permit)));
+}
+
 /// Serves one TCP connection from its first byte (or from `buf`, bytes already read by another
 /// core before a hand-over).
-pub(crate) async fn serve(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    mut buf: Vec<u8>,
-    permit: Permit,
-) {
+async fn serve(mut stream: TcpStream, peer: SocketAddr, mut buf: Vec<u8>, permit: Permit) {
     // Held for the life of this task (or handed to the websocket task): the connection counts
     // against the caps until it ends.
     let mut permit = Some(permit);
@@ -374,7 +375,7 @@ pub(crate) fn adopt(
     match TcpStream::from_std(std_stream) {
         Ok(stream) => {
             let permit = w.admission.admit_again(peer.ip());
-            monoio::spawn(serve(stream, peer, preread, permit));
+            spawn_serve(stream, peer, preread, permit);
         }
         Err(e) => tracing::warn!(error = %e, "could not adopt a handed-over connection"),
     }
