@@ -208,7 +208,12 @@ impl Reporter {
             std::thread::Builder::new()
                 .name("ringcast-summary".into())
                 .spawn(move || {
-                    let mut last = Snapshot::read(&workers, &gateway);
+                    // The counters start at 0 with the process, so the first interval counts
+                    // from there. Reading them here instead raced with the first clients: the
+                    // workers accept before this thread first runs (on a busy 2-core machine
+                    // several milliseconds later), and whatever they counted meanwhile fell
+                    // into the baseline and was never reported.
+                    let mut last = Snapshot::default();
                     // Ends on `stop` (or its sender dropped).
                     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(period) {
                         budgets.end_interval(period.as_secs());
