@@ -340,7 +340,14 @@ impl ClusterMessage {
     /// The stream entry the streams adapter XADDs (its private `encode`): `uid`, `nsp`, `type`
     /// as decimal text, and `data` (absent for heartbeats and ADAPTER_CLOSE): the base64 of
     /// `data`'s MessagePack when the type may carry binary and does, else `JSON.stringify`.
+    ///
+    /// An empty `nsp` is refused ([`MessageError::MissingField`]): every reader skips such an
+    /// entry (`startPolling`'s `if (message.nsp)`, and [`Self::decode_entry`]), so writing it
+    /// would append an event nobody receives. The whole forms carry `""` unchanged.
     pub fn encode_entry(&self) -> Result<Vec<(&'static str, String)>, MessageError> {
+        if self.nsp.is_empty() {
+            return Err(MessageError::MissingField("nsp"));
+        }
         let mut fields = vec![
             ("uid", self.uid.clone()),
             ("nsp", self.nsp.clone()),
