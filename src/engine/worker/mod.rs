@@ -77,7 +77,9 @@ pub(crate) struct ConnRef {
 pub(crate) struct SocketSlot {
     pub nsp: Room,
     pub sid: Sid,
-    pub rooms: SmallVec<[Room; 4]>,
+    /// Two inline: most sockets are in their user room and perhaps one more (32 bytes less in
+    /// every idle connection's slab entry than four).
+    pub rooms: SmallVec<[Room; 2]>,
     /// Broadcast sequence number of the last broadcast this socket received: a socket in
     /// several target rooms is reached once without building a set per broadcast.
     pub stamp: u64,
@@ -124,7 +126,9 @@ pub(crate) struct Conn {
     /// its `Connected` output, and [`Conn::trim_idle`] frees the storage after.
     pub authorized: Vec<Authorized>,
     /// WebSocket-level control frames (pong, close) for the websocket writer, ahead of the queue.
-    pub ws_control: SmallVec<[OutFrame; 1]>,
+    /// A `Vec` (24 bytes), not one inline (56): a client's ping is rare, and
+    /// [`Conn::trim_idle`] frees the storage after.
+    pub ws_control: Vec<OutFrame>,
     /// Close the websocket with this code once the queue is written.
     pub ws_close: Option<CloseCode>,
     /// The close code that says why the session ended, for the websocket's close frame after
@@ -143,7 +147,8 @@ pub(crate) struct Conn {
     /// `Some` when the session's path uses the msgpack parser (`EngineConfig::msgpack_paths`):
     /// what the JSON encoders write is transcoded on the way to the queue, one binary message
     /// per packet (a binary packet is held here until its attachment frames arrived).
-    pub msgpack: Option<sio::msgpack::Outbound>,
+    /// Boxed: 8 bytes in every slab entry instead of 32 for a parser few paths use.
+    pub msgpack: Option<Box<sio::msgpack::Outbound>>,
     /// The transport this session is counted under in the gauges.
     pub counted: Transport,
     /// A closed polling session waits until then for its client to collect the last packets.
@@ -168,6 +173,12 @@ pub(crate) struct Conn {
     pub deflate: bool,
 }
 
+/// Every connection's slab entry is touched, so its size is memory per idle connection (issue
+/// #12: 128 bytes less once rare fields were boxed and the inline room list halved). A
+/// new field that pushes past it should be boxed if it is rare, or the budget raised knowingly.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Conn>() <= 664);
+
 impl Conn {
     /// Wakes the websocket writer and the pending polling GET, whichever wait. Both can wait at
     /// once while an upgrade is being probed, and a queued message is for whichever transport
@@ -188,6 +199,9 @@ impl Conn {
         self.eio.trim();
         if self.authorized.is_empty() {
             self.authorized = Vec::new();
+        }
+        if self.ws_control.is_empty() {
+            self.ws_control = Vec::new();
         }
         if let Some(sio) = &mut self.sio {
             sio.trim();
@@ -518,7 +532,7 @@ impl Worker {
             sio,
             sockets: SmallVec::new(),
             authorized: Vec::new(),
-            ws_control: SmallVec::new(),
+            ws_control: Vec::new(),
             ws_close: None,
             close_code: None,
             ws_waker: None,
@@ -528,7 +542,7 @@ impl Worker {
             armed: u64::MAX,
             closed: false,
             echo,
-            msgpack: (kind == PathKind::Msgpack).then(sio::msgpack::Outbound::default),
+            msgpack: (kind == PathKind::Msgpack).then(Box::default),
             counted: transport,
             ws_fd: None,
             held: false,
@@ -703,7 +717,7 @@ impl Worker {
             return;
         };
         let (nsp, sid) = (socket.nsp.clone(), socket.sid);
-        let rooms: SmallVec<[Room; 4]> = socket.rooms.clone();
+        let rooms: SmallVec<[Room; 2]> = socket.rooms.clone();
         self.save_for_recovery(key, slot, reason);
         for room in &rooms {
             self.index_leave(&nsp, room, key, slot);
@@ -728,3 +742,4 @@ impl Worker {
         }
     }
 }
+
