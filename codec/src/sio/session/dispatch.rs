@@ -92,7 +92,7 @@ impl<S: AsRef<str> + Clone> Session<S> {
                 args.push_str(inner);
                 args.push(']');
                 if let (Some(id), Some(Some(socket))) = (id, self.sockets.get_mut(slot.0)) {
-                    self.stats.forgotten_acks += remember(&mut socket.client_acks, id, max);
+                    self.stats.forgotten_acks += remember(&mut socket.acks_mut().client, id, max);
                 }
                 self.outputs.push_back(Output::Event {
                     slot,
@@ -110,10 +110,7 @@ impl<S: AsRef<str> + Clone> Session<S> {
                     .sockets
                     .get_mut(slot.0)
                     .and_then(Option::as_mut)
-                    .and_then(|s| {
-                        let pos = s.server_acks.iter().position(|&w| w == id)?;
-                        s.server_acks.remove(pos)
-                    });
+                    .and_then(|s| s.take_server_ack(id));
                 if waiting.is_none() {
                     // socket.io's `onack`: "bad ack" — nobody waits for it.
                     self.stats.unknown_acks += 1;
