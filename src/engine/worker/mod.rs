@@ -742,4 +742,3 @@ impl Worker {
         }
     }
 }
-
