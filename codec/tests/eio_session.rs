@@ -696,3 +696,23 @@ fn trim_frees_an_empty_queue_and_keeps_a_busy_one() {
         Some(bytes::Bytes::from_static(b"4b"))
     );
 }
+
+#[test]
+fn sessions_made_from_one_arc_share_it_and_a_raised_copy_leaves_it_alone() {
+    let shared = std::sync::Arc::new(CFG);
+    let a = Session::new(shared.clone(), Transport::WebSocket, 0);
+    let b = Session::new(shared.clone(), Transport::Polling, 0);
+    assert_eq!(
+        std::sync::Arc::strong_count(&shared),
+        3,
+        "no copy per session"
+    );
+    assert!(std::ptr::eq(a.config(), b.config()));
+    let zero = std::sync::Arc::new(SessionConfig {
+        ping_interval: 0,
+        ..CFG
+    });
+    let c = Session::new(zero.clone(), Transport::WebSocket, 0);
+    assert_eq!(c.config().ping_interval, 1);
+    assert_eq!(zero.ping_interval, 0, "the caller's config is not changed");
+}

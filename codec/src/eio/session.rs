@@ -60,6 +60,7 @@
 //! and a binary message goes on the websocket as `04` + data. The upgrade is the same.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -168,7 +169,8 @@ pub enum Input<'a> {
 /// One Engine.IO session. See the module docs for the call order.
 #[derive(Debug)]
 pub struct Session {
-    config: SessionConfig,
+    /// Shared by every session made from the same `Arc` (8 bytes per session, not 32).
+    config: Arc<SessionConfig>,
     protocol: Protocol,
     transport: Transport,
     upgrade: Upgrade,
@@ -208,12 +210,17 @@ enum Heartbeat {
 }
 
 impl Session {
-    pub fn new(config: SessionConfig, transport: Transport, now: u64) -> Session {
-        let config = SessionConfig {
-            ping_interval: config.ping_interval.max(1),
-            ping_timeout: config.ping_timeout.max(1),
-            ..config
-        };
+    /// A session opened at `now`. A driver making many sessions passes one `Arc` clone to each
+    /// (a plain `SessionConfig` is put in an `Arc` of its own); a config with a zero interval
+    /// or timeout gets a raised copy.
+    pub fn new(config: impl Into<Arc<SessionConfig>>, transport: Transport, now: u64) -> Session {
+        let mut config = config.into();
+        if config.ping_interval == 0 || config.ping_timeout == 0 {
+            let c = Arc::make_mut(&mut config);
+            c.ping_interval = c.ping_interval.max(1);
+            c.ping_timeout = c.ping_timeout.max(1);
+        }
+        let first_ping = now.saturating_add(config.ping_interval);
         Session {
             config,
             protocol: Protocol::V4,
@@ -222,7 +229,7 @@ impl Session {
                 Transport::Polling => Upgrade::Available,
                 Transport::WebSocket => Upgrade::Spent,
             },
-            heartbeat: Heartbeat::PingAt(now.saturating_add(config.ping_interval)),
+            heartbeat: Heartbeat::PingAt(first_ping),
             queue: VecDeque::new(),
             queued_bytes: 0,
             probe_out: None,
@@ -233,7 +240,12 @@ impl Session {
         }
     }
     /// A protocol v3 session (see the module docs): the client pings, payloads are v3's.
-    pub fn new_v3(config: SessionConfig, transport: Transport, now: u64, binary: bool) -> Session {
+    pub fn new_v3(
+        config: impl Into<Arc<SessionConfig>>,
+        transport: Transport,
+        now: u64,
+        binary: bool,
+    ) -> Session {
         let mut session = Session::new(config, transport, now);
         session.protocol = Protocol::V3 { binary };
         session.heartbeat = Heartbeat::PingBy(session.v3_ping_deadline(now));

@@ -47,6 +47,7 @@
 //!   a CONNECT's `?query` is its auth, and the replies take v4's forms (see [`super::v4`]).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -385,7 +386,8 @@ struct PendingConnect {
 /// ```
 #[derive(Debug)]
 pub struct Session<S> {
-    config: SessionConfig,
+    /// Shared by every session made from the same `Arc` (8 bytes per session, not 32).
+    config: Arc<SessionConfig>,
     sockets: Vec<Option<Socket<S>>>,
     connecting: Vec<PendingConnect>,
     next_connect: u64,
@@ -401,17 +403,22 @@ pub struct Session<S> {
 
 impl<S: AsRef<str> + Clone> Session<S> {
     /// A session whose Engine.IO session opened at `now`.
-    pub fn new(config: SessionConfig, now: u64) -> Session<S> {
+    ///
+    /// A driver making many sessions passes one `Arc` clone to each (a plain `SessionConfig`
+    /// is put in an `Arc` of its own); a config with `max_pending_acks` 0 gets a raised copy.
+    pub fn new(config: impl Into<Arc<SessionConfig>>, now: u64) -> Session<S> {
+        let mut config = config.into();
+        if config.max_pending_acks == 0 {
+            Arc::make_mut(&mut config).max_pending_acks = 1;
+        }
+        let connect_deadline = Some(now.saturating_add(config.connect_timeout));
         Session {
-            config: SessionConfig {
-                max_pending_acks: config.max_pending_acks.max(1),
-                ..config
-            },
+            config,
             sockets: Vec::new(),
             connecting: Vec::new(),
             next_connect: 0,
             pending_binary: None,
-            connect_deadline: Some(now.saturating_add(config.connect_timeout)),
+            connect_deadline,
             outputs: VecDeque::new(),
             closed: false,
             stats: SessionStats::default(),

@@ -34,7 +34,7 @@ impl Worker {
     ) -> std::io::Result<ConnRef> {
         let r = self.open_session(transport, peer, kind)?;
         let now = self.now();
-        let session = self.config.session;
+        let session = self.eio_config.clone();
         let Some(conn) = self.conn(r) else {
             return Ok(r);
         };
