@@ -295,17 +295,25 @@ impl<S> Socket<S> {
     fn client_acks(&self) -> impl Iterator<Item = u64> + '_ {
         self.acks.iter().flat_map(|a| a.client.iter().copied())
     }
-    /// Removes `id` from the server emits waiting for an ACK; `None` when nobody waits for it.
-    fn take_server_ack(&mut self, id: u64) -> Option<u64> {
-        let server = &mut self.acks.as_mut()?.server;
-        let pos = server.iter().position(|&w| w == id)?;
-        server.remove(pos)
+    /// Removes `id` from the server emits waiting for an ACK; `false` when nobody waits for it.
+    fn take_server_ack(&mut self, id: u64) -> bool {
+        self.acks
+            .as_mut()
+            .is_some_and(|a| take_first(&mut a.server, id))
     }
-    /// Removes one `id` from the answers owed to the client; `None` when none is owed.
-    fn take_client_ack(&mut self, id: u64) -> Option<u64> {
-        let client = &mut self.acks.as_mut()?.client;
-        let pos = client.iter().position(|&owed| owed == id)?;
-        client.remove(pos)
+    /// Removes one `id` from the answers owed to the client; `false` when none is owed.
+    fn take_client_ack(&mut self, id: u64) -> bool {
+        self.acks
+            .as_mut()
+            .is_some_and(|a| take_first(&mut a.client, id))
+    }
+}
+
+/// Removes the first `id` in `list`; `false` when it holds none.
+fn take_first(list: &mut VecDeque<u64>, id: u64) -> bool {
+    match list.iter().position(|&x| x == id) {
+        Some(pos) => list.remove(pos).is_some(),
+        None => false,
     }
 }
 
@@ -717,9 +725,9 @@ impl<S: AsRef<str> + Clone> Session<S> {
         attachments: &[Bytes],
     ) -> Result<Vec<OutFrame>, CommandError> {
         let socket = self.live_socket(slot)?;
-        socket
-            .take_client_ack(id.0)
-            .ok_or(CommandError::AckNotPending)?;
+        if !socket.take_client_ack(id.0) {
+            return Err(CommandError::AckNotPending);
+        }
         Ok(encode_ack(&socket.nsp, id.0, args, attachments))
     }
 

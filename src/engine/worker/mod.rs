@@ -723,7 +723,7 @@ impl Worker {
             return;
         };
         let (nsp, sid) = (socket.nsp.clone(), socket.sid);
-        let rooms: SmallVec<[Room; 2]> = socket.rooms.clone();
+        let rooms = socket.rooms.clone();
         self.save_for_recovery(key, slot, reason);
         for room in &rooms {
             self.index_leave(&nsp, room, key, slot);

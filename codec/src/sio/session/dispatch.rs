@@ -110,8 +110,8 @@ impl<S: AsRef<str> + Clone> Session<S> {
                     .sockets
                     .get_mut(slot.0)
                     .and_then(Option::as_mut)
-                    .and_then(|s| s.take_server_ack(id));
-                if waiting.is_none() {
+                    .is_some_and(|s| s.take_server_ack(id));
+                if !waiting {
                     // socket.io's `onack`: "bad ack" — nobody waits for it.
                     self.stats.unknown_acks += 1;
                     return;
