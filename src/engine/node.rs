@@ -268,7 +268,16 @@ enum RingSetup {
     Plain,
 }
 
-/// The completion queue's size; see `build_runtime`.
+/// Submission queue entries per ring.
+const SQ_ENTRIES: u32 = 1024;
+
+/// Completion queue entries per ring (io_uring's default is twice [`SQ_ENTRIES`]): the kernel
+/// sizes its cancel hash from it ("hash_bits = ilog2(p->cq_entries) - 5", clamped to 1..8), and
+/// every armed poll (one per idle websocket) sits in that table. monoio submits an ASYNC_CANCEL
+/// after each close (its fd drop makes a close op and drops it), which walks one bucket: with 64
+/// buckets that was ~150 entries per disconnect at 10 000 connections and `io_poll_find` ~4 % of a
+/// connect storm's CPU; 256 buckets cut the walk 4x. The larger ring also keeps a burst of
+/// completions from overflowing. Cost: 128 KiB of ring per worker.
 const CQ_ENTRIES: u32 = 8192;
 
 /// One worker's runtime: io_uring when the kernel has it, epoll otherwise. Every ring is used
@@ -283,13 +292,6 @@ fn build_runtime(
     >,
 > {
     let mut urb = io_uring::IoUring::builder();
-    // A completion queue of 8 192 (not the default 2 x 1 024 submission entries): the kernel
-    // sizes its cancel hash from it ("hash_bits = ilog2(p->cq_entries) - 5", clamped to 1..8),
-    // and every armed poll (one per idle websocket) sits in that table. monoio submits an
-    // ASYNC_CANCEL after each close (its fd drop makes a close op and drops it), which walks one
-    // bucket: with 64 buckets that was ~150 entries per disconnect at 10 000 connections and
-    // `io_poll_find` ~4 % of a connect storm's CPU; 256 buckets cut the walk 4x. The larger ring
-    // also keeps a burst of completions from overflowing. Cost: 128 KiB of ring per worker.
     urb.setup_cqsize(CQ_ENTRIES);
     match setup {
         RingSetup::DeferTaskrun => {
@@ -302,7 +304,7 @@ fn build_runtime(
         RingSetup::Plain => {}
     }
     monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-        .with_entries(1024)
+        .with_entries(SQ_ENTRIES)
         .uring_builder(urb)
         .enable_timer()
         .build()
